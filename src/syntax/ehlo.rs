@@ -1,0 +1,64 @@
+//! EHLO reply lines (RFC 5321 4.1.1.1).
+
+use std::borrow::Cow;
+
+use super::utf8;
+use crate::types::{Capability, Mechanism};
+
+/// `ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`
+fn is_ehlo_keyword(k: &[u8]) -> bool {
+    k.first().is_some_and(u8::is_ascii_alphanumeric) && k.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// `ehlo-param = 1*(%d33-126)`
+fn is_ehlo_param(p: &[u8]) -> bool {
+    !p.is_empty() && p.iter().all(|&b| (33..=126).contains(&b))
+}
+
+/// `ehlo-line = ehlo-keyword *( SP ehlo-param )`; the known keywords typed, the rest
+/// kept as [`Capability::Other`]. A known keyword with parameters it cannot have is
+/// kept as `Other` too, so nothing is lost. `None` when the line breaks the rule.
+pub(crate) fn parse_ehlo_line(line: &[u8]) -> Option<Capability<'_>> {
+    let mut parts = line.split(|&b| b == b' ');
+    let kw = parts.next()?;
+    if !is_ehlo_keyword(kw) {
+        return None;
+    }
+    let params: Vec<&[u8]> = parts.collect();
+    if !params.iter().all(|p| is_ehlo_param(p)) {
+        return None;
+    }
+    let up = kw.to_ascii_uppercase();
+    let typed = match (up.as_slice(), params.as_slice()) {
+        (b"SIZE", []) => Some(Capability::Size(None)),
+        (b"SIZE", [n]) if n.len() <= 20 && n.iter().all(u8::is_ascii_digit) => {
+            n.iter().try_fold(0u64, |a, &d| a.checked_mul(10)?.checked_add(u64::from(d - b'0'))).map(|v| Capability::Size(Some(v)))
+        }
+        (b"PIPELINING", []) => Some(Capability::Pipelining),
+        (b"8BITMIME", []) => Some(Capability::EightBitMime),
+        (b"SMTPUTF8", []) => Some(Capability::SmtpUtf8),
+        (b"STARTTLS", []) => Some(Capability::StartTls),
+        (b"CHUNKING", []) => Some(Capability::Chunking),
+        (b"BINARYMIME", []) => Some(Capability::BinaryMime),
+        (b"DSN", []) => Some(Capability::Dsn),
+        (b"ENHANCEDSTATUSCODES", []) => Some(Capability::EnhancedStatusCodes),
+        (b"REQUIRETLS", []) => Some(Capability::RequireTls),
+        (b"VRFY", []) => Some(Capability::Vrfy),
+        (b"EXPN", []) => Some(Capability::Expn),
+        (b"HELP", []) => Some(Capability::Help),
+        (b"MT-PRIORITY", []) => Some(Capability::MtPriority(None)),
+        (b"MT-PRIORITY", [p]) => utf8(p).map(|p| Capability::MtPriority(Some(p))),
+        (b"AUTH", ms) if ms.iter().all(|m| super::command::is_sasl_mech(m)) => ms
+            .iter()
+            .map(|m| utf8(m).map(Mechanism::from_parsed))
+            .collect::<Option<Vec<_>>>()
+            .map(Capability::Auth),
+        _ => None,
+    };
+    if typed.is_some() {
+        return typed;
+    }
+    let keyword: Cow<'_, str> = utf8(kw)?;
+    let params = params.into_iter().map(utf8).collect::<Option<Vec<_>>>()?;
+    Some(Capability::Other { keyword, params })
+}

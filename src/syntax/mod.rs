@@ -1,0 +1,64 @@
+//! The nom grammar. Private: the public entry points are [`parse_command`],
+//! [`decode_command`], [`decode_reply`] and [`parse_reply_line`], which never expose nom.
+//!
+//! Each function is named after the RFC 5321 (or extension) ABNF rule it implements and
+//! quotes that rule. Lines arrive framed (CRLF found by `line.rs`), so every parser here
+//! works on complete input.
+
+pub(crate) mod address;
+pub(crate) mod command;
+pub(crate) mod ehlo;
+pub(crate) mod params;
+pub(crate) mod reply;
+
+use std::borrow::Cow;
+
+use nom::IResult;
+
+pub use command::{decode_command, parse_command};
+pub use reply::{decode_reply, parse_reply_line, ReplyLine};
+
+pub(crate) type Res<'a, T> = IResult<&'a [u8], T>;
+
+/// Which deviations from the strict RFC 5321 grammar the command parser tolerates.
+///
+/// Lenient by default, as real clients commonly send these; each flag is a runtime
+/// switch, never a compile-time feature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Grammar {
+    /// `MAIL FROM: <a@b>`: spaces between the colon and the path.
+    pub allow_space_after_colon: bool,
+    /// Spaces at the end of a command line.
+    pub allow_trailing_space: bool,
+    /// `_` inside domain labels (seen in EHLO from hosts with such names).
+    pub allow_underscore_in_domain: bool,
+}
+
+impl Grammar {
+    /// The RFC 5321 ABNF exactly.
+    pub const fn strict() -> Self {
+        Self { allow_space_after_colon: false, allow_trailing_space: false, allow_underscore_in_domain: false }
+    }
+
+    /// The common deviations accepted (the default).
+    pub const fn lenient() -> Self {
+        Self { allow_space_after_colon: true, allow_trailing_space: true, allow_underscore_in_domain: true }
+    }
+}
+
+impl Default for Grammar {
+    fn default() -> Self {
+        Self::lenient()
+    }
+}
+
+/// A slice of a line already checked as UTF-8, cut at ASCII boundaries, as text.
+/// Fails (as a nom error) only if that promise is broken.
+pub(crate) fn utf8(i: &[u8]) -> Option<Cow<'_, str>> {
+    std::str::from_utf8(i).ok().map(Cow::Borrowed)
+}
+
+pub(crate) fn fail<T>(i: &[u8]) -> Res<'_, T> {
+    Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify)))
+}

@@ -1,0 +1,258 @@
+//! ESMTP parameters of MAIL and RCPT (RFC 5321 4.1.2 and the extensions that define them).
+
+use std::borrow::Cow;
+
+use nom::Parser;
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::combinator::{all_consuming, opt, recognize};
+use nom::sequence::preceded;
+
+use super::{Res, utf8};
+use crate::error::SyntaxErrorKind;
+use crate::types::{Body, MailAuth, MailParams, MtPriority, Notify, Orcpt, Param, RcptParams, Ret, XText};
+
+/// `esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`
+fn esmtp_keyword(i: &[u8]) -> Res<'_, &[u8]> {
+    recognize((
+        take_while1(|b: u8| b.is_ascii_alphanumeric()).map(|_| ()),
+        take_while(|b: u8| b.is_ascii_alphanumeric() || b == b'-'),
+    ))
+    .parse(i)
+    .and_then(|(r, k)| match k.first() {
+        Some(b) if b.is_ascii_alphanumeric() => Ok((r, k)),
+        _ => super::fail(i),
+    })
+}
+
+/// `esmtp-value = 1*(%d33-60 / %d62-126)`, plus `UTF8-non-ascii` (RFC 6531 3.3).
+fn is_esmtp_value_byte(b: u8) -> bool {
+    matches!(b, 33..=60 | 62..=126) || b >= 0x80
+}
+
+/// `esmtp-param = esmtp-keyword ["=" esmtp-value]`
+fn esmtp_param(i: &[u8]) -> Res<'_, (&[u8], Option<&[u8]>)> {
+    (esmtp_keyword, opt(preceded(tag(&b"="[..]), take_while1(is_esmtp_value_byte)))).parse(i)
+}
+
+pub(crate) fn is_esmtp_keyword(s: &[u8]) -> bool {
+    all_consuming(esmtp_keyword).parse(s).is_ok()
+}
+
+pub(crate) fn is_esmtp_value(s: &[u8]) -> bool {
+    !s.is_empty() && std::str::from_utf8(s).is_ok() && s.iter().all(|&b| is_esmtp_value_byte(b))
+}
+
+/// `Atom` as used by ORCPT's `addr-type` (RFC 3461 4.2).
+pub(crate) fn is_atom(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b))
+}
+
+/// `xtext = *( xchar / hexchar )`, `xchar` = `!`..`~` except `+` and `=`,
+/// `hexchar = "+" 2(%x30-39 / %x41-46)` (RFC 3461 4). Decodes; `None` when malformed.
+pub(crate) fn xtext(s: &[u8]) -> Option<Cow<'_, str>> {
+    if s.is_empty() {
+        return None;
+    }
+    if !s.contains(&b'+') {
+        return s.iter().all(|&b| (33..=126).contains(&b) && b != b'=').then(|| utf8(s)).flatten();
+    }
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut it = s.iter();
+    while let Some(&b) = it.next() {
+        match b {
+            b'+' => {
+                let hi = hex(*it.next()?)?;
+                let lo = hex(*it.next()?)?;
+                out.push(hi << 4 | lo);
+            }
+            33..=126 if b != b'=' => out.push(b),
+            _ => return None,
+        }
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
+}
+
+/// Splits `Mail-parameters`/`Rcpt-parameters` (`esmtp-param *(SP esmtp-param)`) and
+/// hands each to `f`, which files it under its type.
+fn each_param<'a>(
+    mut i: &'a [u8],
+    mut f: impl FnMut(&'a [u8], Option<&'a [u8]>) -> Result<(), SyntaxErrorKind>,
+) -> Result<(), (usize, SyntaxErrorKind)> {
+    let start = i.len();
+    loop {
+        let (rest, (k, v)) = esmtp_param(i).map_err(|_| (start - i.len(), SyntaxErrorKind::Arguments))?;
+        f(k, v).map_err(|e| (start - i.len(), e))?;
+        match rest {
+            [] => return Ok(()),
+            [b' ', tail @ ..] if !tail.is_empty() => i = tail,
+            _ => return Err((start - rest.len(), SyntaxErrorKind::Arguments)),
+        }
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, v: T) -> Result<(), SyntaxErrorKind> {
+    if slot.is_some() {
+        return Err(SyntaxErrorKind::DuplicateParameter);
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+fn flag(slot: &mut bool, v: Option<&[u8]>) -> Result<(), SyntaxErrorKind> {
+    if v.is_some() {
+        return Err(SyntaxErrorKind::ParameterValue);
+    }
+    if *slot {
+        return Err(SyntaxErrorKind::DuplicateParameter);
+    }
+    *slot = true;
+    Ok(())
+}
+
+fn value(v: Option<&[u8]>) -> Result<&[u8], SyntaxErrorKind> {
+    v.ok_or(SyntaxErrorKind::ParameterValue)
+}
+
+fn other<'a>(list: &mut Vec<Param<'a>>, k: &'a [u8], v: Option<&'a [u8]>) -> Result<(), SyntaxErrorKind> {
+    let k = utf8(k).ok_or(SyntaxErrorKind::Arguments)?;
+    let v = match v {
+        Some(v) => Some(utf8(v).ok_or(SyntaxErrorKind::ParameterValue)?),
+        None => None,
+    };
+    if list.iter().any(|p| p.keyword().eq_ignore_ascii_case(&k)) {
+        return Err(SyntaxErrorKind::DuplicateParameter);
+    }
+    list.push(Param::from_parsed(k, v));
+    Ok(())
+}
+
+/// `size-value = 1*20DIGIT` (RFC 1870 3)
+fn size_value(v: &[u8]) -> Result<u64, SyntaxErrorKind> {
+    if v.is_empty() || v.len() > 20 || !v.iter().all(u8::is_ascii_digit) {
+        return Err(SyntaxErrorKind::ParameterValue);
+    }
+    v.iter()
+        .try_fold(0u64, |a, &d| a.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+        .ok_or(SyntaxErrorKind::ParameterValue)
+}
+
+/// `Mail-parameters = esmtp-param *(SP esmtp-param)` with the known keywords typed.
+pub(crate) fn mail_parameters(i: &[u8]) -> Result<MailParams<'_>, (usize, SyntaxErrorKind)> {
+    let mut p = MailParams::default();
+    each_param(i, |k, v| {
+        let kw = |name: &str| k.eq_ignore_ascii_case(name.as_bytes());
+        if kw("SIZE") {
+            set_once(&mut p.size, size_value(value(v)?)?)
+        } else if kw("BODY") {
+            let v = value(v)?;
+            let b = if v.eq_ignore_ascii_case(b"7BIT") {
+                Body::SevenBit
+            } else if v.eq_ignore_ascii_case(b"8BITMIME") {
+                Body::EightBitMime
+            } else if v.eq_ignore_ascii_case(b"BINARYMIME") {
+                Body::BinaryMime
+            } else {
+                return Err(SyntaxErrorKind::ParameterValue);
+            };
+            set_once(&mut p.body, b)
+        } else if kw("SMTPUTF8") {
+            flag(&mut p.smtputf8, v)
+        } else if kw("REQUIRETLS") {
+            flag(&mut p.requiretls, v)
+        } else if kw("RET") {
+            let v = value(v)?;
+            let r = if v.eq_ignore_ascii_case(b"FULL") {
+                Ret::Full
+            } else if v.eq_ignore_ascii_case(b"HDRS") {
+                Ret::Hdrs
+            } else {
+                return Err(SyntaxErrorKind::ParameterValue);
+            };
+            set_once(&mut p.ret, r)
+        } else if kw("ENVID") {
+            let x = xtext(value(v)?).ok_or(SyntaxErrorKind::ParameterValue)?;
+            // RFC 3461 4.4: at most 100 characters.
+            if x.len() > 100 {
+                return Err(SyntaxErrorKind::ParameterValue);
+            }
+            set_once(&mut p.envid, XText::from_parsed(x))
+        } else if kw("AUTH") {
+            let v = value(v)?;
+            let a = if v == b"<>" {
+                MailAuth::Unknown
+            } else {
+                MailAuth::Identity(XText::from_parsed(xtext(v).ok_or(SyntaxErrorKind::ParameterValue)?))
+            };
+            set_once(&mut p.auth, a)
+        } else if kw("MT-PRIORITY") {
+            // RFC 6710 6: priority-value = [ "-" / "+" ] DIGIT
+            let pr = match value(v)? {
+                [d] if d.is_ascii_digit() => (d - b'0') as i8,
+                [b'+', d] if d.is_ascii_digit() => (d - b'0') as i8,
+                [b'-', d] if d.is_ascii_digit() => -((d - b'0') as i8),
+                _ => return Err(SyntaxErrorKind::ParameterValue),
+            };
+            let pr = MtPriority::new(pr).map_err(|_| SyntaxErrorKind::ParameterValue)?;
+            set_once(&mut p.mt_priority, pr)
+        } else {
+            other(&mut p.other, k, v)
+        }
+    })?;
+    Ok(p)
+}
+
+/// `Rcpt-parameters = esmtp-param *(SP esmtp-param)` with the known keywords typed.
+pub(crate) fn rcpt_parameters(i: &[u8]) -> Result<RcptParams<'_>, (usize, SyntaxErrorKind)> {
+    let mut p = RcptParams::default();
+    each_param(i, |k, v| {
+        if k.eq_ignore_ascii_case(b"NOTIFY") {
+            set_once(&mut p.notify, notify(value(v)?)?)
+        } else if k.eq_ignore_ascii_case(b"ORCPT") {
+            let v = value(v)?;
+            // RFC 3461 4.2: orcpt-value = addr-type ";" xtext
+            let semi = v.iter().position(|&b| b == b';').ok_or(SyntaxErrorKind::ParameterValue)?;
+            let (t, a) = (&v[..semi], &v[semi + 1..]);
+            if !is_atom(t) {
+                return Err(SyntaxErrorKind::ParameterValue);
+            }
+            let t = utf8(t).ok_or(SyntaxErrorKind::ParameterValue)?;
+            let a = xtext(a).ok_or(SyntaxErrorKind::ParameterValue)?;
+            set_once(&mut p.orcpt, Orcpt::from_parsed(t, XText::from_parsed(a)))
+        } else {
+            other(&mut p.other, k, v)
+        }
+    })?;
+    Ok(p)
+}
+
+/// `notify-esmtp-value = "NEVER" / 1#notify-list-element`,
+/// `notify-list-element = "SUCCESS" / "FAILURE" / "DELAY"` (RFC 3461 4.1)
+fn notify(v: &[u8]) -> Result<Notify, SyntaxErrorKind> {
+    if v.eq_ignore_ascii_case(b"NEVER") {
+        return Ok(Notify::Never);
+    }
+    let (mut s, mut f, mut d) = (false, false, false);
+    for el in v.split(|&b| b == b',') {
+        let slot = if el.eq_ignore_ascii_case(b"SUCCESS") {
+            &mut s
+        } else if el.eq_ignore_ascii_case(b"FAILURE") {
+            &mut f
+        } else if el.eq_ignore_ascii_case(b"DELAY") {
+            &mut d
+        } else {
+            return Err(SyntaxErrorKind::ParameterValue);
+        };
+        if *slot {
+            return Err(SyntaxErrorKind::ParameterValue);
+        }
+        *slot = true;
+    }
+    Notify::on(s, f, d).map_err(|_| SyntaxErrorKind::ParameterValue)
+}

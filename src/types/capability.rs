@@ -1,0 +1,261 @@
+//! EHLO keywords (RFC 5321 4.1.1.1 `ehlo-line`) as typed capabilities.
+
+use std::borrow::Cow;
+
+use super::{Mechanism, Reply, ReplyCode, Text};
+use crate::error::InvalidValue;
+use crate::syntax;
+
+/// One EHLO keyword with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Capability<'a> {
+    /// `SIZE [n]` (RFC 1870); `None` or `Some(0)` means no fixed limit.
+    Size(Option<u64>),
+    /// `PIPELINING` (RFC 2920).
+    Pipelining,
+    /// `8BITMIME` (RFC 6152).
+    EightBitMime,
+    /// `SMTPUTF8` (RFC 6531).
+    SmtpUtf8,
+    /// `STARTTLS` (RFC 3207).
+    StartTls,
+    /// `AUTH mech...` (RFC 4954).
+    Auth(Vec<Mechanism<'a>>),
+    /// `CHUNKING` (RFC 3030).
+    Chunking,
+    /// `BINARYMIME` (RFC 3030).
+    BinaryMime,
+    /// `DSN` (RFC 3461).
+    Dsn,
+    /// `ENHANCEDSTATUSCODES` (RFC 2034).
+    EnhancedStatusCodes,
+    /// `REQUIRETLS` (RFC 8689).
+    RequireTls,
+    /// `MT-PRIORITY [profile]` (RFC 6710).
+    MtPriority(Option<Cow<'a, str>>),
+    /// `VRFY`.
+    Vrfy,
+    /// `EXPN`.
+    Expn,
+    /// `HELP`.
+    Help,
+    /// Any other keyword, with its parameters as sent.
+    Other {
+        /// The `ehlo-keyword`.
+        keyword: Cow<'a, str>,
+        /// The `ehlo-param`s.
+        params: Vec<Cow<'a, str>>,
+    },
+}
+
+impl Capability<'_> {
+    /// The keyword, upper case for the known ones.
+    pub fn keyword(&self) -> &str {
+        match self {
+            Self::Size(_) => "SIZE",
+            Self::Pipelining => "PIPELINING",
+            Self::EightBitMime => "8BITMIME",
+            Self::SmtpUtf8 => "SMTPUTF8",
+            Self::StartTls => "STARTTLS",
+            Self::Auth(_) => "AUTH",
+            Self::Chunking => "CHUNKING",
+            Self::BinaryMime => "BINARYMIME",
+            Self::Dsn => "DSN",
+            Self::EnhancedStatusCodes => "ENHANCEDSTATUSCODES",
+            Self::RequireTls => "REQUIRETLS",
+            Self::MtPriority(_) => "MT-PRIORITY",
+            Self::Vrfy => "VRFY",
+            Self::Expn => "EXPN",
+            Self::Help => "HELP",
+            Self::Other { keyword, .. } => keyword,
+        }
+    }
+
+    /// The `ehlo-line` text (keyword and parameters).
+    pub fn to_line(&self) -> String {
+        match self {
+            Self::Size(Some(n)) => format!("SIZE {n}"),
+            Self::Auth(m) => {
+                let mut s = String::from("AUTH");
+                for mech in m {
+                    s.push(' ');
+                    s.push_str(mech.as_str());
+                }
+                s
+            }
+            Self::MtPriority(Some(p)) => format!("MT-PRIORITY {p}"),
+            Self::Other { keyword, params } => {
+                let mut s = keyword.to_string();
+                for p in params {
+                    s.push(' ');
+                    s.push_str(p);
+                }
+                s
+            }
+            other => other.keyword().to_owned(),
+        }
+    }
+
+    /// Builds an unknown keyword, checking `ehlo-keyword` and `ehlo-param`.
+    pub fn other(keyword: &str, params: &[&str]) -> Result<Capability<'static>, InvalidValue> {
+        let mut line = keyword.to_owned();
+        for p in params {
+            line.push(' ');
+            line.push_str(p);
+        }
+        match syntax::ehlo::parse_ehlo_line(line.as_bytes()) {
+            Some(Capability::Other { keyword: k, params: ps })
+                if k == keyword && ps.len() == params.len() =>
+            {
+                Ok(Capability::Other {
+                    keyword: Cow::Owned(k.into_owned()),
+                    params: ps.into_iter().map(|p| Cow::Owned(p.into_owned())).collect(),
+                })
+            }
+            _ => Err(InvalidValue::new("EHLO keyword", "must be an unknown ehlo-keyword with ehlo-params")),
+        }
+    }
+
+    /// Detaches the value from the input it borrows.
+    pub fn into_owned(self) -> Capability<'static> {
+        match self {
+            Self::Size(n) => Capability::Size(n),
+            Self::Pipelining => Capability::Pipelining,
+            Self::EightBitMime => Capability::EightBitMime,
+            Self::SmtpUtf8 => Capability::SmtpUtf8,
+            Self::StartTls => Capability::StartTls,
+            Self::Auth(m) => Capability::Auth(m.into_iter().map(Mechanism::into_owned).collect()),
+            Self::Chunking => Capability::Chunking,
+            Self::BinaryMime => Capability::BinaryMime,
+            Self::Dsn => Capability::Dsn,
+            Self::EnhancedStatusCodes => Capability::EnhancedStatusCodes,
+            Self::RequireTls => Capability::RequireTls,
+            Self::MtPriority(p) => Capability::MtPriority(p.map(|p| Cow::Owned(p.into_owned()))),
+            Self::Vrfy => Capability::Vrfy,
+            Self::Expn => Capability::Expn,
+            Self::Help => Capability::Help,
+            Self::Other { keyword, params } => Capability::Other {
+                keyword: Cow::Owned(keyword.into_owned()),
+                params: params.into_iter().map(|p| Cow::Owned(p.into_owned())).collect(),
+            },
+        }
+    }
+}
+
+/// What a server said in its EHLO reply: its greeting line and the keywords after it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    greeting: String,
+    list: Vec<Capability<'static>>,
+}
+
+impl Capabilities {
+    /// Builds a set from a greeting (first line, usually the server's domain) and keywords.
+    pub fn new(greeting: Text, list: Vec<Capability<'static>>) -> Self {
+        Self { greeting: greeting.as_str().to_owned(), list }
+    }
+
+    /// Reads a positive EHLO reply (RFC 5321 4.1.1.1). Lines that are not `ehlo-line`s are
+    /// skipped, as real servers send oddities and the keywords that parse are still useful.
+    pub fn from_reply(reply: &Reply) -> Self {
+        let mut lines = reply.lines().iter();
+        let greeting = lines.next().map(|t| t.as_str().to_owned()).unwrap_or_default();
+        let list = lines
+            .filter_map(|l| syntax::ehlo::parse_ehlo_line(l.as_str().as_bytes()).map(Capability::into_owned))
+            .collect();
+        Self { greeting, list }
+    }
+
+    /// The EHLO reply for these capabilities.
+    pub fn to_reply(&self) -> Reply {
+        let mut lines = Vec::with_capacity(self.list.len() + 1);
+        lines.push(Text::new(self.greeting.clone()).unwrap_or_else(|_| Text::fixed("")));
+        for c in &self.list {
+            if let Ok(t) = Text::new(c.to_line()) {
+                lines.push(t);
+            }
+        }
+        Reply::from_lines(ReplyCode::OK, lines)
+    }
+
+    /// The greeting line (domain and text).
+    pub fn greeting(&self) -> &str {
+        &self.greeting
+    }
+
+    /// All keywords in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Capability<'static>> {
+        self.list.iter()
+    }
+
+    /// True when a keyword with this name was announced (case-insensitive).
+    pub fn has(&self, keyword: &str) -> bool {
+        self.list.iter().any(|c| c.keyword().eq_ignore_ascii_case(keyword))
+    }
+
+    /// The SIZE limit: `Some(None)` when SIZE was announced without a usable limit.
+    pub fn size(&self) -> Option<Option<u64>> {
+        self.list.iter().find_map(|c| match c {
+            Capability::Size(n) => Some(n.filter(|&n| n > 0)),
+            _ => None,
+        })
+    }
+
+    /// The SASL mechanisms announced with AUTH (all AUTH lines together).
+    pub fn auth_mechanisms(&self) -> Vec<&Mechanism<'static>> {
+        self.list
+            .iter()
+            .filter_map(|c| match c {
+                Capability::Auth(m) => Some(m.iter()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// True for `PIPELINING`.
+    pub fn pipelining(&self) -> bool {
+        self.list.contains(&Capability::Pipelining)
+    }
+
+    /// True for `STARTTLS`.
+    pub fn starttls(&self) -> bool {
+        self.list.contains(&Capability::StartTls)
+    }
+
+    /// True for `CHUNKING`.
+    pub fn chunking(&self) -> bool {
+        self.list.contains(&Capability::Chunking)
+    }
+
+    /// True for `8BITMIME`.
+    pub fn eight_bit_mime(&self) -> bool {
+        self.list.contains(&Capability::EightBitMime)
+    }
+
+    /// True for `BINARYMIME`.
+    pub fn binary_mime(&self) -> bool {
+        self.list.contains(&Capability::BinaryMime)
+    }
+
+    /// True for `SMTPUTF8`.
+    pub fn smtputf8(&self) -> bool {
+        self.list.contains(&Capability::SmtpUtf8)
+    }
+
+    /// True for `DSN`.
+    pub fn dsn(&self) -> bool {
+        self.list.contains(&Capability::Dsn)
+    }
+
+    /// True for `ENHANCEDSTATUSCODES`.
+    pub fn enhanced_status_codes(&self) -> bool {
+        self.list.contains(&Capability::EnhancedStatusCodes)
+    }
+
+    /// True for `REQUIRETLS`.
+    pub fn requiretls(&self) -> bool {
+        self.list.contains(&Capability::RequireTls)
+    }
+}

@@ -1,0 +1,258 @@
+//! Commands (RFC 5321 4.1.1 and the extensions' verbs).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::{BufMut, BytesMut};
+
+use super::{ForwardPath, Host, MailParams, RcptParams, ReversePath, Secret};
+use crate::error::InvalidValue;
+use crate::syntax;
+
+/// A SASL mechanism name (RFC 4422 3.1: `1*20(UPPER-ALPHA / DIGIT / "-" / "_")`),
+/// kept in upper case because SMTP peers send it in any case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mechanism<'a>(Cow<'a, str>);
+
+impl<'a> Mechanism<'a> {
+    /// `PLAIN` (RFC 4616).
+    pub const PLAIN: Mechanism<'static> = Mechanism(Cow::Borrowed("PLAIN"));
+    /// `LOGIN`.
+    pub const LOGIN: Mechanism<'static> = Mechanism(Cow::Borrowed("LOGIN"));
+    /// `XOAUTH2`.
+    pub const XOAUTH2: Mechanism<'static> = Mechanism(Cow::Borrowed("XOAUTH2"));
+    /// `OAUTHBEARER` (RFC 7628).
+    pub const OAUTHBEARER: Mechanism<'static> = Mechanism(Cow::Borrowed("OAUTHBEARER"));
+
+    /// Checks the name and folds it to upper case.
+    pub fn new(name: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
+        let name = name.into();
+        if !syntax::command::is_sasl_mech(name.as_bytes()) {
+            return Err(InvalidValue::new("SASL mechanism", "must be 1*20 of A-Z 0-9 - _"));
+        }
+        Ok(Self::from_parsed(name))
+    }
+
+    pub(crate) fn from_parsed(name: Cow<'a, str>) -> Self {
+        if name.bytes().any(|b| b.is_ascii_lowercase()) {
+            Self(Cow::Owned(name.to_ascii_uppercase()))
+        } else {
+            Self(name)
+        }
+    }
+
+    /// The name, upper case.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Detaches the value from the input it borrows.
+    pub fn into_owned(self) -> Mechanism<'static> {
+        Mechanism(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+impl fmt::Display for Mechanism<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A free-form command argument (VRFY, EXPN, HELP, NOOP): printable text without CR/LF,
+/// not empty, not starting or ending with a space.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Argument<'a>(Cow<'a, str>);
+
+impl<'a> Argument<'a> {
+    /// Checks the text.
+    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
+        let s = s.into();
+        if syntax::command::is_argument(s.as_bytes()) {
+            Ok(Self(s))
+        } else {
+            Err(InvalidValue::new("argument", "must be non-empty text without controls or edge spaces"))
+        }
+    }
+
+    pub(crate) fn from_parsed(s: Cow<'a, str>) -> Self {
+        Self(s)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Detaches the value from the input it borrows.
+    pub fn into_owned(self) -> Argument<'static> {
+        Argument(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+/// The base64 initial response of `AUTH` (RFC 4954 4), kept encoded; `=` means empty.
+/// It holds credentials, so it lives in a [`Secret`].
+pub type InitialResponse<'a> = Secret<Cow<'a, str>>;
+
+/// One SMTP command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command<'a> {
+    /// `EHLO host` (RFC 5321 4.1.1.1).
+    Ehlo(Host<'a>),
+    /// `HELO domain`.
+    Helo(Host<'a>),
+    /// `LHLO host` (RFC 2033 4.1).
+    Lhlo(Host<'a>),
+    /// `MAIL FROM:<path> params`.
+    Mail {
+        /// The reverse path.
+        from: ReversePath<'a>,
+        /// Parameters.
+        params: MailParams<'a>,
+    },
+    /// `RCPT TO:<path> params`.
+    Rcpt {
+        /// The forward path.
+        to: ForwardPath<'a>,
+        /// Parameters.
+        params: RcptParams<'a>,
+    },
+    /// `DATA`.
+    Data,
+    /// `BDAT size [LAST]` (RFC 3030 2).
+    Bdat {
+        /// Octets that follow the command line.
+        size: u64,
+        /// The last chunk of the message.
+        last: bool,
+    },
+    /// `RSET`.
+    Rset,
+    /// `VRFY string`.
+    Vrfy(Argument<'a>),
+    /// `EXPN string`.
+    Expn(Argument<'a>),
+    /// `HELP [string]`.
+    Help(Option<Argument<'a>>),
+    /// `NOOP [string]`.
+    Noop(Option<Argument<'a>>),
+    /// `QUIT`.
+    Quit,
+    /// `STARTTLS` (RFC 3207).
+    StartTls,
+    /// `AUTH mechanism [initial-response]` (RFC 4954 4).
+    Auth {
+        /// The mechanism.
+        mechanism: Mechanism<'a>,
+        /// The initial response, base64 (or `=` for empty).
+        initial_response: Option<InitialResponse<'a>>,
+    },
+    /// A verb this crate does not know, kept so a server can answer `500`/`502` and a
+    /// client can send extensions' commands.
+    Other {
+        /// The verb as sent (`Keyword`: letters, digits, hyphens).
+        verb: Cow<'a, str>,
+        /// Everything after the verb and its space, if anything.
+        args: Option<Cow<'a, str>>,
+    },
+}
+
+impl Command<'_> {
+    /// The verb in upper case.
+    pub fn verb(&self) -> &str {
+        match self {
+            Self::Ehlo(_) => "EHLO",
+            Self::Helo(_) => "HELO",
+            Self::Lhlo(_) => "LHLO",
+            Self::Mail { .. } => "MAIL",
+            Self::Rcpt { .. } => "RCPT",
+            Self::Data => "DATA",
+            Self::Bdat { .. } => "BDAT",
+            Self::Rset => "RSET",
+            Self::Vrfy(_) => "VRFY",
+            Self::Expn(_) => "EXPN",
+            Self::Help(_) => "HELP",
+            Self::Noop(_) => "NOOP",
+            Self::Quit => "QUIT",
+            Self::StartTls => "STARTTLS",
+            Self::Auth { .. } => "AUTH",
+            Self::Other { verb, .. } => verb,
+        }
+    }
+
+    /// Writes the command line, CRLF included.
+    pub fn encode(&self, out: &mut BytesMut) {
+        match self {
+            Self::Ehlo(h) | Self::Helo(h) | Self::Lhlo(h) => {
+                out.put_slice(self.verb().as_bytes());
+                out.put_u8(b' ');
+                h.encode(out);
+            }
+            Self::Mail { from, params } => {
+                out.put_slice(b"MAIL FROM:");
+                from.encode(out);
+                params.encode(out);
+            }
+            Self::Rcpt { to, params } => {
+                out.put_slice(b"RCPT TO:");
+                to.encode(out);
+                params.encode(out);
+            }
+            Self::Bdat { size, last } => {
+                out.put_slice(format!("BDAT {size}{}", if *last { " LAST" } else { "" }).as_bytes());
+            }
+            Self::Vrfy(a) | Self::Expn(a) | Self::Help(Some(a)) | Self::Noop(Some(a)) => {
+                out.put_slice(self.verb().as_bytes());
+                out.put_u8(b' ');
+                out.put_slice(a.as_str().as_bytes());
+            }
+            Self::Auth { mechanism, initial_response } => {
+                out.put_slice(b"AUTH ");
+                out.put_slice(mechanism.as_str().as_bytes());
+                if let Some(ir) = initial_response {
+                    out.put_u8(b' ');
+                    out.put_slice(ir.expose().as_bytes());
+                }
+            }
+            Self::Other { verb, args } => {
+                out.put_slice(verb.as_bytes());
+                if let Some(a) = args {
+                    out.put_u8(b' ');
+                    out.put_slice(a.as_bytes());
+                }
+            }
+            Self::Data | Self::Rset | Self::Quit | Self::StartTls | Self::Help(None) | Self::Noop(None) => {
+                out.put_slice(self.verb().as_bytes());
+            }
+        }
+        out.put_slice(b"\r\n");
+    }
+
+    /// Detaches the value from the input it borrows.
+    pub fn into_owned(self) -> Command<'static> {
+        match self {
+            Self::Ehlo(h) => Command::Ehlo(h.into_owned()),
+            Self::Helo(h) => Command::Helo(h.into_owned()),
+            Self::Lhlo(h) => Command::Lhlo(h.into_owned()),
+            Self::Mail { from, params } => Command::Mail { from: from.into_owned(), params: params.into_owned() },
+            Self::Rcpt { to, params } => Command::Rcpt { to: to.into_owned(), params: params.into_owned() },
+            Self::Data => Command::Data,
+            Self::Bdat { size, last } => Command::Bdat { size, last },
+            Self::Rset => Command::Rset,
+            Self::Vrfy(a) => Command::Vrfy(a.into_owned()),
+            Self::Expn(a) => Command::Expn(a.into_owned()),
+            Self::Help(a) => Command::Help(a.map(Argument::into_owned)),
+            Self::Noop(a) => Command::Noop(a.map(Argument::into_owned)),
+            Self::Quit => Command::Quit,
+            Self::StartTls => Command::StartTls,
+            Self::Auth { mechanism, initial_response } => Command::Auth {
+                mechanism: mechanism.into_owned(),
+                initial_response: initial_response.map(|s| Secret::new(Cow::Owned(s.into_inner().into_owned()))),
+            },
+            Self::Other { verb, args } => Command::Other {
+                verb: Cow::Owned(verb.into_owned()),
+                args: args.map(|a| Cow::Owned(a.into_owned())),
+            },
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Replies: a three-digit code, an optional enhanced status code and lines of text.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::{BufMut, BytesMut};
+
+use crate::error::InvalidValue;
+
+/// A reply code (RFC 5321 4.2): three digits, the first 2 to 5, the second 0 to 5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReplyCode(u16);
+
+impl ReplyCode {
+    /// `211` System status.
+    pub const SYSTEM_STATUS: Self = Self(211);
+    /// `214` Help message.
+    pub const HELP: Self = Self(214);
+    /// `220` Service ready.
+    pub const READY: Self = Self(220);
+    /// `221` Closing transmission channel.
+    pub const CLOSING: Self = Self(221);
+    /// `235` Authentication succeeded (RFC 4954).
+    pub const AUTH_OK: Self = Self(235);
+    /// `250` Requested action completed.
+    pub const OK: Self = Self(250);
+    /// `251` User not local; will forward.
+    pub const WILL_FORWARD: Self = Self(251);
+    /// `252` Cannot verify, but will accept.
+    pub const CANNOT_VERIFY: Self = Self(252);
+    /// `334` SASL challenge (RFC 4954).
+    pub const AUTH_CHALLENGE: Self = Self(334);
+    /// `354` Start mail input.
+    pub const START_MAIL_INPUT: Self = Self(354);
+    /// `421` Service not available, closing channel.
+    pub const SERVICE_NOT_AVAILABLE: Self = Self(421);
+    /// `450` Mailbox unavailable (transient).
+    pub const MAILBOX_BUSY: Self = Self(450);
+    /// `451` Local error in processing.
+    pub const LOCAL_ERROR: Self = Self(451);
+    /// `452` Insufficient storage / too many recipients.
+    pub const INSUFFICIENT_STORAGE: Self = Self(452);
+    /// `454` TLS or authentication temporarily unavailable.
+    pub const TEMPORARY_FAILURE: Self = Self(454);
+    /// `455` Server unable to accommodate parameters.
+    pub const PARAMS_NOT_ACCOMMODATED: Self = Self(455);
+    /// `500` Syntax error, command unrecognized (or line too long).
+    pub const SYNTAX_ERROR: Self = Self(500);
+    /// `501` Syntax error in parameters or arguments.
+    pub const ARGUMENT_ERROR: Self = Self(501);
+    /// `502` Command not implemented.
+    pub const NOT_IMPLEMENTED: Self = Self(502);
+    /// `503` Bad sequence of commands.
+    pub const BAD_SEQUENCE: Self = Self(503);
+    /// `504` Command parameter not implemented.
+    pub const PARAMETER_NOT_IMPLEMENTED: Self = Self(504);
+    /// `530` Authentication required (RFC 4954).
+    pub const AUTH_REQUIRED: Self = Self(530);
+    /// `535` Authentication credentials invalid (RFC 4954).
+    pub const AUTH_INVALID: Self = Self(535);
+    /// `538` Encryption required for requested authentication mechanism (RFC 4954).
+    pub const ENCRYPTION_REQUIRED: Self = Self(538);
+    /// `550` Mailbox unavailable / policy rejection.
+    pub const MAILBOX_UNAVAILABLE: Self = Self(550);
+    /// `552` Exceeded storage allocation.
+    pub const EXCEEDED_STORAGE: Self = Self(552);
+    /// `553` Mailbox name not allowed.
+    pub const MAILBOX_NAME_NOT_ALLOWED: Self = Self(553);
+    /// `554` Transaction failed / no service.
+    pub const TRANSACTION_FAILED: Self = Self(554);
+    /// `555` MAIL/RCPT parameters not recognized or not implemented.
+    pub const PARAMETERS_NOT_RECOGNIZED: Self = Self(555);
+
+    /// Builds a code, checking RFC 5321 4.2's `%x32-35 %x30-35 %x30-39`.
+    pub const fn new(code: u16) -> Result<Self, InvalidValue> {
+        let (a, b) = (code / 100, (code / 10) % 10);
+        if code >= 200 && code <= 599 && a >= 2 && a <= 5 && b <= 5 {
+            Ok(Self(code))
+        } else {
+            Err(InvalidValue::new("reply code", "must match %x32-35 %x30-35 %x30-39"))
+        }
+    }
+
+    /// The numeric value.
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+
+    /// The first digit (2: positive completion, 3: intermediate, 4: transient, 5: permanent).
+    pub const fn class(self) -> u8 {
+        (self.0 / 100) as u8
+    }
+
+    /// 2yz: the command succeeded.
+    pub const fn is_positive(self) -> bool {
+        self.class() == 2
+    }
+
+    /// 3yz: more is expected (354, 334).
+    pub const fn is_intermediate(self) -> bool {
+        self.class() == 3
+    }
+
+    /// 4yz: a transient failure.
+    pub const fn is_transient(self) -> bool {
+        self.class() == 4
+    }
+
+    /// 5yz: a permanent failure.
+    pub const fn is_permanent(self) -> bool {
+        self.class() == 5
+    }
+}
+
+impl fmt::Display for ReplyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An enhanced status code `class.subject.detail` (RFC 3463, announced by RFC 2034's
+/// ENHANCEDSTATUSCODES).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EnhancedStatus {
+    class: u8,
+    subject: u16,
+    detail: u16,
+}
+
+impl EnhancedStatus {
+    /// Builds a code: class 2, 4 or 5; subject and detail at most three digits.
+    pub const fn new(class: u8, subject: u16, detail: u16) -> Result<Self, InvalidValue> {
+        if (class == 2 || class == 4 || class == 5) && subject <= 999 && detail <= 999 {
+            Ok(Self { class, subject, detail })
+        } else {
+            Err(InvalidValue::new("enhanced status code", "class must be 2, 4 or 5 and fields at most 999"))
+        }
+    }
+
+    /// Const constructor for codes known to be valid; used for the crate's own replies.
+    pub(crate) const fn known(class: u8, subject: u16, detail: u16) -> Self {
+        Self { class, subject, detail }
+    }
+
+    /// The class digit (2, 4 or 5).
+    pub const fn class(self) -> u8 {
+        self.class
+    }
+
+    /// The subject field.
+    pub const fn subject(self) -> u16 {
+        self.subject
+    }
+
+    /// The detail field.
+    pub const fn detail(self) -> u16 {
+        self.detail
+    }
+
+    /// Parses `x.y.z` at the start of `s`, returning the code and the number of bytes used.
+    pub(crate) fn parse_prefix(s: &[u8]) -> Option<(Self, usize)> {
+        fn num(s: &[u8], max_digits: usize) -> Option<(u16, usize)> {
+            let n = s.iter().take(max_digits + 1).take_while(|b| b.is_ascii_digit()).count();
+            if n == 0 || n > max_digits {
+                return None;
+            }
+            let v = s[..n].iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+            Some((v, n))
+        }
+        let (class, a) = num(s, 1)?;
+        if s.get(a) != Some(&b'.') {
+            return None;
+        }
+        let (subject, b) = num(s.get(a + 1..)?, 3)?;
+        if s.get(a + 1 + b) != Some(&b'.') {
+            return None;
+        }
+        let (detail, c) = num(s.get(a + b + 2..)?, 3)?;
+        let code = Self::new(u8::try_from(class).ok()?, subject, detail).ok()?;
+        Some((code, a + b + c + 2))
+    }
+}
+
+impl fmt::Display for EnhancedStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+/// One line of reply text. It cannot contain CR or LF, so no reply can smuggle a second
+/// reply onto the wire (house rule: types cannot be built invalid).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Text(Cow<'static, str>);
+
+impl Text {
+    /// Checks that `s` holds neither CR nor LF.
+    pub fn new(s: impl Into<Cow<'static, str>>) -> Result<Self, InvalidValue> {
+        let s = s.into();
+        if s.bytes().any(|b| b == b'\r' || b == b'\n') {
+            Err(InvalidValue::new("reply text", "must not contain CR or LF"))
+        } else {
+            Ok(Self(s))
+        }
+    }
+
+    /// For the crate's own fixed strings.
+    pub(crate) const fn fixed(s: &'static str) -> Self {
+        Self(Cow::Borrowed(s))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A complete reply: code and one or more lines (RFC 5321 4.2).
+///
+/// The lines are kept exactly as on the wire, enhanced status code included, so that
+/// encoding and decoding are exact inverses; [`Reply::enhanced_status`] and
+/// [`Reply::text_lines`] read the status apart from the text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Reply {
+    code: ReplyCode,
+    lines: Vec<Text>,
+}
+
+impl Reply {
+    /// A reply with one line of text and no enhanced status code.
+    pub fn new(code: ReplyCode, text: Text) -> Self {
+        Self { code, lines: vec![text] }
+    }
+
+    /// A reply whose every line carries `status` before its text (RFC 2034 4: all lines
+    /// of a multi-line reply carry the code).
+    pub fn with_status(code: ReplyCode, status: EnhancedStatus, lines: impl IntoIterator<Item = Text>) -> Self {
+        let mut out: Vec<Text> = lines
+            .into_iter()
+            .map(|t| {
+                if t.as_str().is_empty() {
+                    Text(Cow::Owned(status.to_string()))
+                } else {
+                    Text(Cow::Owned(format!("{status} {t}")))
+                }
+            })
+            .collect();
+        if out.is_empty() {
+            out.push(Text(Cow::Owned(status.to_string())));
+        }
+        Self { code, lines: out }
+    }
+
+    /// A reply from raw lines (each exactly as it follows the code on the wire).
+    /// An empty list is taken as one empty line.
+    pub fn from_lines(code: ReplyCode, lines: impl IntoIterator<Item = Text>) -> Self {
+        let mut lines: Vec<Text> = lines.into_iter().collect();
+        if lines.is_empty() {
+            lines.push(Text::fixed(""));
+        }
+        Self { code, lines }
+    }
+
+    /// The crate's own replies: code, enhanced status, fixed text.
+    pub(crate) fn fixed(code: ReplyCode, status: EnhancedStatus, text: &'static str) -> Self {
+        Self::with_status(code, status, [Text::fixed(text)])
+    }
+
+    /// The reply code.
+    pub fn code(&self) -> ReplyCode {
+        self.code
+    }
+
+    /// The raw lines, enhanced status codes included.
+    pub fn lines(&self) -> &[Text] {
+        &self.lines
+    }
+
+    /// The enhanced status code at the start of the first line, if any, when its class
+    /// matches the reply code's class (RFC 3463 2).
+    pub fn enhanced_status(&self) -> Option<EnhancedStatus> {
+        let first = self.lines.first()?.as_str().as_bytes();
+        let (st, n) = EnhancedStatus::parse_prefix(first)?;
+        let boundary = first.get(n).is_none_or(|&b| b == b' ');
+        (boundary && st.class() == self.code.class()).then_some(st)
+    }
+
+    /// The lines without their enhanced status code prefix.
+    pub fn text_lines(&self) -> impl Iterator<Item = &str> {
+        let status = self.enhanced_status();
+        self.lines.iter().map(move |l| {
+            let s = l.as_str();
+            match status {
+                Some(st) => {
+                    let p = st.to_string();
+                    s.strip_prefix(p.as_str()).map(|r| r.strip_prefix(' ').unwrap_or(r)).unwrap_or(s)
+                }
+                None => s,
+            }
+        })
+    }
+
+    /// Same reply with the enhanced status code prefixes removed, for peers that did not
+    /// ask for ENHANCEDSTATUSCODES.
+    pub(crate) fn without_status(&self) -> Self {
+        match self.enhanced_status() {
+            None => self.clone(),
+            Some(_) => Self::from_lines(
+                self.code,
+                self.text_lines().map(|s| Text(Cow::Owned(s.to_owned()))).collect::<Vec<_>>(),
+            ),
+        }
+    }
+
+    /// Writes the reply in wire form: `code-text` lines, then `code SP text` (RFC 5321 4.2.1).
+    pub fn encode(&self, out: &mut BytesMut) {
+        let last = self.lines.len().saturating_sub(1);
+        for (i, line) in self.lines.iter().enumerate() {
+            let mut digits = [0u8; 3];
+            let c = self.code.0;
+            digits[0] = b'0' + (c / 100) as u8;
+            digits[1] = b'0' + ((c / 10) % 10) as u8;
+            digits[2] = b'0' + (c % 10) as u8;
+            out.reserve(line.0.len() + 6);
+            out.put_slice(&digits);
+            out.put_u8(if i == last { b' ' } else { b'-' });
+            out.put_slice(line.0.as_bytes());
+            out.put_slice(b"\r\n");
+        }
+    }
+
+    /// The wire form as a new buffer.
+    pub fn to_bytes(&self) -> BytesMut {
+        let mut out = BytesMut::new();
+        self.encode(&mut out);
+        out
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, l) in self.lines.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" / ")?;
+            }
+            write!(f, "{} {}", self.code, l)?;
+        }
+        Ok(())
+    }
+}
