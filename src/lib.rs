@@ -6,8 +6,11 @@ pub mod data;
 pub mod error;
 pub mod line;
 pub mod sasl;
+pub mod server;
 mod syntax;
 pub mod types;
 
 pub use error::{DecodeError, InvalidValue, SyntaxErrorKind};
-pub use syntax::{Grammar, ReplyLine, decode_command, decode_reply, parse_command, parse_reply_line};
+pub use syntax::{
+    Grammar, ReplyLine, decode_command, decode_reply, parse_command, parse_reply_line,
+};

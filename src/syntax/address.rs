@@ -1,6 +1,5 @@
 //! Paths, mailboxes, domains and address literals (RFC 5321 4.1.2, 4.1.3; RFC 6531 3.3).
 
-use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nom::Parser;
@@ -34,7 +33,11 @@ fn sub_domain<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, &'a [u8]> + use<'
 /// `Domain = sub-domain *("." sub-domain)`
 pub(crate) fn domain<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, Domain<'a>> + use<'a, '_> {
     move |i| {
-        let (rest, d) = recognize((sub_domain(g), many0_count(preceded(tag(&b"."[..]), sub_domain(g))))).parse(i)?;
+        let (rest, d) = recognize((
+            sub_domain(g),
+            many0_count(preceded(tag(&b"."[..]), sub_domain(g))),
+        ))
+        .parse(i)?;
         if d.len() > 255 {
             return fail(i);
         }
@@ -73,10 +76,15 @@ fn ipv4_address_literal(i: &[u8]) -> Res<'_, Ipv4Addr> {
 /// `IPv6-address-literal = "IPv6:" IPv6-addr` (the RFC 4291 text forms, which the
 /// standard library parses exactly).
 fn ipv6_address_literal(i: &[u8]) -> Res<'_, Ipv6Addr> {
-    let (rest, addr) =
-        preceded(tag_no_case(&b"IPv6:"[..]), take_while1(|b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.'))
-            .parse(i)?;
-    match std::str::from_utf8(addr).ok().and_then(|s| s.parse::<Ipv6Addr>().ok()) {
+    let (rest, addr) = preceded(
+        tag_no_case(&b"IPv6:"[..]),
+        take_while1(|b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.'),
+    )
+    .parse(i)?;
+    match std::str::from_utf8(addr)
+        .ok()
+        .and_then(|s| s.parse::<Ipv6Addr>().ok())
+    {
         Some(a) => Ok((rest, a)),
         None => fail(i),
     }
@@ -85,8 +93,12 @@ fn ipv6_address_literal(i: &[u8]) -> Res<'_, Ipv6Addr> {
 /// `General-address-literal = Standardized-tag ":" 1*dcontent`,
 /// `Standardized-tag = Ldh-str`
 fn general_address_literal(i: &[u8]) -> Res<'_, AddressLiteral<'_>> {
-    let (rest, (t, _, content)) =
-        (take_while1(|b: u8| is_let_dig(b) || b == b'-'), tag(&b":"[..]), take_while1(is_dcontent)).parse(i)?;
+    let (rest, (t, _, content)) = (
+        take_while1(|b: u8| is_let_dig(b) || b == b'-'),
+        tag(&b":"[..]),
+        take_while1(is_dcontent),
+    )
+        .parse(i)?;
     if t.last() == Some(&b'-') || t.eq_ignore_ascii_case(b"IPv6") {
         return fail(i);
     }
@@ -99,7 +111,8 @@ fn general_address_literal(i: &[u8]) -> Res<'_, AddressLiteral<'_>> {
 /// `address-literal = "[" ( IPv4-address-literal / IPv6-address-literal /
 /// General-address-literal ) "]"`
 pub(crate) fn address_literal(i: &[u8]) -> Res<'_, AddressLiteral<'_>> {
-    let (rest, inner) = delimited(tag(&b"["[..]), take_while1(is_dcontent), tag(&b"]"[..])).parse(i)?;
+    let (rest, inner) =
+        delimited(tag(&b"["[..]), take_while1(is_dcontent), tag(&b"]"[..])).parse(i)?;
     let lit = if let Ok((_, a)) = all_consuming(ipv4_address_literal).parse(inner) {
         AddressLiteral::Ipv4(a)
     } else if let Ok((_, a)) = all_consuming(ipv6_address_literal).parse(inner) {
@@ -163,7 +176,11 @@ pub(crate) fn quoted_string(i: &[u8]) -> Res<'_, &[u8]> {
 
 /// `Local-part = Dot-string / Quoted-string`
 fn local_part(i: &[u8]) -> Res<'_, LocalPart<'_>> {
-    let (rest, lp) = if i.first() == Some(&b'"') { quoted_string(i)? } else { dot_string(i)? };
+    let (rest, lp) = if i.first() == Some(&b'"') {
+        quoted_string(i)?
+    } else {
+        dot_string(i)?
+    };
     match utf8(lp) {
         Some(s) => Ok((rest, LocalPart::from_parsed(s))),
         None => fail(i),
@@ -191,12 +208,19 @@ fn a_d_l<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, ()> + use<'a, '_> {
 /// (RFC 5321 4.1.1.3, Appendix C).
 fn path<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, Mailbox<'a>> + use<'a, '_> {
     move |i| {
-        delimited(tag(&b"<"[..]), preceded(opt((a_d_l(g), tag(&b":"[..]))), mailbox(g)), tag(&b">"[..])).parse(i)
+        delimited(
+            tag(&b"<"[..]),
+            preceded(opt((a_d_l(g), tag(&b":"[..]))), mailbox(g)),
+            tag(&b">"[..]),
+        )
+        .parse(i)
     }
 }
 
 /// `Reverse-path = Path / "<>"`
-pub(crate) fn reverse_path<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, ReversePath<'a>> + use<'a, '_> {
+pub(crate) fn reverse_path<'a>(
+    g: &Grammar,
+) -> impl Fn(&'a [u8]) -> Res<'a, ReversePath<'a>> + use<'a, '_> {
     move |i| {
         if let Ok((rest, _)) = tag::<_, _, nom::error::Error<&[u8]>>(&b"<>"[..])(i) {
             return Ok((rest, ReversePath::Null));
@@ -208,9 +232,13 @@ pub(crate) fn reverse_path<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, Reve
 
 /// `Forward-path = Path`, and from `Rcpt`: `"<Postmaster@" Domain ">" / "<Postmaster>"`
 /// (the domain form is an ordinary mailbox here).
-pub(crate) fn forward_path<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, ForwardPath<'a>> + use<'a, '_> {
+pub(crate) fn forward_path<'a>(
+    g: &Grammar,
+) -> impl Fn(&'a [u8]) -> Res<'a, ForwardPath<'a>> + use<'a, '_> {
     move |i| {
-        if let Ok((rest, _)) = tag_no_case::<_, _, nom::error::Error<&[u8]>>(&b"<Postmaster>"[..])(i) {
+        if let Ok((rest, _)) =
+            tag_no_case::<_, _, nom::error::Error<&[u8]>>(&b"<Postmaster>"[..])(i)
+        {
             return Ok((rest, ForwardPath::Postmaster));
         }
         let (rest, m) = path(g)(i)?;
@@ -241,8 +269,4 @@ pub(crate) fn parse_mailbox_exact<'a>(s: &'a [u8], g: &Grammar) -> Option<Mailbo
 /// Spaces (for the lenient grammar's tolerance).
 pub(crate) fn spaces(i: &[u8]) -> Res<'_, &[u8]> {
     take_while(|b| b == b' ')(i)
-}
-
-pub(crate) fn cow_str(b: &[u8]) -> Option<Cow<'_, str>> {
-    utf8(b)
 }

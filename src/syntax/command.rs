@@ -15,7 +15,10 @@ use crate::types::{Argument, Command, Mechanism, Secret};
 /// [`SyntaxErrorKind::Byte`]; a verb that is not a `Keyword` gives
 /// [`SyntaxErrorKind::Verb`]; a well-formed but unknown verb is [`Command::Other`].
 pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeError> {
-    if let Some(pos) = line.iter().position(|&b| b == 0 || b == b'\r' || b == b'\n') {
+    if let Some(pos) = line
+        .iter()
+        .position(|&b| b == 0 || b == b'\r' || b == b'\n')
+    {
         return Err(DecodeError::syntax(pos, SyntaxErrorKind::Byte));
     }
     if !line.is_ascii() {
@@ -23,18 +26,31 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
             return Err(DecodeError::syntax(e.valid_up_to(), SyntaxErrorKind::Byte));
         }
     }
-    let line = if g.allow_trailing_space { trim_end_spaces(line) } else { line };
+    let line = if g.allow_trailing_space {
+        trim_end_spaces(line)
+    } else {
+        line
+    };
     // `Keyword = Ldh-str` for the verb; dispatch by hand, it is the hot path.
     let vlen = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
     let (verb, rest) = line.split_at(vlen);
-    if verb.is_empty() || !verb.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
+    // `Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig`: it cannot end with a hyphen.
+    if !verb.last().is_some_and(u8::is_ascii_alphanumeric)
+        || !verb.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+    {
         return Err(DecodeError::syntax(0, SyntaxErrorKind::Verb));
     }
     // `rest` is empty or starts with the SP that separates the arguments.
     let args = rest.get(1..);
     let at = |r: &[u8]| line.len() - r.len();
     let arg_err = |r: &[u8]| DecodeError::syntax(at(r), SyntaxErrorKind::Arguments);
-    let no_args = |c: Command<'a>| if rest.is_empty() { Ok(c) } else { Err(arg_err(rest)) };
+    let no_args = |c: Command<'a>| {
+        if rest.is_empty() {
+            Ok(c)
+        } else {
+            Err(arg_err(rest))
+        }
+    };
 
     let mut v = [0u8; 8];
     let upper: &[u8] = if verb.len() <= 8 {
@@ -61,7 +77,9 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
             let (r, from) = reverse_path(g)(a).map_err(|_| arg_err(a))?;
             let params = params_after(r, g).map_err(|(o, k)| DecodeError::syntax(at(r) + o, k))?;
             let params = match params {
-                Some(p) => mail_parameters(p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?,
+                Some(p) => {
+                    mail_parameters(p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
+                }
                 None => Default::default(),
             };
             Ok(Command::Mail { from, params })
@@ -72,7 +90,9 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
             let (r, to) = forward_path(g)(a).map_err(|_| arg_err(a))?;
             let params = params_after(r, g).map_err(|(o, k)| DecodeError::syntax(at(r) + o, k))?;
             let params = match params {
-                Some(p) => rcpt_parameters(p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?,
+                Some(p) => {
+                    rcpt_parameters(p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
+                }
                 None => Default::default(),
             };
             Ok(Command::Rcpt { to, params })
@@ -96,14 +116,22 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
         b"VRFY" | b"EXPN" => {
             let a = args.ok_or_else(|| arg_err(rest))?;
             let arg = argument(a).ok_or_else(|| arg_err(a))?;
-            Ok(if upper == b"VRFY" { Command::Vrfy(arg) } else { Command::Expn(arg) })
+            Ok(if upper == b"VRFY" {
+                Command::Vrfy(arg)
+            } else {
+                Command::Expn(arg)
+            })
         }
         b"HELP" | b"NOOP" => {
             let arg = match args {
                 None => None,
                 Some(a) => Some(argument(a).ok_or_else(|| arg_err(a))?),
             };
-            Ok(if upper == b"HELP" { Command::Help(arg) } else { Command::Noop(arg) })
+            Ok(if upper == b"HELP" {
+                Command::Help(arg)
+            } else {
+                Command::Noop(arg)
+            })
         }
         b"AUTH" => {
             // RFC 4954 4: "AUTH" SP sasl-mech [SP initial-response]
@@ -120,7 +148,10 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
                 }
                 _ => return Err(arg_err(tail)),
             };
-            Ok(Command::Auth { mechanism, initial_response })
+            Ok(Command::Auth {
+                mechanism,
+                initial_response,
+            })
         }
         _ => {
             let verb = utf8(verb).ok_or_else(|| arg_err(line))?;
@@ -135,7 +166,10 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
 
 /// Parses a command from the front of `input`, which must hold its CRLF; returns the bytes
 /// after it. [`DecodeError::Incomplete`] when no CRLF has arrived yet.
-pub fn decode_command<'a>(input: &'a [u8], g: &Grammar) -> Result<(&'a [u8], Command<'a>), DecodeError> {
+pub fn decode_command<'a>(
+    input: &'a [u8],
+    g: &Grammar,
+) -> Result<(&'a [u8], Command<'a>), DecodeError> {
     let mut from = 0;
     loop {
         let Some(lf) = memchr::memchr(b'\n', input.get(from..).unwrap_or_default()) else {
@@ -165,11 +199,18 @@ fn prefix<'a>(a: &'a [u8], p: &[u8], g: &Grammar) -> Option<&'a [u8]> {
         return None;
     }
     let r = &a[p.len()..];
-    if g.allow_space_after_colon { spaces(r).ok().map(|(r, _)| r) } else { Some(r) }
+    if g.allow_space_after_colon {
+        spaces(r).ok().map(|(r, _)| r)
+    } else {
+        Some(r)
+    }
 }
 
 /// After a path: nothing, or `SP` then parameters.
-fn params_after<'a>(r: &'a [u8], _g: &Grammar) -> Result<Option<&'a [u8]>, (usize, SyntaxErrorKind)> {
+fn params_after<'a>(
+    r: &'a [u8],
+    _g: &Grammar,
+) -> Result<Option<&'a [u8]>, (usize, SyntaxErrorKind)> {
     match r {
         [] => Ok(None),
         [b' ', p @ ..] if !p.is_empty() => Ok(Some(p)),
@@ -182,30 +223,39 @@ fn chunk_size(d: &[u8]) -> Option<u64> {
     if d.is_empty() || d.len() > 20 || !d.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    d.iter().try_fold(0u64, |a, &c| a.checked_mul(10)?.checked_add(u64::from(c - b'0')))
+    d.iter().try_fold(0u64, |a, &c| {
+        a.checked_mul(10)?.checked_add(u64::from(c - b'0'))
+    })
 }
 
 /// `String = Atom / Quoted-string`, taken loosely as any visible text (VRFY, EXPN, HELP,
 /// NOOP): the server only echoes or ignores it.
 fn argument(a: &[u8]) -> Option<Argument<'_>> {
-    is_argument(a).then(|| utf8(a)).flatten().map(Argument::from_parsed)
+    is_argument(a)
+        .then(|| utf8(a))
+        .flatten()
+        .map(Argument::from_parsed)
 }
 
 pub(crate) fn is_argument(a: &[u8]) -> bool {
     !a.is_empty()
         && a.first() != Some(&b' ')
         && a.last() != Some(&b' ')
-        && a.iter().all(|&b| b == b' ' || b == b'\t' || b > 32 && b != 127)
+        && a.iter()
+            .all(|&b| b == b' ' || b == b'\t' || b > 32 && b != 127)
         && std::str::from_utf8(a).is_ok()
 }
 
 /// `sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_")` (RFC 4422 3.1), any case on input.
 pub(crate) fn is_sasl_mech(m: &[u8]) -> bool {
-    (1..=20).contains(&m.len()) && m.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=20).contains(&m.len())
+        && m.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `initial-response = base64 / "="` (RFC 4954 4); the base64 is checked when decoded.
 fn is_initial_response(r: &[u8]) -> bool {
-    !r.is_empty() && r.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
+    !r.is_empty()
+        && r.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
 }
-

@@ -7,7 +7,8 @@ use crate::types::{Capability, Mechanism};
 
 /// `ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`
 fn is_ehlo_keyword(k: &[u8]) -> bool {
-    k.first().is_some_and(u8::is_ascii_alphanumeric) && k.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+    k.first().is_some_and(u8::is_ascii_alphanumeric)
+        && k.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// `ehlo-param = 1*(%d33-126)`
@@ -31,9 +32,12 @@ pub(crate) fn parse_ehlo_line(line: &[u8]) -> Option<Capability<'_>> {
     let up = kw.to_ascii_uppercase();
     let typed = match (up.as_slice(), params.as_slice()) {
         (b"SIZE", []) => Some(Capability::Size(None)),
-        (b"SIZE", [n]) if n.len() <= 20 && n.iter().all(u8::is_ascii_digit) => {
-            n.iter().try_fold(0u64, |a, &d| a.checked_mul(10)?.checked_add(u64::from(d - b'0'))).map(|v| Capability::Size(Some(v)))
-        }
+        (b"SIZE", [n]) if n.len() <= 20 && n.iter().all(u8::is_ascii_digit) => n
+            .iter()
+            .try_fold(0u64, |a, &d| {
+                a.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            })
+            .map(|v| Capability::Size(Some(v))),
         (b"PIPELINING", []) => Some(Capability::Pipelining),
         (b"8BITMIME", []) => Some(Capability::EightBitMime),
         (b"SMTPUTF8", []) => Some(Capability::SmtpUtf8),

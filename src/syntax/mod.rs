@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use nom::IResult;
 
 pub use command::{decode_command, parse_command};
-pub use reply::{decode_reply, parse_reply_line, ReplyLine};
+pub use reply::{ReplyLine, decode_reply, parse_reply_line};
 
 pub(crate) type Res<'a, T> = IResult<&'a [u8], T>;
 
@@ -38,12 +38,20 @@ pub struct Grammar {
 impl Grammar {
     /// The RFC 5321 ABNF exactly.
     pub const fn strict() -> Self {
-        Self { allow_space_after_colon: false, allow_trailing_space: false, allow_underscore_in_domain: false }
+        Self {
+            allow_space_after_colon: false,
+            allow_trailing_space: false,
+            allow_underscore_in_domain: false,
+        }
     }
 
     /// The common deviations accepted (the default).
     pub const fn lenient() -> Self {
-        Self { allow_space_after_colon: true, allow_trailing_space: true, allow_underscore_in_domain: true }
+        Self {
+            allow_space_after_colon: true,
+            allow_trailing_space: true,
+            allow_underscore_in_domain: true,
+        }
     }
 }
 
@@ -60,5 +68,8 @@ pub(crate) fn utf8(i: &[u8]) -> Option<Cow<'_, str>> {
 }
 
 pub(crate) fn fail<T>(i: &[u8]) -> Res<'_, T> {
-    Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify)))
+    Err(nom::Err::Error(nom::error::Error::new(
+        i,
+        nom::error::ErrorKind::Verify,
+    )))
 }

@@ -9,7 +9,9 @@ use nom::sequence::preceded;
 
 use super::{Res, utf8};
 use crate::error::SyntaxErrorKind;
-use crate::types::{Body, MailAuth, MailParams, MtPriority, Notify, Orcpt, Param, RcptParams, Ret, XText};
+use crate::types::{
+    Body, MailAuth, MailParams, MtPriority, Notify, Orcpt, Param, RcptParams, Ret, XText,
+};
 
 /// `esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`
 fn esmtp_keyword(i: &[u8]) -> Res<'_, &[u8]> {
@@ -31,7 +33,11 @@ fn is_esmtp_value_byte(b: u8) -> bool {
 
 /// `esmtp-param = esmtp-keyword ["=" esmtp-value]`
 fn esmtp_param(i: &[u8]) -> Res<'_, (&[u8], Option<&[u8]>)> {
-    (esmtp_keyword, opt(preceded(tag(&b"="[..]), take_while1(is_esmtp_value_byte)))).parse(i)
+    (
+        esmtp_keyword,
+        opt(preceded(tag(&b"="[..]), take_while1(is_esmtp_value_byte))),
+    )
+        .parse(i)
 }
 
 pub(crate) fn is_esmtp_keyword(s: &[u8]) -> bool {
@@ -42,9 +48,12 @@ pub(crate) fn is_esmtp_value(s: &[u8]) -> bool {
     !s.is_empty() && std::str::from_utf8(s).is_ok() && s.iter().all(|&b| is_esmtp_value_byte(b))
 }
 
-/// `Atom` as used by ORCPT's `addr-type` (RFC 3461 4.2).
+/// `Atom` as used by ORCPT's `addr-type` (RFC 3461 4.2), less `=`: the whole ORCPT value
+/// is an `esmtp-value` (RFC 5321 4.1.2), which cannot hold one.
 pub(crate) fn is_atom(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b))
+    !s.is_empty()
+        && s.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/?^_`{|}~".contains(&b))
 }
 
 /// `xtext = *( xchar / hexchar )`, `xchar` = `!`..`~` except `+` and `=`,
@@ -54,7 +63,11 @@ pub(crate) fn xtext(s: &[u8]) -> Option<Cow<'_, str>> {
         return None;
     }
     if !s.contains(&b'+') {
-        return s.iter().all(|&b| (33..=126).contains(&b) && b != b'=').then(|| utf8(s)).flatten();
+        return s
+            .iter()
+            .all(|&b| (33..=126).contains(&b) && b != b'=')
+            .then(|| utf8(s))
+            .flatten();
     }
     fn hex(b: u8) -> Option<u8> {
         match b {
@@ -87,7 +100,8 @@ fn each_param<'a>(
 ) -> Result<(), (usize, SyntaxErrorKind)> {
     let start = i.len();
     loop {
-        let (rest, (k, v)) = esmtp_param(i).map_err(|_| (start - i.len(), SyntaxErrorKind::Arguments))?;
+        let (rest, (k, v)) =
+            esmtp_param(i).map_err(|_| (start - i.len(), SyntaxErrorKind::Arguments))?;
         f(k, v).map_err(|e| (start - i.len(), e))?;
         match rest {
             [] => return Ok(()),
@@ -120,7 +134,11 @@ fn value(v: Option<&[u8]>) -> Result<&[u8], SyntaxErrorKind> {
     v.ok_or(SyntaxErrorKind::ParameterValue)
 }
 
-fn other<'a>(list: &mut Vec<Param<'a>>, k: &'a [u8], v: Option<&'a [u8]>) -> Result<(), SyntaxErrorKind> {
+fn other<'a>(
+    list: &mut Vec<Param<'a>>,
+    k: &'a [u8],
+    v: Option<&'a [u8]>,
+) -> Result<(), SyntaxErrorKind> {
     let k = utf8(k).ok_or(SyntaxErrorKind::Arguments)?;
     let v = match v {
         Some(v) => Some(utf8(v).ok_or(SyntaxErrorKind::ParameterValue)?),
@@ -139,7 +157,9 @@ fn size_value(v: &[u8]) -> Result<u64, SyntaxErrorKind> {
         return Err(SyntaxErrorKind::ParameterValue);
     }
     v.iter()
-        .try_fold(0u64, |a, &d| a.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+        .try_fold(0u64, |a, &d| {
+            a.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })
         .ok_or(SyntaxErrorKind::ParameterValue)
 }
 
@@ -188,7 +208,9 @@ pub(crate) fn mail_parameters(i: &[u8]) -> Result<MailParams<'_>, (usize, Syntax
             let a = if v == b"<>" {
                 MailAuth::Unknown
             } else {
-                MailAuth::Identity(XText::from_parsed(xtext(v).ok_or(SyntaxErrorKind::ParameterValue)?))
+                MailAuth::Identity(XText::from_parsed(
+                    xtext(v).ok_or(SyntaxErrorKind::ParameterValue)?,
+                ))
             };
             set_once(&mut p.auth, a)
         } else if kw("MT-PRIORITY") {
@@ -217,7 +239,10 @@ pub(crate) fn rcpt_parameters(i: &[u8]) -> Result<RcptParams<'_>, (usize, Syntax
         } else if k.eq_ignore_ascii_case(b"ORCPT") {
             let v = value(v)?;
             // RFC 3461 4.2: orcpt-value = addr-type ";" xtext
-            let semi = v.iter().position(|&b| b == b';').ok_or(SyntaxErrorKind::ParameterValue)?;
+            let semi = v
+                .iter()
+                .position(|&b| b == b';')
+                .ok_or(SyntaxErrorKind::ParameterValue)?;
             let (t, a) = (&v[..semi], &v[semi + 1..]);
             if !is_atom(t) {
                 return Err(SyntaxErrorKind::ParameterValue);

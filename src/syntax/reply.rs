@@ -28,7 +28,9 @@ pub fn parse_reply_line(line: &[u8]) -> Result<ReplyLine<'_>, DecodeError> {
     if !digits.iter().all(u8::is_ascii_digit) {
         return Err(bad(0));
     }
-    let n = digits.iter().fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
+    let n = digits
+        .iter()
+        .fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
     let code = ReplyCode::new(n).map_err(|_| bad(0))?;
     let (last, text) = match rest {
         [] => (true, rest),

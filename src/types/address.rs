@@ -86,14 +86,20 @@ pub enum AddressLiteral<'a> {
 
 impl<'a> AddressLiteral<'a> {
     /// Builds a general literal, checking tag and content.
-    pub fn general(tag: impl Into<Cow<'a, str>>, content: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
+    pub fn general(
+        tag: impl Into<Cow<'a, str>>,
+        content: impl Into<Cow<'a, str>>,
+    ) -> Result<Self, InvalidValue> {
         let (tag, content) = (tag.into(), content.into());
         let lit = Self::General { tag, content };
         let mut buf = BytesMut::new();
         lit.encode(&mut buf);
         match syntax::address::parse_address_literal(&buf) {
             Some(parsed) if parsed == lit => Ok(lit),
-            _ => Err(InvalidValue::new("address literal", "tag must be an Ldh-str other than IPv6, content 1*dcontent")),
+            _ => Err(InvalidValue::new(
+                "address literal",
+                "tag must be an Ldh-str other than IPv6, content 1*dcontent",
+            )),
         }
     }
 
@@ -179,7 +185,10 @@ impl<'a> LocalPart<'a> {
         if syntax::address::is_local_part(s.as_bytes()) {
             Ok(Self(s))
         } else {
-            Err(InvalidValue::new("local part", "must be a Dot-string or Quoted-string"))
+            Err(InvalidValue::new(
+                "local part",
+                "must be a Dot-string or Quoted-string",
+            ))
         }
     }
 
@@ -284,7 +293,10 @@ impl<'a> Mailbox<'a> {
 
     /// Detaches the value from the input it borrows.
     pub fn into_owned(self) -> Mailbox<'static> {
-        Mailbox { local: self.local.into_owned(), host: self.host.into_owned() }
+        Mailbox {
+            local: self.local.into_owned(),
+            host: self.host.into_owned(),
+        }
     }
 }
 

@@ -105,15 +105,17 @@ impl Capability<'_> {
             line.push_str(p);
         }
         match syntax::ehlo::parse_ehlo_line(line.as_bytes()) {
-            Some(Capability::Other { keyword: k, params: ps })
-                if k == keyword && ps.len() == params.len() =>
-            {
-                Ok(Capability::Other {
-                    keyword: Cow::Owned(k.into_owned()),
-                    params: ps.into_iter().map(|p| Cow::Owned(p.into_owned())).collect(),
-                })
-            }
-            _ => Err(InvalidValue::new("EHLO keyword", "must be an unknown ehlo-keyword with ehlo-params")),
+            Some(Capability::Other {
+                keyword: k,
+                params: ps,
+            }) if k == keyword && ps.len() == params.len() => Ok(Capability::Other {
+                keyword: Cow::Owned(k.into_owned()),
+                params: ps.into_iter().map(|p| Cow::Owned(p.into_owned())).collect(),
+            }),
+            _ => Err(InvalidValue::new(
+                "EHLO keyword",
+                "must be an unknown ehlo-keyword with ehlo-params",
+            )),
         }
     }
 
@@ -137,7 +139,10 @@ impl Capability<'_> {
             Self::Help => Capability::Help,
             Self::Other { keyword, params } => Capability::Other {
                 keyword: Cow::Owned(keyword.into_owned()),
-                params: params.into_iter().map(|p| Cow::Owned(p.into_owned())).collect(),
+                params: params
+                    .into_iter()
+                    .map(|p| Cow::Owned(p.into_owned()))
+                    .collect(),
             },
         }
     }
@@ -153,16 +158,24 @@ pub struct Capabilities {
 impl Capabilities {
     /// Builds a set from a greeting (first line, usually the server's domain) and keywords.
     pub fn new(greeting: Text, list: Vec<Capability<'static>>) -> Self {
-        Self { greeting: greeting.as_str().to_owned(), list }
+        Self {
+            greeting: greeting.as_str().to_owned(),
+            list,
+        }
     }
 
     /// Reads a positive EHLO reply (RFC 5321 4.1.1.1). Lines that are not `ehlo-line`s are
     /// skipped, as real servers send oddities and the keywords that parse are still useful.
     pub fn from_reply(reply: &Reply) -> Self {
         let mut lines = reply.lines().iter();
-        let greeting = lines.next().map(|t| t.as_str().to_owned()).unwrap_or_default();
+        let greeting = lines
+            .next()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default();
         let list = lines
-            .filter_map(|l| syntax::ehlo::parse_ehlo_line(l.as_str().as_bytes()).map(Capability::into_owned))
+            .filter_map(|l| {
+                syntax::ehlo::parse_ehlo_line(l.as_str().as_bytes()).map(Capability::into_owned)
+            })
             .collect();
         Self { greeting, list }
     }
@@ -191,7 +204,9 @@ impl Capabilities {
 
     /// True when a keyword with this name was announced (case-insensitive).
     pub fn has(&self, keyword: &str) -> bool {
-        self.list.iter().any(|c| c.keyword().eq_ignore_ascii_case(keyword))
+        self.list
+            .iter()
+            .any(|c| c.keyword().eq_ignore_ascii_case(keyword))
     }
 
     /// The SIZE limit: `Some(None)` when SIZE was announced without a usable limit.

@@ -28,7 +28,10 @@ impl<'a> Mechanism<'a> {
     pub fn new(name: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let name = name.into();
         if !syntax::command::is_sasl_mech(name.as_bytes()) {
-            return Err(InvalidValue::new("SASL mechanism", "must be 1*20 of A-Z 0-9 - _"));
+            return Err(InvalidValue::new(
+                "SASL mechanism",
+                "must be 1*20 of A-Z 0-9 - _",
+            ));
         }
         Ok(Self::from_parsed(name))
     }
@@ -70,7 +73,10 @@ impl<'a> Argument<'a> {
         if syntax::command::is_argument(s.as_bytes()) {
             Ok(Self(s))
         } else {
-            Err(InvalidValue::new("argument", "must be non-empty text without controls or edge spaces"))
+            Err(InvalidValue::new(
+                "argument",
+                "must be non-empty text without controls or edge spaces",
+            ))
         }
     }
 
@@ -199,14 +205,19 @@ impl Command<'_> {
                 params.encode(out);
             }
             Self::Bdat { size, last } => {
-                out.put_slice(format!("BDAT {size}{}", if *last { " LAST" } else { "" }).as_bytes());
+                out.put_slice(
+                    format!("BDAT {size}{}", if *last { " LAST" } else { "" }).as_bytes(),
+                );
             }
             Self::Vrfy(a) | Self::Expn(a) | Self::Help(Some(a)) | Self::Noop(Some(a)) => {
                 out.put_slice(self.verb().as_bytes());
                 out.put_u8(b' ');
                 out.put_slice(a.as_str().as_bytes());
             }
-            Self::Auth { mechanism, initial_response } => {
+            Self::Auth {
+                mechanism,
+                initial_response,
+            } => {
                 out.put_slice(b"AUTH ");
                 out.put_slice(mechanism.as_str().as_bytes());
                 if let Some(ir) = initial_response {
@@ -221,7 +232,12 @@ impl Command<'_> {
                     out.put_slice(a.as_bytes());
                 }
             }
-            Self::Data | Self::Rset | Self::Quit | Self::StartTls | Self::Help(None) | Self::Noop(None) => {
+            Self::Data
+            | Self::Rset
+            | Self::Quit
+            | Self::StartTls
+            | Self::Help(None)
+            | Self::Noop(None) => {
                 out.put_slice(self.verb().as_bytes());
             }
         }
@@ -234,8 +250,14 @@ impl Command<'_> {
             Self::Ehlo(h) => Command::Ehlo(h.into_owned()),
             Self::Helo(h) => Command::Helo(h.into_owned()),
             Self::Lhlo(h) => Command::Lhlo(h.into_owned()),
-            Self::Mail { from, params } => Command::Mail { from: from.into_owned(), params: params.into_owned() },
-            Self::Rcpt { to, params } => Command::Rcpt { to: to.into_owned(), params: params.into_owned() },
+            Self::Mail { from, params } => Command::Mail {
+                from: from.into_owned(),
+                params: params.into_owned(),
+            },
+            Self::Rcpt { to, params } => Command::Rcpt {
+                to: to.into_owned(),
+                params: params.into_owned(),
+            },
             Self::Data => Command::Data,
             Self::Bdat { size, last } => Command::Bdat { size, last },
             Self::Rset => Command::Rset,
@@ -245,9 +267,13 @@ impl Command<'_> {
             Self::Noop(a) => Command::Noop(a.map(Argument::into_owned)),
             Self::Quit => Command::Quit,
             Self::StartTls => Command::StartTls,
-            Self::Auth { mechanism, initial_response } => Command::Auth {
+            Self::Auth {
+                mechanism,
+                initial_response,
+            } => Command::Auth {
                 mechanism: mechanism.into_owned(),
-                initial_response: initial_response.map(|s| Secret::new(Cow::Owned(s.into_inner().into_owned()))),
+                initial_response: initial_response
+                    .map(|s| Secret::new(Cow::Owned(s.into_inner().into_owned()))),
             },
             Self::Other { verb, args } => Command::Other {
                 verb: Cow::Owned(verb.into_owned()),

@@ -11,6 +11,8 @@ pub mod secret;
 pub use address::{AddressLiteral, Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
 pub use capability::{Capabilities, Capability};
 pub use command::{Argument, Command, InitialResponse, Mechanism};
-pub use params::{Body, MailAuth, MailParams, MtPriority, Notify, Orcpt, Param, RcptParams, Ret, XText};
+pub use params::{
+    Body, MailAuth, MailParams, MtPriority, Notify, Orcpt, Param, RcptParams, Ret, XText,
+};
 pub use reply::{EnhancedStatus, Reply, ReplyCode, Text};
 pub use secret::Secret;

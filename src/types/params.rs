@@ -62,9 +62,16 @@ impl Notify {
     /// Builds the condition set; all false is not a valid value.
     pub fn on(success: bool, failure: bool, delay: bool) -> Result<Self, InvalidValue> {
         if success || failure || delay {
-            Ok(Self::On { success, failure, delay })
+            Ok(Self::On {
+                success,
+                failure,
+                delay,
+            })
         } else {
-            Err(InvalidValue::new("NOTIFY", "at least one condition, or NEVER"))
+            Err(InvalidValue::new(
+                "NOTIFY",
+                "at least one condition, or NEVER",
+            ))
         }
     }
 }
@@ -120,7 +127,10 @@ pub struct Orcpt<'a> {
 
 impl<'a> Orcpt<'a> {
     /// `addr_type` is an atom such as `rfc822`.
-    pub fn new(addr_type: impl Into<Cow<'a, str>>, address: XText<'a>) -> Result<Self, InvalidValue> {
+    pub fn new(
+        addr_type: impl Into<Cow<'a, str>>,
+        address: XText<'a>,
+    ) -> Result<Self, InvalidValue> {
         let addr_type = addr_type.into();
         if syntax::params::is_atom(addr_type.as_bytes()) {
             Ok(Self { addr_type, address })
@@ -145,7 +155,10 @@ impl<'a> Orcpt<'a> {
 
     /// Detaches the value from the input it borrows.
     pub fn into_owned(self) -> Orcpt<'static> {
-        Orcpt { addr_type: Cow::Owned(self.addr_type.into_owned()), address: self.address.into_owned() }
+        Orcpt {
+            addr_type: Cow::Owned(self.addr_type.into_owned()),
+            address: self.address.into_owned(),
+        }
     }
 }
 
@@ -189,14 +202,23 @@ pub struct Param<'a> {
 
 impl<'a> Param<'a> {
     /// Checks `esmtp-keyword` and `esmtp-value` (RFC 5321 4.1.2; UTF-8 per RFC 6531).
-    pub fn new(keyword: impl Into<Cow<'a, str>>, value: Option<Cow<'a, str>>) -> Result<Self, InvalidValue> {
+    pub fn new(
+        keyword: impl Into<Cow<'a, str>>,
+        value: Option<Cow<'a, str>>,
+    ) -> Result<Self, InvalidValue> {
         let keyword = keyword.into();
         if !syntax::params::is_esmtp_keyword(keyword.as_bytes()) {
-            return Err(InvalidValue::new("parameter keyword", "must match esmtp-keyword"));
+            return Err(InvalidValue::new(
+                "parameter keyword",
+                "must match esmtp-keyword",
+            ));
         }
         if let Some(v) = &value {
             if !syntax::params::is_esmtp_value(v.as_bytes()) {
-                return Err(InvalidValue::new("parameter value", "must match esmtp-value"));
+                return Err(InvalidValue::new(
+                    "parameter value",
+                    "must match esmtp-value",
+                ));
             }
         }
         Ok(Self { keyword, value })
@@ -226,7 +248,10 @@ impl<'a> Param<'a> {
 
     /// Detaches the value from the input it borrows.
     pub fn into_owned(self) -> Param<'static> {
-        Param { keyword: Cow::Owned(self.keyword.into_owned()), value: self.value.map(|v| Cow::Owned(v.into_owned())) }
+        Param {
+            keyword: Cow::Owned(self.keyword.into_owned()),
+            value: self.value.map(|v| Cow::Owned(v.into_owned())),
+        }
     }
 }
 
@@ -287,6 +312,9 @@ impl MailParams<'_> {
         match &self.auth {
             None => {}
             Some(MailAuth::Unknown) => out.put_slice(b" AUTH=<>"),
+            // The identity `<>` written plainly would read back as `AUTH=<>` (unknown,
+            // RFC 4954 5); escaping it keeps it an identity.
+            Some(MailAuth::Identity(x)) if x.as_str() == "<>" => out.put_slice(b" AUTH=+3C+3E"),
             Some(MailAuth::Identity(x)) => {
                 out.put_slice(b" AUTH=");
                 x.encode(out);
@@ -346,7 +374,11 @@ impl RcptParams<'_> {
         match self.notify {
             None => {}
             Some(Notify::Never) => out.put_slice(b" NOTIFY=NEVER"),
-            Some(Notify::On { success, failure, delay }) => {
+            Some(Notify::On {
+                success,
+                failure,
+                delay,
+            }) => {
                 out.put_slice(b" NOTIFY=");
                 let mut first = true;
                 for (on, name) in [(success, "SUCCESS"), (failure, "FAILURE"), (delay, "DELAY")] {

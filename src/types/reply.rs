@@ -77,8 +77,16 @@ impl ReplyCode {
         if code >= 200 && code <= 599 && a >= 2 && a <= 5 && b <= 5 {
             Ok(Self(code))
         } else {
-            Err(InvalidValue::new("reply code", "must match %x32-35 %x30-35 %x30-39"))
+            Err(InvalidValue::new(
+                "reply code",
+                "must match %x32-35 %x30-35 %x30-39",
+            ))
         }
+    }
+
+    /// For the crate's own codes, known to be valid.
+    pub(crate) const fn known(code: u16) -> Self {
+        Self(code)
     }
 
     /// The numeric value.
@@ -131,15 +139,26 @@ impl EnhancedStatus {
     /// Builds a code: class 2, 4 or 5; subject and detail at most three digits.
     pub const fn new(class: u8, subject: u16, detail: u16) -> Result<Self, InvalidValue> {
         if (class == 2 || class == 4 || class == 5) && subject <= 999 && detail <= 999 {
-            Ok(Self { class, subject, detail })
+            Ok(Self {
+                class,
+                subject,
+                detail,
+            })
         } else {
-            Err(InvalidValue::new("enhanced status code", "class must be 2, 4 or 5 and fields at most 999"))
+            Err(InvalidValue::new(
+                "enhanced status code",
+                "class must be 2, 4 or 5 and fields at most 999",
+            ))
         }
     }
 
     /// Const constructor for codes known to be valid; used for the crate's own replies.
     pub(crate) const fn known(class: u8, subject: u16, detail: u16) -> Self {
-        Self { class, subject, detail }
+        Self {
+            class,
+            subject,
+            detail,
+        }
     }
 
     /// The class digit (2, 4 or 5).
@@ -160,11 +179,17 @@ impl EnhancedStatus {
     /// Parses `x.y.z` at the start of `s`, returning the code and the number of bytes used.
     pub(crate) fn parse_prefix(s: &[u8]) -> Option<(Self, usize)> {
         fn num(s: &[u8], max_digits: usize) -> Option<(u16, usize)> {
-            let n = s.iter().take(max_digits + 1).take_while(|b| b.is_ascii_digit()).count();
+            let n = s
+                .iter()
+                .take(max_digits + 1)
+                .take_while(|b| b.is_ascii_digit())
+                .count();
             if n == 0 || n > max_digits {
                 return None;
             }
-            let v = s[..n].iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+            let v = s[..n]
+                .iter()
+                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
             Some((v, n))
         }
         let (class, a) = num(s, 1)?;
@@ -234,12 +259,19 @@ pub struct Reply {
 impl Reply {
     /// A reply with one line of text and no enhanced status code.
     pub fn new(code: ReplyCode, text: Text) -> Self {
-        Self { code, lines: vec![text] }
+        Self {
+            code,
+            lines: vec![text],
+        }
     }
 
     /// A reply whose every line carries `status` before its text (RFC 2034 4: all lines
     /// of a multi-line reply carry the code).
-    pub fn with_status(code: ReplyCode, status: EnhancedStatus, lines: impl IntoIterator<Item = Text>) -> Self {
+    pub fn with_status(
+        code: ReplyCode,
+        status: EnhancedStatus,
+        lines: impl IntoIterator<Item = Text>,
+    ) -> Self {
         let mut out: Vec<Text> = lines
             .into_iter()
             .map(|t| {
@@ -292,15 +324,19 @@ impl Reply {
 
     /// The lines without their enhanced status code prefix.
     pub fn text_lines(&self) -> impl Iterator<Item = &str> {
+        // Compare parsed codes, not text: `2.01.0` is `2.1.0` (RFC 3463 allows leading
+        // zeros), and `2.1.05` is not `2.1.0` followed by `5`.
         let status = self.enhanced_status();
         self.lines.iter().map(move |l| {
             let s = l.as_str();
-            match status {
-                Some(st) => {
-                    let p = st.to_string();
-                    s.strip_prefix(p.as_str()).map(|r| r.strip_prefix(' ').unwrap_or(r)).unwrap_or(s)
+            match (status, EnhancedStatus::parse_prefix(s.as_bytes())) {
+                (Some(st), Some((p, n)))
+                    if p == st && s.as_bytes().get(n).is_none_or(|&b| b == b' ') =>
+                {
+                    let r = &s[n..];
+                    r.strip_prefix(' ').unwrap_or(r)
                 }
-                None => s,
+                _ => s,
             }
         })
     }
@@ -312,7 +348,9 @@ impl Reply {
             None => self.clone(),
             Some(_) => Self::from_lines(
                 self.code,
-                self.text_lines().map(|s| Text(Cow::Owned(s.to_owned()))).collect::<Vec<_>>(),
+                self.text_lines()
+                    .map(|s| Text(Cow::Owned(s.to_owned())))
+                    .collect::<Vec<_>>(),
             ),
         }
     }
@@ -351,5 +389,41 @@ impl fmt::Display for Reply {
             write!(f, "{} {}", self.code, l)?;
         }
         Ok(())
+    }
+}
+
+impl std::str::FromStr for Reply {
+    type Err = crate::error::DecodeError;
+
+    /// Parses wire form, e.g. `"451 4.3.0 Try again later"`; the final CRLF may be left
+    /// out, and multi-line replies are written with CRLF between lines. The whole string
+    /// must be one reply.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut owned;
+        let mut bytes = s.as_bytes();
+        if !s.ends_with("\r\n") {
+            owned = s.as_bytes().to_vec();
+            owned.extend_from_slice(b"\r\n");
+            bytes = &owned;
+            let (rest, reply) = crate::syntax::decode_reply(bytes)?;
+            owned = rest.to_vec();
+            return if owned.is_empty() {
+                Ok(reply)
+            } else {
+                Err(crate::error::DecodeError::syntax(
+                    s.len() - owned.len(),
+                    crate::error::SyntaxErrorKind::Reply,
+                ))
+            };
+        }
+        let (rest, reply) = crate::syntax::decode_reply(bytes)?;
+        if rest.is_empty() {
+            Ok(reply)
+        } else {
+            Err(crate::error::DecodeError::syntax(
+                s.len() - rest.len(),
+                crate::error::SyntaxErrorKind::Reply,
+            ))
+        }
     }
 }

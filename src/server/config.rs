@@ -1,0 +1,166 @@
+//! Server configuration: policy switches and limits, each with a safe default.
+
+use std::time::Duration;
+
+use crate::data::BareLineEndings;
+use crate::syntax::Grammar;
+use crate::types::Mechanism;
+
+/// How a [`Server`](super::Server) behaves. Every limit is configurable; the defaults are
+/// the RFC figures or the safe choice.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The name in the greeting and the EHLO reply (RFC 5321 4.1.1.1, 4.2).
+    pub hostname: String,
+    /// Text after the hostname in the `220` greeting.
+    pub greeting: String,
+    /// Which deviations from the strict command grammar are tolerated.
+    pub grammar: Grammar,
+    /// Speak LMTP (RFC 2033): `LHLO` instead of EHLO/HELO and one reply per recipient
+    /// after the message.
+    pub lmtp: bool,
+    /// ESMTP extensions offered.
+    pub extensions: Extensions,
+    /// STARTTLS can be offered: the transport is able to upgrade (RFC 3207).
+    pub starttls: bool,
+    /// Refuse every command but EHLO, HELO, NOOP, RSET, STARTTLS and QUIT with `530 5.7.0`
+    /// until TLS is active (RFC 3207 4).
+    pub require_tls: bool,
+    /// SASL mechanisms offered with AUTH (RFC 4954); empty: no AUTH.
+    pub auth_mechanisms: Vec<Mechanism<'static>>,
+    /// Offer and allow AUTH only under TLS (RFC 4954 4, RFC 6409 submission practice).
+    /// Default true: no password crosses the wire in clear.
+    pub auth_requires_tls: bool,
+    /// MAIL requires a successful AUTH first, as on a submission port (RFC 6409 4.3, `530 5.7.0`).
+    pub require_auth: bool,
+    /// How bare CR and LF inside DATA are treated. Default: reject the message
+    /// (SMTP smuggling defence).
+    pub bare_line_endings: BareLineEndings,
+    /// Answer `VRFY` with the application's decision instead of the stock `252`.
+    pub ask_vrfy: bool,
+    /// Limits.
+    pub limits: Limits,
+    /// Timeouts (RFC 5321 4.5.3.2).
+    pub timeouts: Timeouts,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            hostname: "localhost".into(),
+            greeting: "ESMTP ready".into(),
+            grammar: Grammar::lenient(),
+            lmtp: false,
+            extensions: Extensions::default(),
+            starttls: false,
+            require_tls: false,
+            auth_mechanisms: Vec::new(),
+            auth_requires_tls: true,
+            require_auth: false,
+            bare_line_endings: BareLineEndings::Reject,
+            ask_vrfy: false,
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// ESMTP extensions the server announces and accepts parameters for.
+/// A parameter of an extension that is switched off is answered `555`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Extensions {
+    /// PIPELINING (RFC 2920). The machine always processes commands in order; this only
+    /// announces that the client may send them in groups.
+    pub pipelining: bool,
+    /// 8BITMIME (RFC 6152).
+    pub eight_bit_mime: bool,
+    /// SMTPUTF8 (RFC 6531).
+    pub smtputf8: bool,
+    /// CHUNKING (RFC 3030): BDAT.
+    pub chunking: bool,
+    /// BINARYMIME (RFC 3030); needs CHUNKING.
+    pub binary_mime: bool,
+    /// DSN (RFC 3461): RET, ENVID, NOTIFY, ORCPT.
+    pub dsn: bool,
+    /// ENHANCEDSTATUSCODES (RFC 2034).
+    pub enhanced_status_codes: bool,
+    /// REQUIRETLS (RFC 8689); announced only once TLS is active.
+    pub requiretls: bool,
+    /// MT-PRIORITY (RFC 6710).
+    pub mt_priority: bool,
+}
+
+impl Default for Extensions {
+    fn default() -> Self {
+        Self {
+            pipelining: true,
+            eight_bit_mime: true,
+            smtputf8: true,
+            chunking: true,
+            binary_mime: true,
+            dsn: true,
+            enhanced_status_codes: true,
+            requiretls: true,
+            mt_priority: false,
+        }
+    }
+}
+
+/// Bounds on everything a client can make the server hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Longest command line, CRLF included (RFC 5321 4.5.3.1.4: 512).
+    pub command_line: usize,
+    /// Longest text line inside DATA, CRLF included (RFC 5321 4.5.3.1.6: 1000);
+    /// `None`: no limit. A longer line makes the message fail with `500 5.5.6`.
+    pub text_line: Option<usize>,
+    /// Longest SASL response line (RFC 4954 4: at least 12288).
+    pub sasl_line: usize,
+    /// Recipients per message (RFC 5321 4.5.3.1.8: at least 100); more get `452 4.5.3`.
+    pub recipients: usize,
+    /// Largest message in octets, announced with SIZE (RFC 1870); `None`: no limit.
+    pub message_size: Option<u64>,
+    /// Protocol errors tolerated before `421 4.7.0` and close.
+    pub errors: u32,
+    /// Input held while the application decides; more closes the connection with
+    /// `421 4.7.0`. A transport that checks [`Server::wants_input`](super::Server::wants_input)
+    /// never reaches it.
+    pub buffered_input: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            command_line: 512,
+            text_line: Some(1000),
+            sasl_line: 12288,
+            recipients: 100,
+            message_size: Some(32 * 1024 * 1024),
+            errors: 20,
+            buffered_input: 256 * 1024,
+        }
+    }
+}
+
+/// RFC 5321 4.5.3.2 timeouts, as the server applies them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// Waiting for the next command (4.5.3.2.7: at least 5 minutes).
+    pub command: Duration,
+    /// Waiting for more message data inside DATA or BDAT (4.5.3.2.5 is the client's
+    /// 3 minutes per block; the server allows as long as for a command).
+    pub data: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            command: Duration::from_secs(300),
+            data: Duration::from_secs(300),
+        }
+    }
+}

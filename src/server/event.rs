@@ -1,0 +1,245 @@
+//! What the server machine tells the application, and the tickets it answers with.
+
+use bytes::Bytes;
+use thiserror::Error;
+
+use crate::types::{
+    ForwardPath, Host, MailParams, Mechanism, RcptParams, Reply, ReversePath, Secret,
+};
+
+/// Names one decision the machine waits for. It must be answered with
+/// [`Server::accept`](super::Server::accept) or [`Server::respond`](super::Server::respond)
+/// (or, for SASL steps, [`Server::sasl_challenge`](super::Server::sasl_challenge)); until
+/// then no further command is processed.
+#[must_use = "the session stalls until the ticket is answered"]
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ticket {
+    pub(crate) conn: u64,
+    pub(crate) seq: u64,
+}
+
+/// An event from the server machine.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// EHLO, HELO or LHLO: accept (the crate replies with the greeting or the extension
+    /// list) or refuse with a reply.
+    Hello(HelloRequest),
+    /// MAIL FROM, already checked for syntax, sequence and parameters.
+    Mail(MailRequest),
+    /// RCPT TO, already checked for syntax, sequence, limits and parameters.
+    Rcpt(RcptRequest),
+    /// A message body begins (after `354`, or with the first BDAT chunk).
+    MessageStart,
+    /// A piece of the message body, dot-unstuffed, exactly as it will be stored. Pieces
+    /// share the receive buffer's memory (no copy).
+    MessageChunk(Bytes),
+    /// The body is complete; answer once it is safely stored (RFC 5321 6.1). In LMTP
+    /// mode, answer with one reply per accepted recipient.
+    MessageEnd(MessageEnd),
+    /// The message in progress was dropped (too big, bare line endings, overlong line,
+    /// transaction reset, connection lost). Discard what was received of it.
+    MessageAborted(AbortReason),
+    /// AUTH PLAIN or LOGIN: the decoded credentials; accept (`235`) or refuse (`535`).
+    Auth(AuthRequest),
+    /// A step of any other SASL mechanism: reply with a challenge, accept or refuse.
+    SaslStep(SaslStep),
+    /// VRFY when [`ServerConfig::ask_vrfy`](super::ServerConfig::ask_vrfy) is set.
+    Vrfy(VrfyRequest),
+    /// The `220` to STARTTLS is queued. The transport MUST write all pending output,
+    /// drop whatever it has read but not fed to the machine, run the TLS handshake and
+    /// then call [`Server::tls_established`](super::Server::tls_established).
+    StartTls,
+    /// Something the peer did wrong, answered on the wire already; for logs.
+    Violation(Violation),
+    /// The session is over: write the pending output, then close the connection.
+    Closed(CloseReason),
+}
+
+/// Which greeting verb a [`HelloRequest`] carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HelloKind {
+    /// `EHLO`
+    Ehlo,
+    /// `HELO`
+    Helo,
+    /// `LHLO`
+    Lhlo,
+}
+
+/// EHLO/HELO/LHLO to decide on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct HelloRequest {
+    /// Answer with this.
+    pub ticket: Ticket,
+    /// Which verb.
+    pub kind: HelloKind,
+    /// The name the client gave.
+    pub host: Host<'static>,
+}
+
+/// MAIL FROM to decide on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct MailRequest {
+    /// Answer with this.
+    pub ticket: Ticket,
+    /// The reverse path.
+    pub from: ReversePath<'static>,
+    /// The parameters, validated against the extensions offered.
+    pub params: MailParams<'static>,
+}
+
+/// RCPT TO to decide on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RcptRequest {
+    /// Answer with this.
+    pub ticket: Ticket,
+    /// The forward path. RFC 5321 4.5.1 requires accepting `<Postmaster>`.
+    pub to: ForwardPath<'static>,
+    /// The parameters, validated against the extensions offered.
+    pub params: RcptParams<'static>,
+}
+
+/// The end of a message body.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct MessageEnd {
+    /// Answer with this once the message is stored (or refused).
+    pub ticket: Ticket,
+    /// Octets of body delivered through [`Event::MessageChunk`].
+    pub size: u64,
+    /// Recipients accepted for this message, in order; LMTP wants one reply for each.
+    pub recipients: Vec<ForwardPath<'static>>,
+}
+
+/// Why a message was dropped before its end was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AbortReason {
+    /// Larger than the configured limit (`552 5.3.4` after the end).
+    TooBig,
+    /// A bare CR or LF under [`BareLineEndings::Reject`](crate::data::BareLineEndings).
+    BareLineEnding,
+    /// A text line over the limit (`500 5.5.6` after the end).
+    LineTooLong,
+    /// The connection closed or timed out mid-message.
+    ConnectionLost,
+    /// RSET or EHLO ended a BDAT transaction before its last chunk.
+    Reset,
+}
+
+/// Decoded AUTH PLAIN / LOGIN credentials.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AuthRequest {
+    /// Answer with this.
+    pub ticket: Ticket,
+    /// `PLAIN` or `LOGIN`.
+    pub mechanism: Mechanism<'static>,
+    /// The authorization identity asked for (PLAIN only), if any.
+    pub authzid: Option<String>,
+    /// The authentication identity (user name).
+    pub authcid: String,
+    /// The password.
+    pub password: Secret<String>,
+}
+
+/// One client response in an application-driven SASL exchange.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SaslStep {
+    /// Answer with this.
+    pub ticket: Ticket,
+    /// The mechanism.
+    pub mechanism: Mechanism<'static>,
+    /// The decoded response; `None` when AUTH came without an initial response.
+    pub response: Option<Secret<Vec<u8>>>,
+}
+
+/// VRFY to answer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct VrfyRequest {
+    /// Answer with this.
+    pub ticket: Ticket,
+    /// The argument as sent.
+    pub query: String,
+}
+
+/// A peer violation the machine has already answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A command that could not be parsed or was out of sequence; the reply sent.
+    Command {
+        /// The reply the machine sent.
+        reply: Reply,
+    },
+    /// Bytes arrived after STARTTLS and before the TLS handshake; they were discarded
+    /// (CVE-2011-0411).
+    StartTlsInjection {
+        /// How many octets were dropped.
+        octets: usize,
+    },
+}
+
+/// Why the session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The client sent QUIT.
+    Quit,
+    /// The peer closed the connection.
+    PeerClosed,
+    /// No input within the timeout (`421 4.4.2` sent).
+    Timeout,
+    /// Too many errors (`421 4.7.0` sent).
+    TooManyErrors,
+    /// Too much input while a decision was pending (`421 4.7.0` sent).
+    InputOverflow,
+    /// The application ended the session with [`Server::close`](super::Server::close).
+    Application,
+}
+
+/// A call that does not fit the machine's state. Hands back what was passed in.
+/// Fault: the embedding application; the session itself is unharmed.
+#[derive(Debug, Error)]
+#[error("{kind}")]
+#[non_exhaustive]
+pub struct UsageError<T> {
+    /// What was wrong.
+    pub kind: UsageErrorKind,
+    /// The argument, returned.
+    pub value: T,
+}
+
+impl<T> UsageError<T> {
+    pub(crate) fn new(kind: UsageErrorKind, value: T) -> Self {
+        Self { kind, value }
+    }
+
+    /// Takes back the argument.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+/// Kinds of [`UsageError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum UsageErrorKind {
+    /// The ticket is not the one the machine waits for (stale, or another connection's).
+    #[error("ticket does not match the pending decision")]
+    WrongTicket,
+    /// The answer does not fit the decision (e.g. a `334` challenge to MAIL, or the wrong
+    /// number of LMTP replies).
+    #[error("answer does not fit the pending decision")]
+    WrongAnswer,
+    /// The machine is not in a state where this call means anything.
+    #[error("call does not fit the session state")]
+    WrongState,
+}

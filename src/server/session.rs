@@ -1,0 +1,646 @@
+//! Command handling: sequencing, parameter policy, DATA/BDAT streaming, AUTH steps.
+
+use bytes::Bytes;
+
+use super::replies::{self, Std};
+use super::{
+    AbortReason, AuthRequest, BdatIn, CloseReason, DataIn, Event, HelloKind, HelloRequest,
+    MailRequest, MessageEnd, Pending, Phase, RcptRequest, SaslState, SaslStep, Server, VrfyRequest,
+};
+use crate::data::{BareLineEndings, BdatDecoder, DataDecoder, DataStep};
+use crate::error::{DecodeError, SyntaxErrorKind};
+use crate::line::LineFrame;
+use crate::sasl::{self, SaslResponse};
+use crate::syntax::parse_command;
+use crate::types::{Body, Command, Mechanism, Secret};
+
+/// Verbs of RFC 5321 and its relatives that exist but are not offered (`502`).
+const KNOWN_UNSUPPORTED: &[&str] = &[
+    "TURN", "ETRN", "ATRN", "SEND", "SOML", "SAML", "VERB", "ONEX", "XCLIENT", "XFORWARD",
+];
+
+impl Server {
+    /// Consumes buffered input until it runs out or a decision is needed.
+    pub(super) fn process(&mut self) {
+        while self.pending.is_none() {
+            let more = match self.phase {
+                Phase::Command | Phase::Sasl(_) => self.step_line(),
+                Phase::Data(_) => self.step_data(),
+                Phase::Bdat(_) => self.step_bdat(),
+                Phase::AwaitingTls => {
+                    let n = self.rx.len();
+                    self.rx.clear();
+                    self.note_injection(n);
+                    false
+                }
+                Phase::Closed => false,
+            };
+            if !more {
+                break;
+            }
+        }
+        self.check_overflow();
+    }
+
+    fn step_line(&mut self) -> bool {
+        match self.framer.next_line(&mut self.rx) {
+            None => false,
+            Some(LineFrame::TooLong { .. }) => {
+                if matches!(self.phase, Phase::Sasl(_)) {
+                    self.leave_sasl();
+                }
+                self.error(&replies::LINE_TOO_LONG);
+                true
+            }
+            Some(LineFrame::Line(line)) => {
+                if matches!(self.phase, Phase::Sasl(_)) {
+                    self.sasl_line(&line);
+                } else {
+                    self.command_line(&line);
+                }
+                true
+            }
+        }
+    }
+
+    fn step_data(&mut self) -> bool {
+        let Phase::Data(d) = &mut self.phase else {
+            return false;
+        };
+        match d.decoder.next(&mut self.rx) {
+            DataStep::NeedMore => false,
+            DataStep::Chunk(chunk) => {
+                self.data_chunk(chunk);
+                true
+            }
+            DataStep::End => {
+                let aborted = d.aborted;
+                self.phase = Phase::Command;
+                self.deadline = Some(self.last_now + self.cfg.timeouts.command);
+                match aborted {
+                    None => self.message_end(),
+                    Some(reason) => {
+                        self.txn = None;
+                        self.send_std(&abort_reply(reason));
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    fn data_chunk(&mut self, chunk: Bytes) {
+        let limit = self.cfg.limits.message_size;
+        let reject_bare = self.cfg.bare_line_endings == BareLineEndings::Reject;
+        let Phase::Data(d) = &mut self.phase else {
+            return;
+        };
+        if d.aborted.is_some() {
+            return;
+        }
+        let size = self.txn.as_ref().map_or(0, |t| t.size) + chunk.len() as u64;
+        let reason = if limit.is_some_and(|l| size > l) {
+            Some(AbortReason::TooBig)
+        } else if reject_bare && d.decoder.saw_bare_line_ending() {
+            Some(AbortReason::BareLineEnding)
+        } else if d.decoder.saw_long_line() {
+            Some(AbortReason::LineTooLong)
+        } else {
+            None
+        };
+        if let Some(r) = reason {
+            d.aborted = Some(r);
+            self.events.push_back(Event::MessageAborted(r));
+            return;
+        }
+        if let Some(t) = self.txn.as_mut() {
+            t.size = size;
+        }
+        self.events.push_back(Event::MessageChunk(chunk));
+    }
+
+    fn step_bdat(&mut self) -> bool {
+        let Phase::Bdat(b) = &mut self.phase else {
+            return false;
+        };
+        if let Some(chunk) = b.decoder.next(&mut self.rx) {
+            if b.discard.is_none() {
+                if let Some(t) = self.txn.as_mut() {
+                    t.size += chunk.len() as u64;
+                }
+                self.events.push_back(Event::MessageChunk(chunk));
+            }
+        }
+        let Phase::Bdat(b) = &mut self.phase else {
+            return false;
+        };
+        if !b.decoder.is_done() {
+            return false;
+        }
+        let (size, last, discard) = (b.size, b.last, b.discard);
+        self.phase = Phase::Command;
+        match discard {
+            Some(r) if r.code == replies::TOO_BIG.code => self.send_std(&r),
+            Some(r) => self.error(&r),
+            None if last => self.message_end(),
+            None => {
+                let line = format!(
+                    "250 {}{size} octets received\r\n",
+                    self.status_prefix(2, 0, 0)
+                );
+                self.tx.extend_from_slice(line.as_bytes());
+            }
+        }
+        true
+    }
+
+    fn status_prefix(&self, c: u8, s: u16, d: u16) -> String {
+        if self.cfg.extensions.enhanced_status_codes {
+            format!("{c}.{s}.{d} ")
+        } else {
+            String::new()
+        }
+    }
+
+    fn message_end(&mut self) {
+        let (size, recipients) = self
+            .txn
+            .as_ref()
+            .map_or((0, Vec::new()), |t| (t.size, t.rcpts.clone()));
+        let ticket = self.ticket(Pending::Message);
+        self.events.push_back(Event::MessageEnd(MessageEnd {
+            ticket,
+            size,
+            recipients,
+        }));
+    }
+
+    fn command_line(&mut self, line: &[u8]) {
+        let grammar = self.cfg.grammar.clone();
+        let cmd = match parse_command(line, &grammar) {
+            Ok(c) => c,
+            Err(DecodeError::Syntax { offset, kind }) => {
+                let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+                if self.refused {
+                    return self.error(&replies::REFUSED_SEQUENCE);
+                }
+                return self.error(&syntax_reply(kind, offset < verb_end));
+            }
+            Err(_) => return self.error(&replies::UNRECOGNIZED),
+        };
+        if self.refused {
+            // RFC 5321 3.1: after a 554 greeting only QUIT is honoured.
+            return match cmd {
+                Command::Quit => self.quit(),
+                _ => self.error(&replies::REFUSED_SEQUENCE),
+            };
+        }
+        if self.cfg.require_tls
+            && !self.tls
+            && !matches!(
+                cmd,
+                Command::Ehlo(_)
+                    | Command::Helo(_)
+                    | Command::Lhlo(_)
+                    | Command::Noop(_)
+                    | Command::Rset
+                    | Command::StartTls
+                    | Command::Quit
+            )
+        {
+            if let Command::Bdat { size, .. } = cmd {
+                return self.discard_bdat(size, replies::TLS_REQUIRED);
+            }
+            return self.error(&replies::TLS_REQUIRED);
+        }
+        match cmd {
+            Command::Ehlo(host) | Command::Helo(host) | Command::Lhlo(host) => {
+                let kind = match line.get(..4).map(|v| v.to_ascii_uppercase()) {
+                    Some(v) if v == b"EHLO" => HelloKind::Ehlo,
+                    Some(v) if v == b"HELO" => HelloKind::Helo,
+                    _ => HelloKind::Lhlo,
+                };
+                if self.cfg.lmtp != (kind == HelloKind::Lhlo) {
+                    return self.error(if self.cfg.lmtp {
+                        &replies::USE_LHLO
+                    } else {
+                        &replies::UNRECOGNIZED
+                    });
+                }
+                // RFC 5321 4.1.4: a new EHLO resets any transaction.
+                self.reset_transaction();
+                let ticket = self.ticket(Pending::Hello(kind));
+                self.events.push_back(Event::Hello(HelloRequest {
+                    ticket,
+                    kind,
+                    host: host.into_owned(),
+                }));
+            }
+            Command::Mail { from, params } => self.mail(from.into_owned(), params.into_owned()),
+            Command::Rcpt { to, params } => self.rcpt(to.into_owned(), params.into_owned()),
+            Command::Data => self.data(),
+            Command::Bdat { size, last } => self.bdat(size, last),
+            Command::Rset => {
+                self.reset_transaction();
+                self.send_std(&replies::OK);
+            }
+            Command::Noop(_) => self.send_std(&replies::OK),
+            Command::Help(_) => self.send_std(&replies::HELP),
+            Command::Quit => self.quit(),
+            Command::Vrfy(q) => {
+                if self.cfg.ask_vrfy {
+                    let ticket = self.ticket(Pending::Vrfy);
+                    self.events.push_back(Event::Vrfy(VrfyRequest {
+                        ticket,
+                        query: q.as_str().to_owned(),
+                    }));
+                } else {
+                    self.send_std(&replies::VRFY);
+                }
+            }
+            Command::Expn(_) => self.error(&replies::EXPN),
+            Command::StartTls => self.starttls(),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => {
+                self.auth(
+                    mechanism.into_owned(),
+                    initial_response.map(|s| s.expose().as_bytes().to_vec()),
+                );
+            }
+            Command::Other { verb, .. } => {
+                if KNOWN_UNSUPPORTED
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case(&verb))
+                {
+                    self.error(&replies::NOT_IMPLEMENTED);
+                } else {
+                    self.error(&replies::UNRECOGNIZED);
+                }
+            }
+        }
+    }
+
+    fn quit(&mut self) {
+        self.abort_message(AbortReason::ConnectionLost);
+        self.send_std(&replies::BYE);
+        self.finish(CloseReason::Quit);
+    }
+
+    /// RSET, EHLO: the transaction goes, the session stays (RFC 5321 4.1.1.5).
+    fn reset_transaction(&mut self) {
+        if self.txn.as_ref().is_some_and(|t| t.bdat) {
+            self.events
+                .push_back(Event::MessageAborted(AbortReason::Reset));
+        }
+        self.txn = None;
+    }
+
+    fn mail(
+        &mut self,
+        from: crate::types::ReversePath<'static>,
+        params: crate::types::MailParams<'static>,
+    ) {
+        let Some(hello) = self.hello else {
+            return self.error(&replies::NEED_HELLO);
+        };
+        if self.cfg.require_auth && !self.authenticated {
+            return self.error(&replies::AUTH_REQUIRED);
+        }
+        if self.txn.is_some() {
+            return self.error(&replies::NESTED_MAIL);
+        }
+        let x = &self.cfg.extensions;
+        let esmtp = hello != HelloKind::Helo;
+        let unsupported = (!esmtp && !params.is_empty())
+            || (params.body == Some(Body::EightBitMime) || params.body == Some(Body::SevenBit))
+                && !x.eight_bit_mime
+            || params.body == Some(Body::BinaryMime) && !(x.binary_mime && x.chunking)
+            || params.smtputf8 && !x.smtputf8
+            || (params.ret.is_some() || params.envid.is_some()) && !x.dsn
+            || params.auth.is_some() && !self.auth_offered()
+            || params.requiretls && !x.requiretls
+            || params.mt_priority.is_some() && !x.mt_priority
+            || !params.other.is_empty();
+        if unsupported {
+            return self.error(&replies::UNKNOWN_PARAM);
+        }
+        if params.requiretls && !self.tls {
+            return self.error(&replies::REQUIRETLS_NEEDS_TLS);
+        }
+        if let (Some(n), Some(limit)) = (params.size, self.cfg.limits.message_size) {
+            if n > limit {
+                // RFC 1870 6: a declared size over the limit is a permanent failure.
+                return self.send_std(&replies::TOO_BIG);
+            }
+        }
+        if !from.is_ascii() && !params.smtputf8 {
+            return self.error(&replies::NEED_SMTPUTF8);
+        }
+        let ticket = self.ticket(Pending::Mail(params.clone()));
+        self.events.push_back(Event::Mail(MailRequest {
+            ticket,
+            from,
+            params,
+        }));
+    }
+
+    fn rcpt(
+        &mut self,
+        to: crate::types::ForwardPath<'static>,
+        params: crate::types::RcptParams<'static>,
+    ) {
+        if self.hello.is_none() {
+            return self.error(&replies::NEED_HELLO);
+        }
+        let dsn = self.cfg.extensions.dsn;
+        let max = self.cfg.limits.recipients;
+        let Some(t) = self.txn.as_mut() else {
+            return self.error(&replies::NEED_MAIL);
+        };
+        if t.bdat {
+            return self.error(&replies::RCPT_AFTER_BDAT);
+        }
+        if (params.notify.is_some() || params.orcpt.is_some()) && !dsn || !params.other.is_empty() {
+            return self.error(&replies::UNKNOWN_PARAM);
+        }
+        if !to.is_ascii() && !t.params.smtputf8 {
+            return self.error(&replies::NEED_SMTPUTF8);
+        }
+        if t.rcpts.len() >= max {
+            // RFC 5321 4.5.3.1.10: a transient failure, the client retries later.
+            return self.send_std(&replies::TOO_MANY_RCPTS);
+        }
+        t.rcpt_attempts += 1;
+        let ticket = self.ticket(Pending::Rcpt(to.clone()));
+        self.events
+            .push_back(Event::Rcpt(RcptRequest { ticket, to, params }));
+    }
+
+    fn data(&mut self) {
+        if self.hello.is_none() {
+            return self.error(&replies::NEED_HELLO);
+        }
+        let Some(t) = self.txn.as_ref() else {
+            return self.error(&replies::NEED_MAIL);
+        };
+        if t.bdat {
+            return self.error(&replies::DATA_AFTER_BDAT);
+        }
+        if t.params.body == Some(Body::BinaryMime) {
+            return self.error(&replies::BINARYMIME_NEEDS_BDAT);
+        }
+        if t.rcpts.is_empty() {
+            // RFC 2920 3.1: after pipelined RCPTs that all failed, DATA gets 554.
+            return self.error(if t.rcpt_attempts > 0 {
+                &replies::NO_VALID_RCPTS
+            } else {
+                &replies::NEED_RCPT
+            });
+        }
+        self.send_std(&replies::START_DATA);
+        let decoder = DataDecoder::new(self.cfg.bare_line_endings, self.cfg.limits.text_line);
+        self.phase = Phase::Data(DataIn {
+            decoder,
+            aborted: None,
+        });
+        self.deadline = Some(self.last_now + self.cfg.timeouts.data);
+        self.events.push_back(Event::MessageStart);
+    }
+
+    fn bdat(&mut self, size: u64, last: bool) {
+        // RFC 3030 2: a chunk whose size could be read is consumed even when refused, so
+        // its octets are never taken for commands.
+        if !self.cfg.extensions.chunking {
+            return self.discard_bdat(size, replies::NOT_IMPLEMENTED);
+        }
+        if self.hello.is_none() {
+            return self.discard_bdat(size, replies::NEED_HELLO);
+        }
+        let limit = self.cfg.limits.message_size;
+        let Some(t) = self.txn.as_mut() else {
+            return self.discard_bdat(size, replies::NEED_MAIL);
+        };
+        if t.rcpts.is_empty() {
+            let r = if t.rcpt_attempts > 0 {
+                replies::NO_VALID_RCPTS
+            } else {
+                replies::NEED_RCPT
+            };
+            return self.discard_bdat(size, r);
+        }
+        let first = !t.bdat;
+        t.bdat = true;
+        if first {
+            self.events.push_back(Event::MessageStart);
+        }
+        if limit.is_some_and(|l| t.size.saturating_add(size) > l) {
+            self.events
+                .push_back(Event::MessageAborted(AbortReason::TooBig));
+            self.txn = None;
+            return self.discard_bdat(size, replies::TOO_BIG);
+        }
+        self.phase = Phase::Bdat(BdatIn {
+            decoder: BdatDecoder::new(size),
+            size,
+            last,
+            discard: None,
+        });
+        self.deadline = Some(self.last_now + self.cfg.timeouts.data);
+    }
+
+    fn discard_bdat(&mut self, size: u64, reply: Std) {
+        self.phase = Phase::Bdat(BdatIn {
+            decoder: BdatDecoder::new(size),
+            size,
+            last: false,
+            discard: Some(reply),
+        });
+    }
+
+    fn starttls(&mut self) {
+        if self.tls {
+            return self.error(&replies::TLS_ACTIVE);
+        }
+        if !self.cfg.starttls {
+            return self.send_std(&replies::TLS_UNAVAILABLE);
+        }
+        self.reset_transaction();
+        self.send_std(&replies::TLS_READY);
+        // RFC 3207 4.2 / CVE-2011-0411: whatever was pipelined behind STARTTLS came in
+        // clear and must not run inside TLS.
+        let n = self.rx.len();
+        self.rx.clear();
+        self.framer.reset();
+        self.note_injection(n);
+        self.phase = Phase::AwaitingTls;
+        self.events.push_back(Event::StartTls);
+    }
+
+    fn auth(&mut self, mech: Mechanism<'static>, ir: Option<Vec<u8>>) {
+        if self.cfg.auth_mechanisms.is_empty() {
+            return self.error(&replies::NOT_IMPLEMENTED);
+        }
+        if self.hello != Some(HelloKind::Ehlo) && self.hello != Some(HelloKind::Lhlo) {
+            return self.error(&replies::NEED_EHLO);
+        }
+        if self.authenticated {
+            return self.error(&replies::AUTH_DONE);
+        }
+        if self.txn.is_some() {
+            return self.error(&replies::AUTH_IN_TXN);
+        }
+        if self.cfg.auth_requires_tls && !self.tls {
+            return self.error(&replies::ENCRYPTION_REQUIRED);
+        }
+        if !self.cfg.auth_mechanisms.contains(&mech) {
+            return self.error(&replies::UNKNOWN_MECH);
+        }
+        let response = match ir {
+            None => None,
+            Some(ir) => match sasl::parse_sasl_response(&ir) {
+                Ok(SaslResponse::Data(d)) => Some(d.into_inner()),
+                Ok(SaslResponse::Cancel) => return self.error(&replies::AUTH_CANCELLED),
+                Err(_) => return self.error(&replies::BAD_BASE64),
+            },
+        };
+        if mech == Mechanism::PLAIN {
+            match response {
+                Some(data) => self.plain(&data),
+                None => {
+                    self.tx.extend_from_slice(b"334 \r\n");
+                    self.enter_sasl(SaslState::Plain);
+                }
+            }
+        } else if mech == Mechanism::LOGIN {
+            match response {
+                Some(user) => self.login_user(&user),
+                None => {
+                    self.challenge(sasl::LOGIN_USERNAME_CHALLENGE);
+                    self.enter_sasl(SaslState::LoginUser);
+                }
+            }
+        } else {
+            self.enter_sasl(SaslState::Custom(mech.clone()));
+            let ticket = self.ticket(Pending::Sasl(mech.clone()));
+            let response = response.map(Secret::new);
+            self.events.push_back(Event::SaslStep(SaslStep {
+                ticket,
+                mechanism: mech,
+                response,
+            }));
+        }
+    }
+
+    fn challenge(&mut self, c: &[u8]) {
+        let mut line = b"334 ".to_vec();
+        sasl::base64_encode_into(c, &mut line);
+        line.extend_from_slice(b"\r\n");
+        self.tx.extend_from_slice(&line);
+    }
+
+    fn sasl_line(&mut self, line: &[u8]) {
+        let data = match sasl::parse_sasl_response(line) {
+            Ok(SaslResponse::Data(d)) => d.into_inner(),
+            Ok(SaslResponse::Cancel) => {
+                self.leave_sasl();
+                return self.error(&replies::AUTH_CANCELLED);
+            }
+            Err(_) => {
+                self.leave_sasl();
+                return self.error(&replies::BAD_BASE64);
+            }
+        };
+        let state = std::mem::replace(&mut self.phase, Phase::Command);
+        let Phase::Sasl(state) = state else { return };
+        self.phase = Phase::Sasl(SaslState::Plain);
+        match state {
+            SaslState::Plain => self.plain(&data),
+            SaslState::LoginUser => self.login_user(&data),
+            SaslState::LoginPass(user) => match sasl::decode_login_field(&data) {
+                Ok(password) => self.credentials(Mechanism::LOGIN, None, user, password),
+                Err(_) => {
+                    self.leave_sasl();
+                    self.error(&replies::BAD_SASL);
+                }
+            },
+            SaslState::Custom(mech) => {
+                self.phase = Phase::Sasl(SaslState::Custom(mech.clone()));
+                let ticket = self.ticket(Pending::Sasl(mech.clone()));
+                self.events.push_back(Event::SaslStep(SaslStep {
+                    ticket,
+                    mechanism: mech,
+                    response: Some(Secret::new(data)),
+                }));
+            }
+        }
+    }
+
+    fn plain(&mut self, data: &[u8]) {
+        match sasl::decode_plain(data) {
+            Ok(c) => self.credentials(
+                Mechanism::PLAIN,
+                c.authzid,
+                c.authcid,
+                c.password.into_inner(),
+            ),
+            Err(_) => {
+                self.leave_sasl();
+                self.error(&replies::BAD_SASL);
+            }
+        }
+    }
+
+    fn login_user(&mut self, data: &[u8]) {
+        match sasl::decode_login_field(data) {
+            Ok(user) if !user.is_empty() => {
+                self.challenge(sasl::LOGIN_PASSWORD_CHALLENGE);
+                self.enter_sasl(SaslState::LoginPass(user));
+            }
+            _ => {
+                self.leave_sasl();
+                self.error(&replies::BAD_SASL);
+            }
+        }
+    }
+
+    fn credentials(
+        &mut self,
+        mechanism: Mechanism<'static>,
+        authzid: Option<String>,
+        authcid: String,
+        password: String,
+    ) {
+        self.enter_sasl(SaslState::Plain);
+        let ticket = self.ticket(Pending::Auth);
+        self.events.push_back(Event::Auth(AuthRequest {
+            ticket,
+            mechanism,
+            authzid,
+            authcid,
+            password: Secret::new(password),
+        }));
+    }
+}
+
+fn syntax_reply(kind: SyntaxErrorKind, in_verb: bool) -> Std {
+    match kind {
+        SyntaxErrorKind::Verb => replies::UNRECOGNIZED,
+        SyntaxErrorKind::Byte if in_verb => replies::BAD_BYTES,
+        SyntaxErrorKind::Byte => replies::BAD_ARG_BYTES,
+        SyntaxErrorKind::UnknownParameter => replies::UNKNOWN_PARAM,
+        SyntaxErrorKind::ParameterValue => replies::BAD_PARAM_VALUE,
+        SyntaxErrorKind::DuplicateParameter => replies::DUPLICATE_PARAM,
+        _ => replies::ARGUMENTS,
+    }
+}
+
+fn abort_reply(reason: AbortReason) -> Std {
+    match reason {
+        AbortReason::TooBig => replies::TOO_BIG,
+        AbortReason::BareLineEnding => replies::BARE_LINE_ENDING,
+        AbortReason::LineTooLong => replies::LINE_TOO_LONG,
+        _ => replies::TOO_BIG,
+    }
+}

@@ -1,0 +1,1694 @@
+//! Known-answer tables for the command and reply grammar (RFC 5321 4.1, 4.2 and the
+//! extensions' parameters), under the strict and the lenient grammar.
+
+use std::borrow::Cow;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use smtp_sansio::types::{
+    AddressLiteral, Argument, Body, Capabilities, Capability, Command, Domain, EnhancedStatus,
+    ForwardPath, Host, LocalPart, MailAuth, MailParams, Mailbox, Mechanism, MtPriority, Notify,
+    Orcpt, Param, RcptParams, Reply, ReplyCode, Ret, ReversePath, Secret, Text, XText,
+};
+use smtp_sansio::{
+    DecodeError, Grammar, SyntaxErrorKind, decode_command, decode_reply, parse_command,
+    parse_reply_line,
+};
+
+use SyntaxErrorKind::{
+    Arguments, Byte, DuplicateParameter, ParameterValue, Reply as ReplyKind, ReplyCodeMismatch,
+    Verb,
+};
+
+/// Bytes as an escaped string, so that a failing row shows exactly what was fed in.
+fn esc(b: &[u8]) -> String {
+    b.iter()
+        .flat_map(|&c| std::ascii::escape_default(c))
+        .map(char::from)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Builders for expected values.
+
+fn dom(s: &'static str) -> Domain<'static> {
+    Domain::new(s).unwrap_or_else(|e| panic!("test domain {s:?}: {e}"))
+}
+
+fn hd(s: &'static str) -> Host<'static> {
+    Host::Domain(dom(s))
+}
+
+fn v4(a: u8, b: u8, c: u8, d: u8) -> Host<'static> {
+    Host::Literal(AddressLiteral::Ipv4(Ipv4Addr::new(a, b, c, d)))
+}
+
+fn v6(s: &str) -> Host<'static> {
+    Host::Literal(AddressLiteral::Ipv6(s.parse::<Ipv6Addr>().unwrap()))
+}
+
+fn general(tag: &'static str, content: &'static str) -> Host<'static> {
+    Host::Literal(AddressLiteral::general(tag, content).unwrap())
+}
+
+fn mbox(local: &'static str, host: Host<'static>) -> Mailbox<'static> {
+    Mailbox::new(
+        LocalPart::new(local).unwrap_or_else(|e| panic!("{local:?}: {e}")),
+        host,
+    )
+}
+
+fn from(local: &'static str, host: &'static str) -> ReversePath<'static> {
+    ReversePath::Mailbox(mbox(local, hd(host)))
+}
+
+fn to(local: &'static str, host: &'static str) -> ForwardPath<'static> {
+    ForwardPath::Mailbox(mbox(local, hd(host)))
+}
+
+fn mail(from: ReversePath<'static>) -> Command<'static> {
+    Command::Mail {
+        from,
+        params: MailParams::default(),
+    }
+}
+
+fn mail_p(
+    from: ReversePath<'static>,
+    f: impl FnOnce(&mut MailParams<'static>),
+) -> Command<'static> {
+    let mut params = MailParams::default();
+    f(&mut params);
+    Command::Mail { from, params }
+}
+
+fn rcpt(to: ForwardPath<'static>) -> Command<'static> {
+    Command::Rcpt {
+        to,
+        params: RcptParams::default(),
+    }
+}
+
+fn rcpt_p(to: ForwardPath<'static>, f: impl FnOnce(&mut RcptParams<'static>)) -> Command<'static> {
+    let mut params = RcptParams::default();
+    f(&mut params);
+    Command::Rcpt { to, params }
+}
+
+fn xt(s: &'static str) -> XText<'static> {
+    XText::new(s).unwrap()
+}
+
+fn param(k: &'static str, v: Option<&'static str>) -> Param<'static> {
+    Param::new(k, v.map(Cow::Borrowed)).unwrap()
+}
+
+fn arg(s: &'static str) -> Argument<'static> {
+    Argument::new(s).unwrap()
+}
+
+fn auth(mech: &'static str, ir: Option<&'static str>) -> Command<'static> {
+    Command::Auth {
+        mechanism: Mechanism::new(mech).unwrap(),
+        initial_response: ir.map(|s| Secret::new(Cow::Borrowed(s))),
+    }
+}
+
+fn other(verb: &'static str, args: Option<&'static str>) -> Command<'static> {
+    Command::Other {
+        verb: Cow::Borrowed(verb),
+        args: args.map(Cow::Borrowed),
+    }
+}
+
+fn bdat(size: u64, last: bool) -> Command<'static> {
+    Command::Bdat { size, last }
+}
+
+// ---------------------------------------------------------------------------------------
+// Command table machinery.
+
+#[derive(Debug, Clone)]
+enum Want {
+    Ok(Command<'static>),
+    /// A syntax error of this kind, offset not checked.
+    Err(SyntaxErrorKind),
+    /// A syntax error of this kind at this offset.
+    ErrAt(usize, SyntaxErrorKind),
+}
+
+use Want::{Err as E, ErrAt as EAt, Ok as K};
+
+struct Row {
+    input: &'static [u8],
+    strict: Want,
+    lenient: Want,
+}
+
+/// Same answer under both grammars.
+fn r(input: &'static [u8], w: Want) -> Row {
+    Row {
+        input,
+        strict: w.clone(),
+        lenient: w,
+    }
+}
+
+/// Different answers: strict first.
+fn r2(input: &'static [u8], strict: Want, lenient: Want) -> Row {
+    Row {
+        input,
+        strict,
+        lenient,
+    }
+}
+
+fn matches(got: &Result<Command<'_>, DecodeError>, want: &Want) -> bool {
+    match (got, want) {
+        (Ok(c), Want::Ok(w)) => c == w,
+        (Err(DecodeError::Syntax { kind, .. }), Want::Err(k)) => kind == k,
+        (Err(DecodeError::Syntax { offset, kind }), Want::ErrAt(o, k)) => kind == k && offset == o,
+        _ => false,
+    }
+}
+
+fn run(rows: &[Row]) {
+    let mut failures = Vec::new();
+    for row in rows {
+        for (name, g, want) in [
+            ("strict", Grammar::strict(), &row.strict),
+            ("lenient", Grammar::lenient(), &row.lenient),
+        ] {
+            let got = parse_command(row.input, &g);
+            if !matches(&got, want) {
+                failures.push(format!(
+                    "  {name:7} \"{}\"\n    want {want:?}\n    got  {got:?}",
+                    esc(row.input)
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} row(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn default_grammar_is_lenient() {
+    assert_eq!(Grammar::default(), Grammar::lenient());
+    assert_ne!(Grammar::strict(), Grammar::lenient());
+    let s = Grammar::strict();
+    assert!(!s.allow_space_after_colon && !s.allow_trailing_space && !s.allow_underscore_in_domain);
+    let l = Grammar::lenient();
+    assert!(l.allow_space_after_colon && l.allow_trailing_space && l.allow_underscore_in_domain);
+}
+
+// ---------------------------------------------------------------------------------------
+// EHLO / HELO / LHLO (RFC 5321 4.1.1.1, 4.1.3; RFC 2033 4.1)
+
+#[test]
+fn hello_commands() {
+    run(&[
+        r(b"EHLO example.org", K(Command::Ehlo(hd("example.org")))),
+        r(b"ehlo Example.ORG", K(Command::Ehlo(hd("example.org")))),
+        r(b"eHlO a", K(Command::Ehlo(hd("a")))),
+        r(
+            b"HELO mx1.example.org",
+            K(Command::Helo(hd("mx1.example.org"))),
+        ),
+        r(b"LHLO lmtp.local", K(Command::Lhlo(hd("lmtp.local")))),
+        r(b"lhlo x-y.z9", K(Command::Lhlo(hd("x-y.z9")))),
+        r(b"EHLO 1.2.3.4", K(Command::Ehlo(hd("1.2.3.4")))),
+        r(b"EHLO a--b.c", K(Command::Ehlo(hd("a--b.c")))),
+        r(
+            "EHLO bücher.example".as_bytes(),
+            K(Command::Ehlo(hd("bücher.example"))),
+        ),
+        r(
+            "EHLO 例え.テスト".as_bytes(),
+            K(Command::Ehlo(hd("例え.テスト"))),
+        ),
+        // Address literals (RFC 5321 4.1.3).
+        r(b"EHLO [192.0.2.1]", K(Command::Ehlo(v4(192, 0, 2, 1)))),
+        r(b"EHLO [0.0.0.0]", K(Command::Ehlo(v4(0, 0, 0, 0)))),
+        r(
+            b"EHLO [255.255.255.255]",
+            K(Command::Ehlo(v4(255, 255, 255, 255))),
+        ),
+        r(b"HELO [010.001.0.9]", K(Command::Helo(v4(10, 1, 0, 9)))),
+        r(
+            b"EHLO [IPv6:2001:db8::1]",
+            K(Command::Ehlo(v6("2001:db8::1"))),
+        ),
+        r(b"EHLO [ipv6:::1]", K(Command::Ehlo(v6("::1")))),
+        r(b"EHLO [IPV6:::]", K(Command::Ehlo(v6("::")))),
+        r(
+            b"EHLO [IPv6:::ffff:192.0.2.1]",
+            K(Command::Ehlo(v6("::ffff:192.0.2.1"))),
+        ),
+        r(
+            b"EHLO [IPv6:2001:db8:0:0:0:0:0:1]",
+            K(Command::Ehlo(v6("2001:db8::1"))),
+        ),
+        r(
+            b"EHLO [x-tag:some!content~]",
+            K(Command::Ehlo(general("x-tag", "some!content~"))),
+        ),
+        r(b"EHLO [a:b:c]", K(Command::Ehlo(general("a", "b:c")))),
+        // Bad hosts.
+        r(b"EHLO", E(Arguments)),
+        r(b"HELO", E(Arguments)),
+        r(b"LHLO", E(Arguments)),
+        r(b"EHLO  a.b", E(Arguments)),
+        r(b"EHLO a.b c", E(Arguments)),
+        r(b"EHLO -a.b", E(Arguments)),
+        r(b"EHLO a-.b", E(Arguments)),
+        r(b"EHLO a..b", E(Arguments)),
+        r(b"EHLO .a", E(Arguments)),
+        r(b"EHLO a.", E(Arguments)),
+        r(b"EHLO a@b", E(Arguments)),
+        r(b"EHLO a/b", E(Arguments)),
+        r(b"EHLO [1.2.3.256]", E(Arguments)),
+        r(b"EHLO [1.2.3]", E(Arguments)),
+        r(b"EHLO [1.2.3.4.5]", E(Arguments)),
+        r(b"EHLO [0001.2.3.4]", E(Arguments)),
+        r(b"EHLO [1.2.3.4", E(Arguments)),
+        r(b"EHLO 1.2.3.4]", E(Arguments)),
+        r(b"EHLO []", E(Arguments)),
+        r(b"EHLO [IPv6:2001:db8::g]", E(Arguments)),
+        r(b"EHLO [IPv6:1:2:3:4:5:6:7:8:9]", E(Arguments)),
+        r(b"EHLO [IPv6:1.2.3.4]", E(Arguments)),
+        r(b"EHLO [IPv6:]", E(Arguments)),
+        r(b"EHLO [tag-:x]", E(Arguments)),
+        r(b"EHLO [tag:]", E(Arguments)),
+        r(b"EHLO [tag:a b]", E(Arguments)),
+        r(b"EHLO [t\\g:x]", E(Arguments)),
+        // Underscores: lenient only.
+        r2(
+            b"EHLO my_host.example",
+            E(Arguments),
+            K(Command::Ehlo(hd_lenient("my_host.example"))),
+        ),
+        r2(b"EHLO _a", E(Arguments), K(Command::Ehlo(hd_lenient("_a")))),
+        // Trailing spaces: lenient only.
+        r2(b"EHLO a.b ", E(Arguments), K(Command::Ehlo(hd("a.b")))),
+        r2(b"EHLO a.b   ", E(Arguments), K(Command::Ehlo(hd("a.b")))),
+        r(b"EHLO ", E(Arguments)),
+    ]);
+}
+
+/// A domain that only the lenient grammar accepts, taken from a lenient parse.
+fn hd_lenient(s: &'static str) -> Host<'static> {
+    assert!(Domain::new(s).is_err(), "{s} should not be a strict domain");
+    let line = format!("EHLO {s}");
+    match parse_command(line.as_bytes(), &Grammar::lenient()) {
+        Ok(Command::Ehlo(h)) => h.into_owned(),
+        other => panic!("lenient EHLO {s}: {other:?}"),
+    }
+}
+
+#[test]
+fn overlong_domain_is_refused() {
+    let label = "a".repeat(63);
+    let ok = [label.as_str(); 4].join(".");
+    assert_eq!(ok.len(), 255);
+    assert!(Domain::new(ok.clone()).is_ok());
+    let line = format!("EHLO {ok}");
+    assert!(parse_command(line.as_bytes(), &Grammar::strict()).is_ok());
+    let too_long = format!("{ok}b");
+    assert!(Domain::new(too_long.clone()).is_err());
+    let line = format!("EHLO {too_long}");
+    let got = parse_command(line.as_bytes(), &Grammar::strict());
+    assert!(
+        matches!(
+            got,
+            Err(DecodeError::Syntax {
+                kind: Arguments,
+                ..
+            })
+        ),
+        "{got:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// MAIL / RCPT paths (RFC 5321 4.1.1.2, 4.1.1.3, 4.1.2, 4.5.1)
+
+#[test]
+fn mail_paths() {
+    run(&[
+        r(b"MAIL FROM:<>", K(mail(ReversePath::Null))),
+        r(b"mail from:<>", K(mail(ReversePath::Null))),
+        r(b"MaIl FrOm:<>", K(mail(ReversePath::Null))),
+        r(b"MAIL FROM:<a@b>", K(mail(from("a", "b")))),
+        r(
+            b"MAIL FROM:<john.q.public@example.com>",
+            K(mail(from("john.q.public", "example.com"))),
+        ),
+        r(
+            b"MAIL FROM:<a+tag@B.Example>",
+            K(mail(from("a+tag", "b.example"))),
+        ),
+        r(
+            b"MAIL FROM:<!#$%&'*+-/=?^_`{|}~@x>",
+            K(mail(from("!#$%&'*+-/=?^_`{|}~", "x"))),
+        ),
+        r(
+            b"MAIL FROM:<u@[192.0.2.7]>",
+            K(mail(ReversePath::Mailbox(mbox("u", v4(192, 0, 2, 7))))),
+        ),
+        r(
+            b"MAIL FROM:<u@[IPv6:fe80::1]>",
+            K(mail(ReversePath::Mailbox(mbox("u", v6("fe80::1"))))),
+        ),
+        r(
+            b"MAIL FROM:<u@[x:y]>",
+            K(mail(ReversePath::Mailbox(mbox("u", general("x", "y"))))),
+        ),
+        // Quoted local parts, with escapes, kept exactly as sent.
+        r(
+            b"MAIL FROM:<\"john doe\"@x>",
+            K(mail(from("\"john doe\"", "x"))),
+        ),
+        r(
+            b"MAIL FROM:<\"a\\\"b\"@x>",
+            K(mail(from("\"a\\\"b\"", "x"))),
+        ),
+        r(
+            b"MAIL FROM:<\"a\\\\b\"@x>",
+            K(mail(from("\"a\\\\b\"", "x"))),
+        ),
+        r(b"MAIL FROM:<\"\"@x>", K(mail(from("\"\"", "x")))),
+        r(b"MAIL FROM:<\"a@b\"@x>", K(mail(from("\"a@b\"", "x")))),
+        r(b"MAIL FROM:<\"a>b\"@x>", K(mail(from("\"a>b\"", "x")))),
+        r(b"MAIL FROM:<\"a\\ b\"@x>", K(mail(from("\"a\\ b\"", "x")))),
+        // UTF-8 (RFC 6531 3.3).
+        r(
+            "MAIL FROM:<jörg@bücher.de>".as_bytes(),
+            K(mail(from("jörg", "bücher.de"))),
+        ),
+        r(
+            "MAIL FROM:<\"ü ü\"@x>".as_bytes(),
+            K(mail(from("\"ü ü\"", "x"))),
+        ),
+        r(
+            "MAIL FROM:<用户@例子.广告>".as_bytes(),
+            K(mail(from("用户", "例子.广告"))),
+        ),
+        // Source routes are parsed and dropped (RFC 5321 4.1.1.3, Appendix C).
+        r(b"MAIL FROM:<@a,@b:u@d>", K(mail(from("u", "d")))),
+        r(b"MAIL FROM:<@a:u@d>", K(mail(from("u", "d")))),
+        r(b"MAIL FROM:<@a.b,@c.d,@e:u@d>", K(mail(from("u", "d")))),
+        r(b"MAIL FROM:<@a,u@d>", E(Arguments)),
+        r(b"MAIL FROM:<@a:>", E(Arguments)),
+        r(b"MAIL FROM:<@:u@d>", E(Arguments)),
+        r(b"MAIL FROM:<@[1.2.3.4]:u@d>", E(Arguments)),
+        // Space after the colon: lenient only (RFC 5321 has none).
+        r2(
+            b"MAIL FROM: <a@b>",
+            EAt(10, Arguments),
+            K(mail(from("a", "b"))),
+        ),
+        r2(b"MAIL FROM:   <>", E(Arguments), K(mail(ReversePath::Null))),
+        r2(b"RCPT TO: <a@b>", E(Arguments), K(rcpt(to("a", "b")))),
+        // Trailing spaces: lenient only.
+        r2(b"MAIL FROM:<a@b> ", E(Arguments), K(mail(from("a", "b")))),
+        r2(
+            b"MAIL FROM:<a@b> SIZE=1  ",
+            E(Arguments),
+            K(mail_p(from("a", "b"), |p| p.size = Some(1))),
+        ),
+        r2(b"RCPT TO:<a@b>  ", E(Arguments), K(rcpt(to("a", "b")))),
+        // Malformed.
+        r(b"MAIL", EAt(4, Arguments)),
+        r(b"MAIL FROM:", E(Arguments)),
+        r(b"MAIL FROM:a@b", EAt(10, Arguments)),
+        r(b"MAIL FROM:<a@b", E(Arguments)),
+        r(b"MAIL FROM:a@b>", E(Arguments)),
+        r(b"MAIL FROM <a@b>", EAt(5, Arguments)),
+        r(b"MAIL FROM<a@b>", E(Arguments)),
+        r(b"MAIL TO:<a@b>", E(Arguments)),
+        r(b"MAIL  FROM:<a@b>", E(Arguments)),
+        r(b"MAIL FROM:<a>", E(Arguments)),
+        r(b"MAIL FROM:<@b>", E(Arguments)),
+        r(b"MAIL FROM:<a@>", E(Arguments)),
+        r(b"MAIL FROM:<a..b@c>", E(Arguments)),
+        r(b"MAIL FROM:<.a@c>", E(Arguments)),
+        r(b"MAIL FROM:<a.@c>", E(Arguments)),
+        r(b"MAIL FROM:<a b@c>", E(Arguments)),
+        r(b"MAIL FROM:<\"a@c>", E(Arguments)),
+        r(b"MAIL FROM:<\"a\"b@c>", E(Arguments)),
+        r(b"MAIL FROM:<\"a\tb\"@c>", E(Arguments)),
+        r(b"MAIL FROM:<a@b>x", EAt(15, Arguments)),
+        r(b"MAIL FROM:<a@b><c@d>", E(Arguments)),
+        r(b"MAIL FROM:<<a@b>>", E(Arguments)),
+        r(b"MAIL FROM:< >", E(Arguments)),
+        r2(
+            b"MAIL FROM:<a@b_c>",
+            E(Arguments),
+            K(mail(ReversePath::Mailbox(mbox("a", hd_lenient("b_c"))))),
+        ),
+        r(b"MAIL FROM:<Postmaster>", E(Arguments)),
+    ]);
+}
+
+#[test]
+fn rcpt_paths() {
+    run(&[
+        r(b"RCPT TO:<a@b>", K(rcpt(to("a", "b")))),
+        r(b"rcpt to:<A@B>", K(rcpt(to("A", "b")))),
+        // <Postmaster> without a domain, any case (RFC 5321 4.5.1).
+        r(b"RCPT TO:<Postmaster>", K(rcpt(ForwardPath::Postmaster))),
+        r(b"RCPT TO:<postmaster>", K(rcpt(ForwardPath::Postmaster))),
+        r(b"RCPT TO:<POSTMASTER>", K(rcpt(ForwardPath::Postmaster))),
+        r(b"RCPT TO:<pOsTmAsTeR>", K(rcpt(ForwardPath::Postmaster))),
+        r(
+            b"RCPT TO:<Postmaster> NOTIFY=NEVER",
+            K(rcpt_p(ForwardPath::Postmaster, |p| {
+                p.notify = Some(Notify::Never)
+            })),
+        ),
+        // With a domain it is an ordinary mailbox, case kept.
+        r(b"RCPT TO:<postmaster@x>", K(rcpt(to("postmaster", "x")))),
+        r(
+            b"RCPT TO:<Postmaster@Example.ORG>",
+            K(rcpt(to("Postmaster", "example.org"))),
+        ),
+        r(
+            b"RCPT TO:<@relay:Postmaster@x>",
+            K(rcpt(to("Postmaster", "x"))),
+        ),
+        r(b"RCPT TO:<@a,@b:u@d>", K(rcpt(to("u", "d")))),
+        r(
+            "RCPT TO:<δοκιμή@παράδειγμα.δοκιμή>".as_bytes(),
+            K(rcpt(to("δοκιμή", "παράδειγμα.δοκιμή"))),
+        ),
+        r(
+            b"RCPT TO:<\"quoted\\\\x\"@y>",
+            K(rcpt(to("\"quoted\\\\x\"", "y"))),
+        ),
+        // Malformed.
+        r(b"RCPT TO:<>", E(Arguments)),
+        r(b"RCPT TO:<Postmaster", E(Arguments)),
+        r(b"RCPT TO:<Postmaster >", E(Arguments)),
+        r(b"RCPT TO:Postmaster", E(Arguments)),
+        r(b"RCPT TO:<Postmaster>x", E(Arguments)),
+        r(b"RCPT", E(Arguments)),
+        r(b"RCPT TO:", E(Arguments)),
+        r(b"RCPT FROM:<a@b>", E(Arguments)),
+        r(b"RCPT TO <a@b>", E(Arguments)),
+        r(b"RCPT TO:a@b", E(Arguments)),
+    ]);
+}
+
+// ---------------------------------------------------------------------------------------
+// MAIL parameters (RFC 1870, 6152, 3030, 6531, 3461, 4954, 8689, 6710)
+
+#[test]
+fn mail_parameters() {
+    let ab = || from("a", "b");
+    run(&[
+        // SIZE (RFC 1870)
+        r(b"MAIL FROM:<a@b> SIZE=0", K(mail_p(ab(), |p| p.size = Some(0)))),
+        r(b"MAIL FROM:<a@b> SIZE=1000000", K(mail_p(ab(), |p| p.size = Some(1_000_000)))),
+        r(b"MAIL FROM:<a@b> size=007", K(mail_p(ab(), |p| p.size = Some(7)))),
+        r(
+            b"MAIL FROM:<a@b> SIZE=18446744073709551615",
+            K(mail_p(ab(), |p| p.size = Some(u64::MAX))),
+        ),
+        r(b"MAIL FROM:<a@b> SIZE=18446744073709551616", EAt(16, ParameterValue)),
+        r(b"MAIL FROM:<a@b> SIZE=99999999999999999999", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> SIZE=000000000000000000001", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> SIZE", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> SIZE=", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> X=", E(Arguments)),
+        r(b"MAIL FROM:<a@b> SIZE=-1", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> SIZE=+1", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> SIZE=1k", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> SIZE=1 SIZE=1", EAt(23, DuplicateParameter)),
+        r(b"MAIL FROM:<a@b> SIZE=1 size=2", E(DuplicateParameter)),
+        // BODY (RFC 6152, RFC 3030)
+        r(b"MAIL FROM:<a@b> BODY=7BIT", K(mail_p(ab(), |p| p.body = Some(Body::SevenBit)))),
+        r(b"MAIL FROM:<a@b> BODY=8bitmime", K(mail_p(ab(), |p| p.body = Some(Body::EightBitMime)))),
+        r(b"MAIL FROM:<a@b> body=BinaryMIME", K(mail_p(ab(), |p| p.body = Some(Body::BinaryMime)))),
+        r(b"MAIL FROM:<a@b> BODY=8BIT", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> BODY", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> BODY=7BIT BODY=7BIT", E(DuplicateParameter)),
+        // SMTPUTF8 (RFC 6531)
+        r(b"MAIL FROM:<a@b> SMTPUTF8", K(mail_p(ab(), |p| p.smtputf8 = true))),
+        r(b"MAIL FROM:<a@b> smtputf8", K(mail_p(ab(), |p| p.smtputf8 = true))),
+        r(b"MAIL FROM:<a@b> SMTPUTF8=yes", EAt(16, ParameterValue)),
+        r(b"MAIL FROM:<a@b> SMTPUTF8 SMTPUTF8", E(DuplicateParameter)),
+        // RET (RFC 3461 4.3)
+        r(b"MAIL FROM:<a@b> RET=FULL", K(mail_p(ab(), |p| p.ret = Some(Ret::Full)))),
+        r(b"MAIL FROM:<a@b> ret=hdrs", K(mail_p(ab(), |p| p.ret = Some(Ret::Hdrs)))),
+        r(b"MAIL FROM:<a@b> RET=NONE", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> RET", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> RET=FULL RET=HDRS", E(DuplicateParameter)),
+        // ENVID (RFC 3461 4.4): xtext, at most 100 characters.
+        r(b"MAIL FROM:<a@b> ENVID=QQ314159", K(mail_p(ab(), |p| p.envid = Some(xt("QQ314159"))))),
+        r(b"MAIL FROM:<a@b> ENVID=a+2Bb+20c", K(mail_p(ab(), |p| p.envid = Some(xt("a+b c"))))),
+        r(b"MAIL FROM:<a@b> ENVID=+3D", K(mail_p(ab(), |p| p.envid = Some(xt("="))))),
+        r(b"MAIL FROM:<a@b> ENVID=+C3+BC", K(mail_p(ab(), |p| p.envid = Some(xt("ü"))))),
+        r(b"MAIL FROM:<a@b> ENVID=+2b", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> ENVID=+2", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> ENVID=+", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> ENVID=+GG", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> ENVID=+FF", E(ParameterValue)),
+        r("MAIL FROM:<a@b> ENVID=ü".as_bytes(), E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> ENVID", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> ENVID=a ENVID=b", E(DuplicateParameter)),
+        // AUTH= (RFC 4954 5)
+        r(b"MAIL FROM:<a@b> AUTH=<>", K(mail_p(ab(), |p| p.auth = Some(MailAuth::Unknown)))),
+        r(
+            b"MAIL FROM:<a@b> AUTH=e+3Dmc2@example.com",
+            K(mail_p(ab(), |p| p.auth = Some(MailAuth::Identity(xt("e=mc2@example.com"))))),
+        ),
+        r(
+            b"MAIL FROM:<a@b> auth=+3C+3E",
+            K(mail_p(ab(), |p| p.auth = Some(MailAuth::Identity(xt("<>"))))),
+        ),
+        r(b"MAIL FROM:<a@b> AUTH", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> AUTH=+zz", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> AUTH=<> AUTH=<>", E(DuplicateParameter)),
+        // REQUIRETLS (RFC 8689)
+        r(b"MAIL FROM:<a@b> REQUIRETLS", K(mail_p(ab(), |p| p.requiretls = true))),
+        r(b"MAIL FROM:<a@b> RequireTLS", K(mail_p(ab(), |p| p.requiretls = true))),
+        r(b"MAIL FROM:<a@b> REQUIRETLS=1", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> REQUIRETLS REQUIRETLS", E(DuplicateParameter)),
+        // MT-PRIORITY (RFC 6710)
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=-9", K(mail_p(ab(), |p| p.mt_priority = Some(pri(-9))))),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=9", K(mail_p(ab(), |p| p.mt_priority = Some(pri(9))))),
+        r(b"MAIL FROM:<a@b> mt-priority=+3", K(mail_p(ab(), |p| p.mt_priority = Some(pri(3))))),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=0", K(mail_p(ab(), |p| p.mt_priority = Some(pri(0))))),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=-0", K(mail_p(ab(), |p| p.mt_priority = Some(pri(0))))),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=10", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=-10", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=+", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=x", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=1 MT-PRIORITY=1", E(DuplicateParameter)),
+        // Unknown keywords are kept in order, as sent.
+        r(
+            b"MAIL FROM:<a@b> X-FOO=bar XYZ",
+            K(mail_p(ab(), |p| p.other = vec![param("X-FOO", Some("bar")), param("XYZ", None)])),
+        ),
+        r(
+            b"MAIL FROM:<a@b> NOTIFY=NEVER",
+            K(mail_p(ab(), |p| p.other = vec![param("NOTIFY", Some("NEVER"))])),
+        ),
+        r(
+            "MAIL FROM:<a@b> X=ü".as_bytes(),
+            K(mail_p(ab(), |p| p.other = vec![param("X", Some("ü"))])),
+        ),
+        r(b"MAIL FROM:<a@b> X-FOO=1 x-foo=2", E(DuplicateParameter)),
+        r(b"MAIL FROM:<a@b> X-FOO X-FOO", E(DuplicateParameter)),
+        // All together.
+        r(
+            b"MAIL FROM:<> SIZE=5 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=id AUTH=<> REQUIRETLS MT-PRIORITY=-2 Z=1",
+            K(mail_p(ReversePath::Null, |p| {
+                p.size = Some(5);
+                p.body = Some(Body::EightBitMime);
+                p.smtputf8 = true;
+                p.ret = Some(Ret::Hdrs);
+                p.envid = Some(xt("id"));
+                p.auth = Some(MailAuth::Unknown);
+                p.requiretls = true;
+                p.mt_priority = Some(pri(-2));
+                p.other = vec![param("Z", Some("1"))];
+            })),
+        ),
+        // esmtp-param syntax.
+        r(b"MAIL FROM:<a@b> =1", EAt(16, Arguments)),
+        r(b"MAIL FROM:<a@b> -X", E(Arguments)),
+        r(b"MAIL FROM:<a@b> X_Y", E(Arguments)),
+        r(b"MAIL FROM:<a@b> X=a=b", E(Arguments)),
+        r(b"MAIL FROM:<a@b> X=\x7f", E(Arguments)),
+        r(b"MAIL FROM:<a@b> X=\t", E(Arguments)),
+        r(b"MAIL FROM:<a@b>  SIZE=1", E(Arguments)),
+        r(b"MAIL FROM:<a@b> SIZE=1  BODY=7BIT", E(Arguments)),
+        r(b"MAIL FROM:<a@b>SIZE=1", E(Arguments)),
+    ]);
+}
+
+fn pri(v: i8) -> MtPriority {
+    MtPriority::new(v).unwrap()
+}
+
+#[test]
+fn constructors_refuse_invalid_values() {
+    for v in [-10i8, 10, i8::MIN, i8::MAX] {
+        assert!(MtPriority::new(v).is_err(), "MT-PRIORITY {v}");
+    }
+    for v in -9i8..=9 {
+        assert_eq!(MtPriority::new(v).unwrap().get(), v);
+    }
+    assert!(Notify::on(false, false, false).is_err());
+    assert!(XText::new("").is_err());
+    assert!(Orcpt::new("", xt("a")).is_err());
+    assert!(Orcpt::new("rfc 822", xt("a")).is_err());
+    assert!(Orcpt::new("a;b", xt("a")).is_err());
+    assert!(
+        Orcpt::new("a=b", xt("a")).is_err(),
+        "'=' cannot appear in an esmtp-value"
+    );
+    assert!(Param::new("", None).is_err());
+    assert!(Param::new("-X", None).is_err());
+    assert!(Param::new("X_Y", None).is_err());
+    assert!(Param::new("X", Some(Cow::Borrowed(""))).is_err());
+    assert!(Param::new("X", Some(Cow::Borrowed("a=b"))).is_err());
+    assert!(Param::new("X", Some(Cow::Borrowed("a b"))).is_err());
+    assert!(Mechanism::new("").is_err());
+    assert!(Mechanism::new("ABCDEFGHIJKLMNOPQRSTU").is_err());
+    assert!(Mechanism::new("PL@IN").is_err());
+    assert_eq!(
+        Mechanism::new("scram-sha-1").unwrap().as_str(),
+        "SCRAM-SHA-1"
+    );
+    assert!(Argument::new("").is_err());
+    assert!(Argument::new(" a").is_err());
+    assert!(Argument::new("a ").is_err());
+    assert!(Argument::new("a\r\nb").is_err());
+    assert!(Argument::new("a\0b").is_err());
+    assert!(Domain::new("a_b").is_err());
+    assert!(Domain::new("a.").is_err());
+    assert!(Domain::new("").is_err());
+    assert!(LocalPart::new("a b").is_err());
+    assert!(LocalPart::new("\"a").is_err());
+    assert!(LocalPart::quote("a\tb").is_err());
+    assert!(AddressLiteral::general("IPv6", "1").is_err());
+    assert!(AddressLiteral::general("ipv6", "::1").is_err());
+    assert!(AddressLiteral::general("a", "").is_err());
+    assert!(AddressLiteral::general("a", "b]").is_err());
+    assert!(AddressLiteral::general("a-", "b").is_err());
+    assert!(AddressLiteral::general("a b", "c").is_err());
+    assert!(Text::new("a\rb").is_err());
+    assert!(Text::new("a\nb").is_err());
+    for c in [0u16, 100, 199, 160, 260, 599, 600, 999, 1000] {
+        assert!(ReplyCode::new(c).is_err(), "reply code {c}");
+    }
+    for c in [200u16, 250, 354, 421, 555, 559] {
+        assert_eq!(ReplyCode::new(c).unwrap().get(), c);
+    }
+    assert!(EnhancedStatus::new(3, 0, 0).is_err());
+    assert!(EnhancedStatus::new(2, 1000, 0).is_err());
+    assert!(EnhancedStatus::new(5, 0, 1000).is_err());
+}
+
+#[test]
+fn local_part_quoting() {
+    let rows: &[(&str, &str, &str)] = &[
+        // (value, wire form, unquoted)
+        ("simple", "simple", "simple"),
+        ("a.b", "a.b", "a.b"),
+        ("a b", "\"a b\"", "a b"),
+        ("a\"b", "\"a\\\"b\"", "a\"b"),
+        ("a\\b", "\"a\\\\b\"", "a\\b"),
+        ("", "\"\"", ""),
+        (".a", "\".a\"", ".a"),
+        ("a..b", "\"a..b\"", "a..b"),
+        ("jörg", "jörg", "jörg"),
+        ("a@b", "\"a@b\"", "a@b"),
+    ];
+    for &(value, wire, unquoted) in rows {
+        let lp = LocalPart::quote(value).unwrap();
+        assert_eq!(lp.as_str(), wire, "quote(\"{}\")", esc(value.as_bytes()));
+        assert_eq!(
+            lp.unquoted(),
+            unquoted,
+            "unquoted(\"{}\")",
+            esc(wire.as_bytes())
+        );
+        assert_eq!(lp.is_quoted(), wire.starts_with('"'));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// RCPT parameters (RFC 3461 4.1, 4.2)
+
+#[test]
+fn rcpt_parameters() {
+    let ab = || to("a", "b");
+    let on = |s, f, d| Some(Notify::on(s, f, d).unwrap());
+    run(&[
+        r(
+            b"RCPT TO:<a@b> NOTIFY=NEVER",
+            K(rcpt_p(ab(), |p| p.notify = Some(Notify::Never))),
+        ),
+        r(
+            b"RCPT TO:<a@b> notify=never",
+            K(rcpt_p(ab(), |p| p.notify = Some(Notify::Never))),
+        ),
+        r(
+            b"RCPT TO:<a@b> NOTIFY=SUCCESS",
+            K(rcpt_p(ab(), |p| p.notify = on(true, false, false))),
+        ),
+        r(
+            b"RCPT TO:<a@b> NOTIFY=FAILURE",
+            K(rcpt_p(ab(), |p| p.notify = on(false, true, false))),
+        ),
+        r(
+            b"RCPT TO:<a@b> NOTIFY=DELAY",
+            K(rcpt_p(ab(), |p| p.notify = on(false, false, true))),
+        ),
+        r(
+            b"RCPT TO:<a@b> NOTIFY=DELAY,success",
+            K(rcpt_p(ab(), |p| p.notify = on(true, false, true))),
+        ),
+        r(
+            b"RCPT TO:<a@b> NOTIFY=FAILURE,DELAY,SUCCESS",
+            K(rcpt_p(ab(), |p| p.notify = on(true, true, true))),
+        ),
+        r(b"RCPT TO:<a@b> NOTIFY=NEVER,SUCCESS", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> NOTIFY=SUCCESS,NEVER", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> NOTIFY=SUCCESS,SUCCESS", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> NOTIFY=SUCCESS,", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> NOTIFY=,SUCCESS", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> NOTIFY=ALWAYS", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> NOTIFY", E(ParameterValue)),
+        r(
+            b"RCPT TO:<a@b> NOTIFY=NEVER NOTIFY=NEVER",
+            E(DuplicateParameter),
+        ),
+        // ORCPT (RFC 3461 4.2)
+        r(
+            b"RCPT TO:<a@b> ORCPT=rfc822;a@b",
+            K(rcpt_p(ab(), |p| {
+                p.orcpt = Some(Orcpt::new("rfc822", xt("a@b")).unwrap())
+            })),
+        ),
+        r(
+            b"RCPT TO:<a@b> ORCPT=rfc822;x+2By+20z@b",
+            K(rcpt_p(ab(), |p| {
+                p.orcpt = Some(Orcpt::new("rfc822", xt("x+y z@b")).unwrap())
+            })),
+        ),
+        r(
+            b"RCPT TO:<a@b> ORCPT=utf-8;a;b",
+            K(rcpt_p(ab(), |p| {
+                p.orcpt = Some(Orcpt::new("utf-8", xt("a;b")).unwrap())
+            })),
+        ),
+        r(b"RCPT TO:<a@b> ORCPT=rfc822", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> ORCPT=rfc822;", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> ORCPT=;a@b", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> ORCPT=rfc822;a+2", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> ORCPT=rfc(822;a", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> ORCPT", E(ParameterValue)),
+        r(b"RCPT TO:<a@b> ORCPT=a;b ORCPT=a;b", E(DuplicateParameter)),
+        // Mail parameters are unknown on RCPT.
+        r(
+            b"RCPT TO:<a@b> SIZE=1 SMTPUTF8",
+            K(rcpt_p(ab(), |p| {
+                p.other = vec![param("SIZE", Some("1")), param("SMTPUTF8", None)]
+            })),
+        ),
+        r(
+            b"RCPT TO:<a@b> NOTIFY=NEVER ORCPT=rfc822;a@b X-Y=z",
+            K(rcpt_p(ab(), |p| {
+                p.notify = Some(Notify::Never);
+                p.orcpt = Some(Orcpt::new("rfc822", xt("a@b")).unwrap());
+                p.other = vec![param("X-Y", Some("z"))];
+            })),
+        ),
+        r(b"RCPT TO:<a@b> X X", E(DuplicateParameter)),
+        r(b"RCPT TO:<a@b> X=", E(Arguments)),
+    ]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands without arguments, BDAT, VRFY/EXPN/HELP/NOOP, AUTH, unknown verbs
+
+#[test]
+fn argumentless_commands() {
+    run(&[
+        r(b"DATA", K(Command::Data)),
+        r(b"data", K(Command::Data)),
+        r(b"RSET", K(Command::Rset)),
+        r(b"rSeT", K(Command::Rset)),
+        r(b"QUIT", K(Command::Quit)),
+        r(b"quit", K(Command::Quit)),
+        r(b"STARTTLS", K(Command::StartTls)),
+        r(b"starttls", K(Command::StartTls)),
+        r(b"DATA x", EAt(4, Arguments)),
+        r(b"RSET x", EAt(4, Arguments)),
+        r(b"QUIT now", EAt(4, Arguments)),
+        r(b"STARTTLS x", EAt(8, Arguments)),
+        r2(b"DATA ", EAt(4, Arguments), K(Command::Data)),
+        r2(b"QUIT  ", E(Arguments), K(Command::Quit)),
+        r2(b"STARTTLS ", E(Arguments), K(Command::StartTls)),
+        r2(b"RSET ", E(Arguments), K(Command::Rset)),
+        r(b"DATA\t", E(Verb)),
+        r(b"DATAX", K(other("DATAX", None))),
+    ]);
+}
+
+#[test]
+fn bdat_sizes() {
+    run(&[
+        r(b"BDAT 0", K(bdat(0, false))),
+        r(b"BDAT 0 LAST", K(bdat(0, true))),
+        r(b"BDAT 1000 LAST", K(bdat(1000, true))),
+        r(b"bdat 86 last", K(bdat(86, true))),
+        r(b"BDAT 86 LaSt", K(bdat(86, true))),
+        r(b"BDAT 007", K(bdat(7, false))),
+        r(b"BDAT 18446744073709551615", K(bdat(u64::MAX, false))),
+        r(b"BDAT 18446744073709551616", EAt(5, Arguments)),
+        r(b"BDAT 99999999999999999999999999", E(Arguments)),
+        r(b"BDAT", EAt(4, Arguments)),
+        r(b"BDAT -1", E(Arguments)),
+        r(b"BDAT +1", E(Arguments)),
+        r(b"BDAT 1x", E(Arguments)),
+        r(b"BDAT x", E(Arguments)),
+        r(b"BDAT 1 FIRST", EAt(6, Arguments)),
+        r(b"BDAT 1 LAST x", E(Arguments)),
+        r(b"BDAT 1 LASTX", E(Arguments)),
+        r(b"BDAT 1  LAST", E(Arguments)),
+        r(b"BDAT  1", E(Arguments)),
+        r2(b"BDAT 1 ", E(Arguments), K(bdat(1, false))),
+        r2(b"BDAT 1 LAST ", E(Arguments), K(bdat(1, true))),
+        r2(b"BDAT ", E(Arguments), E(Arguments)),
+    ]);
+}
+
+#[test]
+fn free_argument_commands() {
+    run(&[
+        r(b"VRFY postmaster", K(Command::Vrfy(arg("postmaster")))),
+        r(b"vrfy John Smith", K(Command::Vrfy(arg("John Smith")))),
+        r(b"VRFY <a@b>", K(Command::Vrfy(arg("<a@b>")))),
+        r("VRFY jörg".as_bytes(), K(Command::Vrfy(arg("jörg")))),
+        r(b"EXPN staff", K(Command::Expn(arg("staff")))),
+        r(b"expn \"list\"", K(Command::Expn(arg("\"list\"")))),
+        r(b"VRFY", EAt(4, Arguments)),
+        r(b"EXPN", E(Arguments)),
+        r(b"VRFY  x", E(Arguments)),
+        r(b"VRFY a\x01b", E(Arguments)),
+        r(b"VRFY a\x7fb", E(Arguments)),
+        r2(b"VRFY x ", E(Arguments), K(Command::Vrfy(arg("x")))),
+        r2(b"VRFY ", E(Arguments), E(Arguments)),
+        r(b"HELP", K(Command::Help(None))),
+        r(b"help MAIL", K(Command::Help(Some(arg("MAIL"))))),
+        r(b"HELP a b\tc", K(Command::Help(Some(arg("a b\tc"))))),
+        r(b"NOOP", K(Command::Noop(None))),
+        r(b"noop", K(Command::Noop(None))),
+        r(
+            b"NOOP anything at all",
+            K(Command::Noop(Some(arg("anything at all")))),
+        ),
+        r2(b"NOOP ", E(Arguments), K(Command::Noop(None))),
+        r2(b"HELP   ", E(Arguments), K(Command::Help(None))),
+        r(b"NOOP  x", E(Arguments)),
+        r(b"NOOP \x1b", E(Arguments)),
+    ]);
+}
+
+#[test]
+fn auth_command() {
+    run(&[
+        r(b"AUTH PLAIN", K(auth("PLAIN", None))),
+        r(b"auth plain", K(auth("PLAIN", None))),
+        r(
+            b"AUTH LOGIN",
+            K(Command::Auth {
+                mechanism: Mechanism::LOGIN,
+                initial_response: None,
+            }),
+        ),
+        r(b"AUTH PLAIN =", K(auth("PLAIN", Some("=")))),
+        r(
+            b"AUTH PLAIN AGFsaWNlAHB3",
+            K(auth("PLAIN", Some("AGFsaWNlAHB3"))),
+        ),
+        r(
+            b"AUTH XOAUTH2 dXNlcj1h+/9=",
+            K(auth("XOAUTH2", Some("dXNlcj1h+/9="))),
+        ),
+        r(b"AUTH SCRAM-SHA-256", K(auth("SCRAM-SHA-256", None))),
+        r(b"AUTH X_MECH", K(auth("X_MECH", None))),
+        r(
+            b"AUTH ABCDEFGHIJKLMNOPQRST",
+            K(auth("ABCDEFGHIJKLMNOPQRST", None)),
+        ),
+        r(b"AUTH ABCDEFGHIJKLMNOPQRSTU", EAt(5, Arguments)),
+        r(b"AUTH", EAt(4, Arguments)),
+        r(b"AUTH PL@IN", E(Arguments)),
+        r(b"AUTH PL.IN", E(Arguments)),
+        r("AUTH PLÄIN".as_bytes(), E(Arguments)),
+        r(b"AUTH PLAIN a b", EAt(10, Arguments)),
+        r(b"AUTH PLAIN a*b", E(Arguments)),
+        r(b"AUTH PLAIN  a", E(Arguments)),
+        r(b"AUTH  PLAIN", E(Arguments)),
+        r2(b"AUTH PLAIN ", E(Arguments), K(auth("PLAIN", None))),
+        r2(b"AUTH PLAIN = ", E(Arguments), K(auth("PLAIN", Some("=")))),
+    ]);
+    // The initial response never shows in Debug output.
+    let c = parse_command(b"AUTH PLAIN AGFsaWNlAHNlY3JldA==", &Grammar::strict()).unwrap();
+    assert!(!format!("{c:?}").contains("AGFsaWNlAHNlY3JldA"), "{c:?}");
+}
+
+#[test]
+fn unknown_and_bad_verbs() {
+    run(&[
+        r(
+            b"XCLIENT ADDR=1.2.3.4",
+            K(other("XCLIENT", Some("ADDR=1.2.3.4"))),
+        ),
+        r(b"x-foo", K(other("x-foo", None))),
+        r(b"TURN", K(other("TURN", None))),
+        r(b"ETRN @example.org", K(other("ETRN", Some("@example.org")))),
+        r(b"FOO  two spaces", K(other("FOO", Some(" two spaces")))),
+        r(b"STARTTLSX", K(other("STARTTLSX", None))),
+        r(b"EHLOEHLO a", K(other("EHLOEHLO", Some("a")))),
+        r(b"A1-2", K(other("A1-2", None))),
+        r(b"123", K(other("123", None))),
+        r("FOO ärger".as_bytes(), K(other("FOO", Some("ärger")))),
+        r(b"FOO a\tb", K(other("FOO", Some("a\tb")))),
+        r2(b"FOO ", K(other("FOO", None)), K(other("FOO", None))),
+        r2(
+            b"FOO x ",
+            K(other("FOO", Some("x "))),
+            K(other("FOO", Some("x"))),
+        ),
+        // Not a Keyword (RFC 5321 4.1.1: Keyword = Ldh-str).
+        r(b"", EAt(0, Verb)),
+        r(b" DATA", EAt(0, Verb)),
+        r(b"MAIL:FROM:<>", EAt(0, Verb)),
+        r(b"DA_TA", E(Verb)),
+        r(b"DATA\x0b", E(Verb)),
+        r(b"\tQUIT", E(Verb)),
+        r("DÄTA".as_bytes(), E(Verb)),
+        r(b"-", E(Verb)),
+        r(b"FOO-", E(Verb)),
+        r(b"FOO- bar", E(Verb)),
+        r(b"<>", E(Verb)),
+        r2(b" ", EAt(0, Verb), EAt(0, Verb)),
+    ]);
+}
+
+#[test]
+fn forbidden_bytes() {
+    run(&[
+        r(b"\0", EAt(0, Byte)),
+        r(b"NOOP\0", EAt(4, Byte)),
+        r(b"NOOP a\0b", EAt(6, Byte)),
+        r(b"MAIL FROM:<a\0@b>", EAt(12, Byte)),
+        r(b"DATA\r", EAt(4, Byte)),
+        r(b"DA\rTA", EAt(2, Byte)),
+        r(b"DATA\n", EAt(4, Byte)),
+        r(b"\nQUIT", EAt(0, Byte)),
+        r(b"NOOP \xff", EAt(5, Byte)),
+        r(b"\xc3", EAt(0, Byte)),
+        r(b"VRFY a\xc3\x28", EAt(6, Byte)),
+        r(b"MAIL FROM:<\xed\xa0\x80@x>", EAt(11, Byte)),
+        r(b"EHLO \xc0\xaf", EAt(5, Byte)),
+        // A forbidden byte wins over a trailing space or a bad verb.
+        r(b"?? \0 ", EAt(3, Byte)),
+    ]);
+}
+
+// ---------------------------------------------------------------------------------------
+// decode_command: framing, remainder, Incomplete
+
+#[test]
+fn decode_command_framing() {
+    type Case = (
+        &'static [u8],
+        Result<(&'static [u8], Command<'static>), DecodeError>,
+    );
+    let cases: Vec<Case> = vec![
+        (b"QUIT\r\n", Ok((b"", Command::Quit))),
+        (b"QUIT\r\nNOOP\r\n", Ok((b"NOOP\r\n", Command::Quit))),
+        (b"RSET\r\nDA", Ok((b"DA", Command::Rset))),
+        (
+            b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n",
+            Ok((b"RCPT TO:<c@d>\r\nDATA\r\n", mail(from("a", "b")))),
+        ),
+        (b"BDAT 3 LAST\r\nabc", Ok((b"abc", bdat(3, true)))),
+        (b"FOO\r\n\r\n", Ok((b"\r\n", other("FOO", None)))),
+        (b"", Err(DecodeError::Incomplete)),
+        (b"QUIT", Err(DecodeError::Incomplete)),
+        (b"QUIT\r", Err(DecodeError::Incomplete)),
+        // A bare LF is not a line end (RFC 5321 2.3.8): still waiting for CRLF.
+        (b"QUIT\n", Err(DecodeError::Incomplete)),
+        (b"QUIT\n\n", Err(DecodeError::Incomplete)),
+        (b"QUIT\r\r", Err(DecodeError::Incomplete)),
+        (b"\n", Err(DecodeError::Incomplete)),
+        // Once CRLF arrives, the bare LF or CR inside the line is an error.
+        (
+            b"QU\nIT\r\n",
+            Err(DecodeError::Syntax {
+                offset: 2,
+                kind: Byte,
+            }),
+        ),
+        (
+            b"QUIT\n\r\n",
+            Err(DecodeError::Syntax {
+                offset: 4,
+                kind: Byte,
+            }),
+        ),
+        (
+            b"QUIT\r\r\n",
+            Err(DecodeError::Syntax {
+                offset: 4,
+                kind: Byte,
+            }),
+        ),
+        (
+            b"\r\n",
+            Err(DecodeError::Syntax {
+                offset: 0,
+                kind: Verb,
+            }),
+        ),
+        (
+            b"\r\nQUIT\r\n",
+            Err(DecodeError::Syntax {
+                offset: 0,
+                kind: Verb,
+            }),
+        ),
+        (
+            b"DATA x\r\nQUIT\r\n",
+            Err(DecodeError::Syntax {
+                offset: 4,
+                kind: Arguments,
+            }),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (input, want) in &cases {
+        for g in [Grammar::strict(), Grammar::lenient()] {
+            let got = decode_command(input, &g);
+            let ok = match (&got, want) {
+                (Ok((rest, c)), Ok((wrest, wc))) => rest == wrest && c == wc,
+                (Err(e), Err(we)) => e == we,
+                _ => false,
+            };
+            if !ok {
+                failures.push(format!(
+                    "  \"{}\" ({g:?})\n    want {want:?}\n    got  {got:?}",
+                    esc(input)
+                ));
+            }
+        }
+    }
+    // Lenient trailing spaces are trimmed before the CRLF, not after.
+    let got = decode_command(b"QUIT  \r\nX", &Grammar::lenient());
+    assert_eq!(got, Ok((&b"X"[..], Command::Quit)));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn decode_command_is_incomplete_at_every_prefix() {
+    let line: &[u8] = b"MAIL FROM:<a@b> SIZE=10 BODY=8BITMIME\r\n";
+    for n in 0..line.len() {
+        assert_eq!(
+            decode_command(&line[..n], &Grammar::strict()),
+            Err(DecodeError::Incomplete),
+            "prefix \"{}\"",
+            esc(&line[..n])
+        );
+    }
+    let (rest, c) = decode_command(line, &Grammar::strict()).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(c.verb(), "MAIL");
+}
+
+#[test]
+fn verbs_are_upper_case() {
+    let rows: &[(&[u8], &str)] = &[
+        (b"ehlo a", "EHLO"),
+        (b"helo a", "HELO"),
+        (b"lhlo a", "LHLO"),
+        (b"mail from:<>", "MAIL"),
+        (b"rcpt to:<postmaster>", "RCPT"),
+        (b"data", "DATA"),
+        (b"bdat 1", "BDAT"),
+        (b"rset", "RSET"),
+        (b"vrfy a", "VRFY"),
+        (b"expn a", "EXPN"),
+        (b"help", "HELP"),
+        (b"noop", "NOOP"),
+        (b"quit", "QUIT"),
+        (b"starttls", "STARTTLS"),
+        (b"auth plain", "AUTH"),
+        (b"xtra", "xtra"),
+    ];
+    for &(input, verb) in rows {
+        let c = parse_command(input, &Grammar::strict()).unwrap();
+        assert_eq!(c.verb(), verb, "\"{}\"", esc(input));
+    }
+}
+
+#[test]
+fn encode_known_answers() {
+    let mut p = MailParams::default();
+    p.size = Some(10);
+    p.body = Some(Body::BinaryMime);
+    p.smtputf8 = true;
+    p.ret = Some(Ret::Full);
+    p.envid = Some(xt("a b+c=d"));
+    p.auth = Some(MailAuth::Identity(xt("x@y")));
+    p.requiretls = true;
+    p.mt_priority = Some(pri(-4));
+    p.other = vec![param("X", None), param("Y", Some("z"))];
+    let mut rp = RcptParams::default();
+    rp.notify = Some(Notify::on(true, false, true).unwrap());
+    rp.orcpt = Some(Orcpt::new("rfc822", xt("ü@x")).unwrap());
+    let rows: Vec<(Command<'static>, &[u8])> = vec![
+        (Command::Ehlo(v6("2001:db8::1")), b"EHLO [IPv6:2001:db8::1]\r\n"),
+        (Command::Helo(general("x", "y")), b"HELO [x:y]\r\n"),
+        (Command::Lhlo(v4(1, 2, 3, 4)), b"LHLO [1.2.3.4]\r\n"),
+        (Command::Mail { from: ReversePath::Null, params: p }, b"MAIL FROM:<> SIZE=10 BODY=BINARYMIME SMTPUTF8 RET=FULL ENVID=a+20b+2Bc+3Dd AUTH=x@y REQUIRETLS MT-PRIORITY=-4 X Y=z\r\n"),
+        (Command::Rcpt { to: ForwardPath::Postmaster, params: rp }, b"RCPT TO:<Postmaster> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;+C3+BC@x\r\n"),
+        (mail_p(from("a", "b"), |p| p.auth = Some(MailAuth::Unknown)), b"MAIL FROM:<a@b> AUTH=<>\r\n"),
+        (rcpt_p(to("a", "b"), |p| p.notify = Some(Notify::Never)), b"RCPT TO:<a@b> NOTIFY=NEVER\r\n"),
+        (
+            mail_p(ReversePath::Null, |p| p.auth = Some(MailAuth::Identity(xt("<>")))),
+            b"MAIL FROM:<> AUTH=+3C+3E\r\n",
+        ),
+        (Command::Data, b"DATA\r\n"),
+        (bdat(0, true), b"BDAT 0 LAST\r\n"),
+        (bdat(u64::MAX, false), b"BDAT 18446744073709551615\r\n"),
+        (Command::Rset, b"RSET\r\n"),
+        (Command::Vrfy(arg("a b")), b"VRFY a b\r\n"),
+        (Command::Expn(arg("l")), b"EXPN l\r\n"),
+        (Command::Help(None), b"HELP\r\n"),
+        (Command::Noop(Some(arg("x"))), b"NOOP x\r\n"),
+        (Command::Quit, b"QUIT\r\n"),
+        (Command::StartTls, b"STARTTLS\r\n"),
+        (auth("plain", Some("=")), b"AUTH PLAIN =\r\n"),
+        (other("x-y", Some("z")), b"x-y z\r\n"),
+    ];
+    for (cmd, wire) in rows {
+        let mut out = bytes::BytesMut::new();
+        cmd.encode(&mut out);
+        assert_eq!(&out[..], wire, "\"{}\" vs \"{}\"", esc(&out), esc(wire));
+        let (rest, back) = decode_command(&out, &Grammar::strict()).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(back, cmd, "\"{}\"", esc(wire));
+    }
+}
+
+/// `AUTH=` with the identity `<>` must not turn into `AUTH=<>` (unknown) on the wire.
+#[test]
+fn mail_auth_identity_that_looks_like_null() {
+    let c = mail_p(ReversePath::Null, |p| {
+        p.auth = Some(MailAuth::Identity(xt("<>")))
+    });
+    let mut out = bytes::BytesMut::new();
+    c.encode(&mut out);
+    let (_, back) = decode_command(&out, &Grammar::strict()).unwrap();
+    assert_eq!(back, c, "\"{}\"", esc(&out));
+}
+
+// ---------------------------------------------------------------------------------------
+// Replies (RFC 5321 4.2)
+
+fn lines(r: &Reply) -> Vec<&str> {
+    r.lines().iter().map(Text::as_str).collect()
+}
+
+#[test]
+fn reply_line_known_answers() {
+    type Case = (
+        &'static [u8],
+        Result<(u16, bool, &'static [u8]), DecodeError>,
+    );
+    let bad = |offset| {
+        Err(DecodeError::Syntax {
+            offset,
+            kind: ReplyKind,
+        })
+    };
+    let cases: Vec<Case> = vec![
+        (b"250 OK", Ok((250, true, b"OK"))),
+        (b"250-first", Ok((250, false, b"first"))),
+        (b"250", Ok((250, true, b""))),
+        (b"250 ", Ok((250, true, b""))),
+        (b"250-", Ok((250, false, b""))),
+        (b"250  two", Ok((250, true, b" two"))),
+        (
+            b"220 mx.example ESMTP \xff\xfe",
+            Ok((220, true, b"mx.example ESMTP \xff\xfe")),
+        ),
+        (b"200 x", Ok((200, true, b"x"))),
+        (b"559 x", Ok((559, true, b"x"))),
+        (b"599 x", bad(0)),
+        (b"354 Go ahead", Ok((354, true, b"Go ahead"))),
+        (b"421-a\tb\0c", Ok((421, false, b"a\tb\0c"))),
+        (b"", bad(0)),
+        (b"25", bad(0)),
+        (b"2500", bad(3)),
+        (b"250x", bad(3)),
+        (b"250_", bad(3)),
+        (b"25x OK", bad(0)),
+        (b"x50 OK", bad(0)),
+        (b" 250 OK", bad(0)),
+        (b"199 x", bad(0)),
+        (b"100 x", bad(0)),
+        (b"099 x", bad(0)),
+        (b"600 x", bad(0)),
+        (b"999 x", bad(0)),
+        (b"260 x", bad(0)),
+        (b"570 x", bad(0)),
+        (b"2 5 x", bad(0)),
+        (b"-250 x", bad(0)),
+        (b"250 a\rb", bad(5)),
+        (b"250-a\n", bad(5)),
+        (b"250 \r", bad(4)),
+    ];
+    let mut failures = Vec::new();
+    for (input, want) in &cases {
+        let got = parse_reply_line(input).map(|l| (l.code.get(), l.last, l.text));
+        if got != *want {
+            failures.push(format!(
+                "  \"{}\"\n    want {want:?}\n    got  {got:?}",
+                esc(input)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn decode_reply_known_answers() {
+    type Case = (
+        &'static [u8],
+        Result<(&'static [u8], u16, Vec<&'static str>), DecodeError>,
+    );
+    let syn = |offset, kind| Err(DecodeError::Syntax { offset, kind });
+    let cases: Vec<Case> = vec![
+        (b"250 OK\r\n", Ok((b"", 250, vec!["OK"]))),
+        (b"250\r\n", Ok((b"", 250, vec![""]))),
+        (b"250 \r\n", Ok((b"", 250, vec![""]))),
+        (b"221 Bye\r\nextra", Ok((b"extra", 221, vec!["Bye"]))),
+        (b"250 a\r\n250 b\r\n", Ok((b"250 b\r\n", 250, vec!["a"]))),
+        (
+            b"250-mx.example greets you\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250 8BITMIME\r\n",
+            Ok((
+                b"",
+                250,
+                vec![
+                    "mx.example greets you",
+                    "PIPELINING",
+                    "SIZE 1000",
+                    "8BITMIME",
+                ],
+            )),
+        ),
+        (b"250-\r\n250-\r\n250\r\n", Ok((b"", 250, vec!["", "", ""]))),
+        (
+            b"550-5.1.1 no\r\n550 5.1.1 such user\r\nX",
+            Ok((b"X", 550, vec!["5.1.1 no", "5.1.1 such user"])),
+        ),
+        (
+            b"220 \xff\xfeok\r\n",
+            Ok((b"", 220, vec!["\u{fffd}\u{fffd}ok"])),
+        ),
+        // Incomplete until the last line's CRLF.
+        (b"", Err(DecodeError::Incomplete)),
+        (b"2", Err(DecodeError::Incomplete)),
+        (b"250 OK", Err(DecodeError::Incomplete)),
+        (b"250 OK\r", Err(DecodeError::Incomplete)),
+        (b"250 OK\n", Err(DecodeError::Incomplete)),
+        (b"250-a\r\n", Err(DecodeError::Incomplete)),
+        (b"250-a\r\n250", Err(DecodeError::Incomplete)),
+        (b"250-a\r\n250-b\r\n250 c\r", Err(DecodeError::Incomplete)),
+        // Errors, with the offset into the input.
+        (b"250-a\r\n251 b\r\n", syn(7, ReplyCodeMismatch)),
+        (b"250-a\r\n250-b\r\n550 c\r\n", syn(14, ReplyCodeMismatch)),
+        (b"250-a\r\n25x b\r\n", syn(7, ReplyKind)),
+        (b"250-a\r\nfoo\r\n", syn(7, ReplyKind)),
+        (b"250-a\r\n\r\n", syn(7, ReplyKind)),
+        (b"\r\n", syn(0, ReplyKind)),
+        (b"600 x\r\n", syn(0, ReplyKind)),
+        (b"199 x\r\n", syn(0, ReplyKind)),
+        (b"260 x\r\n", syn(0, ReplyKind)),
+        (b"250 a\nb\r\n", syn(5, ReplyKind)),
+        (b"250-a\r\n250 b\rc\r\n", syn(12, ReplyKind)),
+        (b"250+a\r\n", syn(3, ReplyKind)),
+        // A bad first line is reported even before the rest has arrived.
+        (b"xyz\r\n250", syn(0, ReplyKind)),
+    ];
+    let mut failures = Vec::new();
+    for (input, want) in &cases {
+        let got = decode_reply(input);
+        let ok = match (&got, want) {
+            (Ok((rest, reply)), Ok((wrest, code, wlines))) => {
+                rest == wrest && reply.code().get() == *code && lines(reply) == *wlines
+            }
+            (Err(e), Err(we)) => e == we,
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "  \"{}\"\n    want {want:?}\n    got  {got:?}",
+                esc(input)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn reply_encode_known_answers() {
+    let t = |s: &'static str| Text::new(s).unwrap();
+    let st = |c, s, d| EnhancedStatus::new(c, s, d).unwrap();
+    let rows: Vec<(Reply, &[u8])> = vec![
+        (Reply::new(ReplyCode::OK, t("OK")), b"250 OK\r\n"),
+        (Reply::new(ReplyCode::OK, t("")), b"250 \r\n"),
+        (Reply::from_lines(ReplyCode::READY, []), b"220 \r\n"),
+        (
+            Reply::from_lines(ReplyCode::OK, [t("a"), t("b"), t("c")]),
+            b"250-a\r\n250-b\r\n250 c\r\n",
+        ),
+        (
+            Reply::with_status(ReplyCode::OK, st(2, 1, 0), [t("Sender ok")]),
+            b"250 2.1.0 Sender ok\r\n",
+        ),
+        (
+            Reply::with_status(ReplyCode::OK, st(2, 0, 0), [t("")]),
+            b"250 2.0.0\r\n",
+        ),
+        (
+            Reply::with_status(ReplyCode::OK, st(2, 0, 0), []),
+            b"250 2.0.0\r\n",
+        ),
+        (
+            Reply::with_status(
+                ReplyCode::MAILBOX_UNAVAILABLE,
+                st(5, 7, 1),
+                [t("no"), t("way")],
+            ),
+            b"550-5.7.1 no\r\n550 5.7.1 way\r\n",
+        ),
+    ];
+    for (reply, wire) in rows {
+        let out = reply.to_bytes();
+        assert_eq!(&out[..], wire, "\"{}\" vs \"{}\"", esc(&out), esc(wire));
+        let (rest, back) = decode_reply(&out).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(back, reply, "\"{}\"", esc(wire));
+    }
+}
+
+#[test]
+fn enhanced_status_and_text_lines() {
+    type Case = (&'static [u8], Option<(u8, u16, u16)>, Vec<&'static str>);
+    let cases: Vec<Case> = vec![
+        (
+            b"250 2.1.0 Sender ok\r\n",
+            Some((2, 1, 0)),
+            vec!["Sender ok"],
+        ),
+        (b"250 2.0.0\r\n", Some((2, 0, 0)), vec![""]),
+        (
+            b"550-5.1.1 no\r\n550 5.1.1 such user\r\n",
+            Some((5, 1, 1)),
+            vec!["no", "such user"],
+        ),
+        (b"550 5.999.999 x\r\n", Some((5, 999, 999)), vec!["x"]),
+        (
+            b"451 4.3.0  two spaces\r\n",
+            Some((4, 3, 0)),
+            vec![" two spaces"],
+        ),
+        // Leading zeros are allowed by RFC 3463 (1*3digit); the prefix still goes.
+        (b"250 2.01.000 ok\r\n", Some((2, 1, 0)), vec!["ok"]),
+        // Class must match the reply code's class (RFC 3463 2).
+        (b"250 5.1.1 odd\r\n", None, vec!["5.1.1 odd"]),
+        (b"550 2.0.0 odd\r\n", None, vec!["2.0.0 odd"]),
+        // Not a status code at all.
+        (b"250 OK\r\n", None, vec!["OK"]),
+        (b"250 2.1.0x\r\n", None, vec!["2.1.0x"]),
+        (b"250 2.1\r\n", None, vec!["2.1"]),
+        (b"250 2.1.\r\n", None, vec!["2.1."]),
+        (b"250 2.1000.0 x\r\n", None, vec!["2.1000.0 x"]),
+        (b"250 22.1.0 x\r\n", None, vec!["22.1.0 x"]),
+        (b"250 3.1.0 x\r\n", None, vec!["3.1.0 x"]),
+        (b"354 3.0.0 x\r\n", None, vec!["3.0.0 x"]),
+        (b"250 \r\n", None, vec![""]),
+        // Only the first line decides; later lines lose the prefix only if they have it.
+        (b"250-2.0.0 a\r\n250 b\r\n", Some((2, 0, 0)), vec!["a", "b"]),
+        (b"250-a\r\n250 2.0.0 b\r\n", None, vec!["a", "2.0.0 b"]),
+        (
+            b"250-2.0.0 a\r\n250 2.0.01 b\r\n",
+            Some((2, 0, 0)),
+            vec!["a", "2.0.01 b"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (input, status, text) in &cases {
+        let (_, reply) = decode_reply(input).unwrap();
+        let got_status = reply
+            .enhanced_status()
+            .map(|s| (s.class(), s.subject(), s.detail()));
+        let got_text: Vec<&str> = reply.text_lines().collect();
+        if got_status != *status || got_text != *text {
+            failures.push(format!(
+                "  \"{}\"\n    want {status:?} {text:?}\n    got  {got_status:?} {got_text:?}",
+                esc(input)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(EnhancedStatus::new(5, 7, 11).unwrap().to_string(), "5.7.11");
+}
+
+#[test]
+fn reply_code_classes() {
+    let c = |n| ReplyCode::new(n).unwrap();
+    assert!(c(250).is_positive() && !c(250).is_intermediate());
+    assert!(c(334).is_intermediate() && c(354).is_intermediate());
+    assert!(c(421).is_transient() && !c(421).is_permanent());
+    assert!(c(554).is_permanent() && c(554).class() == 5);
+    assert_eq!(ReplyCode::OK, c(250));
+    assert_eq!(ReplyCode::PARAMETERS_NOT_RECOGNIZED.get(), 555);
+}
+
+// ---------------------------------------------------------------------------------------
+// EHLO capabilities (RFC 5321 4.1.1.1 and the extensions' keywords)
+
+fn caps(wire: &[u8]) -> Capabilities {
+    let (rest, reply) = decode_reply(wire).unwrap_or_else(|e| panic!("\"{}\": {e}", esc(wire)));
+    assert!(rest.is_empty());
+    Capabilities::from_reply(&reply)
+}
+
+fn mechs(v: &[&'static str]) -> Vec<Mechanism<'static>> {
+    v.iter().map(|m| Mechanism::new(*m).unwrap()).collect()
+}
+
+fn cap_other(k: &str, p: &[&str]) -> Capability<'static> {
+    Capability::other(k, p).unwrap_or_else(|e| panic!("{k} {p:?}: {e}"))
+}
+
+#[test]
+fn ehlo_lines_known_answers() {
+    let rows: Vec<(&str, Option<Capability<'static>>)> = vec![
+        ("SIZE", Some(Capability::Size(None))),
+        ("SIZE 0", Some(Capability::Size(Some(0)))),
+        ("SIZE 35882577", Some(Capability::Size(Some(35_882_577)))),
+        ("size 10", Some(Capability::Size(Some(10)))),
+        (
+            "SIZE 18446744073709551615",
+            Some(Capability::Size(Some(u64::MAX))),
+        ),
+        (
+            "SIZE 18446744073709551616",
+            Some(cap_other("SIZE", &["18446744073709551616"])),
+        ),
+        ("SIZE 10M", Some(cap_other("SIZE", &["10M"]))),
+        ("SIZE 1 2", Some(cap_other("SIZE", &["1", "2"]))),
+        ("PIPELINING", Some(Capability::Pipelining)),
+        ("pipelining", Some(Capability::Pipelining)),
+        ("8BITMIME", Some(Capability::EightBitMime)),
+        ("SMTPUTF8", Some(Capability::SmtpUtf8)),
+        ("STARTTLS", Some(Capability::StartTls)),
+        ("CHUNKING", Some(Capability::Chunking)),
+        ("BINARYMIME", Some(Capability::BinaryMime)),
+        ("DSN", Some(Capability::Dsn)),
+        ("ENHANCEDSTATUSCODES", Some(Capability::EnhancedStatusCodes)),
+        ("REQUIRETLS", Some(Capability::RequireTls)),
+        ("MT-PRIORITY", Some(Capability::MtPriority(None))),
+        (
+            "MT-PRIORITY MIXER",
+            Some(Capability::MtPriority(Some(Cow::Borrowed("MIXER")))),
+        ),
+        (
+            "MT-PRIORITY A B",
+            Some(cap_other("MT-PRIORITY", &["A", "B"])),
+        ),
+        ("VRFY", Some(Capability::Vrfy)),
+        ("EXPN", Some(Capability::Expn)),
+        ("HELP", Some(Capability::Help)),
+        ("AUTH", Some(Capability::Auth(vec![]))),
+        (
+            "AUTH PLAIN LOGIN",
+            Some(Capability::Auth(mechs(&["PLAIN", "LOGIN"]))),
+        ),
+        (
+            "auth plain xoauth2",
+            Some(Capability::Auth(mechs(&["PLAIN", "XOAUTH2"]))),
+        ),
+        (
+            "AUTH SCRAM-SHA-256 GSS_API",
+            Some(Capability::Auth(mechs(&["SCRAM-SHA-256", "GSS_API"]))),
+        ),
+        ("AUTH PL@IN", Some(cap_other("AUTH", &["PL@IN"]))),
+        ("AUTH=LOGIN PLAIN", None),
+        ("PIPELINING x", Some(cap_other("PIPELINING", &["x"]))),
+        ("STARTTLS now", Some(cap_other("STARTTLS", &["now"]))),
+        (
+            "X-EXPS GSSAPI NTLM",
+            Some(cap_other("X-EXPS", &["GSSAPI", "NTLM"])),
+        ),
+        (
+            "XCLIENT NAME ADDR=1",
+            Some(cap_other("XCLIENT", &["NAME", "ADDR=1"])),
+        ),
+        ("DELIVERBY 240", Some(cap_other("DELIVERBY", &["240"]))),
+        (
+            "LIMITS RCPTMAX=100",
+            Some(cap_other("LIMITS", &["RCPTMAX=100"])),
+        ),
+        ("FUTURE-1", Some(cap_other("FUTURE-1", &[]))),
+        // Not ehlo-lines: skipped.
+        ("", None),
+        (" SIZE", None),
+        ("SIZE ", None),
+        ("SIZE  10", None),
+        ("-X", None),
+        ("X_Y", None),
+        ("X a\tb", None),
+        ("X ü", None),
+        ("ÜBER", None),
+    ];
+    let mut failures = Vec::new();
+    for (line, want) in &rows {
+        let wire = format!("250-mx.example\r\n250 {line}\r\n");
+        let c = caps(wire.as_bytes());
+        let got: Vec<&Capability<'static>> = c.iter().collect();
+        let ok = match want {
+            Some(w) => got == [w],
+            None => got.is_empty(),
+        };
+        if !ok {
+            failures.push(format!(
+                "  \"{}\"\n    want {want:?}\n    got  {got:?}",
+                esc(line.as_bytes())
+            ));
+        }
+        assert_eq!(c.greeting(), "mx.example");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} row(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn capabilities_accessors() {
+    let c = caps(
+        b"250-mx.example.org Hello [192.0.2.1]\r\n\
+          250-SIZE 52428800\r\n\
+          250-8BITMIME\r\n\
+          250-PIPELINING\r\n\
+          250-auth PLAIN login\r\n\
+          250-AUTH=LOGIN PLAIN\r\n\
+          250-AUTH XOAUTH2\r\n\
+          250-CHUNKING\r\n\
+          250-BINARYMIME\r\n\
+          250-SMTPUTF8\r\n\
+          250-DSN\r\n\
+          250-ENHANCEDSTATUSCODES\r\n\
+          250-REQUIRETLS\r\n\
+          250-STARTTLS\r\n\
+          250-X-FOO bar\r\n\
+          250 HELP\r\n",
+    );
+    assert_eq!(c.greeting(), "mx.example.org Hello [192.0.2.1]");
+    assert_eq!(c.size(), Some(Some(52_428_800)));
+    let m: Vec<&str> = c.auth_mechanisms().iter().map(|m| m.as_str()).collect();
+    assert_eq!(m, ["PLAIN", "LOGIN", "XOAUTH2"]);
+    assert!(c.eight_bit_mime() && c.pipelining() && c.chunking() && c.binary_mime());
+    assert!(c.smtputf8() && c.dsn() && c.enhanced_status_codes() && c.requiretls());
+    assert!(c.starttls());
+    assert!(c.has("x-foo") && c.has("help") && c.has("AUTH") && !c.has("VRFY"));
+    assert_eq!(c.iter().count(), 14);
+
+    let none = caps(b"250 mx\r\n");
+    assert_eq!(none.size(), None);
+    assert!(!none.pipelining() && !none.starttls() && none.auth_mechanisms().is_empty());
+    assert_eq!(none.iter().count(), 0);
+    assert_eq!(caps(b"250-mx\r\n250 SIZE\r\n").size(), Some(None));
+    assert_eq!(caps(b"250-mx\r\n250 SIZE 0\r\n").size(), Some(None));
+}
+
+#[test]
+fn capabilities_to_reply_known_answer() {
+    let c = Capabilities::new(
+        Text::new("mx.example greets you").unwrap(),
+        vec![
+            Capability::Size(Some(1000)),
+            Capability::Size(None),
+            Capability::Auth(mechs(&["plain", "login"])),
+            Capability::MtPriority(Some(Cow::Borrowed("STANAG4406"))),
+            Capability::Pipelining,
+            cap_other("X-Y", &["a", "b=c"]),
+        ],
+    );
+    let out = c.to_reply().to_bytes();
+    let want: &[u8] =
+        b"250-mx.example greets you\r\n250-SIZE 1000\r\n250-SIZE\r\n250-AUTH PLAIN LOGIN\r\n\
+        250-MT-PRIORITY STANAG4406\r\n250-PIPELINING\r\n250 X-Y a b=c\r\n";
+    assert_eq!(&out[..], want, "\"{}\"", esc(&out));
+    assert_eq!(caps(&out), c);
+}
+
+#[test]
+fn capability_other_refuses_known_or_bad_keywords() {
+    for (k, p) in [
+        ("PIPELINING", &[][..]),
+        ("size", &["10"][..]),
+        ("AUTH", &["PLAIN"][..]),
+        ("", &[][..]),
+        ("-X", &[][..]),
+        ("X", &[""][..]),
+        ("X", &["a b"][..]),
+        ("X", &["ü"][..]),
+        ("X Y", &[][..]),
+    ] {
+        assert!(Capability::other(k, p).is_err(), "{k:?} {p:?}");
+    }
+    assert_eq!(cap_other("size", &["x"]).keyword(), "size");
+    assert_eq!(Capability::Size(None).keyword(), "SIZE");
+}
