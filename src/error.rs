@@ -1,6 +1,6 @@
 //! Error types.
 //!
-//! Two families, never mixed: [`UsageError`] is a mistake by the embedding application
+//! Two families, never mixed: [`server::UsageError`](crate::server::UsageError) (and the client's) is a mistake by the embedding application
 //! (calling an action in the wrong state); [`DecodeError`] and [`InvalidValue`] describe
 //! bytes or values that break the protocol's rules. A peer's violation is answered on the
 //! wire by the state machines and only reported as information.

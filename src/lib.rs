@@ -1,7 +1,145 @@
-//! smtp-sansio (crate docs are written in full below the module list).
+//! # smtp-sansio
+//!
+//! An SMTP engine (RFC 5321, with RFC 6409 submission) that performs no I/O of its own:
+//! bytes go in, events and bytes come out. Any transport can drive it — blocking
+//! `std::net`, tokio, a test harness, a fuzzer. The crate never touches a socket, a
+//! clock or a thread; time is passed in as `now`.
+//!
+//! ## Two layers
+//!
+//! * **Codec** — validated [`types`] (commands, paths, parameters, replies,
+//!   capabilities), the grammar behind [`parse_command`], [`decode_command`],
+//!   [`decode_reply`] and [`parse_reply_line`], bounded CRLF framing in [`line`](mod@line),
+//!   DATA dot-unstuffing, end-of-data detection, dot-stuffing and BDAT counting in
+//!   [`data`], and SASL codecs in [`sasl`]. Usable on its own.
+//! * **Flow** — [`server::Server`], a state machine for the server side of the whole
+//!   submission dialogue, and [`client::Client`], which drives a submission (EHLO,
+//!   STARTTLS, AUTH, MAIL, RCPT, DATA or BDAT, QUIT) from server replies, pipelining
+//!   where offered. Both are built on the codec layer and driven the same way.
+//!
+//! ```text
+//!   transport (socket, TLS, test)         application (policy, storage)
+//!        |  bytes in      ^ bytes out          ^ events      | decisions
+//!        v                |                    |             v
+//!   +---------------------------------------------------------------+
+//!   |  server::Server  (sequencing, limits, pipelining, STARTTLS,   |
+//!   |                   AUTH steps, DATA/BDAT streaming, timeouts)  |
+//!   +---------------------------------------------------------------+
+//!   |  codec: line framing | grammar (nom) | data | sasl | types    |
+//!   +---------------------------------------------------------------+
+//! ```
+//!
+//! ## Parsing a command
+//!
+//! ```
+//! use smtp_sansio::{decode_command, Grammar};
+//! use smtp_sansio::types::{Command, ReversePath};
+//!
+//! let input = b"MAIL FROM:<alice@example.org> SIZE=1024 BODY=8BITMIME\r\nRCPT";
+//! let (rest, cmd) = decode_command(input, &Grammar::default()).unwrap();
+//! assert_eq!(rest, b"RCPT"); // the next command has not arrived in full
+//! let Command::Mail { from: ReversePath::Mailbox(m), params } = cmd else { panic!() };
+//! assert_eq!(m.to_string(), "alice@example.org");
+//! assert_eq!(params.size, Some(1024));
+//! ```
+//!
+//! ## The run loop contract (server)
+//!
+//! A [`server::Server`] is driven by five calls. The application MUST:
+//!
+//! 1. after **every** [`handle_input`](server::Server::handle_input),
+//!    [`handle_eof`](server::Server::handle_eof), [`handle_timeout`](server::Server::handle_timeout)
+//!    and every answer to a ticket, drain [`poll_event`](server::Server::poll_event) until
+//!    `None`, then write everything [`poll_transmit`](server::Server::poll_transmit) returns;
+//! 2. answer every ticket-bearing event ([`Hello`](server::Event::Hello),
+//!    [`Mail`](server::Event::Mail), [`Rcpt`](server::Event::Rcpt),
+//!    [`MessageEnd`](server::Event::MessageEnd), [`Auth`](server::Event::Auth),
+//!    [`SaslStep`](server::Event::SaslStep), [`Vrfy`](server::Event::Vrfy)) with
+//!    [`accept`](server::Server::accept) or [`respond`](server::Server::respond); the
+//!    session does not move on until it does. Answer `MessageEnd` only once the message
+//!    is safely stored: the machine never sends the final `250` by itself (RFC 5321 6.1);
+//! 3. call [`handle_timeout`](server::Server::handle_timeout) when the instant from
+//!    [`poll_timeout`](server::Server::poll_timeout) has passed;
+//! 4. on [`Event::StartTls`](server::Event::StartTls): write the pending output (the
+//!    `220`), drop anything read from the socket but not yet fed to the machine, run the
+//!    TLS handshake, then call [`tls_established`](server::Server::tls_established);
+//! 5. once [`is_closed`](server::Server::is_closed) is true (after
+//!    [`Event::Closed`](server::Event::Closed)), write the remaining output and close.
+//!
+//! It SHOULD stop reading while [`wants_input`](server::Server::wants_input) is false;
+//! the machine bounds its buffers either way.
+//!
+//! A complete blocking server, one connection, messages written to stdout:
+//!
+//! ```no_run
+//! use std::io::{Read, Write};
+//! use std::net::TcpListener;
+//! use std::time::Instant;
+//! use smtp_sansio::server::{Event, Server, ServerConfig};
+//!
+//! fn main() -> std::io::Result<()> {
+//!     let (mut sock, _) = TcpListener::bind("127.0.0.1:2525")?.accept()?;
+//!     let mut server = Server::new(ServerConfig::default(), Instant::now());
+//!     let mut body = Vec::new();
+//!     let mut buf = [0u8; 16 * 1024];
+//!     loop {
+//!         while let Some(event) = server.poll_event() {
+//!             // A ticket answered twice or late comes back as an error value; here
+//!             // every ticket is answered once, at once, so errors cannot happen.
+//!             match event {
+//!                 Event::Hello(r) => server.accept(r.ticket).ok(),
+//!                 Event::Mail(r) => server.accept(r.ticket).ok(),
+//!                 Event::Rcpt(r) => server.accept(r.ticket).ok(),
+//!                 Event::MessageChunk(bytes) => Some(body.extend_from_slice(&bytes)),
+//!                 Event::MessageEnd(end) => {
+//!                     std::io::stdout().write_all(&body)?; // store first, then accept
+//!                     body.clear();
+//!                     server.accept(end.ticket).ok()
+//!                 }
+//!                 Event::MessageAborted(_) => Some(body.clear()),
+//!                 Event::Auth(r) => server.respond(r.ticket, "535 5.7.8 No".parse().unwrap()).ok(),
+//!                 Event::SaslStep(r) => server.respond(r.ticket, "535 5.7.8 No".parse().unwrap()).ok(),
+//!                 Event::Vrfy(r) => server.accept(r.ticket).ok(),
+//!                 _ => None,
+//!             };
+//!         }
+//!         while let Some(out) = server.poll_transmit() {
+//!             sock.write_all(&out)?;
+//!         }
+//!         if server.is_closed() {
+//!             return Ok(());
+//!         }
+//!         let now = Instant::now();
+//!         let wait = server.poll_timeout().map(|d| d.saturating_duration_since(now));
+//!         sock.set_read_timeout(wait.filter(|w| !w.is_zero()))?;
+//!         match sock.read(&mut buf) {
+//!             Ok(0) => server.handle_eof(Instant::now()),
+//!             Ok(n) => server.handle_input(Instant::now(), &buf[..n]),
+//!             Err(_) => server.handle_timeout(Instant::now()),
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! `examples/blocking_server.rs` is the same loop with a Maildir store and a thread per
+//! connection; `examples/server.rs` is the tokio version with STARTTLS and AUTH.
+//!
+//! ## Security defaults
+//!
+//! * SMTP smuggling: only `CRLF . CRLF` ends DATA; a message holding a bare CR or LF is
+//!   rejected (`550 5.6.0`) unless [`data::BareLineEndings::Normalize`] is chosen.
+//! * STARTTLS injection (CVE-2011-0411): bytes pipelined behind `STARTTLS` are discarded
+//!   and reported, never executed; all state is forgotten after the handshake.
+//! * AUTH is not offered and is refused (`538 5.7.11`) before TLS unless configured.
+//! * Every buffer is bounded: command lines (512), SASL lines (12288), DATA lines
+//!   (1000), message size, recipients, pending input, error count — all in
+//!   [`server::Limits`]. An overlong line is skipped to its end and answered
+//!   `500 5.5.6`; it is never truncated into a different command.
+//! * Credentials live in [`types::Secret`], whose `Debug` never prints them.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod data;
 pub mod error;
 pub mod line;

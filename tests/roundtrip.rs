@@ -468,8 +468,16 @@ fn replyish() -> impl Strategy<Value = Vec<u8>> {
 // ---------------------------------------------------------------------------------------
 // Properties
 
+/// 512 cases unless `PROPTEST_CASES` asks for another number (for longer local runs).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn command_roundtrip(cmd in command()) {

@@ -201,7 +201,7 @@ pub enum CloseReason {
     TooManyErrors,
     /// Too much input while a decision was pending (`421 4.7.0` sent).
     InputOverflow,
-    /// The application ended the session with [`Server::close`](super::Server::close).
+    /// The application ended the session with [`Server::shutdown`](super::Server::shutdown).
     Application,
 }
 

@@ -180,11 +180,19 @@ impl Server {
         let cmd = match parse_command(line, &grammar) {
             Ok(c) => c,
             Err(DecodeError::Syntax { offset, kind }) => {
-                let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
-                if self.refused {
-                    return self.error(&replies::REFUSED_SEQUENCE);
+                let auth = (kind == SyntaxErrorKind::Arguments)
+                    .then(|| auth_with_undecodable_response(line))
+                    .flatten();
+                match auth {
+                    Some(c) => c,
+                    None => {
+                        let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+                        if self.refused {
+                            return self.error(&replies::REFUSED_SEQUENCE);
+                        }
+                        return self.error(&syntax_reply(kind, offset < verb_end));
+                    }
                 }
-                return self.error(&syntax_reply(kind, offset < verb_end));
             }
             Err(_) => return self.error(&replies::UNRECOGNIZED),
         };
@@ -622,6 +630,26 @@ impl Server {
             password: Secret::new(password),
         }));
     }
+}
+
+/// RFC 4954 4: an initial response that is not base64 gets the same `501 5.5.2` as an
+/// undecodable continuation line, after the usual AUTH sequence checks. The grammar
+/// refuses it as an argument error, so rebuild the command with the raw response.
+fn auth_with_undecodable_response(line: &[u8]) -> Option<Command<'_>> {
+    let verb = line.get(..5)?;
+    if !verb.eq_ignore_ascii_case(b"AUTH ") {
+        return None;
+    }
+    let args = std::str::from_utf8(line.get(5..)?).ok()?;
+    let (mech, ir) = args.split_once(' ')?;
+    if ir.is_empty() || ir.bytes().any(|b| b.is_ascii_control()) {
+        return None;
+    }
+    let mechanism = Mechanism::new(mech).ok()?;
+    Some(Command::Auth {
+        mechanism,
+        initial_response: Some(Secret::new(std::borrow::Cow::Borrowed(ir))),
+    })
 }
 
 fn syntax_reply(kind: SyntaxErrorKind, in_verb: bool) -> Std {

@@ -1,0 +1,427 @@
+//! Sends one message with the sans-I/O client over a blocking socket.
+//!
+//! ```text
+//! cargo run --release --example send -- --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...]
+//!     [--starttls required|opportunistic|never] [--user NAME:PASSWORD] [--insecure]
+//!     [--lmtp] [--bdat] [--helo NAME] [--verbose] [FILE]
+//! ```
+//!
+//! The program only moves bytes: every protocol decision is the machine's. Exit status:
+//! 0 when every recipient and the message were accepted, 1 otherwise, 2 on a usage error.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use smtp_sansio::client::{
+    AuthConfig, Client, ClientConfig, ClientEvent, Envelope, MessageStatus, StartTlsPolicy,
+};
+use smtp_sansio::types::{Domain, ForwardPath, Host, Mailbox, ReversePath};
+
+const USAGE: &str = "usage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] \
+[--starttls required|opportunistic|never] [--user NAME:PASSWORD] [--insecure] [--lmtp] [--bdat] \
+[--helo NAME] [--verbose] [FILE]";
+
+struct Args {
+    server: String,
+    from: String,
+    to: Vec<String>,
+    starttls: Option<StartTlsPolicy>,
+    user: Option<(String, String)>,
+    insecure: bool,
+    lmtp: bool,
+    bdat: bool,
+    helo: String,
+    verbose: bool,
+    file: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        server: String::new(),
+        from: String::new(),
+        to: Vec::new(),
+        starttls: None,
+        user: None,
+        insecure: false,
+        lmtp: false,
+        bdat: false,
+        helo: "localhost".into(),
+        verbose: false,
+        file: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--server" => a.server = value("--server")?,
+            "--from" => a.from = value("--from")?,
+            "--to" => a.to.push(value("--to")?),
+            "--helo" => a.helo = value("--helo")?,
+            "--starttls" => {
+                a.starttls = Some(match value("--starttls")?.as_str() {
+                    "required" => StartTlsPolicy::Required,
+                    "opportunistic" => StartTlsPolicy::Opportunistic,
+                    "never" => StartTlsPolicy::Never,
+                    other => return Err(format!("unknown --starttls policy {other:?}")),
+                })
+            }
+            "--user" => {
+                let v = value("--user")?;
+                let (n, p) = v.split_once(':').ok_or("--user wants NAME:PASSWORD")?;
+                a.user = Some((n.to_owned(), p.to_owned()));
+            }
+            "--insecure" => a.insecure = true,
+            "--lmtp" => a.lmtp = true,
+            "--bdat" => a.bdat = true,
+            "--verbose" => a.verbose = true,
+            "-h" | "--help" => return Err(String::new()),
+            f if !f.starts_with("--") && a.file.is_none() => a.file = Some(f.to_owned()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if a.server.is_empty() || a.from.is_empty() || a.to.is_empty() {
+        return Err("--server, --from and at least one --to are required".into());
+    }
+    Ok(a)
+}
+
+/// Accepts any certificate: for `--insecure` only (test servers with self-signed keys).
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn tls_config(insecure: bool) -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    if insecure {
+        config
+            .dangerous()
+            .set_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)));
+    }
+    Ok(config)
+}
+
+/// The connection, before and after STARTTLS.
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Transport {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Self::Plain(s) => s,
+            Self::Tls(s) => s.get_ref(),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.read(buf),
+            Self::Tls(s) => s.read(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Self::Plain(s) => s.write_all(buf),
+            Self::Tls(s) => s.write_all(buf).and_then(|()| s.flush()),
+        }
+    }
+}
+
+/// Prints the dialogue as `C:`/`S:` lines, hiding credentials and message bodies.
+#[derive(Default)]
+struct Trace {
+    on: bool,
+    in_auth: bool,
+    in_body: bool,
+}
+
+impl Trace {
+    fn client(&mut self, bytes: &[u8]) {
+        if !self.on {
+            return;
+        }
+        if self.in_body {
+            eprintln!("C: [{} octets of message data]", bytes.len());
+            return;
+        }
+        for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let line =
+                String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
+            if line.to_ascii_uppercase().starts_with("AUTH ") {
+                let mech = line.split(' ').nth(1).unwrap_or("");
+                eprintln!("C: AUTH {mech} [credentials hidden]");
+                self.in_auth = true;
+            } else if self.in_auth {
+                eprintln!("C: [credentials hidden]");
+            } else {
+                eprintln!("C: {line}");
+            }
+        }
+    }
+
+    fn server(&mut self, bytes: &[u8]) {
+        if !self.on {
+            return;
+        }
+        for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let line =
+                String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
+            eprintln!("S: {line}");
+            let last = line.as_bytes().get(3) != Some(&b'-');
+            if last {
+                self.in_auth = self.in_auth && line.starts_with("334");
+                self.in_body = line.starts_with("354");
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("send: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("send: {e}");
+            ExitCode::from(if e.usage { 2 } else { 1 })
+        }
+    }
+}
+
+struct Failure {
+    msg: String,
+    usage: bool,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+fn usage(msg: impl std::fmt::Display) -> Failure {
+    Failure {
+        msg: msg.to_string(),
+        usage: true,
+    }
+}
+
+fn io(msg: impl std::fmt::Display) -> Failure {
+    Failure {
+        msg: msg.to_string(),
+        usage: false,
+    }
+}
+
+fn run(args: Args) -> Result<bool, Failure> {
+    let from = if args.from == "<>" || args.from.is_empty() {
+        ReversePath::Null
+    } else {
+        ReversePath::Mailbox(Mailbox::parse(&args.from).map_err(usage)?.into_owned())
+    };
+    let mut envelope = Envelope::new(from);
+    for to in &args.to {
+        envelope = envelope.to(ForwardPath::Mailbox(
+            Mailbox::parse(to).map_err(usage)?.into_owned(),
+        ));
+    }
+    let mut body = Vec::new();
+    match &args.file {
+        Some(f) => body = std::fs::read(f).map_err(|e| usage(format!("{f}: {e}")))?,
+        None => {
+            std::io::stdin().read_to_end(&mut body).map_err(io)?;
+        }
+    }
+    let host_name = args
+        .server
+        .rsplit_once(':')
+        .map_or(args.server.as_str(), |(h, _)| h);
+    let host_name = host_name
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let server_name = ServerName::try_from(host_name.clone()).map_err(usage)?;
+
+    let mut config = ClientConfig::new(Host::Domain(
+        Domain::new(args.helo.clone()).map_err(usage)?.into_owned(),
+    ));
+    config.lmtp = args.lmtp;
+    config.use_chunking = args.bdat;
+    // Credentials only under TLS by default; `--starttls never` is the explicit request
+    // to authenticate in clear.
+    config.starttls = args.starttls.unwrap_or(if args.user.is_some() {
+        StartTlsPolicy::Required
+    } else {
+        StartTlsPolicy::Opportunistic
+    });
+    if let Some((name, password)) = &args.user {
+        let mut auth = AuthConfig::password(name.clone(), password.clone());
+        auth.allow_plaintext_without_tls = config.starttls == StartTlsPolicy::Never;
+        config.auth = Some(auth);
+    }
+    let tls = tls_config(args.insecure).map_err(io)?;
+
+    let socket =
+        TcpStream::connect(&args.server).map_err(|e| io(format!("{}: {e}", args.server)))?;
+    let mut transport = Transport::Plain(socket);
+    let mut client = Client::new(config, Instant::now());
+    client
+        .send_message(envelope, Bytes::from(body), Instant::now())
+        .map_err(io)?;
+
+    let mut trace = Trace {
+        on: args.verbose,
+        ..Trace::default()
+    };
+    let mut all_ok = true;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let mut upgrade = false;
+        let mut closed = false;
+        while let Some(event) = client.poll_event() {
+            match event {
+                ClientEvent::StartTls => upgrade = true,
+                ClientEvent::RecipientResult {
+                    recipient, reply, ..
+                } => {
+                    all_ok &= reply.code().is_positive();
+                    println!("{recipient}: {reply}");
+                }
+                ClientEvent::DeliveryResult {
+                    recipient, reply, ..
+                } => {
+                    all_ok &= reply.code().is_positive();
+                    println!("{recipient}: delivery: {reply}");
+                }
+                ClientEvent::MessageResult { status, reply, .. } => {
+                    all_ok &= status == MessageStatus::Accepted;
+                    match reply {
+                        Some(r) => println!("message: {status:?}: {r}"),
+                        None => println!("message: {status:?}"),
+                    }
+                    client.quit(Instant::now());
+                }
+                ClientEvent::Error(e) => {
+                    all_ok = false;
+                    eprintln!("send: {e}");
+                }
+                ClientEvent::Closed { .. } => closed = true,
+                _ => {}
+            }
+        }
+        while let Some(bytes) = client.poll_transmit() {
+            trace.client(&bytes);
+            transport.write_all(&bytes).map_err(io)?;
+        }
+        if closed {
+            return Ok(all_ok);
+        }
+        if upgrade {
+            // RFC 3207 4.2: the handshake starts right after the 220; nothing read before
+            // it is kept.
+            let Transport::Plain(mut socket) = transport else {
+                return Err(io("STARTTLS inside TLS"));
+            };
+            let mut conn =
+                ClientConnection::new(Arc::new(tls.clone()), server_name.clone()).map_err(io)?;
+            socket
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .map_err(io)?;
+            while conn.is_handshaking() {
+                conn.complete_io(&mut socket)
+                    .map_err(|e| io(format!("TLS handshake: {e}")))?;
+            }
+            transport = Transport::Tls(Box::new(StreamOwned::new(conn, socket)));
+            client.tls_established(Instant::now()).map_err(io)?;
+            continue;
+        }
+        let now = Instant::now();
+        let wait = client
+            .poll_timeout()
+            .map(|d| d.saturating_duration_since(now));
+        if wait == Some(Duration::ZERO) {
+            client.handle_timeout(now);
+            continue;
+        }
+        transport.tcp().set_read_timeout(wait).map_err(io)?;
+        match transport.read(&mut buf) {
+            Ok(0) => client.handle_eof(Instant::now()),
+            Ok(n) => {
+                trace.server(&buf[..n]);
+                client.handle_input(Instant::now(), &buf[..n]);
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                client.handle_timeout(Instant::now());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                eprintln!("send: read: {e}");
+                client.handle_eof(Instant::now());
+            }
+        }
+    }
+}

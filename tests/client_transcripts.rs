@@ -1,0 +1,1530 @@
+//! Client transcripts: scripted server replies in, exact client bytes out, no sockets.
+//!
+//! A script is a list of `S:` (server) and `C:` (client) lines. Consecutive `S:` lines are
+//! fed as one read; the `C:` lines after them must be exactly what the client writes in
+//! response (CRLF added to every line).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use proptest::prelude::*;
+use smtp_sansio::client::{
+    AuthConfig, Client, ClientConfig, ClientError, ClientEvent, CloseReason, Envelope,
+    MessageError, MessageStatus, StartTlsPolicy, UsageError,
+};
+use smtp_sansio::types::{
+    Body, Domain, ForwardPath, Host, MailParams, Mailbox, Mechanism, Notify, RcptParams,
+    ReversePath, Secret,
+};
+
+fn config() -> ClientConfig {
+    let mut c = ClientConfig::new(Host::Domain(Domain::new("client.example").unwrap()));
+    c.starttls = StartTlsPolicy::Never;
+    c
+}
+
+fn rp(s: &str) -> ReversePath<'static> {
+    ReversePath::Mailbox(Mailbox::parse(s).unwrap().into_owned())
+}
+
+fn fp(s: &str) -> ForwardPath<'static> {
+    ForwardPath::Mailbox(Mailbox::parse(s).unwrap().into_owned())
+}
+
+fn envelope(from: &str, to: &[&str]) -> Envelope {
+    to.iter().fold(Envelope::new(rp(from)), |e, t| e.to(fp(t)))
+}
+
+/// Escapes bytes for readable failure messages.
+fn esc(b: &[u8]) -> String {
+    b.escape_ascii().to_string()
+}
+
+struct Harness {
+    client: Client,
+    now: Instant,
+    events: Vec<ClientEvent>,
+    /// Every `poll_transmit` buffer, in order.
+    writes: Vec<Bytes>,
+}
+
+impl Harness {
+    fn new(config: ClientConfig) -> Self {
+        let now = Instant::now();
+        Self {
+            client: Client::new(config, now),
+            now,
+            events: Vec::new(),
+            writes: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, from: &str, to: &[&str], body: &'static [u8]) {
+        self.client
+            .send_message(envelope(from, to), Bytes::from_static(body), self.now)
+            .unwrap();
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Some(e) = self.client.poll_event() {
+            self.events.push(e);
+        }
+        while let Some(b) = self.client.poll_transmit() {
+            self.writes.push(b);
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        self.client.handle_input(self.now, bytes);
+        self.drain();
+    }
+
+    fn take_output(&mut self) -> Vec<u8> {
+        self.drain();
+        self.writes.drain(..).flat_map(|b| b.to_vec()).collect()
+    }
+
+    /// Runs an `S:`/`C:` script.
+    fn run(&mut self, script: &str) {
+        let mut s_buf = Vec::new();
+        let mut c_buf = Vec::new();
+        for line in script
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| !l.is_empty())
+        {
+            let (who, text) = line.split_at(2);
+            let text = text.strip_prefix(' ').unwrap_or(text);
+            match who {
+                "S:" => {
+                    if !c_buf.is_empty() {
+                        self.check(&std::mem::take(&mut c_buf));
+                    }
+                    s_buf.extend_from_slice(text.as_bytes());
+                    s_buf.extend_from_slice(b"\r\n");
+                }
+                "C:" => {
+                    if !s_buf.is_empty() {
+                        self.feed(&std::mem::take(&mut s_buf));
+                    }
+                    c_buf.extend_from_slice(text.as_bytes());
+                    c_buf.extend_from_slice(b"\r\n");
+                }
+                _ => panic!("bad script line {line:?}"),
+            }
+        }
+        if !s_buf.is_empty() {
+            self.feed(&s_buf);
+        }
+        self.check(&c_buf);
+    }
+
+    fn check(&mut self, want: &[u8]) {
+        let got = self.take_output();
+        assert_eq!(esc(&got), esc(want), "client output differs");
+    }
+
+    fn errors(&self) -> Vec<&ClientError> {
+        self.events
+            .iter()
+            .filter_map(|e| {
+                if let ClientEvent::Error(e) = e {
+                    Some(e)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn closed(&self) -> Option<&CloseReason> {
+        self.events.iter().find_map(|e| {
+            if let ClientEvent::Closed { reason } = e {
+                Some(reason)
+            } else {
+                None
+            }
+        })
+    }
+
+    fn results(&self) -> Vec<MessageStatus> {
+        self.events
+            .iter()
+            .filter_map(|e| {
+                if let ClientEvent::MessageResult { status, .. } = e {
+                    Some(status.clone())
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn recipient_codes(&self) -> Vec<u16> {
+        self.events
+            .iter()
+            .filter_map(|e| {
+                if let ClientEvent::RecipientResult { reply, .. } = e {
+                    Some(reply.code().get())
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+const EHLO_PIPE: &str = "S: 250-mx.example\nS: 250-PIPELINING\nS: 250 8BITMIME";
+
+// ----- greeting and hello -----------------------------------------------------------
+
+#[test]
+fn greeting_554_sends_quit() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(
+        "S: 554 5.3.2 no service for you
+         C: QUIT
+         S: 221 bye",
+    );
+    assert!(matches!(h.errors()[..], [ClientError::GreetingRefused(_)]));
+    assert_eq!(h.closed(), Some(&CloseReason::Error));
+    assert_eq!(h.results(), vec![MessageStatus::Aborted]);
+    assert!(h.client.is_closed());
+}
+
+#[test]
+fn ehlo_5xx_falls_back_to_helo() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(
+        "S: 220 old.example
+         C: EHLO client.example
+         S: 502 what
+         C: HELO client.example
+         S: 250 old.example
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example>
+         S: 250 ok
+         C: DATA
+         S: 354 go
+         C: hi
+         C: .
+         S: 250 queued",
+    );
+    assert_eq!(h.results(), vec![MessageStatus::Accepted]);
+    assert!(h.events.contains(&ClientEvent::Ready));
+}
+
+#[test]
+fn ehlo_and_helo_rejected_fails() {
+    let mut h = Harness::new(config());
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 550 no
+         C: HELO client.example
+         S: 550 no
+         C: QUIT",
+    );
+    assert!(matches!(h.errors()[..], [ClientError::HelloRejected(_)]));
+}
+
+// ----- STARTTLS -----------------------------------------------------------------------
+
+fn tls_config(policy: StartTlsPolicy) -> ClientConfig {
+    let mut c = config();
+    c.starttls = policy;
+    c
+}
+
+#[test]
+fn starttls_required_upgrades_and_says_ehlo_again() {
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250-STARTTLS
+         S: 250 PIPELINING
+         C: STARTTLS
+         S: 220 2.0.0 go ahead",
+    );
+    assert_eq!(h.events.last(), Some(&ClientEvent::StartTls));
+    assert!(h.client.capabilities().is_some());
+    h.client.tls_established(h.now).unwrap();
+    assert!(
+        h.client.capabilities().is_none(),
+        "capabilities forgotten after TLS"
+    );
+    h.run(
+        "C: EHLO client.example
+         S: 250-mx
+         S: 250 PIPELINING",
+    );
+    // Ready and idle: nothing more is sent until a message or QUIT is asked for.
+    assert!(h.events.contains(&ClientEvent::Ready));
+    assert!(!h.client.is_closed());
+}
+
+#[test]
+fn starttls_required_not_offered_fails_with_quit() {
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
+    h.send("a@x.example", &["b@y.example"], b"secret\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 PIPELINING
+         C: QUIT
+         S: 221 bye",
+    );
+    assert_eq!(h.errors(), vec![&ClientError::StartTlsNotOffered]);
+    assert_eq!(h.results(), vec![MessageStatus::Aborted]);
+    assert_eq!(h.closed(), Some(&CloseReason::Error));
+}
+
+#[test]
+fn starttls_required_refused_fails() {
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 STARTTLS
+         C: STARTTLS
+         S: 454 4.7.0 TLS not available
+         C: QUIT",
+    );
+    assert!(matches!(h.errors()[..], [ClientError::StartTlsRejected(_)]));
+}
+
+#[test]
+fn starttls_opportunistic_skips_when_not_offered() {
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Opportunistic));
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250 mx
+         C: MAIL FROM:<a@x.example>",
+    );
+    assert!(h.errors().is_empty());
+}
+
+#[test]
+fn starttls_opportunistic_goes_on_after_454() {
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Opportunistic));
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 STARTTLS
+         C: STARTTLS
+         S: 454 4.7.0 not now
+         C: MAIL FROM:<a@x.example>",
+    );
+    assert!(h.errors().is_empty());
+}
+
+#[test]
+fn starttls_never_ignores_the_offer() {
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Never));
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 STARTTLS
+         C: MAIL FROM:<a@x.example>",
+    );
+}
+
+#[test]
+fn response_injection_after_starttls() {
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 STARTTLS
+         C: STARTTLS",
+    );
+    // The 220 and a forged EHLO reply in the same read (CVE-2011-0411).
+    h.feed(b"220 go ahead\r\n250-evil\r\n250 AUTH PLAIN\r\n");
+    assert_eq!(h.take_output(), b"");
+    assert_eq!(
+        h.errors(),
+        vec![&ClientError::StartTlsInjection { bytes: 26 }]
+    );
+    assert!(
+        !h.events.contains(&ClientEvent::StartTls),
+        "no upgrade on a poisoned stream"
+    );
+    assert_eq!(h.closed(), Some(&CloseReason::Error));
+    assert_eq!(
+        h.client.tls_established(h.now),
+        Err(UsageError::NotAwaitingTls)
+    );
+}
+
+#[test]
+fn response_injection_in_a_later_read() {
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 STARTTLS
+         C: STARTTLS
+         S: 220 go ahead",
+    );
+    h.feed(b"250 forged\r\n");
+    assert_eq!(
+        h.errors(),
+        vec![&ClientError::StartTlsInjection { bytes: 12 }]
+    );
+    assert_eq!(h.take_output(), b"");
+}
+
+// ----- AUTH -----------------------------------------------------------------------------
+
+fn auth_config(auth: AuthConfig) -> ClientConfig {
+    let mut c = config();
+    c.auth = Some(auth);
+    c
+}
+
+fn plaintext_ok(mut a: AuthConfig) -> AuthConfig {
+    a.allow_plaintext_without_tls = true;
+    a
+}
+
+#[test]
+fn auth_plain_with_initial_response() {
+    let mut h = Harness::new(auth_config(plaintext_ok(AuthConfig::password(
+        "tim",
+        "tanstaaftanstaaf",
+    ))));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH LOGIN PLAIN
+         C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
+         S: 235 2.7.0 Authentication successful",
+    );
+    assert!(h.events.contains(&ClientEvent::Authenticated {
+        mechanism: Mechanism::PLAIN
+    }));
+    assert!(h.events.contains(&ClientEvent::Ready));
+}
+
+#[test]
+fn auth_login_with_334_steps() {
+    let mut a = plaintext_ok(AuthConfig::password("tim", "secret"));
+    a.mechanisms = vec![Mechanism::LOGIN];
+    let mut h = Harness::new(auth_config(a));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH PLAIN LOGIN
+         C: AUTH LOGIN
+         S: 334 VXNlcm5hbWU6
+         C: dGlt
+         S: 334 UGFzc3dvcmQ6
+         C: c2VjcmV0
+         S: 235 2.7.0 ok",
+    );
+    assert!(h.events.contains(&ClientEvent::Authenticated {
+        mechanism: Mechanism::LOGIN
+    }));
+}
+
+#[test]
+fn auth_334_without_text() {
+    let mut a = plaintext_ok(AuthConfig::password("tim", "secret"));
+    a.mechanisms = vec![Mechanism::LOGIN];
+    let mut h = Harness::new(auth_config(a));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH LOGIN
+         C: AUTH LOGIN
+         S: 334
+         C: dGlt
+         S: 334 
+         C: c2VjcmV0
+         S: 235 ok",
+    );
+    assert!(h.errors().is_empty());
+}
+
+#[test]
+fn auth_initial_response_too_long_waits_for_334() {
+    let long = "p".repeat(400);
+    let mut h = Harness::new(auth_config(plaintext_ok(AuthConfig::password(
+        "tim",
+        long.clone(),
+    ))));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH PLAIN
+         C: AUTH PLAIN",
+    );
+    h.feed(b"334 \r\n");
+    let ir = smtp_sansio::sasl::base64_encode(&smtp_sansio::sasl::encode_plain(None, "tim", &long));
+    assert_eq!(esc(&h.take_output()), esc(format!("{ir}\r\n").as_bytes()));
+    h.run("S: 235 ok");
+    assert!(h.errors().is_empty());
+}
+
+#[test]
+fn no_auth_in_clear_by_default() {
+    let mut h = Harness::new(auth_config(AuthConfig::password("tim", "secret")));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH PLAIN LOGIN
+         C: QUIT",
+    );
+    assert_eq!(h.errors(), vec![&ClientError::AuthRequiresTls]);
+}
+
+#[test]
+fn auth_after_starttls_is_allowed() {
+    let mut c = auth_config(AuthConfig::password("tim", "tanstaaftanstaaf"));
+    c.starttls = StartTlsPolicy::Required;
+    let mut h = Harness::new(c);
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 STARTTLS
+         C: STARTTLS
+         S: 220 go",
+    );
+    h.client.tls_established(h.now).unwrap();
+    h.run(
+        "C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH PLAIN
+         C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
+         S: 235 ok",
+    );
+    assert!(h.errors().is_empty());
+}
+
+#[test]
+fn auth_failure_quits() {
+    let mut h = Harness::new(auth_config(plaintext_ok(AuthConfig::password("tim", "x"))));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH PLAIN
+         C: AUTH PLAIN AHRpbQB4
+         S: 535 5.7.8 bad credentials
+         C: QUIT
+         S: 221 bye",
+    );
+    assert!(matches!(h.errors()[..], [ClientError::AuthFailed(_)]));
+    assert_eq!(h.closed(), Some(&CloseReason::Error));
+}
+
+#[test]
+fn auth_no_common_mechanism() {
+    let mut h = Harness::new(auth_config(plaintext_ok(AuthConfig::password("tim", "x"))));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH CRAM-MD5
+         C: QUIT",
+    );
+    assert_eq!(h.errors(), vec![&ClientError::NoCommonMechanism]);
+}
+
+#[test]
+fn auth_custom_mechanism_via_events() {
+    let mech = Mechanism::new("X-TEST").unwrap();
+    let mut h = Harness::new(auth_config(plaintext_ok(AuthConfig::custom(
+        mech.clone(),
+        None,
+    ))));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH X-TEST
+         C: AUTH X-TEST
+         S: 334 Y2hhbGxlbmdl",
+    );
+    assert_eq!(
+        h.events.last(),
+        Some(&ClientEvent::SaslChallenge {
+            mechanism: mech,
+            challenge: b"challenge".to_vec()
+        })
+    );
+    h.client
+        .sasl_respond(h.now, Secret::new(b"answer".to_vec()))
+        .unwrap();
+    assert_eq!(
+        h.client.sasl_respond(h.now, Secret::new(Vec::new())),
+        Err(UsageError::NoSaslChallenge)
+    );
+    h.run(
+        "C: YW5zd2Vy
+         S: 235 ok",
+    );
+    assert!(h.events.contains(&ClientEvent::Ready));
+}
+
+#[test]
+fn auth_xoauth2_error_challenge_gets_empty_line() {
+    let mut a = plaintext_ok(AuthConfig::bearer("u", "t"));
+    a.mechanisms = vec![Mechanism::XOAUTH2];
+    let mut h = Harness::new(auth_config(a));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH XOAUTH2
+         C: AUTH XOAUTH2 dXNlcj11AWF1dGg9QmVhcmVyIHQBAQ==
+         S: 334 eyJzdGF0dXMiOiI0MDEifQ==
+         C: 
+         S: 535 no
+         C: QUIT",
+    );
+}
+
+// ----- MAIL parameters ---------------------------------------------------------------
+
+#[test]
+fn size_declared_when_offered() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"12345\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 SIZE 1000
+         C: MAIL FROM:<a@x.example> SIZE=7",
+    );
+}
+
+#[test]
+fn size_over_limit_is_not_sent() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"0123456789\r\n");
+    h.client.quit(h.now);
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 SIZE 5
+         C: QUIT",
+    );
+    assert_eq!(
+        h.results(),
+        vec![MessageStatus::NotSent(MessageError::TooLarge {
+            size: 12,
+            limit: 5
+        })]
+    );
+}
+
+#[test]
+fn eightbitmime_needed_and_offered() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], "café\r\n".as_bytes());
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 8BITMIME
+         C: MAIL FROM:<a@x.example> BODY=8BITMIME",
+    );
+}
+
+#[test]
+fn eightbitmime_needed_and_not_offered() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], "café\r\n".as_bytes());
+    h.send("a@x.example", &["b@y.example"], b"plain\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250 mx
+         C: MAIL FROM:<a@x.example>",
+    );
+    assert_eq!(
+        h.results(),
+        vec![MessageStatus::NotSent(MessageError::EightBitMimeNotOffered)]
+    );
+}
+
+#[test]
+fn smtputf8_needed_and_offered() {
+    let mut h = Harness::new(config());
+    h.send("jöran@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250-8BITMIME
+         S: 250 SMTPUTF8
+         C: MAIL FROM:<jöran@x.example> SMTPUTF8",
+    );
+}
+
+#[test]
+fn smtputf8_needed_and_not_offered() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["用户@例子.广告"], b"hi\r\n");
+    h.client.quit(h.now);
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 8BITMIME
+         C: QUIT",
+    );
+    assert_eq!(
+        h.results(),
+        vec![MessageStatus::NotSent(MessageError::SmtpUtf8NotOffered)]
+    );
+}
+
+#[test]
+fn dsn_params_only_when_offered() {
+    let mut notify = RcptParams::default();
+    notify.notify = Some(Notify::on(false, true, true).unwrap());
+    let mut h = Harness::new(config());
+    let env = Envelope::new(rp("a@x.example")).to_with(fp("b@y.example"), notify);
+    h.client
+        .send_message(env.clone(), Bytes::from_static(b"x\r\n"), h.now)
+        .unwrap();
+    h.client
+        .send_message(env, Bytes::from_static(b"x\r\n"), h.now)
+        .unwrap();
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 DSN
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example> NOTIFY=FAILURE,DELAY",
+    );
+    let mut h = Harness::new(config());
+    let mut p = MailParams::default();
+    p.ret = Some(smtp_sansio::types::Ret::Hdrs);
+    let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
+    h.client.send_message(env, Bytes::new(), h.now).unwrap();
+    h.client
+        .send_message(
+            envelope("c@x.example", &["b@y.example"]),
+            Bytes::new(),
+            h.now,
+        )
+        .unwrap();
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250 mx
+         C: MAIL FROM:<c@x.example>",
+    );
+    assert_eq!(
+        h.results(),
+        vec![MessageStatus::NotSent(MessageError::DsnNotOffered)]
+    );
+}
+
+#[test]
+fn binarymime_needs_chunking() {
+    let mut h = Harness::new(config());
+    let mut p = MailParams::default();
+    p.body = Some(Body::BinaryMime);
+    h.client
+        .send_message(
+            envelope("a@x.example", &["b@y.example"]).with_params(p),
+            Bytes::from_static(b"\0\x01\n"),
+            h.now,
+        )
+        .unwrap();
+    h.client.quit(h.now);
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 CHUNKING
+         C: QUIT",
+    );
+    assert_eq!(
+        h.results(),
+        vec![MessageStatus::NotSent(MessageError::BinaryMimeNotOffered)]
+    );
+}
+
+// ----- recipients, pipelining -----------------------------------------------------------
+
+#[test]
+fn per_recipient_failures_message_goes_on() {
+    let mut h = Harness::new(config());
+    h.send(
+        "a@x.example",
+        &["b@y.example", "nobody@y.example", "c@y.example"],
+        b"hi\r\n",
+    );
+    h.run(&format!(
+        "S: 220 mx
+         C: EHLO client.example
+         {EHLO_PIPE}
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<b@y.example>
+         C: RCPT TO:<nobody@y.example>
+         C: RCPT TO:<c@y.example>
+         C: DATA
+         S: 250 2.1.0 ok
+         S: 250 2.1.5 ok
+         S: 550 5.1.1 no such user
+         S: 250 2.1.5 ok
+         S: 354 go
+         C: hi
+         C: .
+         S: 250 2.0.0 queued"
+    ));
+    assert_eq!(h.recipient_codes(), vec![250, 550, 250]);
+    assert_eq!(h.results(), vec![MessageStatus::Accepted]);
+}
+
+#[test]
+fn pipelined_flight_is_exactly_one_transmit() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example", "c@y.example"], b"hi\r\n");
+    h.feed(b"220 mx\r\n");
+    h.writes.clear();
+    h.feed(b"250-mx\r\n250 PIPELINING\r\n");
+    assert_eq!(h.writes.len(), 1);
+    assert_eq!(
+        esc(&h.writes[0]),
+        esc(b"MAIL FROM:<a@x.example>\r\nRCPT TO:<b@y.example>\r\nRCPT TO:<c@y.example>\r\nDATA\r\n")
+    );
+}
+
+#[test]
+fn all_recipients_rejected_pipelined_data_refused_then_rset() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(&format!(
+        "S: 220 mx
+         C: EHLO client.example
+         {EHLO_PIPE}
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<b@y.example>
+         C: DATA
+         S: 250 ok
+         S: 550 no
+         S: 554 5.5.1 no valid recipients
+         C: RSET
+         S: 250 ok"
+    ));
+    assert_eq!(h.results(), vec![MessageStatus::NoValidRecipients]);
+}
+
+#[test]
+fn all_recipients_rejected_lockstep_no_data() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example", "c@y.example"], b"hi\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250 mx
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example>
+         S: 550 no
+         C: RCPT TO:<c@y.example>
+         S: 450 later
+         C: RSET
+         S: 250 ok",
+    );
+    assert_eq!(h.results(), vec![MessageStatus::NoValidRecipients]);
+    assert_eq!(h.recipient_codes(), vec![550, 450]);
+}
+
+#[test]
+fn rfc2920_recovery_354_after_all_rcpt_failed() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"must not be sent\r\n");
+    h.run(&format!(
+        "S: 220 mx
+         C: EHLO client.example
+         {EHLO_PIPE}
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<b@y.example>
+         C: DATA
+         S: 250 ok
+         S: 550 no
+         S: 354 go ahead anyway
+         C: .
+         S: 554 no valid recipients"
+    ));
+    assert_eq!(h.results(), vec![MessageStatus::NoValidRecipients]);
+}
+
+#[test]
+fn mail_rejected_in_pipelined_group_is_drained() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.send("c@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(&format!(
+        "S: 220 mx
+         C: EHLO client.example
+         {EHLO_PIPE}
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<b@y.example>
+         C: DATA
+         S: 550 5.7.1 sender refused
+         S: 503 5.5.1 need MAIL
+         S: 503 5.5.1 need RCPT
+         C: MAIL FROM:<c@x.example>
+         C: RCPT TO:<b@y.example>
+         C: DATA"
+    ));
+    assert_eq!(h.results(), vec![MessageStatus::Rejected]);
+}
+
+#[test]
+fn lockstep_without_pipelining() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example", "c@y.example"], b"hi");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250 mx
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example>
+         S: 250 ok
+         C: RCPT TO:<c@y.example>
+         S: 250 ok
+         C: DATA
+         S: 354 go
+         C: hi
+         C: .
+         S: 250 queued",
+    );
+    assert_eq!(h.results(), vec![MessageStatus::Accepted]);
+}
+
+#[test]
+fn pipelining_disabled_by_config() {
+    let mut c = config();
+    c.use_pipelining = false;
+    let mut h = Harness::new(c);
+    h.send("a@x.example", &["b@y.example"], b"hi");
+    h.run(&format!(
+        "S: 220 mx
+         C: EHLO client.example
+         {EHLO_PIPE}
+         C: MAIL FROM:<a@x.example>"
+    ));
+}
+
+#[test]
+fn several_messages_per_connection_and_quit() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"one\r\n");
+    h.send("a@x.example", &["c@y.example"], b"two\r\n");
+    h.send("a@x.example", &["d@y.example"], b"three\r\n");
+    h.client.quit(h.now);
+    h.run(&format!(
+        "S: 220 mx
+         C: EHLO client.example
+         {EHLO_PIPE}
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<b@y.example>
+         C: DATA
+         S: 250 ok
+         S: 250 ok
+         S: 354 go
+         C: one
+         C: .
+         S: 250 queued
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<c@y.example>
+         C: DATA
+         S: 250 ok
+         S: 250 ok
+         S: 451 try later
+         C: RSET
+         S: 250 ok
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<d@y.example>
+         C: DATA
+         S: 250 ok
+         S: 250 ok
+         S: 354 go
+         C: three
+         C: .
+         S: 250 queued
+         C: QUIT
+         S: 221 bye"
+    ));
+    assert_eq!(
+        h.results(),
+        vec![
+            MessageStatus::Accepted,
+            MessageStatus::Rejected,
+            MessageStatus::Accepted
+        ]
+    );
+    assert_eq!(h.closed(), Some(&CloseReason::Quit));
+    assert_eq!(
+        h.client.send_message(
+            envelope("a@x.example", &["b@y.example"]),
+            Bytes::new(),
+            h.now
+        ),
+        Err(UsageError::Closed)
+    );
+}
+
+// ----- reply framing ------------------------------------------------------------------
+
+fn session_script() -> (&'static [u8], Vec<u8>) {
+    let server: &[u8] = b"220-mx.example ESMTP\r\n220 welcome\r\n250-mx.example\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250 8BITMIME\r\n250 2.1.0 ok\r\n550 5.1.1 nope\r\n250 2.1.5 ok\r\n354 go\r\n250-2.0.0 queued\r\n250 2.0.0 as 1234\r\n221 bye\r\n";
+    let client = b"EHLO client.example\r\nMAIL FROM:<a@x.example> SIZE=11\r\nRCPT TO:<b@y.example>\r\nRCPT TO:<c@y.example>\r\nDATA\r\nhello\r\n..dot\r\n.\r\nQUIT\r\n".to_vec();
+    (server, client)
+}
+
+/// Feeds `server` in the given pieces; returns the events and the client's bytes.
+fn run_split(pieces: &[&[u8]]) -> (Vec<ClientEvent>, Vec<u8>) {
+    let mut h = Harness::new(config());
+    h.send(
+        "a@x.example",
+        &["b@y.example", "c@y.example"],
+        b"hello\n.dot\n",
+    );
+    // Graceful: QUIT goes out once the message is done.
+    h.client.quit(h.now);
+    for p in pieces {
+        h.feed(p);
+    }
+    let out = h.take_output();
+    (h.events, out)
+}
+
+#[test]
+fn several_replies_in_one_read() {
+    let (server, client) = session_script();
+    let (events, out) = run_split(&[server]);
+    assert_eq!(esc(&out), esc(&client));
+    assert!(events.contains(&ClientEvent::Closed {
+        reason: CloseReason::Quit
+    }));
+}
+
+#[test]
+fn replies_split_at_every_byte_boundary() {
+    let (server, client) = session_script();
+    let (whole_events, whole_out) = run_split(&[server]);
+    assert_eq!(esc(&whole_out), esc(&client));
+    for i in 0..=server.len() {
+        let (a, b) = server.split_at(i);
+        let (events, out) = run_split(&[a, b]);
+        assert_eq!(events, whole_events, "split at {i}");
+        assert_eq!(esc(&out), esc(&whole_out), "split at {i}");
+    }
+    let bytes: Vec<&[u8]> = server.chunks(1).collect();
+    let (events, out) = run_split(&bytes);
+    assert_eq!(events, whole_events);
+    assert_eq!(out, whole_out);
+}
+
+proptest! {
+    #[test]
+    fn reply_split_invariance(cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12)) {
+        let (server, _) = session_script();
+        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(server.len() + 1)).collect();
+        points.sort_unstable();
+        let mut pieces = Vec::new();
+        let mut prev = 0;
+        for p in points {
+            pieces.push(&server[prev..p]);
+            prev = p;
+        }
+        pieces.push(&server[prev..]);
+        let whole = run_split(&[server]);
+        let split = run_split(&pieces);
+        prop_assert_eq!(split.0, whole.0);
+        prop_assert_eq!(split.1, whole.1);
+    }
+}
+
+#[test]
+fn multiline_mismatched_codes_is_error() {
+    let mut h = Harness::new(config());
+    h.run("S: 220 mx\nC: EHLO client.example");
+    h.feed(b"250-mx\r\n251 PIPELINING\r\n");
+    assert!(matches!(h.errors()[..], [ClientError::MalformedReply(_)]));
+    assert_eq!(h.closed(), Some(&CloseReason::Error));
+    assert_eq!(h.take_output(), b"QUIT\r\n");
+}
+
+#[test]
+fn malformed_reply_is_error_not_panic() {
+    for bad in [
+        &b"hello\r\n"[..],
+        b"2500 x\r\n",
+        b"099 x\r\n",
+        b"250x\r\n",
+        b"\r\n",
+        b"25\r\n",
+        b"\0\0\0\r\n",
+    ] {
+        let mut h = Harness::new(config());
+        h.feed(bad);
+        assert!(
+            matches!(h.errors()[..], [ClientError::MalformedReply(_)]),
+            "{}",
+            esc(bad)
+        );
+        assert!(h.client.is_closed());
+    }
+}
+
+#[test]
+fn overlong_reply_line_is_bounded_error() {
+    let mut h = Harness::new(config());
+    h.feed(b"220 ");
+    for _ in 0..1000 {
+        h.feed(&[b'x'; 1024]);
+        if h.client.is_closed() {
+            break;
+        }
+    }
+    assert!(matches!(h.errors()[..], [ClientError::ReplyTooLong { .. }]));
+}
+
+#[test]
+fn too_many_reply_lines_is_error() {
+    let mut h = Harness::new(config());
+    h.run("S: 220 mx\nC: EHLO client.example");
+    for _ in 0..300 {
+        h.feed(b"250-X-FOO\r\n");
+    }
+    assert_eq!(h.errors(), vec![&ClientError::TooManyReplyLines]);
+}
+
+#[test]
+fn reply_421_mid_session_closes() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(&format!(
+        "S: 220 mx
+         C: EHLO client.example
+         {EHLO_PIPE}
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<b@y.example>
+         C: DATA
+         S: 250 ok
+         S: 421 4.3.2 shutting down"
+    ));
+    assert!(
+        matches!(h.closed(), Some(CloseReason::ServiceUnavailable(r)) if r.code().get() == 421)
+    );
+    assert!(h.errors().is_empty());
+    assert_eq!(h.results(), vec![MessageStatus::Aborted]);
+    h.feed(b"250 more\r\n");
+    assert_eq!(h.take_output(), b"");
+}
+
+#[test]
+fn unexpected_reply_is_error() {
+    let mut h = Harness::new(config());
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx");
+    h.feed(b"250 unsolicited\r\n");
+    assert!(matches!(h.errors()[..], [ClientError::UnexpectedReply(_)]));
+}
+
+#[test]
+fn eof_mid_session_is_connection_lost() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run("S: 220 mx\nC: EHLO client.example");
+    h.client.handle_eof(h.now);
+    h.drain();
+    assert_eq!(h.errors(), vec![&ClientError::ConnectionLost]);
+    assert_eq!(h.results(), vec![MessageStatus::Aborted]);
+}
+
+// ----- body -----------------------------------------------------------------------------
+
+#[test]
+fn body_smuggling_sequences_never_end_data_early() {
+    let body: &'static [u8] =
+        b"a\n.\nb\r.\rc\r\n.\nd\n.\r\ne\r.\r\nf\r\n.\rg\r\n\0.\r\n.\r\n.\r\n..\r\n.x\r\n\0\r\nend";
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], body);
+    h.feed(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    let out = h.take_output();
+    let data_start = out.windows(6).position(|w| w == b"DATA\r\n").unwrap() + 6;
+    let sent = &out[data_start..];
+    let end = sent.windows(5).position(|w| w == b"\r\n.\r\n").unwrap();
+    assert_eq!(
+        end + 5,
+        sent.len(),
+        "end of data only at the very end: {}",
+        esc(sent)
+    );
+    assert_eq!(
+        esc(sent),
+        esc(b"a\r\n..\r\nb\r\n..\r\nc\r\n..\r\nd\r\n..\r\ne\r\n..\r\nf\r\n..\r\ng\r\n\0.\r\n..\r\n..\r\n...\r\n..x\r\n\0\r\nend\r\n.\r\n")
+    );
+    // No bare CR or LF anywhere.
+    for (i, &b) in sent.iter().enumerate() {
+        if b == b'\n' {
+            assert_eq!(sent[i - 1], b'\r');
+        }
+        if b == b'\r' {
+            assert_eq!(sent[i + 1], b'\n');
+        }
+    }
+}
+
+#[test]
+fn empty_body_is_just_the_end_of_data() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250 mx
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example>
+         S: 250 ok
+         C: DATA
+         S: 354 go
+         C: .
+         S: 250 ok",
+    );
+}
+
+#[test]
+fn large_body_streams_in_pieces() {
+    let body: Vec<u8> = b"0123456789abcdef\n"
+        .iter()
+        .copied()
+        .cycle()
+        .take(1 << 20)
+        .collect();
+    let mut h = Harness::new(config());
+    h.client
+        .send_message(
+            envelope("a@x.example", &["b@y.example"]),
+            Bytes::from(body.clone()),
+            h.now,
+        )
+        .unwrap();
+    h.feed(b"220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    let pieces = h.writes.len();
+    let out = h.take_output();
+    assert!(pieces > 10, "{pieces} writes");
+    let expected = smtp_sansio::data::dot_stuff(&body);
+    assert!(out.ends_with(&expected));
+}
+
+#[test]
+fn bdat_chunks_pipelined() {
+    let mut c = config();
+    c.use_chunking = true;
+    c.bdat_chunk_size = 4;
+    let mut h = Harness::new(c);
+    // Line endings are normalised to CRLF before chunking; no dot-stuffing with BDAT.
+    h.send("a@x.example", &["b@y.example"], b"abc\n.efg\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250-PIPELINING
+         S: 250 CHUNKING
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<b@y.example>",
+    );
+    h.feed(b"250 ok\r\n250 ok\r\n");
+    assert_eq!(
+        esc(&h.take_output()),
+        esc(b"BDAT 4\r\nabc\rBDAT 4\r\n\n.efBDAT 3 LAST\r\ng\r\n")
+    );
+    h.feed(b"250 ok\r\n250 ok\r\n250 2.0.0 queued\r\n");
+    assert_eq!(h.results(), vec![MessageStatus::Accepted]);
+}
+
+#[test]
+fn bdat_chunks_lockstep_and_failure_then_rset() {
+    let mut c = config();
+    c.use_chunking = true;
+    c.bdat_chunk_size = 5;
+    let mut h = Harness::new(c);
+    h.send("a@x.example", &["b@y.example"], b"line1\r\nline2\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 CHUNKING
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example>",
+    );
+    h.feed(b"250 ok\r\n");
+    assert_eq!(esc(&h.take_output()), esc(b"BDAT 5\r\nline1"));
+    h.feed(b"250 ok\r\n");
+    assert_eq!(esc(&h.take_output()), esc(b"BDAT 5\r\n\r\nlin"));
+    h.feed(b"552 5.3.4 too big\r\n");
+    h.run("C: RSET\nS: 250 ok");
+    assert_eq!(h.results(), vec![MessageStatus::Rejected]);
+}
+
+#[test]
+fn bdat_empty_body() {
+    let mut c = config();
+    c.use_chunking = true;
+    let mut h = Harness::new(c);
+    h.send("a@x.example", &["b@y.example"], b"");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 CHUNKING
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example>
+         S: 250 ok
+         C: BDAT 0 LAST
+         S: 250 ok",
+    );
+    assert_eq!(h.results(), vec![MessageStatus::Accepted]);
+}
+
+// ----- LMTP -------------------------------------------------------------------------------
+
+#[test]
+fn lmtp_per_recipient_replies_after_the_body() {
+    let mut c = config();
+    c.lmtp = true;
+    let mut h = Harness::new(c);
+    h.send(
+        "a@x.example",
+        &["b@y.example", "c@y.example", "d@y.example"],
+        b"hi\r\n",
+    );
+    h.run(
+        "S: 220 lmtp
+         C: LHLO client.example
+         S: 250-lmtp
+         S: 250 PIPELINING
+         C: MAIL FROM:<a@x.example>
+         C: RCPT TO:<b@y.example>
+         C: RCPT TO:<c@y.example>
+         C: RCPT TO:<d@y.example>
+         C: DATA
+         S: 250 ok
+         S: 250 ok
+         S: 550 unknown
+         S: 250 ok
+         S: 354 go
+         C: hi
+         C: .
+         S: 250 2.0.0 b delivered
+         S: 452 4.2.2 d over quota",
+    );
+    let deliveries: Vec<_> = h
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::DeliveryResult {
+                recipient, reply, ..
+            } => Some((recipient.to_string(), reply.code().get())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        deliveries,
+        vec![
+            ("<b@y.example>".to_owned(), 250),
+            ("<d@y.example>".to_owned(), 452)
+        ]
+    );
+    assert_eq!(h.results(), vec![MessageStatus::PartiallyAccepted]);
+}
+
+#[test]
+fn lmtp_has_no_helo_fallback() {
+    let mut c = config();
+    c.lmtp = true;
+    let mut h = Harness::new(c);
+    h.run(
+        "S: 220 lmtp
+         C: LHLO client.example
+         S: 500 what
+         C: QUIT",
+    );
+    assert!(matches!(h.errors()[..], [ClientError::HelloRejected(_)]));
+}
+
+// ----- timeouts ---------------------------------------------------------------------------
+
+#[test]
+fn greeting_timeout_on_virtual_clock() {
+    let mut h = Harness::new(config());
+    let t0 = h.now;
+    assert_eq!(h.client.poll_timeout(), Some(t0 + Duration::from_secs(300)));
+    h.client.handle_timeout(t0 + Duration::from_secs(299));
+    h.drain();
+    assert!(h.events.is_empty(), "spurious call is harmless");
+    h.client.handle_timeout(t0 + Duration::from_secs(300));
+    h.drain();
+    assert!(matches!(
+        h.errors()[..],
+        [ClientError::Timeout(smtp_sansio::client::Phase::Greeting)]
+    ));
+    assert_eq!(h.client.poll_timeout(), None);
+}
+
+#[test]
+fn per_phase_timeouts_on_virtual_clock() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    let t0 = h.now;
+    h.run("S: 220 mx\nC: EHLO client.example");
+    assert_eq!(h.client.poll_timeout(), Some(t0 + Duration::from_secs(300)));
+    h.now = t0 + Duration::from_secs(10);
+    h.run("S: 250 mx\nC: MAIL FROM:<a@x.example>");
+    assert_eq!(
+        h.client.poll_timeout(),
+        Some(h.now + Duration::from_secs(300)),
+        "MAIL: 5 minutes"
+    );
+    h.run("S: 250 ok\nC: RCPT TO:<b@y.example>\nS: 250 ok\nC: DATA");
+    assert_eq!(
+        h.client.poll_timeout(),
+        Some(h.now + Duration::from_secs(120)),
+        "DATA: 2 minutes"
+    );
+    h.run("S: 354 go\nC: hi\nC: .");
+    // The body was handed out: the next call restarts the clock (the write took time).
+    let t1 = h.now + Duration::from_secs(3600);
+    h.client.handle_timeout(t1);
+    h.drain();
+    assert!(h.errors().is_empty());
+    assert_eq!(
+        h.client.poll_timeout(),
+        Some(t1 + Duration::from_secs(600)),
+        "end of data: 10 minutes"
+    );
+    h.client.handle_timeout(t1 + Duration::from_secs(600));
+    h.drain();
+    assert!(matches!(
+        h.errors()[..],
+        [ClientError::Timeout(smtp_sansio::client::Phase::DataTerm)]
+    ));
+    assert_eq!(h.results(), vec![MessageStatus::Aborted]);
+    assert_eq!(h.closed(), Some(&CloseReason::Error));
+}
+
+#[test]
+fn no_timer_while_idle() {
+    let mut h = Harness::new(config());
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx");
+    assert_eq!(h.client.poll_timeout(), None);
+    h.client
+        .handle_timeout(h.now + Duration::from_secs(100_000));
+    h.drain();
+    assert!(h.errors().is_empty());
+}
+
+// ----- misuse -------------------------------------------------------------------------------
+
+#[test]
+fn usage_errors_never_panic() {
+    let mut h = Harness::new(config());
+    assert_eq!(
+        h.client.tls_established(h.now),
+        Err(UsageError::NotAwaitingTls)
+    );
+    assert_eq!(
+        h.client.sasl_cancel(h.now),
+        Err(UsageError::NoSaslChallenge)
+    );
+    assert_eq!(
+        h.client
+            .send_message(Envelope::new(rp("a@x.example")), Bytes::new(), h.now),
+        Err(UsageError::NoRecipients)
+    );
+    h.client.handle_eof(h.now);
+    h.client.handle_eof(h.now);
+    h.client.handle_timeout(h.now);
+    h.client.handle_input(h.now, b"220 late\r\n");
+    h.client.quit(h.now);
+    assert_eq!(
+        h.client.send_message(
+            envelope("a@x.example", &["b@y.example"]),
+            Bytes::new(),
+            h.now
+        ),
+        Err(UsageError::Closed)
+    );
+}
+
+proptest! {
+    /// Whatever the server sends, the machine neither panics nor stops answering calls.
+    #[test]
+    fn arbitrary_server_bytes_never_panic(
+        chunks in prop::collection::vec(
+            prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..64),
+                prop::sample::select(vec![
+                    b"220 mx\r\n".to_vec(), b"250-mx\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 CHUNKING\r\n".to_vec(),
+                    b"250 ok\r\n".to_vec(), b"354 go\r\n".to_vec(), b"334 \r\n".to_vec(), b"421 bye\r\n".to_vec(),
+                    b"550-a\r\n551 b\r\n".to_vec(), b"\r\n".to_vec(),
+                ]),
+            ],
+            0..24,
+        ),
+        chunking in any::<bool>(),
+        lmtp in any::<bool>(),
+    ) {
+        let mut c = config();
+        c.use_chunking = chunking;
+        c.lmtp = lmtp;
+        c.starttls = StartTlsPolicy::Opportunistic;
+        c.auth = Some(plaintext_ok(AuthConfig::password("u", "p")));
+        let mut h = Harness::new(c);
+        h.send("a@x.example", &["b@y.example", "c@y.example"], b"x\n.\r\ny");
+        for (i, chunk) in chunks.iter().enumerate() {
+            h.feed(chunk);
+            if h.events.contains(&ClientEvent::StartTls) && i % 2 == 0 {
+                let _ = h.client.tls_established(h.now);
+            }
+            h.client.handle_timeout(h.now + Duration::from_secs(i as u64 * 100));
+            h.drain();
+        }
+        h.client.handle_eof(h.now);
+        h.drain();
+        prop_assert!(h.client.is_closed());
+        prop_assert_eq!(h.results().len(), 1, "every message gets exactly one result");
+    }
+}

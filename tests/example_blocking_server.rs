@@ -1,0 +1,238 @@
+//! Drives `examples/blocking_server` over real TCP on a port the OS assigns, and checks
+//! the Maildir byte for byte. The only test here that needs a socket: it exists to prove
+//! the run loop works on a real transport.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct ServerProcess {
+    child: Child,
+    addr: SocketAddr,
+    maildir: PathBuf,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.maildir);
+    }
+}
+
+fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile directory");
+    let bin = dir.join("examples").join(name);
+    if !bin.exists() {
+        // `cargo test` builds examples; a filtered run (`--test`) may not have.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--example", name])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building example {name} failed");
+    }
+    bin
+}
+
+fn start(extra: &[&str]) -> ServerProcess {
+    let maildir = std::env::temp_dir().join(format!(
+        "smtp-sansio-test-{}-{}",
+        std::process::id(),
+        extra.len()
+    ));
+    let _ = std::fs::remove_dir_all(&maildir);
+    let mut child = Command::new(example_binary("blocking_server"))
+        .args(["--listen", "127.0.0.1:0", "--maildir"])
+        .arg(&maildir)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start blocking_server");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server printed its address")
+            .expect("read stderr");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            let a = rest.split([',', ' ']).next().unwrap_or_default();
+            break a
+                .parse::<SocketAddr>()
+                .expect("address in the listening line");
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    ServerProcess {
+        child,
+        addr,
+        maildir,
+    }
+}
+
+struct Client {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut c = Self {
+            stream,
+            buf: Vec::new(),
+        };
+        assert!(c.reply().starts_with("220 "));
+        c
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// One complete reply (all its lines), as text.
+    fn reply(&mut self) -> String {
+        let mut out = String::new();
+        loop {
+            while let Some(pos) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.buf.drain(..pos + 2).collect();
+                let line = String::from_utf8_lossy(&line[..pos]).into_owned();
+                out.push_str(&line);
+                out.push('\n');
+                if line.as_bytes().get(3) != Some(&b'-') {
+                    return out;
+                }
+            }
+            let mut tmp = [0u8; 4096];
+            let n = self.stream.read(&mut tmp).expect("read reply");
+            assert!(
+                n > 0,
+                "connection closed while waiting for a reply; got so far: {out:?}"
+            );
+            self.buf.extend_from_slice(&tmp[..n]);
+        }
+    }
+
+    fn cmd(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes());
+        self.reply()
+    }
+}
+
+fn stored(maildir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<_> = std::fs::read_dir(maildir.join("new"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .map(|p| std::fs::read(p).expect("read message"))
+        .collect()
+}
+
+#[test]
+fn pipelined_session_stores_exact_bytes_and_never_ends_on_smuggled_dot() {
+    let server = start(&[]);
+    let mut c = Client::connect(server.addr);
+    let ehlo = c.cmd("EHLO client.example");
+    assert!(
+        ehlo.contains("PIPELINING") && ehlo.contains("CHUNKING"),
+        "{ehlo}"
+    );
+
+    // One pipelined group: MAIL, two RCPTs, DATA (RFC 2920).
+    c.send(b"MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<Postmaster>\r\nDATA\r\n");
+    assert!(c.reply().starts_with("250 2.1.0"));
+    assert!(c.reply().starts_with("250 2.1.5"));
+    assert!(c.reply().starts_with("250 2.1.5"));
+    assert!(c.reply().starts_with("354"));
+    c.send(b"Subject: t\r\n\r\n..dotted\r\n8bit \xc3\xa9\r\n.\r\n");
+    assert!(c.reply().starts_with("250 2.0.0"));
+
+    // Smuggling attempt: `\n.\n` must not end the message; the message is refused at the
+    // real end and the smuggled transaction never runs.
+    assert!(c.cmd("MAIL FROM:<mallory@example.org>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<bob@example.org>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    c.send(b"hello\n.\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nspoof\r\n.\r\n");
+    let r = c.reply();
+    assert!(r.starts_with("550 5.6.0"), "{r}");
+    assert!(c.cmd("NOOP").starts_with("250"));
+
+    // BDAT in two chunks.
+    assert!(
+        c.cmd("MAIL FROM:<alice@example.org> BODY=BINARYMIME")
+            .starts_with("250")
+    );
+    assert!(c.cmd("RCPT TO:<bob@example.org>").starts_with("250"));
+    c.send(b"BDAT 6\r\nbin\0\r\nBDAT 3 LAST\r\n.\r\n");
+    assert!(c.reply().starts_with("250 2.0.0 6 octets"));
+    assert!(c.reply().starts_with("250 2.0.0"));
+    assert!(c.cmd("QUIT").starts_with("221"));
+
+    let msgs = stored(&server.maildir);
+    assert_eq!(
+        msgs.len(),
+        2,
+        "exactly the two accepted messages are stored"
+    );
+    let expected: [&[u8]; 2] = [
+        b"Subject: t\r\n\r\n.dotted\r\n8bit \xc3\xa9\r\n",
+        b"bin\0\r\n.\r\n",
+    ];
+    for e in expected {
+        assert!(
+            msgs.iter().any(|m| m == e),
+            "missing {:?} in {:?}",
+            String::from_utf8_lossy(e),
+            msgs
+        );
+    }
+}
+
+#[test]
+fn concurrent_clients_each_message_stored_once() {
+    let server = start(&["--max-recipients", "5"]);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                assert!(c.cmd("EHLO c.example").starts_with("250"));
+                for m in 0..5 {
+                    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
+                    assert!(c.cmd("RCPT TO:<b@example.org>").starts_with("250"));
+                    assert!(c.cmd("DATA").starts_with("354"));
+                    c.send(format!("X-Id: {t}-{m}\r\n\r\nbody\r\n.\r\n").as_bytes());
+                    assert!(c.reply().starts_with("250"));
+                }
+                assert!(c.cmd("QUIT").starts_with("221"));
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("client thread");
+    }
+    let msgs = stored(&server.maildir);
+    assert_eq!(msgs.len(), 40);
+    let mut ids: Vec<String> = msgs
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m[..m.len().min(12)]).into_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40, "no message stored twice");
+}
