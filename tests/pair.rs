@@ -1,0 +1,212 @@
+//! A client machine and a server machine wired together in memory on a virtual clock:
+//! random envelopes and bodies must arrive byte-exact, with per-recipient results that
+//! match the server's decisions.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use proptest::prelude::*;
+use smtp_sansio::client::{Client, ClientConfig, ClientEvent, Envelope, MessageStatus};
+use smtp_sansio::server::{Event, Server, ServerConfig};
+use smtp_sansio::types::{Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
+
+/// What the server side saw and decided.
+#[derive(Default)]
+struct ServerLog {
+    messages: Vec<Vec<u8>>,
+    current: Vec<u8>,
+}
+
+/// What the client side reported.
+#[derive(Default)]
+struct ClientLog {
+    rcpt_ok: Vec<bool>,
+    results: Vec<MessageStatus>,
+    closed: bool,
+}
+
+fn mailbox(local: &str) -> Mailbox<'static> {
+    let lp = LocalPart::quote(local).expect("local part");
+    Mailbox::new(lp, Host::Domain(Domain::new("example.org").expect("domain")))
+}
+
+/// Refuses recipients whose local part starts with "no".
+fn refuse(path: &ForwardPath<'_>) -> bool {
+    matches!(path, ForwardPath::Mailbox(m) if m.local_part().as_str().starts_with("no"))
+}
+
+fn serve(server: &mut Server, log: &mut ServerLog) {
+    while let Some(ev) = server.poll_event() {
+        let _ = match ev {
+            Event::Hello(r) => server.accept(r.ticket).map_err(drop),
+            Event::Mail(r) => server.accept(r.ticket).map_err(drop),
+            Event::Rcpt(r) => {
+                if refuse(&r.to) {
+                    server.respond(r.ticket, "550 5.1.1 No such user".parse().expect("reply")).map_err(drop)
+                } else {
+                    server.accept(r.ticket).map_err(drop)
+                }
+            }
+            Event::MessageStart => {
+                log.current.clear();
+                Ok(())
+            }
+            Event::MessageChunk(c) => {
+                log.current.extend_from_slice(&c);
+                Ok(())
+            }
+            Event::MessageEnd(end) => {
+                log.messages.push(std::mem::take(&mut log.current));
+                server.accept(end.ticket).map_err(drop)
+            }
+            _ => Ok(()),
+        };
+    }
+}
+
+fn observe(client: &mut Client, log: &mut ClientLog) {
+    while let Some(ev) = client.poll_event() {
+        match ev {
+            ClientEvent::RecipientResult { reply, .. } => log.rcpt_ok.push(reply.code().is_positive()),
+            ClientEvent::MessageResult { status, .. } => log.results.push(status),
+            ClientEvent::Closed { .. } => log.closed = true,
+            _ => {}
+        }
+    }
+}
+
+/// Moves bytes both ways in pieces of `piece` octets until nothing moves.
+fn pump(client: &mut Client, server: &mut Server, now: &mut Instant, piece: usize, logs: (&mut ServerLog, &mut ClientLog)) {
+    let (slog, clog) = logs;
+    for _ in 0..100_000 {
+        let mut moved = false;
+        while let Some(out) = client.poll_transmit() {
+            for part in out.chunks(piece) {
+                *now += Duration::from_millis(3);
+                server.handle_input(*now, part);
+                serve(server, slog);
+            }
+            moved = true;
+        }
+        serve(server, slog);
+        while let Some(out) = server.poll_transmit() {
+            for part in out.chunks(piece) {
+                *now += Duration::from_millis(3);
+                client.handle_input(*now, part);
+                observe(client, clog);
+            }
+            moved = true;
+        }
+        observe(client, clog);
+        if server.is_closed() && !clog.closed {
+            client.handle_eof(*now);
+            observe(client, clog);
+        }
+        if !moved {
+            return;
+        }
+    }
+    panic!("the pair did not settle");
+}
+
+/// What the server must store for `body` sent through DATA (dot-stuffing normalises bare
+/// CR/LF and ends the body with CRLF) or BDAT (normalised only).
+fn expected(body: &[u8], bdat: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 2);
+    let mut i = 0;
+    while let Some(&c) = body.get(i) {
+        match (c, body.get(i + 1)) {
+            (b'\r', Some(b'\n')) => {
+                out.extend_from_slice(b"\r\n");
+                i += 2;
+            }
+            (b'\r' | b'\n', _) => {
+                out.extend_from_slice(b"\r\n");
+                i += 1;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    if !bdat && !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+fn longest_line(body: &[u8]) -> usize {
+    body.split(|&b| b == b'\n').map(|l| l.len() + 1).max().unwrap_or(0)
+}
+
+fn body_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let byte = prop_oneof![
+        6 => Just(b'a'),
+        2 => Just(b'.'),
+        2 => Just(b'\r'),
+        2 => Just(b'\n'),
+        1 => Just(0u8),
+        1 => Just(0xC3u8),
+        1 => Just(b' '),
+    ];
+    prop::collection::vec(byte, 0..1500)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn client_and_server_deliver_the_exact_body(
+        bodies in prop::collection::vec(body_strategy(), 1..3),
+        rcpts in prop::collection::vec(prop::sample::select(vec!["bob", "carol", "no-one", "dave", "nobody"]), 1..5),
+        null_sender in any::<bool>(),
+        pipelining in any::<bool>(),
+        chunking in any::<bool>(),
+        piece in 1usize..700,
+    ) {
+        let t0 = Instant::now();
+        let mut now = t0;
+        let mut server = Server::new(ServerConfig::default(), now);
+        let mut config = ClientConfig::default();
+        config.use_pipelining = pipelining;
+        config.use_chunking = chunking;
+        let mut client = Client::new(config, now);
+        let (mut slog, mut clog) = (ServerLog::default(), ClientLog::default());
+
+        for body in &bodies {
+            let from = if null_sender { ReversePath::Null } else { ReversePath::Mailbox(mailbox("alice")) };
+            let mut env = Envelope::new(from);
+            for r in &rcpts {
+                env = env.to(ForwardPath::Mailbox(mailbox(r)));
+            }
+            client.send_message(env, Bytes::from(body.clone()), now).expect("queued");
+        }
+        client.quit(now);
+        pump(&mut client, &mut server, &mut now, piece, (&mut slog, &mut clog));
+
+        prop_assert!(clog.closed, "the session ended");
+        prop_assert!(server.is_closed());
+        prop_assert_eq!(clog.results.len(), bodies.len(), "one result per message");
+        let any_accepted = rcpts.iter().any(|r| !r.starts_with("no"));
+        let expected_rcpts: Vec<bool> = rcpts.iter().map(|r| !r.starts_with("no")).collect();
+        let mut stored = slog.messages.iter();
+        for (i, body) in bodies.iter().enumerate() {
+            prop_assert_eq!(&clog.rcpt_ok[i * rcpts.len()..(i + 1) * rcpts.len()], &expected_rcpts[..]);
+            let want = expected(body, chunking);
+            let too_long = !chunking && longest_line(&want) > 1000;
+            match &clog.results[i] {
+                MessageStatus::Accepted => {
+                    prop_assert!(any_accepted && !too_long);
+                    let got = stored.next().expect("a stored message for each accepted one");
+                    prop_assert_eq!(got, &want, "body {} differs", i);
+                }
+                MessageStatus::NoValidRecipients => prop_assert!(!any_accepted),
+                MessageStatus::Rejected => prop_assert!(too_long, "rejected only for an overlong line"),
+                other => prop_assert!(false, "unexpected status {:?}", other),
+            }
+        }
+        prop_assert!(stored.next().is_none(), "nothing stored that was not accepted");
+        prop_assert!(now - t0 < Duration::from_secs(3600));
+    }
+}
