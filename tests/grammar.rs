@@ -541,7 +541,7 @@ fn mail_parameters() {
         r(b"MAIL FROM:<a@b> RET=NONE", E(ParameterValue)),
         r(b"MAIL FROM:<a@b> RET", E(ParameterValue)),
         r(b"MAIL FROM:<a@b> RET=FULL RET=HDRS", E(DuplicateParameter)),
-        // ENVID (RFC 3461 4.4): xtext, at most 100 characters.
+        // ENVID (RFC 3461 4.4): xtext; the 100-character advice binds senders, not parsers.
         r(b"MAIL FROM:<a@b> ENVID=QQ314159", K(mail_p(ab(), |p| p.envid = Some(xt("QQ314159"))))),
         r(b"MAIL FROM:<a@b> ENVID=a+2Bb+20c", K(mail_p(ab(), |p| p.envid = Some(xt("a+b c"))))),
         r(b"MAIL FROM:<a@b> ENVID=+3D", K(mail_p(ab(), |p| p.envid = Some(xt("="))))),

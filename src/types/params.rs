@@ -275,7 +275,9 @@ pub struct MailParams<'a> {
     pub requiretls: bool,
     /// `MT-PRIORITY=` (RFC 6710).
     pub mt_priority: Option<MtPriority>,
-    /// Parameters without a type here, in the order sent.
+    /// Parameters without a type here, in the order sent. Keywords must be distinct and
+    /// must not be one of the typed fields above: on the wire a repeated keyword is a
+    /// syntax error, and a typed keyword parses into its field.
     pub other: Vec<Param<'a>>,
 }
 
@@ -359,7 +361,8 @@ pub struct RcptParams<'a> {
     pub notify: Option<Notify>,
     /// `ORCPT=` (RFC 3461).
     pub orcpt: Option<Orcpt<'a>>,
-    /// Parameters without a type here, in the order sent.
+    /// Parameters without a type here, in the order sent; distinct keywords other than
+    /// `NOTIFY` and `ORCPT` (see [`MailParams::other`]).
     pub other: Vec<Param<'a>>,
 }
 
