@@ -2,79 +2,32 @@
 //! the Maildir byte for byte. The only test here that needs a socket: it exists to prove
 //! the run loop works on a real transport.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod peers;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
+use peers::{Running, example_binary, spawn, stored, temp_dir};
+
 struct ServerProcess {
-    child: Child,
+    _running: Running,
     addr: SocketAddr,
     maildir: PathBuf,
 }
 
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.maildir);
-    }
-}
-
-fn example_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target profile directory");
-    let bin = dir.join("examples").join(name);
-    if !bin.exists() {
-        // `cargo test` builds examples; a filtered run (`--test`) may not have.
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--example", name])
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building example {name} failed");
-    }
-    bin
-}
-
 fn start(extra: &[&str]) -> ServerProcess {
-    let maildir = std::env::temp_dir().join(format!(
-        "smtp-sansio-test-{}-{}",
-        std::process::id(),
-        extra.len()
-    ));
-    let _ = std::fs::remove_dir_all(&maildir);
-    let mut child = Command::new(example_binary("blocking_server"))
-        .args(["--listen", "127.0.0.1:0", "--maildir"])
+    let maildir = temp_dir("blocking");
+    let mut cmd = Command::new(example_binary("blocking_server"));
+    cmd.args(["--listen", "127.0.0.1:0", "--maildir"])
         .arg(&maildir)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start blocking_server");
-    let stderr = child.stderr.take().expect("stderr piped");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server printed its address")
-            .expect("read stderr");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            let a = rest.split([',', ' ']).next().unwrap_or_default();
-            break a
-                .parse::<SocketAddr>()
-                .expect("address in the listening line");
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+        .args(extra);
+    let running = spawn(cmd, 1).cleanup(maildir.clone());
+    let addr = running.addrs[0];
     ServerProcess {
-        child,
+        _running: running,
         addr,
         maildir,
     }
@@ -130,17 +83,6 @@ impl Client {
         self.send(format!("{line}\r\n").as_bytes());
         self.reply()
     }
-}
-
-fn stored(maildir: &Path) -> Vec<Vec<u8>> {
-    let mut files: Vec<_> = std::fs::read_dir(maildir.join("new"))
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-        .iter()
-        .map(|p| std::fs::read(p).expect("read message"))
-        .collect()
 }
 
 #[test]

@@ -38,7 +38,9 @@ pub enum Event {
     /// mode, answer with one reply per accepted recipient.
     MessageEnd(MessageEnd),
     /// The message in progress was dropped (too big, bare line endings, overlong line,
-    /// transaction reset, connection lost). Discard what was received of it.
+    /// transaction reset, connection lost). Discard what was received of it. Inside DATA
+    /// a failing message stops producing chunks at once, and this event comes when its
+    /// end has been read, with a reason that does not depend on how the input was split.
     MessageAborted(AbortReason),
     /// AUTH PLAIN or LOGIN: the decoded credentials; accept (`235`) or refuse (`535`).
     Auth(AuthRequest),
@@ -201,6 +203,9 @@ pub enum CloseReason {
     TooManyErrors,
     /// Too much input while a decision was pending (`421 4.7.0` sent).
     InputOverflow,
+    /// The input can no longer be framed (a BDAT chunk whose size is unreadable or
+    /// larger than any acceptable message); the reply was sent and the session ends.
+    Unrecoverable,
     /// The application ended the session with [`Server::shutdown`](super::Server::shutdown).
     Application,
 }

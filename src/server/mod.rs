@@ -70,6 +70,8 @@ enum SaslState {
 #[derive(Debug)]
 struct DataIn {
     decoder: DataDecoder,
+    /// The first problem seen: chunks are no longer delivered. The reason reported is
+    /// decided at the end of data over the whole message.
     aborted: Option<AbortReason>,
 }
 
@@ -520,7 +522,8 @@ impl Server {
     /// Drops a message whose body has started, telling the application.
     fn abort_message(&mut self, reason: AbortReason) {
         let started = match &self.phase {
-            Phase::Data(d) => d.aborted.is_none(),
+            // The failure of a message in DATA is reported only at its end.
+            Phase::Data(_) => true,
             Phase::Bdat(b) => b.discard.is_none(),
             _ => {
                 matches!(self.pending, Some(Pending::Message))

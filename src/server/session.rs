@@ -74,12 +74,15 @@ impl Server {
                 true
             }
             DataStep::End => {
-                let aborted = d.aborted;
+                // Decided on the whole message, never on the first chunk that showed a
+                // problem: chunk boundaries follow the reads, and the reply must not.
+                let reason = self.abort_reason();
                 self.phase = Phase::Command;
                 self.deadline = Some(self.last_now + self.cfg.timeouts.command);
-                match aborted {
+                match reason {
                     None => self.message_end(),
                     Some(reason) => {
+                        self.events.push_back(Event::MessageAborted(reason));
                         self.txn = None;
                         self.send_std(&abort_reply(reason));
                     }
@@ -89,17 +92,16 @@ impl Server {
         }
     }
 
-    fn data_chunk(&mut self, chunk: Bytes) {
-        let limit = self.cfg.limits.message_size;
-        let reject_bare = self.cfg.bare_line_endings == BareLineEndings::Reject;
-        let Phase::Data(d) = &mut self.phase else {
-            return;
+    /// Why the message in DATA fails, from facts about all of it so far, in a fixed
+    /// order: size (RFC 1870), bare line endings (RFC 5321 2.3.8), line length
+    /// (4.5.3.1.6).
+    fn abort_reason(&self) -> Option<AbortReason> {
+        let Phase::Data(d) = &self.phase else {
+            return None;
         };
-        if d.aborted.is_some() {
-            return;
-        }
-        let size = self.txn.as_ref().map_or(0, |t| t.size) + chunk.len() as u64;
-        let reason = if limit.is_some_and(|l| size > l) {
+        let size = self.txn.as_ref().map_or(0, |t| t.size);
+        let reject_bare = self.cfg.bare_line_endings == BareLineEndings::Reject;
+        if self.cfg.limits.message_size.is_some_and(|l| size > l) {
             Some(AbortReason::TooBig)
         } else if reject_bare && d.decoder.saw_bare_line_ending() {
             Some(AbortReason::BareLineEnding)
@@ -107,16 +109,25 @@ impl Server {
             Some(AbortReason::LineTooLong)
         } else {
             None
-        };
-        if let Some(r) = reason {
-            d.aborted = Some(r);
-            self.events.push_back(Event::MessageAborted(r));
-            return;
         }
+    }
+
+    /// Delivers a body chunk, or drops it once the message is known to fail. Octets are
+    /// counted either way, so the verdict at the end sees the whole message.
+    fn data_chunk(&mut self, chunk: Bytes) {
         if let Some(t) = self.txn.as_mut() {
-            t.size = size;
+            t.size = t.size.saturating_add(chunk.len() as u64);
         }
-        self.events.push_back(Event::MessageChunk(chunk));
+        let failing = self.abort_reason();
+        let Phase::Data(d) = &mut self.phase else {
+            return;
+        };
+        if d.aborted.is_none() {
+            d.aborted = failing;
+        }
+        if d.aborted.is_none() {
+            self.events.push_back(Event::MessageChunk(chunk));
+        }
     }
 
     fn step_bdat(&mut self) -> bool {
@@ -180,19 +191,21 @@ impl Server {
         let cmd = match parse_command(line, &grammar) {
             Ok(c) => c,
             Err(DecodeError::Syntax { offset, kind }) => {
-                let auth = (kind == SyntaxErrorKind::Arguments)
-                    .then(|| auth_with_undecodable_response(line))
-                    .flatten();
-                match auth {
-                    Some(c) => c,
-                    None => {
-                        let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
-                        if self.refused {
-                            return self.error(&replies::REFUSED_SEQUENCE);
-                        }
-                        return self.error(&syntax_reply(kind, offset < verb_end));
-                    }
+                let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+                if line
+                    .get(..verb_end)
+                    .is_some_and(|v| v.eq_ignore_ascii_case(b"BDAT"))
+                {
+                    // RFC 3030 2: octets follow a BDAT line; with no readable size they
+                    // cannot be skipped, and reading them as commands would let a chunk
+                    // smuggle commands. Answer and close.
+                    self.send_std(&replies::ARGUMENTS);
+                    return self.finish(CloseReason::Unrecoverable);
                 }
+                if self.refused {
+                    return self.error(&replies::REFUSED_SEQUENCE);
+                }
+                return self.error(&syntax_reply(kind, offset < verb_end));
             }
             Err(_) => return self.error(&replies::UNRECOGNIZED),
         };
@@ -459,6 +472,17 @@ impl Server {
     }
 
     fn discard_bdat(&mut self, size: u64, reply: Std) {
+        // A chunk larger than any message we would take is not worth reading to its end
+        // (2^64 octets never arrive): answer now and close, as the stream cannot be
+        // resynchronised otherwise.
+        if self.cfg.limits.message_size.is_some_and(|l| size > l) {
+            self.send_std(if reply.code == replies::TOO_BIG.code {
+                &reply
+            } else {
+                &replies::TOO_BIG
+            });
+            return self.finish(CloseReason::Unrecoverable);
+        }
         self.phase = Phase::Bdat(BdatIn {
             decoder: BdatDecoder::new(size),
             size,
@@ -630,26 +654,6 @@ impl Server {
             password: Secret::new(password),
         }));
     }
-}
-
-/// RFC 4954 4: an initial response that is not base64 gets the same `501 5.5.2` as an
-/// undecodable continuation line, after the usual AUTH sequence checks. The grammar
-/// refuses it as an argument error, so rebuild the command with the raw response.
-fn auth_with_undecodable_response(line: &[u8]) -> Option<Command<'_>> {
-    let verb = line.get(..5)?;
-    if !verb.eq_ignore_ascii_case(b"AUTH ") {
-        return None;
-    }
-    let args = std::str::from_utf8(line.get(5..)?).ok()?;
-    let (mech, ir) = args.split_once(' ')?;
-    if ir.is_empty() || ir.bytes().any(|b| b.is_ascii_control()) {
-        return None;
-    }
-    let mechanism = Mechanism::new(mech).ok()?;
-    Some(Command::Auth {
-        mechanism,
-        initial_response: Some(Secret::new(std::borrow::Cow::Borrowed(ir))),
-    })
 }
 
 fn syntax_reply(kind: SyntaxErrorKind, in_verb: bool) -> Std {

@@ -253,9 +253,9 @@ pub(crate) fn is_sasl_mech(m: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// `initial-response = base64 / "="` (RFC 4954 4); the base64 is checked when decoded.
+/// `initial-response = base64 / "="` (RFC 4954 4), taken here as any visible token:
+/// whether it is valid base64 is for the SASL decoder to say, with its own reply
+/// (`501 5.5.2`), after the AUTH sequence rules.
 fn is_initial_response(r: &[u8]) -> bool {
-    !r.is_empty()
-        && r.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
+    !r.is_empty() && r.iter().all(|&b| (33..=126).contains(&b))
 }
