@@ -1,144 +1,231 @@
-//! A blocking SMTP submission server on `std::net`, one thread per connection, storing
-//! every accepted message in a Maildir. It is the template for embedding the server
-//! machine in a synchronous program:
+//! A blocking SMTP submission server on `std::net`, one thread per connection, with
+//! STARTTLS, implicit TLS and AUTH through rustls' blocking API, storing every accepted
+//! message in a Maildir. It is the template for embedding the server machine in a
+//! synchronous program:
 //!
 //! ```text
 //! cargo run --release --example blocking_server -- --listen 127.0.0.1:2525 --maildir ./maildir
-//!     [--max-size BYTES] [--lmtp] [--max-recipients N] [--discard]
+//!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD]
+//!     [--hostname NAME] [--max-size BYTES] [--max-recipients N] [--lmtp] [--verbose]
+//!     [--discard]
 //! ```
+//!
+//! The options mean what they mean for `examples/server.rs`, the tokio version: TLS is
+//! always available (a self-signed certificate is generated when none is given), and
+//! `--user` turns on AUTH PLAIN/LOGIN under TLS and requires it for MAIL.
 
 #[path = "common/maildir.rs"]
 mod maildir;
+#[path = "common/options.rs"]
+mod options;
+#[path = "common/policy.rs"]
+mod policy;
+#[path = "common/tls.rs"]
+mod tls;
+#[path = "common/transcript.rs"]
+mod transcript;
+#[path = "common/users.rs"]
+mod users;
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use maildir::{Delivery, Maildir};
+use rustls::{ServerConnection, StreamOwned};
 use smtp_sansio::server::{Event, Server, ServerConfig};
-use smtp_sansio::types::Reply;
 
-struct Options {
-    listen: SocketAddr,
-    maildir: String,
+use maildir::Maildir;
+use options::Options;
+use policy::Policy;
+use users::Users;
+
+/// A client that stops reading our replies is dropped after this.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The TLS handshake must complete within this.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+type TlsStream = StreamOwned<ServerConnection, TcpStream>;
+
+/// What every connection shares.
+struct Shared {
     config: ServerConfig,
-    discard: bool,
-}
-
-fn parse_args() -> Result<Options, String> {
-    let mut o = Options {
-        listen: "127.0.0.1:2525".parse().map_err(|e| format!("{e}"))?,
-        maildir: "./maildir".into(),
-        config: ServerConfig::default(),
-        discard: false,
-    };
-    o.config.hostname = "smtp-sansio.localhost".into();
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut val = |name: &str| args.next().ok_or(format!("{name} needs a value"));
-        match a.as_str() {
-            "--listen" => {
-                o.listen = val("--listen")?
-                    .parse()
-                    .map_err(|e| format!("--listen: {e}"))?
-            }
-            "--maildir" => o.maildir = val("--maildir")?,
-            "--max-size" => {
-                o.config.limits.message_size = Some(
-                    val("--max-size")?
-                        .parse()
-                        .map_err(|e| format!("--max-size: {e}"))?,
-                )
-            }
-            "--max-recipients" => {
-                o.config.limits.recipients = val("--max-recipients")?
-                    .parse()
-                    .map_err(|e| format!("--max-recipients: {e}"))?
-            }
-            "--lmtp" => o.config.lmtp = true,
-            "--discard" => o.discard = true,
-            "-h" | "--help" => {
-                return Err(
-                    "usage: blocking_server [--listen ADDR] [--maildir DIR] [--max-size BYTES] \
-                            [--max-recipients N] [--lmtp] [--discard]"
-                        .into(),
-                );
-            }
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    Ok(o)
+    tls: Arc<rustls::ServerConfig>,
+    maildir: Option<Maildir>,
+    users: Arc<Users>,
+    verbose: bool,
 }
 
 fn main() -> ExitCode {
-    let opts = match parse_args() {
+    let opts = match Options::from_args("blocking_server") {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    let maildir = match Maildir::open(&opts.maildir) {
-        Ok(m) => m,
+    match run(opts) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("cannot open maildir {}: {e}", opts.maildir);
-            return ExitCode::FAILURE;
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
+    }
+}
+
+fn run(opts: Options) -> Result<(), String> {
+    let (tls, about_cert) = tls::server_config(opts.tls_cert.as_deref(), opts.tls_key.as_deref())?;
+    eprintln!("TLS: {about_cert}");
+    let maildir = match opts.discard {
+        true => None,
+        false => Some(
+            Maildir::open(&opts.maildir)
+                .map_err(|e| format!("cannot open maildir {}: {e}", opts.maildir.display()))?,
+        ),
     };
-    let listener = match TcpListener::bind(opts.listen) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("cannot listen on {}: {e}", opts.listen);
-            return ExitCode::FAILURE;
-        }
+    let store = match opts.discard {
+        true => "discarding messages".to_owned(),
+        false => format!("storing into {}", opts.maildir.display()),
     };
-    let local = listener.local_addr().map_or(opts.listen, |a| a);
-    eprintln!("listening on {local}, storing into {}", opts.maildir);
+    let shared = Arc::new(Shared {
+        config: opts.config,
+        tls,
+        maildir,
+        users: Arc::new(opts.users),
+        verbose: opts.verbose,
+    });
+    let listeners = opts.listen.iter().map(|a| (*a, false));
+    let listeners = listeners.chain(opts.implicit_tls.iter().map(|a| (*a, true)));
+    let mut threads = Vec::new();
+    for (addr, implicit) in listeners.collect::<Vec<_>>() {
+        let listener =
+            TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr().unwrap_or(addr);
+        let mode = if implicit { " (implicit TLS)" } else { "" };
+        eprintln!("listening on {local}{mode}, {store}");
+        let shared = shared.clone();
+        threads.push(std::thread::spawn(move || {
+            accept_loop(listener, implicit, shared)
+        }));
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}
+
+fn accept_loop(listener: TcpListener, implicit: bool, shared: Arc<Shared>) {
     for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        let (config, maildir, discard) = (opts.config.clone(), maildir.clone(), opts.discard);
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                // Out of file descriptors, most likely: back off instead of spinning.
+                eprintln!("accept: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        let shared = shared.clone();
         std::thread::spawn(move || {
             let peer = stream
                 .peer_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_else(|_| "?".into());
-            let started = Instant::now();
-            match serve(stream, config, &maildir, discard, &peer) {
-                Ok(n) => eprintln!(
-                    "{peer}: closed after {:.1?}, {n} message(s)",
-                    started.elapsed()
-                ),
-                Err(e) => eprintln!("{peer}: connection error: {e}"),
+            if let Err(e) = session(stream, &peer, implicit, &shared) {
+                eprintln!("{peer}: connection error: {e}");
             }
         });
     }
-    ExitCode::SUCCESS
+}
+
+/// How a run of the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Turn {
+    Closed,
+    /// The `220` to STARTTLS is written; upgrade the stream now.
+    StartTls,
+}
+
+/// One connection: plain with STARTTLS, or implicit TLS.
+fn session(mut tcp: TcpStream, peer: &str, implicit: bool, shared: &Shared) -> io::Result<()> {
+    let _ = tcp.set_nodelay(true);
+    tcp.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    let mut policy = Policy::new(
+        peer,
+        shared.maildir.clone(),
+        shared.users.clone(),
+        shared.verbose,
+    );
+    let config = shared.config.clone();
+    if implicit {
+        // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
+        let mut tls = handshake(&shared.tls, tcp)?;
+        let mut server = Server::new_tls(config, Instant::now());
+        serve(&mut tls, &mut server, &mut policy)?;
+        return close(&mut tls);
+    }
+    let mut server = Server::new(config, Instant::now());
+    if serve(&mut tcp, &mut server, &mut policy)? == Turn::Closed {
+        return Ok(());
+    }
+    // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
+    // what followed the command (CVE-2011-0411); nothing is buffered here, so the
+    // handshake reads the socket afresh.
+    let mut tls = handshake(&shared.tls, tcp)?;
+    server
+        .tls_established(Instant::now())
+        .map_err(io::Error::other)?;
+    serve(&mut tls, &mut server, &mut policy)?;
+    close(&mut tls)
+}
+
+fn handshake(config: &Arc<rustls::ServerConfig>, mut tcp: TcpStream) -> io::Result<TlsStream> {
+    let mut conn = ServerConnection::new(config.clone()).map_err(io::Error::other)?;
+    tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp)?;
+    }
+    Ok(StreamOwned::new(conn, tcp))
+}
+
+fn close(tls: &mut TlsStream) -> io::Result<()> {
+    tls.conn.send_close_notify();
+    tls.flush()
+}
+
+/// A byte stream whose socket can take a read timeout: plain TCP or TLS over TCP.
+trait Transport: Read + Write {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Transport for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Transport for TlsStream {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref()
+    }
 }
 
 /// The run loop: feed reads to the machine, answer its events, write what it transmits,
-/// honour its deadline. Returns the number of messages stored.
-fn serve(
-    mut stream: TcpStream,
-    config: ServerConfig,
-    maildir: &Maildir,
-    discard: bool,
-    peer: &str,
-) -> io::Result<u64> {
-    let _ = stream.set_nodelay(true);
-    let mut server = Server::new(config, Instant::now());
-    let mut session = Session {
-        maildir,
-        discard,
-        peer,
-        delivery: None,
-        stored: 0,
-    };
-    let mut buf = vec![0u8; 64 * 1024];
+/// honour its deadline.
+fn serve<S: Transport>(
+    stream: &mut S,
+    server: &mut Server,
+    policy: &mut Policy,
+) -> io::Result<Turn> {
+    let mut buf = vec![0u8; 16 * 1024];
     loop {
-        session.drain(&mut server, &mut stream)?;
+        let starttls = drain(stream, server, policy)?;
         if server.is_closed() {
-            return Ok(session.stored);
+            return Ok(Turn::Closed);
+        }
+        if starttls {
+            return Ok(Turn::StartTls);
         }
         let now = Instant::now();
         match server.poll_timeout() {
@@ -146,12 +233,15 @@ fn serve(
                 server.handle_timeout(now);
                 continue;
             }
-            Some(deadline) => stream.set_read_timeout(Some(deadline - now))?,
-            None => stream.set_read_timeout(None)?,
+            Some(deadline) => stream.tcp().set_read_timeout(Some(deadline - now))?,
+            None => stream.tcp().set_read_timeout(None)?,
         }
         match stream.read(&mut buf) {
             Ok(0) => server.handle_eof(Instant::now()),
-            Ok(n) => server.handle_input(Instant::now(), &buf[..n]),
+            Ok(n) => {
+                policy.trace_in(&buf[..n]);
+                server.handle_input(Instant::now(), &buf[..n]);
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -163,128 +253,30 @@ fn serve(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 server.handle_eof(Instant::now());
-                session.drain(&mut server, &mut stream).ok();
+                drain(stream, server, policy).ok();
                 return Err(e);
             }
         }
     }
 }
 
-struct Session<'a> {
-    maildir: &'a Maildir,
-    discard: bool,
-    peer: &'a str,
-    delivery: Option<Delivery>,
-    stored: u64,
-}
-
-impl Session<'_> {
-    /// Answers every event, then writes every pending reply.
-    fn drain(&mut self, server: &mut Server, stream: &mut TcpStream) -> io::Result<()> {
-        while let Some(ev) = server.poll_event() {
-            self.on_event(server, ev);
-        }
-        while let Some(out) = server.poll_transmit() {
-            stream.write_all(&out)?;
-        }
-        Ok(())
-    }
-
-    fn on_event(&mut self, server: &mut Server, ev: Event) {
-        let answered = match ev {
-            Event::Hello(h) => server.accept(h.ticket).map_err(|e| e.kind),
-            Event::Mail(m) => server.accept(m.ticket).map_err(|e| e.kind),
-            Event::Rcpt(r) => server.accept(r.ticket).map_err(|e| e.kind),
-            Event::Vrfy(v) => server.accept(v.ticket).map_err(|e| e.kind),
-            Event::MessageStart => {
-                self.delivery = if self.discard {
-                    None
-                } else {
-                    self.maildir.create().ok()
-                };
-                Ok(())
-            }
-            Event::MessageChunk(chunk) => {
-                if let Some(d) = self.delivery.as_mut() {
-                    if d.write(&chunk).is_err() {
-                        self.delivery = None;
-                    }
-                }
-                Ok(())
-            }
-            Event::MessageEnd(end) => {
-                let stored = if self.discard {
-                    Ok(None)
-                } else {
-                    self.commit()
-                };
-                match stored {
-                    Ok(path) => {
-                        self.stored += 1;
-                        let name = path
-                            .as_ref()
-                            .and_then(|p| p.file_name())
-                            .map(|n| n.to_string_lossy().into_owned());
-                        eprintln!(
-                            "{}: message of {} octets for {} recipient(s) stored as {}",
-                            self.peer,
-                            end.size,
-                            end.recipients.len(),
-                            name.as_deref().unwrap_or("(discarded)")
-                        );
-                        server.accept(end.ticket).map_err(|e| e.kind)
-                    }
-                    Err(e) => {
-                        eprintln!(
-                            "{}: message of {} octets NOT stored: {e}",
-                            self.peer, end.size
-                        );
-                        server
-                            .respond(
-                                end.ticket,
-                                reply("451 4.3.0 Cannot store message, try again later"),
-                            )
-                            .map_err(|e| e.kind)
-                    }
-                }
-            }
-            Event::MessageAborted(reason) => {
-                self.delivery = None;
-                eprintln!("{}: message dropped: {reason:?}", self.peer);
-                Ok(())
-            }
-            Event::Auth(a) => server
-                .respond(
-                    a.ticket,
-                    reply("535 5.7.8 Authentication credentials invalid"),
-                )
-                .map_err(|e| e.kind),
-            Event::SaslStep(s) => server
-                .respond(
-                    s.ticket,
-                    reply("535 5.7.8 Authentication credentials invalid"),
-                )
-                .map_err(|e| e.kind),
-            Event::Violation(v) => {
-                eprintln!("{}: peer violation: {v:?}", self.peer);
-                Ok(())
-            }
-            _ => Ok(()),
-        };
-        if let Err(kind) = answered {
-            eprintln!("{}: internal error answering an event: {kind}", self.peer);
+/// Answers every event, then writes every pending reply. Returns true on
+/// `Event::StartTls`, once its `220` is written.
+fn drain<S: Write>(stream: &mut S, server: &mut Server, policy: &mut Policy) -> io::Result<bool> {
+    let mut starttls = false;
+    while let Some(event) = server.poll_event() {
+        if let Event::StartTls = event {
+            starttls = true;
+        } else if let Some(store) = policy.on_event(server, event) {
+            // Store first (fsync, rename into new/), then the final reply.
+            let stored = store.run();
+            policy.stored(server, stored);
         }
     }
-
-    fn commit(&mut self) -> io::Result<Option<std::path::PathBuf>> {
-        match self.delivery.take() {
-            Some(d) => d.commit().map(Some),
-            None => Err(io::Error::other("message file could not be written")),
-        }
+    while let Some(out) = server.poll_transmit() {
+        policy.trace_out(&out);
+        stream.write_all(&out)?;
     }
-}
-
-/// A fixed reply written in wire form.
-fn reply(s: &str) -> Reply {
-    s.parse().expect("fixed replies are valid")
+    stream.flush()?;
+    Ok(starttls)
 }

@@ -1,0 +1,110 @@
+//! Command-line options shared by the example servers, and the [`ServerConfig`] they
+//! imply. No argument-parsing crate: the examples should build with the library's own
+//! dependencies plus the transport.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use smtp_sansio::server::ServerConfig;
+use smtp_sansio::types::Mechanism;
+
+use crate::users::Users;
+
+/// The option list printed by `--help`.
+pub const USAGE: &str = "\
+options:
+  --listen ADDR           plain SMTP with STARTTLS (repeatable; IPv6 as [::1]:2525);
+                          default 127.0.0.1:2525 unless --implicit-tls is given
+  --implicit-tls ADDR     TLS from the first byte, RFC 8314 (port 465 style; repeatable)
+  --maildir DIR           where accepted messages go (default ./maildir)
+  --tls-cert PEM --tls-key PEM
+                          certificate chain and private key; without them a self-signed
+                          certificate for localhost, 127.0.0.1 and ::1 is generated
+  --user NAME:PASSWORD    an account (repeatable); enables AUTH PLAIN/LOGIN under TLS
+                          and requires it for MAIL, as on a submission port (RFC 6409)
+  --hostname NAME         name in the greeting and EHLO reply (default localhost)
+  --max-size BYTES        largest message accepted (SIZE, RFC 1870)
+  --max-recipients N      recipients per message
+  --lmtp                  speak LMTP (RFC 2033) instead of SMTP
+  --verbose               log the dialogue (C:/S: lines, credentials redacted)
+  --discard               accept messages and drop them (load tests)";
+
+/// Everything the command line chose.
+#[derive(Debug)]
+pub struct Options {
+    /// Plain listeners (STARTTLS offered).
+    pub listen: Vec<SocketAddr>,
+    /// Implicit-TLS listeners.
+    pub implicit_tls: Vec<SocketAddr>,
+    pub maildir: PathBuf,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub users: Users,
+    /// The machine's configuration, complete.
+    pub config: ServerConfig,
+    pub verbose: bool,
+    pub discard: bool,
+}
+
+impl Options {
+    /// Parses `std::env::args()`. `Err` holds the message to print (usage for `--help`).
+    pub fn from_args(program: &str) -> Result<Options, String> {
+        Self::parse(program, std::env::args().skip(1))
+    }
+
+    fn parse(program: &str, args: impl IntoIterator<Item = String>) -> Result<Options, String> {
+        let mut o = Options {
+            listen: Vec::new(),
+            implicit_tls: Vec::new(),
+            maildir: "./maildir".into(),
+            tls_cert: None,
+            tls_key: None,
+            users: Users::default(),
+            config: ServerConfig::default(),
+            verbose: false,
+            discard: false,
+        };
+        o.config.hostname = "localhost".into();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--listen" => o.listen.push(parse(&arg, &value()?)?),
+                "--implicit-tls" => o.implicit_tls.push(parse(&arg, &value()?)?),
+                "--maildir" => o.maildir = value()?.into(),
+                "--tls-cert" => o.tls_cert = Some(value()?.into()),
+                "--tls-key" => o.tls_key = Some(value()?.into()),
+                "--user" => o.users.add(&value()?)?,
+                "--hostname" => o.config.hostname = value()?,
+                "--max-size" => o.config.limits.message_size = Some(parse(&arg, &value()?)?),
+                "--max-recipients" => o.config.limits.recipients = parse(&arg, &value()?)?,
+                "--lmtp" => o.config.lmtp = true,
+                "--verbose" => o.verbose = true,
+                "--discard" => o.discard = true,
+                "-h" | "--help" => return Err(format!("usage: {program} [options]\n{USAGE}")),
+                other => return Err(format!("unknown argument {other}; try --help")),
+            }
+        }
+        if o.listen.is_empty() && o.implicit_tls.is_empty() {
+            o.listen.push(SocketAddr::from(([127, 0, 0, 1], 2525)));
+        }
+        if o.tls_cert.is_some() != o.tls_key.is_some() {
+            return Err("--tls-cert and --tls-key go together".into());
+        }
+        // The transport can always upgrade: with no certificate given, one is generated.
+        o.config.starttls = true;
+        if !o.users.is_empty() {
+            // AUTH only under TLS is the default (auth_requires_tls), as RFC 8314 asks.
+            o.config.auth_mechanisms = vec![Mechanism::PLAIN, Mechanism::LOGIN];
+            o.config.require_auth = true;
+        }
+        Ok(o)
+    }
+}
+
+fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e| format!("{name} {value}: {e}"))
+}

@@ -1,0 +1,241 @@
+//! The application's half of a session, shared by the example servers: it answers the
+//! machine's tickets (every address is accepted, AUTH is checked against `--user`, bodies
+//! go to the Maildir) and writes the log. It does no I/O on the connection, so a blocking
+//! and an async run loop use it alike; only storing a message may block, and the run loop
+//! decides where that happens (see [`Store`]).
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use smtp_sansio::server::{Event, Server, Ticket};
+use smtp_sansio::types::Reply;
+
+use crate::maildir::{Delivery, Maildir};
+use crate::transcript::Transcript;
+use crate::users::Users;
+
+/// One connection's application state.
+#[derive(Debug)]
+pub struct Policy {
+    peer: String,
+    started: Instant,
+    /// `None` with `--discard`.
+    maildir: Option<Maildir>,
+    users: Arc<Users>,
+    delivery: Option<Delivery>,
+    user: Option<String>,
+    messages: u64,
+    transcript: Option<Transcript>,
+}
+
+/// A message whose body is complete and whose final reply waits until it is on disk.
+/// [`Store::run`] blocks (fsync, rename): call it where blocking is allowed, then hand
+/// the result to [`Policy::stored`].
+#[derive(Debug)]
+#[must_use = "the client waits for the message's final reply"]
+pub struct Store {
+    ticket: Ticket,
+    delivery: Option<Delivery>,
+    discard: bool,
+    size: u64,
+    recipients: usize,
+}
+
+/// The outcome of [`Store::run`].
+#[derive(Debug)]
+pub struct Stored {
+    ticket: Ticket,
+    result: io::Result<Option<PathBuf>>,
+    size: u64,
+    recipients: usize,
+}
+
+impl Store {
+    /// Syncs the message file and renames it into `new/` (Maildir delivery).
+    pub fn run(self) -> Stored {
+        let result = match (self.discard, self.delivery) {
+            (true, _) => Ok(None),
+            (false, Some(d)) => d.commit().map(Some),
+            (false, None) => Err(io::Error::other("message file could not be written")),
+        };
+        Stored {
+            ticket: self.ticket,
+            result,
+            size: self.size,
+            recipients: self.recipients,
+        }
+    }
+}
+
+impl Policy {
+    pub fn new(peer: &str, maildir: Option<Maildir>, users: Arc<Users>, verbose: bool) -> Self {
+        Self {
+            peer: peer.to_owned(),
+            started: Instant::now(),
+            maildir,
+            users,
+            delivery: None,
+            user: None,
+            messages: 0,
+            transcript: verbose.then(|| Transcript::new(peer)),
+        }
+    }
+
+    /// Logs bytes read from the client (with `--verbose`).
+    pub fn trace_in(&mut self, bytes: &[u8]) {
+        if let Some(t) = self.transcript.as_mut() {
+            t.client(bytes);
+        }
+    }
+
+    /// Logs bytes written to the client (with `--verbose`).
+    pub fn trace_out(&mut self, bytes: &[u8]) {
+        if let Some(t) = self.transcript.as_mut() {
+            t.server(bytes);
+        }
+    }
+
+    /// Answers one event. `Event::StartTls` belongs to the transport and is ignored here.
+    /// Returns the message to store when the event was `MessageEnd`.
+    pub fn on_event(&mut self, server: &mut Server, event: Event) -> Option<Store> {
+        let answered = match event {
+            Event::Hello(h) => server.accept(h.ticket).map_err(|e| e.kind),
+            Event::Mail(m) => server.accept(m.ticket).map_err(|e| e.kind),
+            Event::Rcpt(r) => server.accept(r.ticket).map_err(|e| e.kind),
+            Event::Vrfy(v) => server.accept(v.ticket).map_err(|e| e.kind),
+            Event::MessageStart => {
+                self.delivery = match self.maildir.as_ref().map(Maildir::create) {
+                    Some(Ok(d)) => Some(d),
+                    Some(Err(e)) => {
+                        eprintln!("{}: cannot create message file: {e}", self.peer);
+                        None
+                    }
+                    None => None,
+                };
+                Ok(())
+            }
+            Event::MessageChunk(chunk) => {
+                if let Some(d) = self.delivery.as_mut() {
+                    if let Err(e) = d.write(&chunk) {
+                        eprintln!("{}: cannot write message file: {e}", self.peer);
+                        self.delivery = None;
+                    }
+                }
+                Ok(())
+            }
+            Event::MessageEnd(end) => {
+                return Some(Store {
+                    ticket: end.ticket,
+                    delivery: self.delivery.take(),
+                    discard: self.maildir.is_none(),
+                    size: end.size,
+                    recipients: end.recipients.len(),
+                });
+            }
+            Event::MessageAborted(reason) => {
+                // Dropping the delivery removes its file from tmp/.
+                self.delivery = None;
+                eprintln!("{}: message dropped: {reason:?}", self.peer);
+                Ok(())
+            }
+            Event::Auth(a) => {
+                // A PLAIN authorization identity other than the user's own would be a
+                // request to act for someone else (RFC 4616 2); this server has no such
+                // rights to grant.
+                let own = a
+                    .authzid
+                    .as_deref()
+                    .is_none_or(|z| z.is_empty() || z == a.authcid);
+                if own && self.users.check(&a.authcid, a.password.expose()) {
+                    eprintln!(
+                        "{}: authenticated as {} ({})",
+                        self.peer, a.authcid, a.mechanism
+                    );
+                    self.user = Some(a.authcid);
+                    server.accept(a.ticket).map_err(|e| e.kind)
+                } else {
+                    eprintln!(
+                        "{}: AUTH {} failed for {:?}",
+                        self.peer, a.mechanism, a.authcid
+                    );
+                    let no = reply("535 5.7.8 Authentication credentials invalid");
+                    server.respond(a.ticket, no).map_err(|e| e.kind)
+                }
+            }
+            // Only PLAIN and LOGIN are offered, and the machine decodes those itself.
+            Event::SaslStep(s) => {
+                let no = reply("504 5.5.4 Unrecognized authentication type");
+                server.respond(s.ticket, no).map_err(|e| e.kind)
+            }
+            Event::Violation(v) => {
+                eprintln!("{}: peer violation: {v:?}", self.peer);
+                Ok(())
+            }
+            Event::Closed(reason) => {
+                eprintln!(
+                    "{}: closed ({reason:?}) after {:.1?}, {} message(s){}{}",
+                    self.peer,
+                    self.started.elapsed(),
+                    self.messages,
+                    if server.is_tls() { ", TLS" } else { "" },
+                    self.user
+                        .as_deref()
+                        .map(|u| format!(", user {u}"))
+                        .unwrap_or_default(),
+                );
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        if let Err(kind) = answered {
+            eprintln!("{}: internal error answering an event: {kind}", self.peer);
+        }
+        None
+    }
+
+    /// Gives the final reply to a stored (or failed) message: `250` only now that it is
+    /// on disk (RFC 5321 6.1), `451` when it is not.
+    pub fn stored(&mut self, server: &mut Server, stored: Stored) {
+        let answered = match stored.result {
+            Ok(path) => {
+                self.messages += 1;
+                let name = path
+                    .as_ref()
+                    .and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned());
+                eprintln!(
+                    "{}: message of {} octets for {} recipient(s){} stored as {}",
+                    self.peer,
+                    stored.size,
+                    stored.recipients,
+                    self.user
+                        .as_deref()
+                        .map(|u| format!(" from {u}"))
+                        .unwrap_or_default(),
+                    name.as_deref().unwrap_or("(discarded)")
+                );
+                server.accept(stored.ticket).map_err(|e| e.kind)
+            }
+            Err(e) => {
+                eprintln!(
+                    "{}: message of {} octets NOT stored: {e}",
+                    self.peer, stored.size
+                );
+                let later = reply("451 4.3.0 Cannot store message, try again later");
+                server.respond(stored.ticket, later).map_err(|e| e.kind)
+            }
+        };
+        if let Err(kind) = answered {
+            // After Server::shutdown the ticket is void: the message is on disk but
+            // was never acknowledged, which RFC 5321 6.1 allows (a duplicate at worst).
+            eprintln!("{}: final reply not sent: {kind}", self.peer);
+        }
+    }
+}
+
+/// A fixed reply written in wire form.
+fn reply(s: &str) -> Reply {
+    s.parse().expect("fixed replies are valid")
+}
