@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use peers::{Running, available, example_binary, interop_dir, python_module, run_ok, spawn, stored, temp_dir};
+use peers::{
+    Running, available, example_binary, interop_dir, python_module, run_ok, spawn, stored, temp_dir,
+};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "s3cret-pass";
@@ -22,10 +24,16 @@ fn tokio_server(extra: &[&str]) -> (Running, std::net::SocketAddr, std::net::Soc
     let dir = temp_dir("tokio");
     let maildir = dir.join("maildir");
     let mut cmd = Command::new(example_binary("server"));
-    cmd.args(["--listen", "127.0.0.1:0", "--implicit-tls", "127.0.0.1:0", "--maildir"])
-        .arg(&maildir)
-        .args(["--user", &format!("{USER}:{PASSWORD}")])
-        .args(extra);
+    cmd.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--implicit-tls",
+        "127.0.0.1:0",
+        "--maildir",
+    ])
+    .arg(&maildir)
+    .args(["--user", &format!("{USER}:{PASSWORD}")])
+    .args(extra);
     let running = spawn(cmd, 2).cleanup(dir);
     let (plain, tls) = (running.addrs[0], running.addrs[1]);
     (running, plain, tls, maildir)
@@ -36,7 +44,9 @@ fn open_server(example: &str, extra: &[&str]) -> (Running, std::net::SocketAddr,
     let dir = temp_dir(example);
     let maildir = dir.join("maildir");
     let mut cmd = Command::new(example_binary(example));
-    cmd.args(["--listen", "127.0.0.1:0", "--maildir"]).arg(&maildir).args(extra);
+    cmd.args(["--listen", "127.0.0.1:0", "--maildir"])
+        .arg(&maildir)
+        .args(extra);
     let running = spawn(cmd, 1).cleanup(dir);
     let addr = running.addrs[0];
     (running, addr, maildir)
@@ -60,7 +70,13 @@ fn assert_stored_exactly(maildir: &Path, expected: &[Vec<u8>]) {
     assert_eq!(got.len(), expected.len(), "number of stored messages");
     for e in expected {
         let n = got.iter().filter(|g| *g == e).count();
-        assert_eq!(n, 1, "message {:?} stored {n} times; stored: {:?}", String::from_utf8_lossy(e), got);
+        assert_eq!(
+            n,
+            1,
+            "message {:?} stored {n} times; stored: {:?}",
+            String::from_utf8_lossy(e),
+            got
+        );
     }
 }
 
@@ -87,15 +103,48 @@ fn smtplib_starttls_auth_plain_and_login_8bit_smtputf8_several_messages() {
     let files = write_messages(&work, &bodies);
     let f = |i: usize| files[i].to_string_lossy().into_owned();
     let plans = [
-        serde_like_plan(plain.port(), "starttls", "PLAIN", &[vec![
-            (("a@example.org", vec!["b@example.org", "c@example.org", "<Postmaster>"]), f(0), vec!["BODY=8BITMIME"]),
-            (("j\u{f6}rg@example.org", vec!["\u{7528}\u{6237}@\u{4f8b}\u{5b50}.example"]), f(1), vec!["SMTPUTF8"]),
-        ]]),
-        serde_like_plan(plain.port(), "starttls", "LOGIN", &[vec![
-            (("a@example.org", vec!["b@example.org"]), f(2), vec![]),
-            (("a@example.org", vec!["b@example.org"]), f(3), vec![]),
-        ]]),
-        serde_like_plan(tls.port(), "implicit", "PLAIN", &[vec![(("a@example.org", vec!["b@example.org"]), f(4), vec![])]]),
+        serde_like_plan(
+            plain.port(),
+            "starttls",
+            "PLAIN",
+            &[vec![
+                (
+                    (
+                        "a@example.org",
+                        vec!["b@example.org", "c@example.org", "<Postmaster>"],
+                    ),
+                    f(0),
+                    vec!["BODY=8BITMIME"],
+                ),
+                (
+                    (
+                        "j\u{f6}rg@example.org",
+                        vec!["\u{7528}\u{6237}@\u{4f8b}\u{5b50}.example"],
+                    ),
+                    f(1),
+                    vec!["SMTPUTF8"],
+                ),
+            ]],
+        ),
+        serde_like_plan(
+            plain.port(),
+            "starttls",
+            "LOGIN",
+            &[vec![
+                (("a@example.org", vec!["b@example.org"]), f(2), vec![]),
+                (("a@example.org", vec!["b@example.org"]), f(3), vec![]),
+            ]],
+        ),
+        serde_like_plan(
+            tls.port(),
+            "implicit",
+            "PLAIN",
+            &[vec![(
+                ("a@example.org", vec!["b@example.org"]),
+                f(4),
+                vec![],
+            )]],
+        ),
     ];
     for (i, plan) in plans.iter().enumerate() {
         let p = work.join(format!("plan{i}.json"));
@@ -121,8 +170,17 @@ fn serde_like_plan(port: u16, tls: &str, auth: &str, connections: &[Vec<Msg<'_>>
             let m: Vec<String> = msgs
                 .iter()
                 .map(|((from, to), file, opts)| {
-                    let to: Vec<&str> = to.iter().map(|t| t.trim_start_matches('<').trim_end_matches('>')).collect();
-                    format!("{{\"from\":{},\"to\":{},\"file\":{},\"options\":{}}}", q(from), list(&to), q(file), list(opts))
+                    let to: Vec<&str> = to
+                        .iter()
+                        .map(|t| t.trim_start_matches('<').trim_end_matches('>'))
+                        .collect();
+                    format!(
+                        "{{\"from\":{},\"to\":{},\"file\":{},\"options\":{}}}",
+                        q(from),
+                        list(&to),
+                        q(file),
+                        list(opts)
+                    )
                 })
                 .collect();
             format!("[{}]", m.join(","))
@@ -148,12 +206,26 @@ fn curl_starttls_auth() {
     let body = msg("curl", "Sent by curl over STARTTLS.\r\n.leading dot\r\n");
     let file = &write_messages(&work, std::slice::from_ref(&body))[0];
     let mut cmd = Command::new("curl");
-    cmd.args(["--silent", "--show-error", "--ssl-reqd", "--insecure", "--max-time", "30"])
-        .args(["--user", &format!("{USER}:{PASSWORD}")])
-        .args(["--mail-from", "alice@example.org", "--mail-rcpt", "bob@example.org", "--mail-rcpt", "carol@example.org"])
-        .arg("--upload-file")
-        .arg(file)
-        .arg(format!("smtp://127.0.0.1:{}", plain.port()));
+    cmd.args([
+        "--silent",
+        "--show-error",
+        "--ssl-reqd",
+        "--insecure",
+        "--max-time",
+        "30",
+    ])
+    .args(["--user", &format!("{USER}:{PASSWORD}")])
+    .args([
+        "--mail-from",
+        "alice@example.org",
+        "--mail-rcpt",
+        "bob@example.org",
+        "--mail-rcpt",
+        "carol@example.org",
+    ])
+    .arg("--upload-file")
+    .arg(file)
+    .arg(format!("smtp://127.0.0.1:{}", plain.port()));
     run_ok(cmd);
     assert_stored_exactly(&maildir, &[body]);
     let _ = std::fs::remove_dir_all(work);
@@ -170,13 +242,30 @@ fn swaks_pipelining_starttls_auth() {
     // swaks ends the data with its own CRLF before the final dot.
     let file = &write_messages(&work, &[body[..body.len() - 2].to_vec()])[0];
     let mut cmd = Command::new("swaks");
-    cmd.args(["--server", &format!("127.0.0.1:{}", plain.port()), "--tls", "--pipeline"])
-        .args(["--auth", "LOGIN", "--auth-user", USER, "--auth-password", PASSWORD])
-        .args(["--from", "alice@example.org", "--to", "bob@example.org,carol@example.org"])
-        .arg("--data")
-        .arg(format!("@{}", file.display()))
-        .args(["--timeout", "30"])
-        .stdin(Stdio::null());
+    cmd.args([
+        "--server",
+        &format!("127.0.0.1:{}", plain.port()),
+        "--tls",
+        "--pipeline",
+    ])
+    .args([
+        "--auth",
+        "LOGIN",
+        "--auth-user",
+        USER,
+        "--auth-password",
+        PASSWORD,
+    ])
+    .args([
+        "--from",
+        "alice@example.org",
+        "--to",
+        "bob@example.org,carol@example.org",
+    ])
+    .arg("--data")
+    .arg(format!("@{}", file.display()))
+    .args(["--timeout", "30"])
+    .stdin(Stdio::null());
     run_ok(cmd);
     assert_stored_exactly(&maildir, &[body]);
     let _ = std::fs::remove_dir_all(work);
@@ -187,15 +276,31 @@ fn lettre_starttls_auth() {
     let manifest = interop_dir().join("lettre-client").join("Cargo.toml");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(&cargo);
-    build.args(["build", "--quiet", "--manifest-path"]).arg(&manifest);
-    if let Err(e) = build.status().map(|s| assert!(s.success(), "building the lettre client failed")) {
+    build
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(&manifest);
+    if let Err(e) = build
+        .status()
+        .map(|s| assert!(s.success(), "building the lettre client failed"))
+    {
         panic!("cargo: {e}");
     }
-    let bin = interop_dir().join("lettre-client").join("target").join("debug").join("lettre-client");
+    let bin = interop_dir()
+        .join("lettre-client")
+        .join("target")
+        .join("debug")
+        .join("lettre-client");
     let (_server, plain, _tls, maildir) = tokio_server(&[]);
     let body = msg("lettre", "Sent by lettre.\r\n..dot\r\n");
     let mut child = Command::new(bin)
-        .args(["127.0.0.1", &plain.port().to_string(), USER, PASSWORD, "alice@example.org", "bob@example.org"])
+        .args([
+            "127.0.0.1",
+            &plain.port().to_string(),
+            USER,
+            PASSWORD,
+            "alice@example.org",
+            "bob@example.org",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -204,9 +309,18 @@ fn lettre_starttls_auth() {
     use std::io::Write;
     // lettre, like swaks, ends the data with its own CRLF before the final dot.
     let sent = &body[..body.len() - 2];
-    child.stdin.take().expect("stdin").write_all(sent).expect("write body");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(sent)
+        .expect("write body");
     let out = child.wait_with_output().expect("lettre client output");
-    assert!(out.status.success(), "lettre failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "lettre failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_stored_exactly(&maildir, &[body]);
 }
 
@@ -220,9 +334,18 @@ fn send_example(args: &[String], body: &[u8]) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run send");
-    child.stdin.take().expect("stdin").write_all(body).expect("write body");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(body)
+        .expect("write body");
     let out = child.wait_with_output().expect("send output");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.success(), text)
 }
 
@@ -236,7 +359,11 @@ fn send_example_to_aiosmtpd_with_starttls_and_auth() {
     let out = work.join("out");
     std::fs::create_dir_all(&out).expect("out dir");
     let mut cmd = Command::new("python3");
-    cmd.arg(interop_dir().join("aiosmtpd_upstream.py")).arg(&cert).arg(&key).arg(&out).args([USER, PASSWORD]);
+    cmd.arg(interop_dir().join("aiosmtpd_upstream.py"))
+        .arg(&cert)
+        .arg(&key)
+        .arg(&out)
+        .args([USER, PASSWORD]);
     let upstream = spawn(cmd, 1).cleanup(work.clone());
     let body = b"Subject: via send\r\n\r\nbare LF here\nand a lone dot:\n.\nend\r\n".to_vec();
     let args: Vec<String> = [
@@ -261,9 +388,15 @@ fn send_example_to_aiosmtpd_with_starttls_and_auth() {
     assert!(ok, "send failed: {text}");
     let got = std::fs::read(out.join("1.eml")).expect("aiosmtpd saved the message");
     // The client normalises bare LF to CRLF and dot-stuffs; the server unstuffs.
-    assert_eq!(got, b"Subject: via send\r\n\r\nbare LF here\r\nand a lone dot:\r\n.\r\nend\r\n".to_vec());
+    assert_eq!(
+        got,
+        b"Subject: via send\r\n\r\nbare LF here\r\nand a lone dot:\r\n.\r\nend\r\n".to_vec()
+    );
     let env = std::fs::read_to_string(out.join("1.env")).expect("envelope");
-    assert!(env.contains("bob@example.org") && env.contains("carol@example.org"), "{env}");
+    assert!(
+        env.contains("bob@example.org") && env.contains("carol@example.org"),
+        "{env}"
+    );
 }
 
 #[test]
@@ -292,11 +425,20 @@ fn send_example_to_own_servers() {
 
     // blocking server: plain, DATA.
     let (_b, addr, bmaildir) = open_server("blocking_server", &[]);
-    let args: Vec<String> =
-        ["--server", &addr.to_string(), "--from", "alice@example.org", "--to", "bob@example.org", "--starttls", "opportunistic", "--insecure"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let args: Vec<String> = [
+        "--server",
+        &addr.to_string(),
+        "--from",
+        "alice@example.org",
+        "--to",
+        "bob@example.org",
+        "--starttls",
+        "opportunistic",
+        "--insecure",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let (ok, text) = send_example(&args, &body);
     assert!(ok, "send to the blocking server failed: {text}");
     assert_stored_exactly(&bmaildir, &[body]);
@@ -306,7 +448,10 @@ fn send_example_to_own_servers() {
 fn load_message(i: usize) -> Vec<u8> {
     let mut body = String::new();
     for k in 0..(i % 40 + 1) {
-        body.push_str(&format!("line {k} of message {i} .{}\r\n", "x".repeat(k % 70)));
+        body.push_str(&format!(
+            "line {k} of message {i} .{}\r\n",
+            "x".repeat(k % 70)
+        ));
     }
     format!("X-Id: {i}\r\nSubject: load {i}\r\n\r\n{body}").into_bytes()
 }
@@ -318,7 +463,12 @@ fn load_20_clients_2000_messages_none_lost_none_twice() {
     }
     let (_server, addr, maildir) = open_server("server", &[]);
     let mut cmd = Command::new("python3");
-    cmd.arg(interop_dir().join("load.py")).args(["127.0.0.1", &addr.port().to_string(), "20", "2000"]);
+    cmd.arg(interop_dir().join("load.py")).args([
+        "127.0.0.1",
+        &addr.port().to_string(),
+        "20",
+        "2000",
+    ]);
     run_ok(cmd);
     let got = stored(&maildir);
     assert_eq!(got.len(), 2000, "every message stored");

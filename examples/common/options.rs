@@ -23,11 +23,14 @@ options:
   --user NAME:PASSWORD    an account (repeatable); enables AUTH PLAIN/LOGIN under TLS
                           and requires it for MAIL, as on a submission port (RFC 6409)
   --hostname NAME         name in the greeting and EHLO reply (default localhost)
-  --max-size BYTES        largest message accepted (SIZE, RFC 1870)
+  --max-size BYTES        largest message accepted (SIZE, RFC 1870; default 256 MiB)
   --max-recipients N      recipients per message
   --lmtp                  speak LMTP (RFC 2033) instead of SMTP
   --verbose               log the dialogue (C:/S: lines, credentials redacted)
   --discard               accept messages and drop them (load tests)";
+
+/// Default `--max-size`: 256 MiB.
+pub const DEFAULT_MAX_SIZE: u64 = 256 * 1024 * 1024;
 
 /// Everything the command line chose.
 #[derive(Debug)]
@@ -65,6 +68,9 @@ impl Options {
             discard: false,
         };
         o.config.hostname = "localhost".into();
+        // A disk-backed sink can take larger messages than the library's in-memory-minded
+        // default; memory stays flat either way, as bodies stream to the file.
+        o.config.limits.message_size = Some(DEFAULT_MAX_SIZE);
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
