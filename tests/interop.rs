@@ -478,3 +478,58 @@ fn load_20_clients_2000_messages_none_lost_none_twice() {
     assert!(got_set == want, "every message intact");
     std::thread::sleep(Duration::from_millis(10));
 }
+
+#[test]
+fn ctrl_c_mid_load_loses_no_acknowledged_message() {
+    if !available("python3", "--version") {
+        return;
+    }
+    let (mut server, addr, maildir) = open_server("server", &[]);
+    let work = temp_dir("ctrlc");
+    let acked_file = work.join("acked.txt");
+    let mut load = Command::new("python3")
+        .arg(interop_dir().join("load.py"))
+        .args(["127.0.0.1", &addr.port().to_string(), "20", "5000"])
+        .arg(&acked_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start load");
+    // Interrupt once the load is well under way.
+    let started = std::time::Instant::now();
+    while stored(&maildir).len() < 200 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let code = server.interrupt(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "the server exits cleanly on Ctrl-C");
+    let _ = load.wait();
+
+    let acked: HashSet<usize> = std::fs::read_to_string(&acked_file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.parse().ok())
+        .collect();
+    assert!(
+        acked.len() >= 200,
+        "the load was under way ({} acknowledged)",
+        acked.len()
+    );
+    let got = stored(&maildir);
+    let got_set: HashSet<Vec<u8>> = got.iter().cloned().collect();
+    assert_eq!(got_set.len(), got.len(), "no message stored twice");
+    let all: Vec<Vec<u8>> = (0..5000).map(load_message).collect();
+    for m in &got {
+        assert!(
+            all.contains(m),
+            "a stored message is intact: {:?}",
+            String::from_utf8_lossy(&m[..m.len().min(40)])
+        );
+    }
+    for i in &acked {
+        assert!(
+            got_set.contains(&all[*i]),
+            "acknowledged message {i} was stored"
+        );
+    }
+    let _ = std::fs::remove_dir_all(work);
+}
