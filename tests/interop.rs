@@ -533,3 +533,99 @@ fn ctrl_c_mid_load_loses_no_acknowledged_message() {
     }
     let _ = std::fs::remove_dir_all(work);
 }
+
+/// Postfix's own SMTP server code, as `smtp-sink` (Debian's postfix package): the `send`
+/// example delivers through it with PIPELINING. smtp-sink's dump (`-D`) writes the
+/// envelope as `X-*` lines and a `Received:` header, then the message with LF line ends
+/// and one blank line more; the comparison undoes exactly that.
+#[test]
+fn send_example_to_postfix_smtp_sink() {
+    if !std::path::Path::new("/usr/sbin/smtp-sink").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "smtp-sink (Debian postfix) is required under CI"
+        );
+        eprintln!("skipping: smtp-sink is not installed (apt-get install postfix)");
+        return;
+    }
+    let work = temp_dir("smtp-sink");
+    let dump = work.join("dump");
+    std::fs::create_dir_all(&dump).expect("dump dir");
+    // smtp-sink drops privileges to the -u user, which must be able to write the dump.
+    let _ = Command::new("chmod")
+        .arg("777")
+        .arg(&work)
+        .arg(&dump)
+        .status();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let mut sink = Command::new("/usr/sbin/smtp-sink")
+        .args(["-u", "nobody", "-D"])
+        .arg(dump.join("msg"))
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("5")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start smtp-sink");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "smtp-sink did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let body =
+        b"Subject: to postfix\r\n\r\n.leading dot\r\n..two\r\n8bit \xc3\xa9\r\nend\r\n".to_vec();
+    let args: Vec<String> = [
+        "--server",
+        &format!("127.0.0.1:{port}"),
+        "--from",
+        "alice@example.org",
+        "--to",
+        "bob@example.org",
+        "--to",
+        "carol@example.org",
+        "--starttls",
+        "never",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (ok, text) = send_example(&args, &body);
+    let _ = sink.kill();
+    let _ = sink.wait();
+    assert!(ok, "send to smtp-sink failed: {text}");
+    let dumped = std::fs::read(dump.join("msg")).expect("smtp-sink dumped the message");
+    let text = String::from_utf8_lossy(&dumped);
+    assert!(text.contains("X-Mail-Args: <alice@example.org>"), "{text}");
+    assert!(
+        text.contains("X-Rcpt-Args: <bob@example.org>")
+            && text.contains("X-Rcpt-Args: <carol@example.org>")
+    );
+    // Skip the X-* envelope lines and the Received header (with its continuation lines).
+    let mut lines = dumped.split(|&b| b == b'\n').peekable();
+    while let Some(l) = lines.peek() {
+        if l.starts_with(b"X-") || l.starts_with(b"Received:") || l.starts_with(b"\t") {
+            lines.next();
+        } else {
+            break;
+        }
+    }
+    let rest: Vec<&[u8]> = lines.collect();
+    let message = rest.join(&b'\n');
+    let want: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|&b| b != b'\r')
+        .chain(*b"\n")
+        .collect();
+    assert_eq!(
+        String::from_utf8_lossy(&message),
+        String::from_utf8_lossy(&want)
+    );
+    let _ = std::fs::remove_dir_all(work);
+}
