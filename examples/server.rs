@@ -7,7 +7,8 @@
 //! cargo run --release --example server -- [--listen 127.0.0.1:2525] [--maildir ./maildir]
 //!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD]
 //!     [--hostname NAME] [--max-size BYTES] [--max-recipients N] [--lmtp] [--verbose]
-//!     [--discard]
+//!     [--discard] [--disable EXT] [--relay HOST:PORT [--relay-user NAME:PASSWORD]
+//!     [--relay-starttls required|opportunistic] [--relay-insecure] [--relay-timeout SECS]]
 //! ```
 //!
 //! Without `--user` it is an open local sink and AUTH is not offered. With one or more
@@ -16,6 +17,11 @@
 //! start and its fingerprint printed. Ctrl-C stops accepting, ends every session with
 //! `421 4.3.2` at its next turn (a message is either stored and acknowledged, or never
 //! acknowledged) and waits up to 10 seconds for them.
+//!
+//! With `--relay HOST:PORT` it is a submission relay: each incoming transaction is
+//! mirrored upstream as it happens with the crate's client machine, and every verdict the
+//! client gets is the upstream's (see `common/relay.rs`). Messages are stored only with an
+//! explicit `--maildir`, as a copy of what the upstream accepted.
 
 #[path = "common/maildir.rs"]
 mod maildir;
@@ -23,6 +29,8 @@ mod maildir;
 mod options;
 #[path = "common/policy.rs"]
 mod policy;
+#[path = "common/relay.rs"]
+mod relay;
 #[path = "common/tls.rs"]
 mod tls;
 #[path = "common/transcript.rs"]
@@ -46,6 +54,7 @@ use tokio_rustls::TlsAcceptor;
 use maildir::Maildir;
 use options::Options;
 use policy::Policy;
+use relay::{Relay, RelaySession};
 use users::Users;
 
 /// Per-connection read buffer: small, so thousands of idle sessions cost little.
@@ -65,6 +74,7 @@ struct Shared {
     users: Arc<Users>,
     verbose: bool,
     open: AtomicUsize,
+    relay: Option<Arc<Relay>>,
 }
 
 /// Handed to every task; the run-down waits until all are dropped.
@@ -92,16 +102,24 @@ async fn run(opts: Options) -> Result<(), String> {
     let (tls_config, about_cert) =
         tls::server_config(opts.tls_cert.as_deref(), opts.tls_key.as_deref())?;
     eprintln!("TLS: {about_cert}");
-    let maildir = match opts.discard {
+    let relay = match opts.relay.clone() {
+        Some(r) => Some(Arc::new(Relay::new(r, &opts.config.hostname)?)),
+        None => None,
+    };
+    // A relay keeps copies only when asked to with --maildir.
+    let keep = !opts.discard && (relay.is_none() || opts.maildir_given);
+    let maildir = match !keep {
         true => None,
         false => Some(
             Maildir::open(&opts.maildir)
                 .map_err(|e| format!("cannot open maildir {}: {e}", opts.maildir.display()))?,
         ),
     };
-    let store = match opts.discard {
-        true => "discarding messages".to_owned(),
-        false => format!("storing into {}", opts.maildir.display()),
+    let store = match (&relay, keep) {
+        (Some(r), true) => format!("{}, copies into {}", r.describe(), opts.maildir.display()),
+        (Some(r), false) => r.describe(),
+        (None, false) => "discarding messages".to_owned(),
+        (None, true) => format!("storing into {}", opts.maildir.display()),
     };
     let shared = Arc::new(Shared {
         config: opts.config,
@@ -110,6 +128,7 @@ async fn run(opts: Options) -> Result<(), String> {
         users: Arc::new(opts.users),
         verbose: opts.verbose,
         open: AtomicUsize::new(0),
+        relay,
     });
 
     let (stop, stopped) = watch::channel(false);
@@ -192,7 +211,7 @@ enum Turn {
 
 /// One connection: plain with STARTTLS, or implicit TLS.
 async fn session(
-    mut tcp: TcpStream,
+    tcp: TcpStream,
     peer: SocketAddr,
     implicit: bool,
     shared: &Shared,
@@ -206,26 +225,46 @@ async fn session(
         shared.users.clone(),
         shared.verbose,
     );
+    let mut relay = shared
+        .relay
+        .clone()
+        .map(|r| RelaySession::new(r, &peer, shared.maildir.clone()));
+    let result = serve_session(tcp, implicit, shared, &mut policy, &mut relay, &mut stop).await;
+    if let Some(relay) = relay.as_mut() {
+        relay.finish().await;
+    }
+    result
+}
+
+async fn serve_session(
+    tcp: TcpStream,
+    implicit: bool,
+    shared: &Shared,
+    policy: &mut Policy,
+    relay: &mut Option<RelaySession>,
+    stop: &mut watch::Receiver<bool>,
+) -> io::Result<()> {
     let config = shared.config.clone();
+    let mut tcp = tcp;
     if implicit {
         // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
-        let mut tls = handshake(&shared.tls, tcp, &mut stop).await?;
+        let mut tls = handshake(&shared.tls, tcp, stop).await?;
         let mut server = Server::new_tls(config, Instant::now());
-        serve(&mut tls, &mut server, &mut policy, &mut stop).await?;
+        serve(&mut tls, &mut server, policy, relay, stop).await?;
         return close(&mut tls).await;
     }
     let mut server = Server::new(config, Instant::now());
-    if serve(&mut tcp, &mut server, &mut policy, &mut stop).await? == Turn::Closed {
+    if serve(&mut tcp, &mut server, policy, relay, stop).await? == Turn::Closed {
         return close(&mut tcp).await;
     }
     // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
     // what followed the command (CVE-2011-0411); nothing is buffered here, so the
     // handshake reads the socket afresh.
-    let mut tls = handshake(&shared.tls, tcp, &mut stop).await?;
+    let mut tls = handshake(&shared.tls, tcp, stop).await?;
     server
         .tls_established(Instant::now())
         .map_err(io::Error::other)?;
-    serve(&mut tls, &mut server, &mut policy, &mut stop).await?;
+    serve(&mut tls, &mut server, policy, relay, stop).await?;
     close(&mut tls).await
 }
 
@@ -248,16 +287,19 @@ async fn close<S: AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
 }
 
 /// The run loop over any byte stream: feed reads to the machine, answer its events,
-/// write what it transmits, honour its deadline and the shutdown signal.
+/// write what it transmits, honour its deadline and the shutdown signal. In relay mode
+/// the upstream connection is read and timed in the same loop.
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     server: &mut Server,
     policy: &mut Policy,
+    relay: &mut Option<RelaySession>,
     stop: &mut watch::Receiver<bool>,
 ) -> io::Result<Turn> {
     let mut buf = vec![0u8; READ_BUFFER];
+    let mut up_buf = vec![0u8; if relay.is_some() { READ_BUFFER } else { 0 }];
     loop {
-        let starttls = drain(stream, server, policy).await?;
+        let starttls = drain(stream, server, policy, relay).await?;
         if server.is_closed() {
             return Ok(Turn::Closed);
         }
@@ -269,7 +311,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             continue;
         }
         let deadline = server.poll_timeout();
-        let want_input = server.wants_input();
+        // A slow upstream slows the client: its bytes wait in the socket, not here.
+        let want_input =
+            server.wants_input() && relay.as_ref().is_none_or(|r| r.wants_downstream());
+        let up_deadline = relay.as_ref().and_then(RelaySession::deadline);
+        let relaying = relay.is_some();
         tokio::select! {
             read = stream.read(&mut buf), if want_input => match read {
                 Ok(0) => server.handle_eof(Instant::now()),
@@ -285,9 +331,26 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                     return Err(e);
                 }
             },
+            read = read_upstream(relay, &mut up_buf), if relaying => {
+                if let Some(r) = relay.as_mut() {
+                    r.on_read(read, &up_buf);
+                }
+            }
+            () = sleep_until(up_deadline), if relaying => {
+                if let Some(r) = relay.as_mut() {
+                    r.on_timeout();
+                }
+            }
             () = sleep_until(deadline) => server.handle_timeout(Instant::now()),
             _ = stop.changed() => server.shutdown(),
         }
+    }
+}
+
+async fn read_upstream(relay: &mut Option<RelaySession>, buf: &mut [u8]) -> io::Result<usize> {
+    match relay.as_mut() {
+        Some(r) => r.read(buf).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -297,19 +360,27 @@ async fn drain<S: AsyncWrite + Unpin>(
     stream: &mut S,
     server: &mut Server,
     policy: &mut Policy,
+    relay: &mut Option<RelaySession>,
 ) -> io::Result<bool> {
     let mut starttls = false;
-    while let Some(event) = server.poll_event() {
-        if let Event::StartTls = event {
-            starttls = true;
-        } else if let Some(store) = policy.on_event(server, event) {
-            // fsync and rename block: keep them off the async workers. The reply
-            // waits for the file to be in new/.
-            let stored = tokio::task::spawn_blocking(move || store.run())
-                .await
-                .map_err(io::Error::other)?;
-            policy.stored(server, stored);
-        }
+    loop {
+        let Some(event) = server.poll_event() else {
+            // Upstream replies may answer held tickets, which may surface new events.
+            match relay.as_mut() {
+                Some(r) => {
+                    r.pump(server).await;
+                    match server.poll_event() {
+                        Some(event) => {
+                            handle(event, server, policy, relay, &mut starttls).await?;
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+                None => break,
+            }
+        };
+        handle(event, server, policy, relay, &mut starttls).await?;
     }
     while let Some(out) = server.poll_transmit() {
         policy.trace_out(&out);
@@ -317,6 +388,34 @@ async fn drain<S: AsyncWrite + Unpin>(
     }
     write_within(WRITE_TIMEOUT, stream.flush()).await?;
     Ok(starttls)
+}
+
+/// One downstream event: the relay's, the transport's (STARTTLS) or the policy's.
+async fn handle(
+    event: Event,
+    server: &mut Server,
+    policy: &mut Policy,
+    relay: &mut Option<RelaySession>,
+    starttls: &mut bool,
+) -> io::Result<()> {
+    let event = match relay.as_mut() {
+        Some(r) => match r.on_event(server, event).await {
+            Some(event) => event,
+            None => return Ok(()),
+        },
+        None => event,
+    };
+    if let Event::StartTls = event {
+        *starttls = true;
+    } else if let Some(store) = policy.on_event(server, event) {
+        // fsync and rename block: keep them off the async workers. The reply
+        // waits for the file to be in new/.
+        let stored = tokio::task::spawn_blocking(move || store.run())
+            .await
+            .map_err(io::Error::other)?;
+        policy.stored(server, stored);
+    }
+    Ok(())
 }
 
 async fn write_within(

@@ -4,7 +4,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
+use smtp_sansio::client::StartTlsPolicy;
 use smtp_sansio::server::ServerConfig;
 use smtp_sansio::types::Mechanism;
 
@@ -27,10 +29,36 @@ options:
   --max-recipients N      recipients per message
   --lmtp                  speak LMTP (RFC 2033) instead of SMTP
   --verbose               log the dialogue (C:/S: lines, credentials redacted)
-  --discard               accept messages and drop them (load tests)";
+  --discard               accept messages and drop them (load tests)
+  --disable EXT           do not offer an extension (repeatable): pipelining, 8bitmime,
+                          smtputf8, chunking, binarymime, dsn, enhancedstatuscodes,
+                          requiretls
+relay (tokio server only):
+  --relay HOST:PORT       mirror every transaction to this server as it happens; the
+                          client gets the upstream's verdicts; with --maildir a copy of
+                          each message the upstream accepted is kept
+  --relay-user NAME:PASSWORD
+                          authenticate to the upstream (AUTH PLAIN/LOGIN, under TLS)
+  --relay-starttls required|opportunistic
+                          STARTTLS to the upstream (default required)
+  --relay-insecure        accept any upstream certificate (tests only)
+  --relay-timeout SECS    cap on every upstream reply wait (default: RFC 5321 4.5.3.2)";
 
 /// Default `--max-size`: 256 MiB.
 pub const DEFAULT_MAX_SIZE: u64 = 256 * 1024 * 1024;
+
+/// `--relay` and its companions.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // only the tokio server relays
+pub struct RelayOptions {
+    /// `HOST:PORT` of the next hop.
+    pub addr: String,
+    /// `--relay-user`: name and password.
+    pub user: Option<(String, String)>,
+    pub starttls: StartTlsPolicy,
+    pub insecure: bool,
+    pub timeout: Option<Duration>,
+}
 
 /// Everything the command line chose.
 #[derive(Debug)]
@@ -47,6 +75,11 @@ pub struct Options {
     pub config: ServerConfig,
     pub verbose: bool,
     pub discard: bool,
+    /// `--maildir` was given (with `--relay`, a copy is kept only then).
+    #[allow(dead_code)]
+    pub maildir_given: bool,
+    #[allow(dead_code)]
+    pub relay: Option<RelayOptions>,
 }
 
 impl Options {
@@ -66,7 +99,14 @@ impl Options {
             config: ServerConfig::default(),
             verbose: false,
             discard: false,
+            maildir_given: false,
+            relay: None,
         };
+        let mut relay_user = None;
+        let mut relay_starttls = StartTlsPolicy::Required;
+        let mut relay_insecure = false;
+        let mut relay_timeout = None;
+        let mut relay_extra = false;
         o.config.hostname = "localhost".into();
         // A disk-backed sink can take larger messages than the library's in-memory-minded
         // default; memory stays flat either way, as bodies stream to the file.
@@ -77,7 +117,10 @@ impl Options {
             match arg.as_str() {
                 "--listen" => o.listen.push(parse(&arg, &value()?)?),
                 "--implicit-tls" => o.implicit_tls.push(parse(&arg, &value()?)?),
-                "--maildir" => o.maildir = value()?.into(),
+                "--maildir" => {
+                    o.maildir = value()?.into();
+                    o.maildir_given = true;
+                }
                 "--tls-cert" => o.tls_cert = Some(value()?.into()),
                 "--tls-key" => o.tls_key = Some(value()?.into()),
                 "--user" => o.users.add(&value()?)?,
@@ -87,12 +130,69 @@ impl Options {
                 "--lmtp" => o.config.lmtp = true,
                 "--verbose" => o.verbose = true,
                 "--discard" => o.discard = true,
+                "--disable" => disable(&mut o.config, &value()?)?,
+                "--relay" => {
+                    let addr = value()?;
+                    if !addr.contains(':') {
+                        return Err(format!("--relay {addr}: HOST:PORT expected"));
+                    }
+                    o.relay = Some(RelayOptions {
+                        addr,
+                        user: None,
+                        starttls: StartTlsPolicy::Required,
+                        insecure: false,
+                        timeout: None,
+                    });
+                }
+                "--relay-user" => {
+                    let v = value()?;
+                    let (name, password) = v
+                        .split_once(':')
+                        .ok_or("--relay-user NAME:PASSWORD expected")?;
+                    relay_user = Some((name.to_owned(), password.to_owned()));
+                    relay_extra = true;
+                }
+                "--relay-starttls" => {
+                    relay_starttls = match value()?.as_str() {
+                        "required" => StartTlsPolicy::Required,
+                        "opportunistic" => StartTlsPolicy::Opportunistic,
+                        v => {
+                            return Err(format!("--relay-starttls {v}: required or opportunistic"));
+                        }
+                    };
+                    relay_extra = true;
+                }
+                "--relay-insecure" => {
+                    relay_insecure = true;
+                    relay_extra = true;
+                }
+                "--relay-timeout" => {
+                    let secs: u64 = parse(&arg, &value()?)?;
+                    relay_timeout = Some(Duration::from_secs(secs.max(1)));
+                    relay_extra = true;
+                }
                 "-h" | "--help" => return Err(format!("usage: {program} [options]\n{USAGE}")),
                 other => return Err(format!("unknown argument {other}; try --help")),
             }
         }
         if o.listen.is_empty() && o.implicit_tls.is_empty() {
             o.listen.push(SocketAddr::from(([127, 0, 0, 1], 2525)));
+        }
+        match o.relay.as_mut() {
+            Some(r) => {
+                r.user = relay_user;
+                r.starttls = relay_starttls;
+                r.insecure = relay_insecure;
+                r.timeout = relay_timeout;
+                if o.config.lmtp {
+                    return Err("--relay and --lmtp do not go together".into());
+                }
+                if program != "server" {
+                    return Err("--relay needs the tokio server (examples/server.rs)".into());
+                }
+            }
+            None if relay_extra => return Err("--relay-* options need --relay".into()),
+            None => {}
         }
         if o.tls_cert.is_some() != o.tls_key.is_some() {
             return Err("--tls-cert and --tls-key go together".into());
@@ -106,6 +206,23 @@ impl Options {
         }
         Ok(o)
     }
+}
+
+/// `--disable EXT`: switches one extension off.
+fn disable(config: &mut ServerConfig, ext: &str) -> Result<(), String> {
+    let e = &mut config.extensions;
+    match ext.to_ascii_lowercase().as_str() {
+        "pipelining" => e.pipelining = false,
+        "8bitmime" => e.eight_bit_mime = false,
+        "smtputf8" => e.smtputf8 = false,
+        "chunking" => e.chunking = false,
+        "binarymime" => e.binary_mime = false,
+        "dsn" => e.dsn = false,
+        "enhancedstatuscodes" => e.enhanced_status_codes = false,
+        "requiretls" => e.requiretls = false,
+        other => return Err(format!("--disable {other}: unknown extension")),
+    }
+    Ok(())
 }
 
 fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String>

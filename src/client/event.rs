@@ -10,8 +10,10 @@ use crate::types::{
     Capabilities, ForwardPath, MailParams, Mechanism, RcptParams, Reply, ReversePath,
 };
 
-/// Names one message handed to [`Client::send_message`](super::Client::send_message);
-/// every event about that message carries it.
+/// Names one message handed to [`Client::send_message`](super::Client::send_message), or
+/// one streamed transaction opened with
+/// [`Client::start_transaction`](super::Client::start_transaction); every event about it
+/// carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MessageId(pub(crate) u64);
 
@@ -119,6 +121,23 @@ pub enum ClientEvent {
     /// The session is set up (greeting, EHLO, STARTTLS and AUTH as configured); queued
     /// messages now go out. Comes once per session.
     Ready,
+    /// The server's reply to the MAIL of a streamed transaction
+    /// ([`Client::start_transaction`](super::Client::start_transaction)); 2yz means the
+    /// transaction is open. After a refusal the transaction's
+    /// [`ClientEvent::MessageResult`] follows.
+    MailResult {
+        /// The transaction.
+        message: MessageId,
+        /// The MAIL reply.
+        reply: Reply,
+    },
+    /// A streamed transaction may send its body now: the server said `354` to DATA, or
+    /// (with CHUNKING) the first BDAT chunk is about to go. Body bytes given before this
+    /// were held and now flow.
+    DataReady {
+        /// The transaction.
+        message: MessageId,
+    },
     /// The server's reply to one RCPT.
     RecipientResult {
         /// The message.
@@ -332,6 +351,10 @@ pub enum CloseReason {
     ServiceUnavailable(Reply),
     /// The [`ClientEvent::Error`] before this event ended it.
     Error,
+    /// The application aborted a streamed transaction inside its DATA body
+    /// ([`Client::abort_transaction`](super::Client::abort_transaction)): closing the
+    /// connection is the only way to keep the partial message from being delivered.
+    Aborted,
 }
 
 /// A call the application made in the wrong state. Fault: the application; the machine
@@ -351,6 +374,17 @@ pub enum UsageError {
     /// `sasl_respond`/`sasl_cancel` without a pending [`ClientEvent::SaslChallenge`].
     #[error("no SASL challenge is waiting for an answer")]
     NoSaslChallenge,
+    /// [`Client::start_transaction`](super::Client::start_transaction) while a streamed
+    /// transaction is open; one runs at a time.
+    #[error("a streamed transaction is already open")]
+    TransactionOpen,
+    /// The id does not name the open streamed transaction (it ended, was aborted, or was
+    /// never started with `start_transaction`).
+    #[error("no such streamed transaction is open")]
+    NoSuchTransaction,
+    /// A recipient after the body began, or body after its end.
+    #[error("recipients come before the body, body before its end")]
+    OutOfOrder,
 }
 
 /// A message waiting to be sent.

@@ -61,6 +61,7 @@
 mod auth;
 mod config;
 mod event;
+mod stream;
 mod txn;
 
 use std::collections::VecDeque;
@@ -181,6 +182,8 @@ pub struct Client {
     needs_rset: bool,
     queue: VecDeque<Queued>,
     txn: Option<txn::Txn>,
+    /// The streamed transaction (see `stream.rs`), if one is open.
+    stream: Option<stream::Stream>,
     next_id: u64,
 }
 
@@ -209,6 +212,7 @@ impl Client {
             needs_rset: false,
             queue: VecDeque::new(),
             txn: None,
+            stream: None,
             next_id: 0,
             config,
         };
@@ -384,13 +388,19 @@ impl Client {
         Ok(id)
     }
 
-    /// Ends the session politely: QUIT goes out once the queued messages are done.
+    /// Ends the session politely: QUIT goes out once the queued messages (and an open
+    /// streamed transaction whose MAIL went out) are done; a streamed transaction whose
+    /// MAIL has not gone out yet is aborted.
     /// Calling it again, or after the session closed, does nothing.
     pub fn quit(&mut self, now: Instant) {
         if matches!(self.state, State::Quitting | State::Closed) {
             return;
         }
         self.quit_requested = true;
+        if self.stream.as_ref().is_some_and(|s| !s.mail_sent()) {
+            // Its MAIL never went out: nothing to wait for.
+            self.abort_stream();
+        }
         self.next_step(now);
     }
 
@@ -451,6 +461,7 @@ impl Client {
                 };
                 self.close(reason);
             }
+            e if self.stream_owns_replies() => self.on_stream_reply(now, e, reply),
             e => self.on_txn_reply(now, e, reply),
         }
         if self.state != State::Closed {
@@ -706,6 +717,7 @@ impl Client {
             })
             .collect();
         self.events.extend(events);
+        self.abort_stream();
     }
 
     /// Keeps a credential line out of reach of `Debug` while it is built.

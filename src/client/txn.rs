@@ -90,6 +90,11 @@ impl DataStream {
     pub(super) fn is_done(&self) -> bool {
         self.done
     }
+
+    /// Body octets not yet stuffed and handed out.
+    pub(super) fn remaining(&self) -> usize {
+        self.body.len().saturating_sub(self.pos)
+    }
 }
 
 /// Rewrites bare CR and bare LF as CRLF (RFC 5321 2.3.8), for BDAT, which has no
@@ -142,10 +147,17 @@ impl Client {
             // A transaction was left open (MAIL accepted, no body): RFC 5321 4.1.1.5.
             return self.send(now, &Command::Rset, Expect::Rset);
         }
+        if self.stream_owns_replies() {
+            // A streamed transaction is open; it runs to its end first.
+            return self.pump(now);
+        }
         while let Some(q) = self.queue.pop_front() {
             if self.start_txn(now, q) {
                 return;
             }
+        }
+        if self.stream.is_some() {
+            return self.pump(now);
         }
         if self.quit_requested {
             self.state = State::Quitting;

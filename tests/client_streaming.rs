@@ -1,0 +1,463 @@
+//! Client transcripts for streamed transactions (`start_transaction`, `add_recipient`,
+//! `body_chunk`, `body_end`, `abort_transaction`): scripted server replies in, exact
+//! client bytes and events out, no sockets.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use smtp_sansio::client::{
+    Client, ClientConfig, ClientEvent, CloseReason, Envelope, MessageError, MessageId,
+    MessageStatus, StartTlsPolicy, UsageError,
+};
+use smtp_sansio::types::{
+    Body, Domain, ForwardPath, Host, MailParams, Mailbox, RcptParams, ReplyCode, ReversePath,
+};
+
+fn config() -> ClientConfig {
+    let mut c = ClientConfig::new(Host::Domain(Domain::new("relay.example").unwrap()));
+    c.starttls = StartTlsPolicy::Never;
+    c
+}
+
+fn rp(s: &str) -> ReversePath<'static> {
+    if s == "<>" {
+        return ReversePath::Null;
+    }
+    ReversePath::Mailbox(Mailbox::parse(s).unwrap().into_owned())
+}
+
+fn fp(s: &str) -> ForwardPath<'static> {
+    ForwardPath::Mailbox(Mailbox::parse(s).unwrap().into_owned())
+}
+
+struct H {
+    c: Client,
+    now: Instant,
+    events: Vec<ClientEvent>,
+    out: Vec<u8>,
+}
+
+impl H {
+    fn new(config: ClientConfig) -> Self {
+        let now = Instant::now();
+        Self {
+            c: Client::new(config, now),
+            now,
+            events: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Greeting and EHLO with these extension lines.
+    fn ready(config: ClientConfig, ext: &[&str]) -> Self {
+        let mut h = Self::new(config);
+        h.feed("220 mx.example ESMTP");
+        let mut ehlo = String::from("250");
+        ehlo.push(if ext.is_empty() { ' ' } else { '-' });
+        ehlo.push_str("mx.example");
+        for (i, e) in ext.iter().enumerate() {
+            let sep = if i + 1 == ext.len() { ' ' } else { '-' };
+            ehlo.push_str(&format!("\r\n250{sep}{e}"));
+        }
+        h.expect_out("EHLO relay.example\r\n");
+        h.feed(&ehlo);
+        assert!(h.events.iter().any(|e| matches!(e, ClientEvent::Ready)));
+        h.events.clear();
+        h
+    }
+
+    fn drain(&mut self) {
+        while let Some(e) = self.c.poll_event() {
+            self.events.push(e);
+        }
+        while let Some(b) = self.c.poll_transmit() {
+            self.out.extend_from_slice(&b);
+        }
+    }
+
+    /// Feeds reply lines (joined with CRLF).
+    fn feed(&mut self, lines: &str) {
+        let mut bytes = lines.replace("\r\n", "\n").replace('\n', "\r\n");
+        bytes.push_str("\r\n");
+        self.c.handle_input(self.now, bytes.as_bytes());
+        self.drain();
+    }
+
+    fn expect_out(&mut self, want: &str) {
+        self.drain();
+        let got = std::mem::take(&mut self.out);
+        assert_eq!(
+            got.escape_ascii().to_string(),
+            want.as_bytes().escape_ascii().to_string()
+        );
+    }
+
+    fn take_events(&mut self) -> Vec<ClientEvent> {
+        self.drain();
+        std::mem::take(&mut self.events)
+    }
+
+    fn start(&mut self, from: &str, params: MailParams<'static>) -> MessageId {
+        let id = self
+            .c
+            .start_transaction(rp(from), params, self.now)
+            .unwrap();
+        self.drain();
+        id
+    }
+
+    fn rcpt(&mut self, id: MessageId, to: &str) {
+        self.c
+            .add_recipient(id, fp(to), RcptParams::default(), self.now)
+            .unwrap();
+        self.drain();
+    }
+
+    fn chunk(&mut self, id: MessageId, b: &[u8]) {
+        self.c.body_chunk(id, b, self.now).unwrap();
+        self.drain();
+    }
+
+    fn end(&mut self, id: MessageId) {
+        self.c.body_end(id, self.now).unwrap();
+        self.drain();
+    }
+}
+
+fn params(f: impl FnOnce(&mut MailParams<'static>)) -> MailParams<'static> {
+    let mut p = MailParams::default();
+    f(&mut p);
+    p
+}
+
+fn result_of(events: &[ClientEvent]) -> Option<(MessageStatus, Option<u16>)> {
+    events.iter().find_map(|e| match e {
+        ClientEvent::MessageResult { status, reply, .. } => {
+            Some((status.clone(), reply.as_ref().map(|r| r.code().get())))
+        }
+        _ => None,
+    })
+}
+
+fn rcpt_codes(events: &[ClientEvent]) -> Vec<(String, u16)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::RecipientResult {
+                recipient, reply, ..
+            } => Some((recipient.to_string(), reply.code().get())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn pipelined_data_streams_and_stuffs_across_chunks() {
+    let mut h = H::ready(config(), &["PIPELINING", "8BITMIME"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.expect_out("MAIL FROM:<a@example.org>\r\n");
+    h.rcpt(id, "b@example.net");
+    h.rcpt(id, "c@example.net");
+    h.expect_out("RCPT TO:<b@example.net>\r\nRCPT TO:<c@example.net>\r\n");
+    h.feed("250 2.1.0 OK\n550 5.1.1 no such user\n250 2.1.5 OK");
+    let ev = h.take_events();
+    assert!(
+        matches!(&ev[0], ClientEvent::MailResult { reply, .. } if reply.code() == ReplyCode::OK)
+    );
+    assert_eq!(
+        rcpt_codes(&ev),
+        [
+            ("<b@example.net>".into(), 550),
+            ("<c@example.net>".into(), 250)
+        ]
+    );
+    // Chunks before the 354 are held; DATA goes with the first.
+    h.chunk(id, b"Subject: x\r\n\r\nline\r");
+    h.expect_out("DATA\r\n");
+    h.chunk(id, b"\n.dot");
+    assert!(h.c.pending_output() > 0);
+    h.expect_out("");
+    h.feed("354 go on");
+    assert!(matches!(
+        h.take_events()[..],
+        [ClientEvent::DataReady { .. }]
+    ));
+    h.expect_out("Subject: x\r\n\r\nline\r\n..dot");
+    h.chunk(id, b" line\r\n.");
+    h.expect_out(" line\r\n..");
+    h.end(id);
+    h.expect_out("\r\n.\r\n");
+    h.feed("250 2.0.0 queued as 1");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Accepted, Some(250)))
+    );
+    // The same connection carries the next transaction.
+    let id2 = h.start("<>", MailParams::default());
+    assert_ne!(id, id2);
+    h.expect_out("MAIL FROM:<>\r\n");
+}
+
+#[test]
+fn lock_step_without_pipelining() {
+    let mut h = H::ready(config(), &["8BITMIME"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.rcpt(id, "c@example.net");
+    h.expect_out("MAIL FROM:<a@example.org>\r\n");
+    h.feed("250 OK");
+    h.expect_out("RCPT TO:<b@example.net>\r\n");
+    h.chunk(id, b"body\r\n");
+    h.expect_out("");
+    h.feed("250 OK");
+    h.expect_out("RCPT TO:<c@example.net>\r\n");
+    h.feed("251 will forward");
+    h.expect_out("DATA\r\n");
+    h.end(id);
+    h.feed("354 go");
+    h.expect_out("body\r\n.\r\n");
+    h.feed("250 OK");
+    let ev = h.take_events();
+    assert_eq!(result_of(&ev), Some((MessageStatus::Accepted, Some(250))));
+}
+
+#[test]
+fn transaction_waits_for_the_session() {
+    let mut h = H::new(config());
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.expect_out("");
+    h.feed("220 mx ESMTP");
+    h.expect_out("EHLO relay.example\r\n");
+    h.feed("250-mx\n250 PIPELINING");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
+}
+
+#[test]
+fn all_recipients_refused_no_body_then_rset() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n550 5.1.1 unknown");
+    h.chunk(id, b"never sent\r\n");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nRSET\r\n");
+    let ev = h.take_events();
+    assert_eq!(
+        result_of(&ev),
+        Some((MessageStatus::NoValidRecipients, Some(550)))
+    );
+    assert_eq!(
+        h.c.body_chunk(id, b"x", h.now),
+        Err(UsageError::NoSuchTransaction)
+    );
+}
+
+#[test]
+fn mail_refused_reports_mail_result_then_message_result() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("452 4.3.1 try later\n503 5.5.1 need MAIL");
+    let ev = h.take_events();
+    assert!(matches!(&ev[0], ClientEvent::MailResult { reply, .. } if reply.code().get() == 452));
+    assert_eq!(result_of(&ev), Some((MessageStatus::Rejected, Some(452))));
+    assert!(
+        h.c.start_transaction(rp("a@example.org"), MailParams::default(), h.now)
+            .is_ok()
+    );
+}
+
+#[test]
+fn bdat_when_chunking_is_used() {
+    let mut cfg = config();
+    cfg.use_chunking = true;
+    let mut h = H::ready(cfg, &["PIPELINING", "CHUNKING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.take_events();
+    h.chunk(id, b"Subject: a\r\n\r\n");
+    assert!(matches!(
+        h.take_events()[..],
+        [ClientEvent::DataReady { .. }]
+    ));
+    h.chunk(id, b".x\r\n");
+    h.end(id);
+    h.expect_out(
+        "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n\
+         BDAT 14\r\nSubject: a\r\n\r\nBDAT 4\r\n.x\r\nBDAT 0 LAST\r\n",
+    );
+    h.feed("250 2.0.0 14 octets\n250 2.0.0 4 octets\n250 2.0.0 queued");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Accepted, Some(250)))
+    );
+}
+
+#[test]
+fn missing_extensions_refuse_before_mail() {
+    let cases: Vec<(MailParams<'static>, &str, MessageError)> = vec![
+        (
+            params(|p| p.smtputf8 = true),
+            "a@example.org",
+            MessageError::SmtpUtf8NotOffered,
+        ),
+        (
+            MailParams::default(),
+            "j\u{f6}rg@example.org",
+            MessageError::SmtpUtf8NotOffered,
+        ),
+        (
+            params(|p| p.body = Some(Body::EightBitMime)),
+            "a@example.org",
+            MessageError::EightBitMimeNotOffered,
+        ),
+        (
+            params(|p| p.size = Some(2000)),
+            "a@example.org",
+            MessageError::TooLarge {
+                size: 2000,
+                limit: 1000,
+            },
+        ),
+    ];
+    for (params, from, err) in cases {
+        let mut h = H::ready(config(), &["PIPELINING", "SIZE 1000"]);
+        let id = h.c.start_transaction(rp(from), params, h.now).unwrap();
+        h.expect_out("");
+        let ev = h.take_events();
+        assert!(
+            matches!(&ev[..], [ClientEvent::MessageResult { message, status: MessageStatus::NotSent(e), reply: None }] if *message == id && *e == err),
+            "{ev:?}"
+        );
+    }
+}
+
+#[test]
+fn size_kept_under_limit_and_dropped_without_extension() {
+    let params = params(|p| {
+        p.size = Some(10);
+        p.body = Some(Body::SevenBit);
+    });
+    let mut h = H::ready(config(), &["SIZE 1000"]);
+    h.start("a@example.org", params.clone());
+    h.expect_out("MAIL FROM:<a@example.org> SIZE=10\r\n");
+    let mut h = H::ready(config(), &[]);
+    h.start("a@example.org", params);
+    h.expect_out("MAIL FROM:<a@example.org>\r\n");
+}
+
+#[test]
+fn abort_before_body_sends_rset_and_session_goes_on() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.c.abort_transaction(id, h.now).unwrap();
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
+    h.feed("250 OK\n250 OK");
+    h.expect_out("RSET\r\n");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Aborted, None))
+    );
+    h.feed("250 OK");
+    h.start("a@example.org", MailParams::default());
+    h.expect_out("MAIL FROM:<a@example.org>\r\n");
+}
+
+#[test]
+fn abort_inside_data_closes_the_connection() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.chunk(id, b"partial");
+    h.feed("354 go");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\npartial");
+    h.take_events();
+    // Not yet written when the abort comes: it never goes out.
+    h.c.body_chunk(id, b" more", h.now).unwrap();
+    h.c.abort_transaction(id, h.now).unwrap();
+    h.expect_out("");
+    let ev = h.take_events();
+    assert_eq!(result_of(&ev), Some((MessageStatus::Aborted, None)));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        ClientEvent::Closed {
+            reason: CloseReason::Aborted
+        }
+    )));
+    assert!(h.c.is_closed());
+}
+
+#[test]
+fn service_closing_mid_transaction_aborts_it() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n421 4.3.2 shutting down");
+    let ev = h.take_events();
+    assert_eq!(result_of(&ev), Some((MessageStatus::Aborted, None)));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        ClientEvent::Closed {
+            reason: CloseReason::ServiceUnavailable(r)
+        } if r.code().get() == 421
+    )));
+    assert_eq!(h.c.body_end(id, h.now), Err(UsageError::NoSuchTransaction));
+}
+
+#[test]
+fn one_open_transaction_at_a_time_and_order_is_checked() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    assert_eq!(
+        h.c.start_transaction(rp("a@example.org"), MailParams::default(), h.now),
+        Err(UsageError::TransactionOpen)
+    );
+    h.rcpt(id, "b@example.net");
+    h.chunk(id, b"x");
+    assert_eq!(
+        h.c.add_recipient(id, fp("c@example.net"), RcptParams::default(), h.now),
+        Err(UsageError::OutOfOrder)
+    );
+    h.end(id);
+    assert_eq!(h.c.body_end(id, h.now), Err(UsageError::OutOfOrder));
+}
+
+#[test]
+fn whole_messages_and_streams_share_a_session() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let env = Envelope::new(rp("a@example.org")).to(fp("b@example.net"));
+    h.c.send_message(env, Bytes::from_static(b"whole\r\n"), h.now)
+        .unwrap();
+    let id = h.start("s@example.org", MailParams::default());
+    h.rcpt(id, "t@example.net");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+    h.feed("250 OK\n250 OK\n354 go");
+    h.expect_out("whole\r\n.\r\n");
+    h.feed("250 OK");
+    h.expect_out("MAIL FROM:<s@example.org>\r\nRCPT TO:<t@example.net>\r\n");
+    h.feed("250 OK\n250 OK");
+    h.end(id);
+    h.expect_out("DATA\r\n");
+    h.feed("354 go");
+    h.expect_out(".\r\n");
+    h.feed("250 OK");
+    let ev = h.take_events();
+    let results = ev
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                ClientEvent::MessageResult {
+                    status: MessageStatus::Accepted,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(results, 2);
+    h.c.quit(h.now);
+    h.expect_out("QUIT\r\n");
+}
