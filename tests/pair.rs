@@ -27,7 +27,10 @@ struct ClientLog {
 
 fn mailbox(local: &str) -> Mailbox<'static> {
     let lp = LocalPart::quote(local).expect("local part");
-    Mailbox::new(lp, Host::Domain(Domain::new("example.org").expect("domain")))
+    Mailbox::new(
+        lp,
+        Host::Domain(Domain::new("example.org").expect("domain")),
+    )
 }
 
 /// Refuses recipients whose local part starts with "no".
@@ -42,7 +45,9 @@ fn serve(server: &mut Server, log: &mut ServerLog) {
             Event::Mail(r) => server.accept(r.ticket).map_err(drop),
             Event::Rcpt(r) => {
                 if refuse(&r.to) {
-                    server.respond(r.ticket, "550 5.1.1 No such user".parse().expect("reply")).map_err(drop)
+                    server
+                        .respond(r.ticket, "550 5.1.1 No such user".parse().expect("reply"))
+                        .map_err(drop)
                 } else {
                     server.accept(r.ticket).map_err(drop)
                 }
@@ -67,7 +72,9 @@ fn serve(server: &mut Server, log: &mut ServerLog) {
 fn observe(client: &mut Client, log: &mut ClientLog) {
     while let Some(ev) = client.poll_event() {
         match ev {
-            ClientEvent::RecipientResult { reply, .. } => log.rcpt_ok.push(reply.code().is_positive()),
+            ClientEvent::RecipientResult { reply, .. } => {
+                log.rcpt_ok.push(reply.code().is_positive())
+            }
             ClientEvent::MessageResult { status, .. } => log.results.push(status),
             ClientEvent::Closed { .. } => log.closed = true,
             _ => {}
@@ -76,7 +83,13 @@ fn observe(client: &mut Client, log: &mut ClientLog) {
 }
 
 /// Moves bytes both ways in pieces of `piece` octets until nothing moves.
-fn pump(client: &mut Client, server: &mut Server, now: &mut Instant, piece: usize, logs: (&mut ServerLog, &mut ClientLog)) {
+fn pump(
+    client: &mut Client,
+    server: &mut Server,
+    now: &mut Instant,
+    piece: usize,
+    logs: (&mut ServerLog, &mut ClientLog),
+) {
     let (slog, clog) = logs;
     for _ in 0..100_000 {
         let mut moved = false;
@@ -137,7 +150,10 @@ fn expected(body: &[u8], bdat: bool) -> Vec<u8> {
 }
 
 fn longest_line(body: &[u8]) -> usize {
-    body.split(|&b| b == b'\n').map(|l| l.len() + 1).max().unwrap_or(0)
+    body.split(|&b| b == b'\n')
+        .map(|l| l.len() + 1)
+        .max()
+        .unwrap_or(0)
 }
 
 fn body_strategy() -> impl Strategy<Value = Vec<u8>> {

@@ -420,9 +420,9 @@ fn in_transaction(c: ServerConfig) -> Harness {
 
 #[test]
 fn huge_bdat_size() {
-    // A chunk larger than any acceptable message cannot be skipped in reasonable time:
-    // the machine answers 552 at once (no silent wait) and closes, so none of the octets
-    // that follow is ever taken for a command.
+    // A refused chunk too large to skip (over Limits::bdat_discard) is answered at once
+    // (no silent wait) and the session closes, so none of the octets that follow is ever
+    // taken for a command.
     let mut h = in_transaction(cfg());
     h.run(
         "C: BDAT 18446744073709551615 LAST
@@ -442,7 +442,7 @@ fn huge_bdat_size() {
          C: EHLO client.example
          S~ 250 HELP
          C: BDAT 99999999999 LAST
-         S: 552 5.3.4 Message size exceeds fixed limit
+         S: 503 5.5.1 Need MAIL command
          A: closed",
     );
 

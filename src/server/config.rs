@@ -123,6 +123,10 @@ pub struct Limits {
     pub recipients: usize,
     /// Largest message in octets, announced with SIZE (RFC 1870); `None`: no limit.
     pub message_size: Option<u64>,
+    /// Largest refused BDAT chunk read to its end so the session stays usable
+    /// (RFC 3030 2); a larger one is answered at once and the session closes. Default
+    /// 64 MiB.
+    pub bdat_discard: u64,
     /// Protocol errors tolerated before `421 4.7.0` and close.
     pub errors: u32,
     /// Input held while the application decides; more closes the connection with
@@ -139,6 +143,7 @@ impl Default for Limits {
             sasl_line: 12288,
             recipients: 100,
             message_size: Some(32 * 1024 * 1024),
+            bdat_discard: 64 * 1024 * 1024,
             errors: 20,
             buffered_input: 256 * 1024,
         }

@@ -203,8 +203,9 @@ pub enum CloseReason {
     TooManyErrors,
     /// Too much input while a decision was pending (`421 4.7.0` sent).
     InputOverflow,
-    /// The input can no longer be framed (a BDAT chunk whose size is unreadable or
-    /// larger than any acceptable message); the reply was sent and the session ends.
+    /// The input can no longer be framed (a BDAT chunk whose size is unreadable, or a
+    /// refused one larger than [`Limits::bdat_discard`](super::Limits::bdat_discard));
+    /// the reply was sent and the session ends.
     Unrecoverable,
     /// The application ended the session with [`Server::shutdown`](super::Server::shutdown).
     Application,

@@ -125,6 +125,9 @@ pub struct Server {
     last_now: Instant,
     deadline: Option<Instant>,
     rearm: bool,
+    /// The encoded EHLO/HELO/LHLO reply for (kind, TLS state): it depends on nothing
+    /// else, so it is built once and copied out afterwards.
+    hello_reply: Option<(HelloKind, bool, Vec<u8>)>,
 }
 
 impl Server {
@@ -176,6 +179,7 @@ impl Server {
             last_now: now,
             deadline,
             rearm: false,
+            hello_reply: None,
         }
     }
 
@@ -192,6 +196,27 @@ impl Server {
             return;
         }
         self.rx.extend_from_slice(input);
+        self.process();
+    }
+
+    /// [`handle_input`](Self::handle_input) for a buffer the caller owns (for example the
+    /// one a read filled): when nothing is buffered the machine takes it over without
+    /// copying, so DATA and BDAT chunks become slices of it. Otherwise it is appended
+    /// (without a copy when it directly follows the buffered bytes in memory).
+    pub fn handle_input_buf(&mut self, now: Instant, input: BytesMut) {
+        if matches!(self.phase, Phase::Closed) {
+            return;
+        }
+        self.touch(now);
+        if matches!(self.phase, Phase::AwaitingTls) {
+            self.note_injection(input.len());
+            return;
+        }
+        if self.rx.is_empty() {
+            self.rx = input;
+        } else {
+            self.rx.unsplit(input);
+        }
         self.process();
     }
 
@@ -604,8 +629,18 @@ impl Server {
         let std = match pending {
             Pending::Hello(kind) => {
                 self.hello = Some(kind);
-                let r = self.ehlo_reply(kind);
-                r.encode(&mut self.tx);
+                let tls = self.tls;
+                match &self.hello_reply {
+                    Some((k, t, bytes)) if *k == kind && *t == tls => {
+                        self.tx.extend_from_slice(bytes);
+                    }
+                    _ => {
+                        let mut out = BytesMut::new();
+                        self.ehlo_reply(kind).encode(&mut out);
+                        self.tx.extend_from_slice(&out);
+                        self.hello_reply = Some((kind, tls, out.to_vec()));
+                    }
+                }
                 return;
             }
             Pending::Mail(params) => {

@@ -472,15 +472,11 @@ impl Server {
     }
 
     fn discard_bdat(&mut self, size: u64, reply: Std) {
-        // A chunk larger than any message we would take is not worth reading to its end
-        // (2^64 octets never arrive): answer now and close, as the stream cannot be
-        // resynchronised otherwise.
-        if self.cfg.limits.message_size.is_some_and(|l| size > l) {
-            self.send_std(if reply.code == replies::TOO_BIG.code {
-                &reply
-            } else {
-                &replies::TOO_BIG
-            });
+        // A refused chunk is read to its end to keep the session in step (RFC 3030 2),
+        // but one too large to skip in reasonable time (2^64 octets never arrive) gets
+        // its reply at once and the session closes: the stream cannot be resynchronised.
+        if size > self.cfg.limits.bdat_discard {
+            self.send_std(&reply);
             return self.finish(CloseReason::Unrecoverable);
         }
         self.phase = Phase::Bdat(BdatIn {

@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nom::Parser;
 use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
-use nom::combinator::{all_consuming, opt, recognize};
+use nom::combinator::{all_consuming, opt};
 use nom::multi::many0_count;
 use nom::sequence::{delimited, preceded};
 
@@ -17,30 +17,39 @@ fn is_let_dig(b: u8) -> bool {
 
 /// `sub-domain = Let-dig [Ldh-str]`, `Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig`;
 /// RFC 6531 adds `U-label` (any non-ASCII UTF-8 here; IDNA validity is the
-/// application's concern).
-fn sub_domain<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, &'a [u8]> + use<'a, '_> {
-    move |i| {
-        let (rest, label) = take_while1(|b: u8| {
-            is_let_dig(b) || b == b'-' || b >= 0x80 || (g.allow_underscore_in_domain && b == b'_')
-        })(i)?;
-        if label.first() == Some(&b'-') || label.last() == Some(&b'-') {
-            return fail(i);
-        }
-        Ok((rest, label))
+/// application's concern). Returns the label's length.
+fn sub_domain(i: &[u8], g: &Grammar) -> Option<usize> {
+    let n = i
+        .iter()
+        .position(|&b| {
+            !(is_let_dig(b)
+                || b == b'-'
+                || b >= 0x80
+                || (g.allow_underscore_in_domain && b == b'_'))
+        })
+        .unwrap_or(i.len());
+    if n == 0 || i[0] == b'-' || i[n - 1] == b'-' {
+        return None;
     }
+    Some(n)
 }
 
 /// `Domain = sub-domain *("." sub-domain)`
 pub(crate) fn domain<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, Domain<'a>> + use<'a, '_> {
     move |i| {
-        let (rest, d) = recognize((
-            sub_domain(g),
-            many0_count(preceded(tag(&b"."[..]), sub_domain(g))),
-        ))
-        .parse(i)?;
-        if d.len() > 255 {
+        let Some(mut n) = sub_domain(i, g) else {
+            return fail(i);
+        };
+        while let [b'.', tail @ ..] = &i[n..] {
+            match sub_domain(tail, g) {
+                Some(l) => n += 1 + l,
+                None => break,
+            }
+        }
+        if n > 255 {
             return fail(i);
         }
+        let (d, rest) = i.split_at(n);
         match utf8(d) {
             Some(s) => Ok((rest, Domain::from_parsed(s))),
             None => fail(i),
@@ -138,19 +147,58 @@ pub(crate) fn host<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, Host<'a>> + 
     }
 }
 
+/// `atext` (RFC 5322 3.2.3) plus `UTF8-non-ascii` (RFC 6531 3.3), as a table.
+const ATEXT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        t[b] = true;
+        b += 1;
+    }
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = true;
+        c += 1;
+    }
+    let mut c = b'a';
+    while c <= b'z' {
+        t[c as usize] = true;
+        t[(c - 32) as usize] = true;
+        c += 1;
+    }
+    let specials = b"!#$%&'*+-/=?^_`{|}~";
+    let mut k = 0;
+    while k < specials.len() {
+        t[specials[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 /// `atext` (RFC 5322 3.2.3) plus `UTF8-non-ascii` (RFC 6531 3.3).
 fn is_atext(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b) || b >= 0x80
+    ATEXT[b as usize]
 }
 
-/// `Atom = 1*atext`
-fn atom(i: &[u8]) -> Res<'_, &[u8]> {
-    take_while1(is_atext)(i)
+/// `Atom = 1*atext`; returns its length.
+fn atom(i: &[u8]) -> Option<usize> {
+    let n = i.iter().position(|&b| !is_atext(b)).unwrap_or(i.len());
+    (n > 0).then_some(n)
 }
 
 /// `Dot-string = Atom *("."  Atom)`
 fn dot_string(i: &[u8]) -> Res<'_, &[u8]> {
-    recognize((atom, many0_count(preceded(tag(&b"."[..]), atom)))).parse(i)
+    let Some(mut n) = atom(i) else {
+        return fail(i);
+    };
+    while let [b'.', tail @ ..] = &i[n..] {
+        match atom(tail) {
+            Some(l) => n += 1 + l,
+            None => break,
+        }
+    }
+    let (s, rest) = i.split_at(n);
+    Ok((rest, s))
 }
 
 /// `qtextSMTP = %d32-33 / %d35-91 / %d93-126` (plus `UTF8-non-ascii`)

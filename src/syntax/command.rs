@@ -15,13 +15,24 @@ use crate::types::{Argument, Command, Mechanism, Secret};
 /// [`SyntaxErrorKind::Byte`]; a verb that is not a `Keyword` gives
 /// [`SyntaxErrorKind::Verb`]; a well-formed but unknown verb is [`Command::Other`].
 pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeError> {
-    if let Some(pos) = line
-        .iter()
-        .position(|&b| b == 0 || b == b'\r' || b == b'\n')
-    {
+    parse_line(line, g)
+}
+
+/// [`parse_command`], inlined into [`decode_command`] so the command is built where the
+/// caller's result lives instead of being copied there (it is a large enum).
+#[inline(always)]
+fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeError> {
+    // One pass over the line, eight bytes at a time, for the common case; the exact
+    // position is looked for only when something is wrong.
+    let (forbidden, high) = scan_bytes(line);
+    if forbidden {
+        let pos = line
+            .iter()
+            .position(|&b| b == 0 || b == b'\r' || b == b'\n')
+            .unwrap_or(0);
         return Err(DecodeError::syntax(pos, SyntaxErrorKind::Byte));
     }
-    if !line.is_ascii() {
+    if high {
         if let Err(e) = std::str::from_utf8(line) {
             return Err(DecodeError::syntax(e.valid_up_to(), SyntaxErrorKind::Byte));
         }
@@ -52,17 +63,55 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
         }
     };
 
-    let mut v = [0u8; 8];
-    let upper: &[u8] = if verb.len() <= 8 {
-        for (d, s) in v.iter_mut().zip(verb) {
-            *d = s.to_ascii_uppercase();
+    // The verb folded to lower case as a number: `| 0x20` maps A-Z to a-z and leaves
+    // digits and "-" (the only other bytes a verb holds) as they are.
+    let key = match verb.len() {
+        4 => u64::from(u32::from_le_bytes([verb[0], verb[1], verb[2], verb[3]]) | 0x2020_2020),
+        8 => {
+            u64::from_le_bytes([
+                verb[0], verb[1], verb[2], verb[3], verb[4], verb[5], verb[6], verb[7],
+            ]) | 0x2020_2020_2020_2020
         }
-        &v[..verb.len()]
-    } else {
-        b""
+        _ => 0,
     };
-    match upper {
-        b"EHLO" | b"HELO" | b"LHLO" => {
+    const fn k4(v: &[u8; 4]) -> u64 {
+        u32::from_le_bytes(*v) as u64
+    }
+    const EHLO: u64 = k4(b"ehlo");
+    const HELO: u64 = k4(b"helo");
+    const LHLO: u64 = k4(b"lhlo");
+    const MAIL: u64 = k4(b"mail");
+    const RCPT: u64 = k4(b"rcpt");
+    const DATA: u64 = k4(b"data");
+    const RSET: u64 = k4(b"rset");
+    const QUIT: u64 = k4(b"quit");
+    const BDAT: u64 = k4(b"bdat");
+    const VRFY: u64 = k4(b"vrfy");
+    const EXPN: u64 = k4(b"expn");
+    const HELP: u64 = k4(b"help");
+    const NOOP: u64 = k4(b"noop");
+    const AUTH: u64 = k4(b"auth");
+    const STARTTLS: u64 = u64::from_le_bytes(*b"starttls");
+    let upper: &[u8] = match key {
+        EHLO => b"EHLO",
+        HELO => b"HELO",
+        LHLO => b"LHLO",
+        MAIL => b"MAIL",
+        RCPT => b"RCPT",
+        DATA => b"DATA",
+        RSET => b"RSET",
+        QUIT => b"QUIT",
+        BDAT => b"BDAT",
+        VRFY => b"VRFY",
+        EXPN => b"EXPN",
+        HELP => b"HELP",
+        NOOP => b"NOOP",
+        AUTH => b"AUTH",
+        STARTTLS => b"STARTTLS",
+        _ => b"",
+    };
+    match key {
+        EHLO | HELO | LHLO => {
             let a = args.ok_or_else(|| arg_err(rest))?;
             let (_, h) = all_consuming(host(g)).parse(a).map_err(|_| arg_err(a))?;
             Ok(match upper {
@@ -71,7 +120,7 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
                 _ => Command::Lhlo(h),
             })
         }
-        b"MAIL" => {
+        MAIL => {
             let a = args.ok_or_else(|| arg_err(rest))?;
             let a = prefix(a, b"FROM:", g).ok_or_else(|| arg_err(a))?;
             let (r, from) = reverse_path(g)(a).map_err(|_| arg_err(a))?;
@@ -84,7 +133,7 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
             };
             Ok(Command::Mail { from, params })
         }
-        b"RCPT" => {
+        RCPT => {
             let a = args.ok_or_else(|| arg_err(rest))?;
             let a = prefix(a, b"TO:", g).ok_or_else(|| arg_err(a))?;
             let (r, to) = forward_path(g)(a).map_err(|_| arg_err(a))?;
@@ -97,11 +146,11 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
             };
             Ok(Command::Rcpt { to, params })
         }
-        b"DATA" => no_args(Command::Data),
-        b"RSET" => no_args(Command::Rset),
-        b"QUIT" => no_args(Command::Quit),
-        b"STARTTLS" => no_args(Command::StartTls),
-        b"BDAT" => {
+        DATA => no_args(Command::Data),
+        RSET => no_args(Command::Rset),
+        QUIT => no_args(Command::Quit),
+        STARTTLS => no_args(Command::StartTls),
+        BDAT => {
             // RFC 3030 2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF
             let a = args.ok_or_else(|| arg_err(rest))?;
             let (num, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
@@ -113,7 +162,7 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
             };
             Ok(Command::Bdat { size, last })
         }
-        b"VRFY" | b"EXPN" => {
+        VRFY | EXPN => {
             let a = args.ok_or_else(|| arg_err(rest))?;
             let arg = argument(a).ok_or_else(|| arg_err(a))?;
             Ok(if upper == b"VRFY" {
@@ -122,7 +171,7 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
                 Command::Expn(arg)
             })
         }
-        b"HELP" | b"NOOP" => {
+        HELP | NOOP => {
             let arg = match args {
                 None => None,
                 Some(a) => Some(argument(a).ok_or_else(|| arg_err(a))?),
@@ -133,7 +182,7 @@ pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, Dec
                 Command::Noop(arg)
             })
         }
-        b"AUTH" => {
+        AUTH => {
             // RFC 4954 4: "AUTH" SP sasl-mech [SP initial-response]
             let a = args.ok_or_else(|| arg_err(rest))?;
             let (m, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
@@ -177,12 +226,34 @@ pub fn decode_command<'a>(
         };
         let lf = from + lf;
         if lf > 0 && input[lf - 1] == b'\r' {
-            let cmd = parse_command(&input[..lf - 1], g)?;
-            return Ok((&input[lf + 1..], cmd));
+            let rest = &input[lf + 1..];
+            return parse_line(&input[..lf - 1], g).map(|cmd| (rest, cmd));
         }
         // A bare LF is not a line end (RFC 5321 2.3.8); the line goes on.
         from = lf + 1;
     }
+}
+
+/// Whether `line` holds NUL, CR or LF, and whether it holds any byte >= 0x80.
+#[inline(always)]
+fn scan_bytes(line: &[u8]) -> (bool, bool) {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Exact "some byte of `x` is zero" (the borrow can only mislead above a real zero).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    let mut chunks = line.chunks_exact(8);
+    let (mut bad, mut high) = (false, 0u64);
+    for c in &mut chunks {
+        let w = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        high |= w;
+        bad |= has_zero(w) | has_zero(w ^ (ONES * 0x0d)) | has_zero(w ^ (ONES * 0x0a));
+    }
+    let mut high = high & HIGHS != 0;
+    for &b in chunks.remainder() {
+        bad |= b == 0 || b == b'\r' || b == b'\n';
+        high |= b >= 0x80;
+    }
+    (bad, high)
 }
 
 fn trim_end_spaces(mut s: &[u8]) -> &[u8] {

@@ -3,9 +3,7 @@
 use std::borrow::Cow;
 
 use nom::Parser;
-use nom::bytes::complete::{tag, take_while, take_while1};
-use nom::combinator::{all_consuming, opt, recognize};
-use nom::sequence::preceded;
+use nom::combinator::all_consuming;
 
 use super::{Res, utf8};
 use crate::error::SyntaxErrorKind;
@@ -15,15 +13,16 @@ use crate::types::{
 
 /// `esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`
 fn esmtp_keyword(i: &[u8]) -> Res<'_, &[u8]> {
-    recognize((
-        take_while1(|b: u8| b.is_ascii_alphanumeric()).map(|_| ()),
-        take_while(|b: u8| b.is_ascii_alphanumeric() || b == b'-'),
-    ))
-    .parse(i)
-    .and_then(|(r, k)| match k.first() {
-        Some(b) if b.is_ascii_alphanumeric() => Ok((r, k)),
-        _ => super::fail(i),
-    })
+    match i.first() {
+        Some(b) if b.is_ascii_alphanumeric() => {}
+        _ => return super::fail(i),
+    }
+    let n = i
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'-'))
+        .unwrap_or(i.len());
+    let (k, r) = i.split_at(n);
+    Ok((r, k))
 }
 
 /// `esmtp-value = 1*(%d33-60 / %d62-126)`, plus `UTF8-non-ascii` (RFC 6531 3.3).
@@ -33,11 +32,18 @@ fn is_esmtp_value_byte(b: u8) -> bool {
 
 /// `esmtp-param = esmtp-keyword ["=" esmtp-value]`
 fn esmtp_param(i: &[u8]) -> Res<'_, (&[u8], Option<&[u8]>)> {
-    (
-        esmtp_keyword,
-        opt(preceded(tag(&b"="[..]), take_while1(is_esmtp_value_byte))),
-    )
-        .parse(i)
+    let (r, k) = esmtp_keyword(i)?;
+    if let [b'=', v @ ..] = r {
+        let n = v
+            .iter()
+            .position(|&b| !is_esmtp_value_byte(b))
+            .unwrap_or(v.len());
+        if n > 0 {
+            let (v, r) = v.split_at(n);
+            return Ok((r, (k, Some(v))));
+        }
+    }
+    Ok((r, (k, None)))
 }
 
 pub(crate) fn is_esmtp_keyword(s: &[u8]) -> bool {
@@ -53,7 +59,7 @@ pub(crate) fn is_esmtp_value(s: &[u8]) -> bool {
 pub(crate) fn is_atom(s: &[u8]) -> bool {
     !s.is_empty()
         && s.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/?^_`{|}~".contains(&b))
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'/' | b'?' | b'^'..=b'`' | b'{'..=b'~'))
 }
 
 /// `xtext = *( xchar / hexchar )`, `xchar` = `!`..`~` except `+` and `=`,

@@ -1,0 +1,171 @@
+//! Drivers shared by the `peers` benchmark and the `ratios` binary: each runs the same
+//! pipelined corpus (`../corpus.rs`) or the same DATA body through one implementation.
+//!
+//! Every driver walks the stream the same way: parse from the current position; on
+//! success continue after the line, on a rejection skip to the next LF (the skip is
+//! charged to that implementation, which only matters for lines it rejects).
+
+use std::slice::Iter;
+
+use bytes::BytesMut;
+use smtp_sansio::data::{BareLineEndings, DataDecoder, DataStep};
+use smtp_sansio::{Grammar, decode_command};
+
+#[path = "../../corpus.rs"]
+pub mod corpus;
+
+/// The implementations compared on the command corpus.
+pub const PARSERS: &[&str] = &["smtp-sansio", "smtp-proto", "smtp-codec"];
+
+fn skip_line(rest: &[u8]) -> &[u8] {
+    match memchr::memchr(b'\n', rest) {
+        Some(p) => &rest[p + 1..],
+        None => &[],
+    }
+}
+
+/// smtp-sansio: `decode_command` over the stream. Returns (accepted, rejected).
+pub fn sansio_stream(stream: &[u8], g: &Grammar) -> (usize, usize) {
+    let mut rest = stream;
+    let (mut ok, mut bad) = (0, 0);
+    while !rest.is_empty() {
+        match decode_command(rest, g) {
+            Ok((r, cmd)) => {
+                ok += usize::from(!cmd.verb().is_empty());
+                rest = r;
+            }
+            Err(_) => {
+                bad += 1;
+                rest = skip_line(rest);
+            }
+        }
+    }
+    (ok, bad)
+}
+
+/// smtp-proto 0.2: `Request::parse` over the stream.
+pub fn proto_stream(stream: &[u8]) -> (usize, usize) {
+    let mut rest = stream;
+    let (mut ok, mut bad) = (0, 0);
+    while !rest.is_empty() {
+        let mut it: Iter<'_, u8> = rest.iter();
+        match smtp_proto::Request::parse(&mut it) {
+            Ok(req) => {
+                ok += usize::from(!req.name().is_empty());
+                rest = it.as_slice();
+            }
+            Err(_) => {
+                bad += 1;
+                rest = skip_line(rest);
+            }
+        }
+    }
+    (ok, bad)
+}
+
+/// smtp-codec 0.2 (nom 7, RFC 5321 ABNF, owned output): `parse::command::command`.
+pub fn codec_stream(stream: &[u8]) -> (usize, usize) {
+    let mut rest = stream;
+    let (mut ok, mut bad) = (0, 0);
+    while !rest.is_empty() {
+        match smtp_codec::parse::command::command(rest) {
+            Ok((r, cmd)) => {
+                ok += usize::from(std::mem::size_of_val(&cmd) > 0);
+                rest = r;
+            }
+            Err(_) => {
+                bad += 1;
+                rest = skip_line(rest);
+            }
+        }
+    }
+    (ok, bad)
+}
+
+/// The floor: find each CRLF and compare the verb, no parsing.
+pub fn floor_stream(stream: &[u8]) -> usize {
+    let mut rest = stream;
+    let mut n = 0;
+    while let Some(p) = memchr::memmem::find(rest, b"\r\n") {
+        n += usize::from(rest.get(..4).is_some_and(|v| v.eq_ignore_ascii_case(b"MAIL")));
+        rest = &rest[p + 2..];
+    }
+    n
+}
+
+/// Which corpus lines each parser accepts, one line at a time: `(line, [accepted; 3])`.
+pub fn acceptance() -> Vec<(String, [bool; 3])> {
+    let g = Grammar::default();
+    corpus::MIXED
+        .iter()
+        .map(|line| {
+            let shown = String::from_utf8_lossy(&line[..line.len() - 2]).into_owned();
+            let (s, _) = sansio_stream(line, &g);
+            let (p, _) = proto_stream(line);
+            let (c, _) = codec_stream(line);
+            (shown, [s == 1, p == 1, c == 1])
+        })
+        .collect()
+}
+
+/// smtp-sansio's DataDecoder over bytes already in a receive buffer (no copy).
+pub fn sansio_data_whole(buf: &mut BytesMut) -> usize {
+    let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
+    let mut total = 0;
+    loop {
+        match dec.next(buf) {
+            DataStep::Chunk(c) => total += c.len(),
+            _ => break,
+        }
+    }
+    assert!(dec.is_done() && !dec.saw_bare_line_ending() && !dec.saw_long_line());
+    total
+}
+
+/// smtp-sansio's DataDecoder fed `piece`-byte reads: each read is copied into the
+/// receive buffer first, as a socket read would, and chunks are dropped as a store
+/// would after writing them.
+pub fn sansio_data_reads(wire: &[u8], piece: usize, buf: &mut BytesMut) -> usize {
+    let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
+    let mut total = 0;
+    buf.clear();
+    for part in wire.chunks(piece) {
+        buf.extend_from_slice(part);
+        loop {
+            match dec.next(buf) {
+                DataStep::Chunk(c) => total += c.len(),
+                _ => break,
+            }
+        }
+    }
+    assert!(dec.is_done());
+    total
+}
+
+/// smtp-proto's `DataReceiver` over the whole wire buffer, into a reused output Vec.
+pub fn proto_data_whole(wire: &[u8], out: &mut Vec<u8>) -> usize {
+    out.clear();
+    let mut rx = smtp_proto::request::receiver::DataReceiver::new();
+    let mut it = wire.iter();
+    assert!(rx.ingest(&mut it, out));
+    out.len()
+}
+
+/// smtp-proto's `DataReceiver` fed `piece`-byte reads, each copied into a read buffer
+/// first (the same read copy smtp-sansio is charged).
+pub fn proto_data_reads(wire: &[u8], piece: usize, out: &mut Vec<u8>, rbuf: &mut Vec<u8>) -> usize {
+    out.clear();
+    let mut rx = smtp_proto::request::receiver::DataReceiver::new();
+    let mut done = false;
+    for part in wire.chunks(piece) {
+        rbuf.clear();
+        rbuf.extend_from_slice(part);
+        let mut it = rbuf.iter();
+        if rx.ingest(&mut it, out) {
+            done = true;
+            break;
+        }
+    }
+    assert!(done);
+    out.len()
+}
