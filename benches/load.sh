@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Load benchmark: Postfix's smtp-source against null sinks, side by side in one run.
+#
+#   benches/load.sh                 # 20 sessions, 20000 messages of 1 KiB each
+#   SESSIONS=20 MESSAGES=50000 SIZE=1024 IDLE=2000 benches/load.sh
+#
+# Prints messages per second and peak RSS for each server, then the memory per idle
+# connection (IDLE connections held open after their greeting). Needs smtp-source
+# (Debian: postfix) and python3; aiosmtpd and the mailin-embedded peer are measured when
+# available. Numbers vary with the machine: compare ratios within one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SESSIONS=${SESSIONS:-20}
+MESSAGES=${MESSAGES:-20000}
+SIZE=${SIZE:-1024}
+IDLE=${IDLE:-2000}
+SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
+SMTP_SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
+
+cargo build --quiet --release --example server --example blocking_server
+MAILIN=benches/load-peers/target/release/load-peers
+if [ ! -x "$MAILIN" ]; then
+    (cd benches/load-peers && cargo build --quiet --release) || echo "note: mailin-embedded peer did not build"
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+    for _ in $(seq 1 200); do
+        python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),timeout=0.2)" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+kib() { awk -v k="$1" '/^'"$1"':/ {print $2}' "/proc/$2/status"; }
+
+# measure NAME COMMAND... ; the command may contain PORT, replaced by a free port.
+measure() {
+    local name=$1; shift
+    local port; port=$(free_port)
+    local cmd=("${@//PORT/$port}")
+    "${cmd[@]}" >/dev/null 2>&1 &
+    local pid=$!
+    if ! wait_port "$port"; then
+        echo "$name: did not start"; kill "$pid" 2>/dev/null || true; return
+    fi
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$SMTP_SOURCE" -d -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f a@example.org -t b@example.org "127.0.0.1:$port"
+    t1=$(date +%s.%N)
+    local hwm; hwm=$(kib VmHWM "$pid")
+    # Idle connections: each reads its greeting, then stays open.
+    local before after
+    before=$(kib VmRSS "$pid")
+    local held=/tmp/load-held.$$
+    python3 - "$port" "$IDLE" "$held" <<'PY' &
+import socket, sys, time
+port, n, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+conns = []
+try:
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        s.recv(512)  # the greeting: the server has set the session up
+        conns.append(s)
+except OSError:
+    pass  # a server with a fixed worker pool greets only so many at once
+open(out, "w").write(str(len(conns)))
+time.sleep(4)
+PY
+    local idler=$!
+    for _ in $(seq 1 100); do [ -s "$held" ] && break; sleep 0.1; done
+    sleep 0.5
+    after=$(kib VmRSS "$pid")
+    local n; n=$(cat "$held" 2>/dev/null || echo 0)
+    rm -f "$held"
+    wait "$idler" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    awk -v n="$name" -v t0="$t0" -v t1="$t1" -v m="$MESSAGES" -v hwm="$hwm" -v b="$before" -v a="$after" -v idle="$n" \
+        'BEGIN { per = idle > 0 ? sprintf("%6.1f", (a-b)/idle) : "   n/a";
+                 printf "%-22s %10.0f msg/s   peak RSS %7.1f MiB   %s KiB per idle connection (%d held)\n", n, m/(t1-t0), hwm/1024, per, idle }'
+}
+
+ulimit -n 65536 2>/dev/null || true
+echo "smtp-source: $SESSIONS sessions, $MESSAGES messages of $SIZE octets; $IDLE idle connections"
+measure "smtp-sansio (tokio)" target/release/examples/server --listen 127.0.0.1:PORT --discard
+measure "smtp-sansio (blocking)" target/release/examples/blocking_server --listen 127.0.0.1:PORT --discard
+[ -x "$MAILIN" ] && measure "mailin-embedded" "$MAILIN" 127.0.0.1:PORT
+[ -x "$SMTP_SINK" ] && measure "postfix smtp-sink" "$SMTP_SINK" -u nobody 127.0.0.1:PORT 1024
+python3 -c "import aiosmtpd" 2>/dev/null && measure "aiosmtpd" python3 -m aiosmtpd -n -l 127.0.0.1:PORT
