@@ -11,7 +11,8 @@ use std::borrow::Cow;
 
 use bytes::BytesMut;
 use smtp_sansio::types::{
-    Capabilities, Capability, Command, MailParams, Param, ReversePath, Secret, Text, XText,
+    Capabilities, Capability, Command, InitialResponse, Keyword, MailParams, Param, ReversePath,
+    Text, XText,
 };
 use smtp_sansio::{Grammar, decode_command};
 
@@ -81,27 +82,30 @@ fn envid_over_100_characters_round_trips() {
     });
 }
 
-/// KNOWN-3: `Command::Auth::initial_response` and `Command::Other` are public fields
-/// with no validation, so CR LF can be put in and `encode` writes a second command
-/// (command injection through the client's own encoder).
+/// Was KNOWN-3 (fixed): `Command::Auth::initial_response` and `Command::Other` held
+/// unchecked text, so CR LF could be put in and `encode` wrote a second command (command
+/// injection through the encoder). They are now validated types that refuse it.
 #[test]
-#[ignore = "KNOWN-3: open API hole (command injection)"]
-fn known_3_auth_initial_response_with_crlf() {
+fn auth_initial_response_cannot_carry_crlf() {
+    assert!(InitialResponse::new("AAAA\r\nMAIL FROM:<evil@x>").is_err());
+    assert!(InitialResponse::new("AAAA\nMAIL").is_err());
     let c = Command::Auth {
         mechanism: smtp_sansio::types::Mechanism::PLAIN,
-        initial_response: Some(Secret::new(Cow::Borrowed("AAAA\r\nMAIL FROM:<evil@x>"))),
+        initial_response: Some(InitialResponse::new("AGEAYg==").expect("base64")),
     };
     assert_round_trip(&c);
 }
 
 #[test]
-#[ignore = "KNOWN-3: open API hole (command injection)"]
-fn known_3_other_args_with_crlf() {
-    let c = Command::Other {
-        verb: Cow::Borrowed("XFOO"),
-        args: Some(Cow::Borrowed("a\r\nRCPT TO:<evil@x>")),
-    };
-    assert_round_trip(&c);
+fn other_command_cannot_carry_crlf() {
+    assert!(Command::other("XFOO", Some("a\r\nRCPT TO:<evil@x>")).is_err());
+    assert!(Command::other("X\r\nRSET", None).is_err());
+    assert!(Keyword::new("XFOO\r\nRSET").is_err());
+    assert!(
+        Command::other("MAIL", Some("FROM:<a@b>")).is_err(),
+        "known verbs have their own variant"
+    );
+    assert_round_trip(&Command::other("XFOO", Some("a b")).expect("valid"));
 }
 
 /// KNOWN-4: `Capability::MtPriority(Some(profile))` takes any text; a profile with a

@@ -10,8 +10,8 @@ use proptest::sample::select;
 
 use smtp_sansio::types::{
     AddressLiteral, Argument, Body, Capabilities, Capability, Command, Domain, EnhancedStatus,
-    ForwardPath, Host, LocalPart, MailAuth, MailParams, Mailbox, Mechanism, MtPriority, Notify,
-    Orcpt, Param, RcptParams, Reply, ReplyCode, Ret, ReversePath, Secret, Text, XText,
+    ForwardPath, Host, InitialResponse, LocalPart, MailAuth, MailParams, Mailbox, Mechanism,
+    MtPriority, Notify, Orcpt, Param, RcptParams, Reply, ReplyCode, Ret, ReversePath, Text, XText,
 };
 use smtp_sansio::{
     DecodeError, Grammar, decode_command, decode_reply, parse_command, parse_reply_line,
@@ -233,21 +233,27 @@ fn mechanism() -> impl Strategy<Value = Mechanism<'static>> {
     "[A-Za-z0-9_-]{1,20}".prop_map(|s| Mechanism::new(s).unwrap())
 }
 
-fn initial_response() -> impl Strategy<Value = Secret<Cow<'static, str>>> {
+fn initial_response() -> impl Strategy<Value = InitialResponse<'static>> {
     prop_oneof![Just("=".to_owned()), "[A-Za-z0-9+/]{1,60}={0,2}"]
-        .prop_map(|s| Secret::new(Cow::Owned(s)))
+        .prop_map(|s| InitialResponse::new(s).unwrap())
 }
 
 fn other_verb() -> impl Strategy<Value = Command<'static>> {
     let verb = "[A-Za-z0-9-]{0,10}[A-Za-z0-9]".prop_filter("unknown verb", |v| {
         !KNOWN_VERBS.iter().any(|k| k.eq_ignore_ascii_case(v))
     });
-    // Arguments: any text but NUL, CR and LF, not empty and not ending in a space (the
-    // lenient grammar trims trailing spaces).
-    let args = prop::option::of("[^\0\r\n]{0,20}[^\0\r\n ]");
-    (verb, args).prop_map(|(verb, args)| Command::Other {
-        verb: Cow::Owned(verb),
-        args: args.map(Cow::Owned),
+    // Arguments: whatever `Argument::new` accepts (printable text, no edge spaces).
+    let args = prop::option::of("[^\0\r\n]{0,20}[^\0\r\n ]").prop_filter_map(
+        "valid argument",
+        |a| match a {
+            None => Some(None),
+            Some(a) => Argument::new(a).ok().map(Some),
+        },
+    );
+    (verb, args).prop_filter_map("valid verb", |(verb, args)| {
+        Command::other(&verb, args.as_ref().map(|a| a.as_str()))
+            .ok()
+            .map(Command::into_owned)
     })
 }
 

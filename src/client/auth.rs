@@ -1,11 +1,10 @@
 //! SMTP AUTH, client side (RFC 4954): mechanism choice, initial response, `334` loop.
 
-use std::borrow::Cow;
 use std::time::Instant;
 
 use super::{Client, ClientError, ClientEvent, Credentials, Expect, State, UsageError};
 use crate::sasl;
-use crate::types::{Command, Mechanism, Reply, ReplyCode, Secret};
+use crate::types::{Command, InitialResponse, Mechanism, Reply, ReplyCode, Secret};
 
 /// RFC 5321 4.5.3.1.4: a command line, CRLF included, is at most 512 octets; RFC 4954 4
 /// sends the initial response after a `334` instead when it would not fit.
@@ -111,7 +110,8 @@ impl Client {
         };
         let cmd = Command::Auth {
             mechanism: mechanism.clone(),
-            initial_response: on_line.map(|s| Secret::new(Cow::Owned(s.into_inner()))),
+            // Base64 output is visible ASCII, so the check cannot fail.
+            initial_response: on_line.and_then(|s| InitialResponse::new(s.into_inner()).ok()),
         };
         self.state = State::Auth(AuthState {
             mechanism,

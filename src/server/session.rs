@@ -293,7 +293,7 @@ impl Server {
             Command::Other { verb, .. } => {
                 if KNOWN_UNSUPPORTED
                     .iter()
-                    .any(|v| v.eq_ignore_ascii_case(&verb))
+                    .any(|v| v.eq_ignore_ascii_case(verb.as_str()))
                 {
                     self.error(&replies::NOT_IMPLEMENTED);
                 } else {

@@ -7,7 +7,7 @@ use super::address::{forward_path, host, reverse_path, spaces};
 use super::params::{mail_parameters, rcpt_parameters};
 use super::{Grammar, utf8};
 use crate::error::{DecodeError, SyntaxErrorKind};
-use crate::types::{Argument, Command, Mechanism, Secret};
+use crate::types::{Argument, Command, InitialResponse, Keyword, Mechanism};
 
 /// Parses one command line, without its CRLF.
 ///
@@ -192,9 +192,9 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
             let mechanism = Mechanism::from_parsed(utf8(m).ok_or_else(|| arg_err(a))?);
             let initial_response = match tail {
                 [] => None,
-                [b' ', ir @ ..] if is_initial_response(ir) => {
-                    Some(Secret::new(utf8(ir).ok_or_else(|| arg_err(tail))?))
-                }
+                [b' ', ir @ ..] if is_initial_response(ir) => Some(InitialResponse::from_parsed(
+                    utf8(ir).ok_or_else(|| arg_err(tail))?,
+                )),
                 _ => return Err(arg_err(tail)),
             };
             Ok(Command::Auth {
@@ -203,11 +203,15 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
             })
         }
         _ => {
-            let verb = utf8(verb).ok_or_else(|| arg_err(line))?;
-            let args = match args {
-                Some(a) if !a.is_empty() => Some(utf8(a).ok_or_else(|| arg_err(a))?),
-                _ => None,
-            };
+            let verb = Keyword::from_parsed(utf8(verb).ok_or_else(|| arg_err(line))?);
+            // An unknown verb is answered 500 whatever follows it; keep the arguments
+            // when they are plain text (spaces at the edges dropped), else leave them out.
+            let args = args
+                .map(|a| {
+                    let start = a.iter().position(|&b| b != b' ').unwrap_or(a.len());
+                    trim_end_spaces(&a[start..])
+                })
+                .and_then(argument);
             Ok(Command::Other { verb, args })
         }
     }
@@ -327,6 +331,35 @@ pub(crate) fn is_sasl_mech(m: &[u8]) -> bool {
 /// `initial-response = base64 / "="` (RFC 4954 4), taken here as any visible token:
 /// whether it is valid base64 is for the SASL decoder to say, with its own reply
 /// (`501 5.5.2`), after the AUTH sequence rules.
-fn is_initial_response(r: &[u8]) -> bool {
+pub(crate) fn is_initial_response(r: &[u8]) -> bool {
     !r.is_empty() && r.iter().all(|&b| (33..=126).contains(&b))
+}
+
+/// `Keyword = Ldh-str` (RFC 5321 4.1.2): letters, digits and hyphens, ending in a letter
+/// or digit.
+pub(crate) fn is_keyword(v: &[u8]) -> bool {
+    v.last().is_some_and(u8::is_ascii_alphanumeric)
+        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Verbs that have their own [`Command`] variant.
+pub(crate) fn is_known_verb(v: &[u8]) -> bool {
+    const KNOWN: [&[u8]; 15] = [
+        b"EHLO",
+        b"HELO",
+        b"LHLO",
+        b"MAIL",
+        b"RCPT",
+        b"DATA",
+        b"RSET",
+        b"QUIT",
+        b"BDAT",
+        b"VRFY",
+        b"EXPN",
+        b"HELP",
+        b"NOOP",
+        b"AUTH",
+        b"STARTTLS",
+    ];
+    KNOWN.iter().any(|k| k.eq_ignore_ascii_case(v))
 }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use bytes::{BufMut, BytesMut};
 
-use super::{ForwardPath, Host, MailParams, RcptParams, ReversePath, Secret};
+use super::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use crate::error::InvalidValue;
 use crate::syntax;
 
@@ -95,9 +95,78 @@ impl<'a> Argument<'a> {
     }
 }
 
-/// The base64 initial response of `AUTH` (RFC 4954 4), kept encoded; `=` means empty.
-/// It holds credentials, so it lives in a [`Secret`].
-pub type InitialResponse<'a> = Secret<Cow<'a, str>>;
+/// The initial response of `AUTH` (RFC 4954 4), kept as sent (base64, or `=` for
+/// empty): visible ASCII only, so it can never carry a line break into the command. It
+/// holds credentials, so its `Debug` is redacted like a [`Secret`](super::Secret)'s.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct InitialResponse<'a>(Cow<'a, str>);
+
+impl<'a> InitialResponse<'a> {
+    /// Checks that `s` is non-empty visible ASCII (`%x21-7E`); whether it is valid
+    /// base64 is for the SASL layer to say.
+    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
+        let s = s.into();
+        if syntax::command::is_initial_response(s.as_bytes()) {
+            Ok(Self(s))
+        } else {
+            Err(InvalidValue::new(
+                "AUTH initial response",
+                "must be non-empty visible ASCII",
+            ))
+        }
+    }
+
+    pub(crate) fn from_parsed(s: Cow<'a, str>) -> Self {
+        Self(s)
+    }
+
+    /// The response as sent.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Detaches the value from the input it borrows.
+    pub fn into_owned(self) -> InitialResponse<'static> {
+        InitialResponse(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+impl fmt::Debug for InitialResponse<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InitialResponse(<redacted>)")
+    }
+}
+
+/// A command verb (`Keyword = Ldh-str`, RFC 5321 4.1.2): letters, digits and hyphens,
+/// ending in a letter or digit. Used for verbs this crate has no variant for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Keyword<'a>(Cow<'a, str>);
+
+impl<'a> Keyword<'a> {
+    /// Checks the `Ldh-str` rule.
+    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
+        let s = s.into();
+        if syntax::command::is_keyword(s.as_bytes()) {
+            Ok(Self(s))
+        } else {
+            Err(InvalidValue::new("command verb", "must be an Ldh-str"))
+        }
+    }
+
+    pub(crate) fn from_parsed(s: Cow<'a, str>) -> Self {
+        Self(s)
+    }
+
+    /// The verb as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Detaches the value from the input it borrows.
+    pub fn into_owned(self) -> Keyword<'static> {
+        Keyword(Cow::Owned(self.0.into_owned()))
+    }
+}
 
 /// One SMTP command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,12 +224,34 @@ pub enum Command<'a> {
     },
     /// A verb this crate does not know, kept so a server can answer `500`/`502` and a
     /// client can send extensions' commands.
+    ///
+    /// Both fields are validated types, so no value built here encodes to more than one
+    /// line; [`Command::other`] also rules out a verb that has its own variant.
     Other {
-        /// The verb as sent (`Keyword`: letters, digits, hyphens).
-        verb: Cow<'a, str>,
+        /// The verb as sent.
+        verb: Keyword<'a>,
         /// Everything after the verb and its space, if anything.
-        args: Option<Cow<'a, str>>,
+        args: Option<Argument<'a>>,
     },
+}
+
+impl<'a> Command<'a> {
+    /// An extension command: checks that `verb` is an `Ldh-str` without a variant of its
+    /// own here (so the command parses back as `Other`) and that `args` is printable text.
+    pub fn other(verb: &'a str, args: Option<&'a str>) -> Result<Self, InvalidValue> {
+        let keyword = Keyword::new(verb)?;
+        if syntax::command::is_known_verb(verb.as_bytes()) {
+            return Err(InvalidValue::new(
+                "command verb",
+                "has its own Command variant",
+            ));
+        }
+        let args = args.map(Argument::new).transpose()?;
+        Ok(Self::Other {
+            verb: keyword,
+            args,
+        })
+    }
 }
 
 impl Command<'_> {
@@ -182,7 +273,7 @@ impl Command<'_> {
             Self::Quit => "QUIT",
             Self::StartTls => "STARTTLS",
             Self::Auth { .. } => "AUTH",
-            Self::Other { verb, .. } => verb,
+            Self::Other { verb, .. } => verb.as_str(),
         }
     }
 
@@ -226,10 +317,10 @@ impl Command<'_> {
                 }
             }
             Self::Other { verb, args } => {
-                out.put_slice(verb.as_bytes());
+                out.put_slice(verb.as_str().as_bytes());
                 if let Some(a) = args {
                     out.put_u8(b' ');
-                    out.put_slice(a.as_bytes());
+                    out.put_slice(a.as_str().as_bytes());
                 }
             }
             Self::Data
@@ -272,12 +363,11 @@ impl Command<'_> {
                 initial_response,
             } => Command::Auth {
                 mechanism: mechanism.into_owned(),
-                initial_response: initial_response
-                    .map(|s| Secret::new(Cow::Owned(s.into_inner().into_owned()))),
+                initial_response: initial_response.map(InitialResponse::into_owned),
             },
             Self::Other { verb, args } => Command::Other {
-                verb: Cow::Owned(verb.into_owned()),
-                args: args.map(|a| Cow::Owned(a.into_owned())),
+                verb: verb.into_owned(),
+                args: args.map(Argument::into_owned),
             },
         }
     }

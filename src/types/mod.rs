@@ -10,7 +10,7 @@ pub mod secret;
 
 pub use address::{AddressLiteral, Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
 pub use capability::{Capabilities, Capability};
-pub use command::{Argument, Command, InitialResponse, Mechanism};
+pub use command::{Argument, Command, InitialResponse, Keyword, Mechanism};
 pub use params::{
     Body, MailAuth, MailParams, MtPriority, Notify, Orcpt, Param, RcptParams, Ret, XText,
 };
