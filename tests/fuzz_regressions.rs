@@ -11,8 +11,8 @@ use std::borrow::Cow;
 
 use bytes::BytesMut;
 use smtp_sansio::types::{
-    Capabilities, Capability, Command, InitialResponse, Keyword, MailParams, Param, ReversePath,
-    Text, XText,
+    Capabilities, Capability, Command, EhloKeyword, EhloParam, InitialResponse, Keyword,
+    MailParams, Param, ReversePath, Text, XText,
 };
 use smtp_sansio::{Grammar, decode_command};
 
@@ -108,18 +108,22 @@ fn other_command_cannot_carry_crlf() {
     assert_round_trip(&Command::other("XFOO", Some("a b")).expect("valid"));
 }
 
-/// KNOWN-4: `Capability::MtPriority(Some(profile))` takes any text; a profile with a
-/// space reads back as another value, and one with CR/LF makes `to_reply` drop the
-/// whole line silently.
+/// Was KNOWN-4 (fixed): `Capability::MtPriority(Some(profile))` and `Capability::Other`
+/// took any text; a profile with a space read back as another value, and one with CR/LF
+/// made `to_reply` drop the whole line. They now hold `EhloParam`/`EhloKeyword`.
 #[test]
-#[ignore = "KNOWN-4: open API hole"]
-fn known_4_mt_priority_profile_unchecked() {
-    for profile in ["A B", "A\r\nB"] {
-        let caps = Capabilities::new(
-            Text::new("mx.example").unwrap(),
-            vec![Capability::MtPriority(Some(Cow::Borrowed(profile)))],
-        );
-        let back = Capabilities::from_reply(&caps.to_reply());
-        assert_eq!(back, caps, "profile {profile:?}");
+fn ehlo_params_are_checked() {
+    for bad in ["A B", "A\r\nB", ""] {
+        assert!(EhloParam::new(bad).is_err(), "{bad:?}");
     }
+    assert!(EhloKeyword::new("X-\r\nY").is_err());
+    let caps = Capabilities::new(
+        Text::new("mx.example").unwrap(),
+        vec![
+            Capability::MtPriority(Some(EhloParam::new("STANAG4406").unwrap())),
+            Capability::other("X-FOO", &["a=1", "b"]).unwrap(),
+        ],
+    );
+    let back = Capabilities::from_reply(&caps.to_reply());
+    assert_eq!(back, caps);
 }

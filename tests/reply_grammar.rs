@@ -1,10 +1,8 @@
 //! Known-answer tables for replies (RFC 5321 4.2), enhanced status codes (RFC 3463) and
 //! EHLO keywords (RFC 5321 4.1.1.1 and the extensions that define them).
 
-use std::borrow::Cow;
-
 use smtp_sansio::types::{
-    Capabilities, Capability, EnhancedStatus, Mechanism, Reply, ReplyCode, Text,
+    Capabilities, Capability, EhloParam, EnhancedStatus, Mechanism, Reply, ReplyCode, Text,
 };
 use smtp_sansio::{DecodeError, SyntaxErrorKind, decode_reply, parse_reply_line};
 
@@ -345,7 +343,9 @@ fn ehlo_lines_known_answers() {
         ("MT-PRIORITY", Some(Capability::MtPriority(None))),
         (
             "MT-PRIORITY MIXER",
-            Some(Capability::MtPriority(Some(Cow::Borrowed("MIXER")))),
+            Some(Capability::MtPriority(Some(
+                EhloParam::new("MIXER").unwrap(),
+            ))),
         ),
         (
             "MT-PRIORITY A B",
@@ -467,7 +467,7 @@ fn capabilities_to_reply_known_answer() {
             Capability::Size(Some(1000)),
             Capability::Size(None),
             Capability::Auth(mechs(&["plain", "login"])),
-            Capability::MtPriority(Some(Cow::Borrowed("STANAG4406"))),
+            Capability::MtPriority(Some(EhloParam::new("STANAG4406").unwrap())),
             Capability::Pipelining,
             cap_other("X-Y", &["a", "b=c"]),
         ],

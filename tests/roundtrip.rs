@@ -9,9 +9,10 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use smtp_sansio::types::{
-    AddressLiteral, Argument, Body, Capabilities, Capability, Command, Domain, EnhancedStatus,
-    ForwardPath, Host, InitialResponse, LocalPart, MailAuth, MailParams, Mailbox, Mechanism,
-    MtPriority, Notify, Orcpt, Param, RcptParams, Reply, ReplyCode, Ret, ReversePath, Text, XText,
+    AddressLiteral, Argument, Body, Capabilities, Capability, Command, Domain, EhloParam,
+    EnhancedStatus, ForwardPath, Host, InitialResponse, LocalPart, MailAuth, MailParams, Mailbox,
+    Mechanism, MtPriority, Notify, Orcpt, Param, RcptParams, Reply, ReplyCode, Ret, ReversePath,
+    Text, XText,
 };
 use smtp_sansio::{
     DecodeError, Grammar, decode_command, decode_reply, parse_command, parse_reply_line,
@@ -335,7 +336,8 @@ fn capability() -> impl Strategy<Value = Capability<'static>> {
         1 => Just(Capability::Dsn),
         1 => Just(Capability::EnhancedStatusCodes),
         1 => Just(Capability::RequireTls),
-        1 => prop::option::of(ehlo_param()).prop_map(|p| Capability::MtPriority(p.map(Cow::Owned))),
+        1 => prop::option::of(ehlo_param())
+            .prop_map(|p| Capability::MtPriority(p.map(|p| EhloParam::new(p).unwrap()))),
         1 => Just(Capability::Vrfy),
         1 => Just(Capability::Expn),
         1 => Just(Capability::Help),

@@ -105,6 +105,8 @@ fuzz_target!(|data: &[u8]| {
     }
     client.quit(now);
 
+    // `PAIR_TRACE=1 cargo fuzz run pair <input>` prints the dialogue.
+    let trace = std::env::var_os("PAIR_TRACE").is_some();
     let mut delivered: Vec<Vec<u8>> = Vec::new();
     let mut current = Vec::new();
     let mut results = Vec::new();
@@ -114,6 +116,9 @@ fuzz_target!(|data: &[u8]| {
         let mut moved = false;
         while let Some(out) = client.poll_transmit() {
             moved = true;
+            if trace {
+                eprintln!("C: {:?}", String::from_utf8_lossy(&out));
+            }
             for p in split(&out, cut.next().unwrap()) {
                 server.handle_input(now, p);
             }
@@ -149,6 +154,9 @@ fuzz_target!(|data: &[u8]| {
         }
         while let Some(out) = server.poll_transmit() {
             moved = true;
+            if trace {
+                eprintln!("S: {:?}", String::from_utf8_lossy(&out));
+            }
             for p in split(&out, cut.next().unwrap()) {
                 client.handle_input(now, p);
             }
@@ -158,7 +166,11 @@ fuzz_target!(|data: &[u8]| {
             match ev {
                 ClientEvent::MessageResult { message, status, .. } => results.push((message, status)),
                 ClientEvent::Closed { .. } => client_closed = true,
-                _ => {}
+                other => {
+                    if trace {
+                        eprintln!("client event: {other:?}");
+                    }
+                }
             }
         }
         if !moved {
@@ -179,7 +191,12 @@ fuzz_target!(|data: &[u8]| {
         if !bdat && !want.is_empty() && !want.ends_with(b"\r\n") {
             want.extend_from_slice(b"\r\n");
         }
-        let fits = want.split(|&b| b == b'\n').all(|l| l.len() <= 999);
+        // Body lines within 1000 octets (RFC 5321 4.5.3.1.6), and MAIL/RCPT lines within
+        // the server's 512 (4.5.3.1.4), with room for the parameters the client adds.
+        let path_fits = |p: String| p.len() + 80 <= 512;
+        let fits = want.split(|&b| b == b'\n').all(|l| l.len() <= 999)
+            && path_fits(m.envelope.from.to_string())
+            && m.envelope.recipients.iter().all(|r| path_fits(r.path.to_string()));
         match status {
             MessageStatus::Accepted => {
                 let got = d.next().expect("accepted but never delivered");

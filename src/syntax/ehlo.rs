@@ -1,18 +1,16 @@
 //! EHLO reply lines (RFC 5321 4.1.1.1).
 
-use std::borrow::Cow;
-
 use super::utf8;
-use crate::types::{Capability, Mechanism};
+use crate::types::{Capability, EhloKeyword, EhloParam, Mechanism};
 
 /// `ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`
-fn is_ehlo_keyword(k: &[u8]) -> bool {
+pub(crate) fn is_ehlo_keyword(k: &[u8]) -> bool {
     k.first().is_some_and(u8::is_ascii_alphanumeric)
         && k.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// `ehlo-param = 1*(%d33-126)`
-fn is_ehlo_param(p: &[u8]) -> bool {
+pub(crate) fn is_ehlo_param(p: &[u8]) -> bool {
     !p.is_empty() && p.iter().all(|&b| (33..=126).contains(&b))
 }
 
@@ -51,7 +49,9 @@ pub(crate) fn parse_ehlo_line(line: &[u8]) -> Option<Capability<'_>> {
         (b"EXPN", []) => Some(Capability::Expn),
         (b"HELP", []) => Some(Capability::Help),
         (b"MT-PRIORITY", []) => Some(Capability::MtPriority(None)),
-        (b"MT-PRIORITY", [p]) => utf8(p).map(|p| Capability::MtPriority(Some(p))),
+        (b"MT-PRIORITY", [p]) => {
+            utf8(p).map(|p| Capability::MtPriority(Some(EhloParam::from_parsed(p))))
+        }
         (b"AUTH", ms) if ms.iter().all(|m| super::command::is_sasl_mech(m)) => ms
             .iter()
             .map(|m| utf8(m).map(Mechanism::from_parsed))
@@ -62,7 +62,10 @@ pub(crate) fn parse_ehlo_line(line: &[u8]) -> Option<Capability<'_>> {
     if typed.is_some() {
         return typed;
     }
-    let keyword: Cow<'_, str> = utf8(kw)?;
-    let params = params.into_iter().map(utf8).collect::<Option<Vec<_>>>()?;
+    let keyword = EhloKeyword::from_parsed(utf8(kw)?);
+    let params = params
+        .into_iter()
+        .map(|p| utf8(p).map(EhloParam::from_parsed))
+        .collect::<Option<Vec<_>>>()?;
     Some(Capability::Other { keyword, params })
 }

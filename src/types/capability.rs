@@ -6,6 +6,68 @@ use super::{Mechanism, Reply, ReplyCode, Text};
 use crate::error::InvalidValue;
 use crate::syntax;
 
+/// An `ehlo-keyword` (RFC 5321 4.1.1.1): a letter or digit, then letters, digits and
+/// hyphens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EhloKeyword<'a>(Cow<'a, str>);
+
+impl<'a> EhloKeyword<'a> {
+    /// Checks the rule.
+    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
+        let s = s.into();
+        if syntax::ehlo::is_ehlo_keyword(s.as_bytes()) {
+            Ok(Self(s))
+        } else {
+            Err(InvalidValue::new("EHLO keyword", "must match ehlo-keyword"))
+        }
+    }
+
+    pub(crate) fn from_parsed(s: Cow<'a, str>) -> Self {
+        Self(s)
+    }
+
+    /// The keyword as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Detaches the value from the input it borrows.
+    pub fn into_owned(self) -> EhloKeyword<'static> {
+        EhloKeyword(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+/// An `ehlo-param` (RFC 5321 4.1.1.1): one or more visible ASCII characters, so an EHLO
+/// line built from it is always one line that parses back the same.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EhloParam<'a>(Cow<'a, str>);
+
+impl<'a> EhloParam<'a> {
+    /// Checks `1*(%d33-126)`.
+    pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
+        let s = s.into();
+        if syntax::ehlo::is_ehlo_param(s.as_bytes()) {
+            Ok(Self(s))
+        } else {
+            Err(InvalidValue::new("EHLO parameter", "must be 1*(%d33-126)"))
+        }
+    }
+
+    pub(crate) fn from_parsed(s: Cow<'a, str>) -> Self {
+        Self(s)
+    }
+
+    /// The parameter as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Detaches the value from the input it borrows.
+    pub fn into_owned(self) -> EhloParam<'static> {
+        EhloParam(Cow::Owned(self.0.into_owned()))
+    }
+}
+
 /// One EHLO keyword with its parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -33,7 +95,7 @@ pub enum Capability<'a> {
     /// `REQUIRETLS` (RFC 8689).
     RequireTls,
     /// `MT-PRIORITY [profile]` (RFC 6710).
-    MtPriority(Option<Cow<'a, str>>),
+    MtPriority(Option<EhloParam<'a>>),
     /// `VRFY`.
     Vrfy,
     /// `EXPN`.
@@ -43,9 +105,9 @@ pub enum Capability<'a> {
     /// Any other keyword, with its parameters as sent.
     Other {
         /// The `ehlo-keyword`.
-        keyword: Cow<'a, str>,
+        keyword: EhloKeyword<'a>,
         /// The `ehlo-param`s.
-        params: Vec<Cow<'a, str>>,
+        params: Vec<EhloParam<'a>>,
     },
 }
 
@@ -68,7 +130,7 @@ impl Capability<'_> {
             Self::Vrfy => "VRFY",
             Self::Expn => "EXPN",
             Self::Help => "HELP",
-            Self::Other { keyword, .. } => keyword,
+            Self::Other { keyword, .. } => keyword.as_str(),
         }
     }
 
@@ -84,12 +146,12 @@ impl Capability<'_> {
                 }
                 s
             }
-            Self::MtPriority(Some(p)) => format!("MT-PRIORITY {p}"),
+            Self::MtPriority(Some(p)) => format!("MT-PRIORITY {}", p.as_str()),
             Self::Other { keyword, params } => {
-                let mut s = keyword.to_string();
+                let mut s = keyword.as_str().to_owned();
                 for p in params {
                     s.push(' ');
-                    s.push_str(p);
+                    s.push_str(p.as_str());
                 }
                 s
             }
@@ -108,9 +170,9 @@ impl Capability<'_> {
             Some(Capability::Other {
                 keyword: k,
                 params: ps,
-            }) if k == keyword && ps.len() == params.len() => Ok(Capability::Other {
-                keyword: Cow::Owned(k.into_owned()),
-                params: ps.into_iter().map(|p| Cow::Owned(p.into_owned())).collect(),
+            }) if k.as_str() == keyword && ps.len() == params.len() => Ok(Capability::Other {
+                keyword: k.into_owned(),
+                params: ps.into_iter().map(EhloParam::into_owned).collect(),
             }),
             _ => Err(InvalidValue::new(
                 "EHLO keyword",
@@ -133,16 +195,13 @@ impl Capability<'_> {
             Self::Dsn => Capability::Dsn,
             Self::EnhancedStatusCodes => Capability::EnhancedStatusCodes,
             Self::RequireTls => Capability::RequireTls,
-            Self::MtPriority(p) => Capability::MtPriority(p.map(|p| Cow::Owned(p.into_owned()))),
+            Self::MtPriority(p) => Capability::MtPriority(p.map(EhloParam::into_owned)),
             Self::Vrfy => Capability::Vrfy,
             Self::Expn => Capability::Expn,
             Self::Help => Capability::Help,
             Self::Other { keyword, params } => Capability::Other {
-                keyword: Cow::Owned(keyword.into_owned()),
-                params: params
-                    .into_iter()
-                    .map(|p| Cow::Owned(p.into_owned()))
-                    .collect(),
+                keyword: keyword.into_owned(),
+                params: params.into_iter().map(EhloParam::into_owned).collect(),
             },
         }
     }

@@ -9,7 +9,7 @@ mod reply;
 pub mod secret;
 
 pub use address::{AddressLiteral, Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
-pub use capability::{Capabilities, Capability};
+pub use capability::{Capabilities, Capability, EhloKeyword, EhloParam};
 pub use command::{Argument, Command, InitialResponse, Keyword, Mechanism};
 pub use params::{
     Body, MailAuth, MailParams, MtPriority, Notify, Orcpt, Param, RcptParams, Ret, XText,
