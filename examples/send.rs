@@ -9,6 +9,9 @@
 //! The program only moves bytes: every protocol decision is the machine's. Exit status:
 //! 0 when every recipient and the message were accepted, 1 otherwise, 2 on a usage error.
 
+#[path = "common/tls_client.rs"]
+mod tls_client;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
@@ -16,9 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
 use smtp_sansio::client::{
     AuthConfig, Client, ClientConfig, ClientEvent, Envelope, MessageStatus, StartTlsPolicy,
 };
@@ -90,62 +92,6 @@ fn parse_args() -> Result<Args, String> {
         return Err("--server, --from and at least one --to are required".into());
     }
     Ok(a)
-}
-
-/// Accepts any certificate: for `--insecure` only (test servers with self-signed keys).
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-fn tls_config(insecure: bool) -> Result<rustls::ClientConfig, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    if insecure {
-        config
-            .dangerous()
-            .set_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)));
-    }
-    Ok(config)
 }
 
 /// The connection, before and after STARTTLS.
@@ -318,7 +264,7 @@ fn run(args: Args) -> Result<bool, Failure> {
         auth.allow_plaintext_without_tls = config.starttls == StartTlsPolicy::Never;
         config.auth = Some(auth);
     }
-    let tls = tls_config(args.insecure).map_err(io)?;
+    let tls = tls_client::client_config(args.insecure).map_err(io)?;
 
     let socket =
         TcpStream::connect(&args.server).map_err(|e| io(format!("{}: {e}", args.server)))?;

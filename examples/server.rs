@@ -33,6 +33,8 @@ mod policy;
 mod relay;
 #[path = "common/tls.rs"]
 mod tls;
+#[path = "common/tls_client.rs"]
+mod tls_client;
 #[path = "common/transcript.rs"]
 mod transcript;
 #[path = "common/users.rs"]

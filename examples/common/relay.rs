@@ -37,9 +37,8 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
+
 use smtp_sansio::client::{
     AuthConfig, Client, ClientConfig, ClientError, ClientEvent, CloseReason, MessageError,
     MessageId, MessageStatus, StartTlsPolicy,
@@ -74,20 +73,8 @@ impl Relay {
     /// Builds the TLS client configuration: web PKI roots, or any certificate with
     /// `--relay-insecure` (tests against self-signed upstreams).
     pub fn new(opts: RelayOptions, hostname: &str) -> Result<Self, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("relay TLS configuration: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        if opts.insecure {
-            config
-                .dangerous()
-                .set_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)));
-        }
+        let config = crate::tls_client::client_config(opts.insecure)
+            .map_err(|e| format!("relay TLS configuration: {e}"))?;
         let hello = Domain::new(hostname.to_owned())
             .map(|d| Host::Domain(d.into_owned()))
             .map_err(|e| format!("--hostname {hostname} cannot be sent in EHLO: {e}"))?;
@@ -693,44 +680,4 @@ fn refusal(e: &MessageError) -> Reply {
 /// A fixed reply written in wire form.
 fn fixed(s: &str) -> Reply {
     s.parse().expect("fixed replies are valid")
-}
-
-/// Accepts any certificate: for `--relay-insecure` only (test upstreams with self-signed
-/// certificates).
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }

@@ -446,10 +446,7 @@ impl Server {
         let Some(Pending::Sasl(mech)) = self.take_pending(&ticket) else {
             return Err(UsageError::new(UsageErrorKind::WrongTicket, ticket));
         };
-        let mut line = b"334 ".to_vec();
-        crate::sasl::base64_encode_into(challenge, &mut line);
-        line.extend_from_slice(b"\r\n");
-        self.tx.put_slice(&line);
+        self.challenge(challenge);
         self.enter_sasl(SaslState::Custom(mech));
         self.process();
         Ok(())

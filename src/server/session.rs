@@ -561,7 +561,8 @@ impl Server {
         }
     }
 
-    fn challenge(&mut self, c: &[u8]) {
+    /// Writes `334 base64(c)` (RFC 4954 4).
+    pub(super) fn challenge(&mut self, c: &[u8]) {
         let mut line = b"334 ".to_vec();
         sasl::base64_encode_into(c, &mut line);
         line.extend_from_slice(b"\r\n");

@@ -399,29 +399,17 @@ impl std::str::FromStr for Reply {
     /// out, and multi-line replies are written with CRLF between lines. The whole string
     /// must be one reply.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut owned;
-        let mut bytes = s.as_bytes();
-        if !s.ends_with("\r\n") {
-            owned = s.as_bytes().to_vec();
-            owned.extend_from_slice(b"\r\n");
-            bytes = &owned;
-            let (rest, reply) = crate::syntax::decode_reply(bytes)?;
-            owned = rest.to_vec();
-            return if owned.is_empty() {
-                Ok(reply)
-            } else {
-                Err(crate::error::DecodeError::syntax(
-                    s.len() - owned.len(),
-                    crate::error::SyntaxErrorKind::Reply,
-                ))
-            };
-        }
-        let (rest, reply) = crate::syntax::decode_reply(bytes)?;
+        let wire: Cow<'_, str> = if s.ends_with("\r\n") {
+            Cow::Borrowed(s)
+        } else {
+            Cow::Owned(format!("{s}\r\n"))
+        };
+        let (rest, reply) = crate::syntax::decode_reply(wire.as_bytes())?;
         if rest.is_empty() {
             Ok(reply)
         } else {
             Err(crate::error::DecodeError::syntax(
-                s.len() - rest.len(),
+                wire.len() - rest.len(),
                 crate::error::SyntaxErrorKind::Reply,
             ))
         }
