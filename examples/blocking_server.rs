@@ -50,7 +50,7 @@ type TlsStream = StreamOwned<ServerConnection, TcpStream>;
 
 /// What every connection shares.
 struct Shared {
-    config: ServerConfig,
+    config: Arc<ServerConfig>,
     tls: Arc<rustls::ServerConfig>,
     maildir: Option<Maildir>,
     users: Arc<Users>,
@@ -89,7 +89,7 @@ fn run(opts: Options) -> Result<(), String> {
         false => format!("storing into {}", opts.maildir.display()),
     };
     let shared = Arc::new(Shared {
-        config: opts.config,
+        config: Arc::new(opts.config),
         tls,
         maildir,
         users: Arc::new(opts.users),

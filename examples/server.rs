@@ -1,7 +1,7 @@
 //! An SMTP submission server on tokio, with STARTTLS, implicit TLS and AUTH, storing
 //! every accepted message in a Maildir. It is the template for embedding the server
-//! machine in an async program: one task per connection, no thread per connection, an
-//! 8 KiB read buffer each.
+//! machine in an async program: one task per connection, no thread per connection, and
+//! no read buffer held while a plain connection waits (see `Input`).
 //!
 //! ```text
 //! cargo run --release --example server -- [--listen 127.0.0.1:2525] [--maildir ./maildir]
@@ -59,8 +59,9 @@ use policy::Policy;
 use relay::{Relay, RelaySession};
 use users::Users;
 
-/// Per-connection read buffer: small, so thousands of idle sessions cost little.
-const READ_BUFFER: usize = 8 * 1024;
+/// Read buffer size. Plain TCP connections share one per worker thread (see `Input`);
+/// TLS connections own one.
+const READ_BUFFER: usize = 16 * 1024;
 /// A client that stops reading our replies is dropped after this.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The TLS handshake must complete within this.
@@ -70,7 +71,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// What every session shares.
 struct Shared {
-    config: ServerConfig,
+    config: Arc<ServerConfig>,
     tls: TlsAcceptor,
     maildir: Option<Maildir>,
     users: Arc<Users>,
@@ -124,7 +125,7 @@ async fn run(opts: Options) -> Result<(), String> {
         (None, true) => format!("storing into {}", opts.maildir.display()),
     };
     let shared = Arc::new(Shared {
-        config: opts.config,
+        config: Arc::new(opts.config),
         tls: TlsAcceptor::from(tls_config),
         maildir,
         users: Arc::new(opts.users),
@@ -230,10 +231,10 @@ async fn session(
     let mut relay = shared
         .relay
         .clone()
-        .map(|r| RelaySession::new(r, &peer, shared.maildir.clone()));
+        .map(|r| Box::new(RelaySession::new(r, &peer, shared.maildir.clone())));
     let result = serve_session(tcp, implicit, shared, &mut policy, &mut relay, &mut stop).await;
     if let Some(relay) = relay.as_mut() {
-        relay.finish().await;
+        Box::pin(relay.finish()).await;
     }
     result
 }
@@ -243,29 +244,45 @@ async fn serve_session(
     implicit: bool,
     shared: &Shared,
     policy: &mut Policy,
-    relay: &mut Option<RelaySession>,
+    relay: &mut Option<Box<RelaySession>>,
     stop: &mut watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let config = shared.config.clone();
-    let mut tcp = tcp;
     if implicit {
         // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
-        let mut tls = handshake(&shared.tls, tcp, stop).await?;
-        let mut server = Server::new_tls(config, Instant::now());
-        serve(&mut tls, &mut server, policy, relay, stop).await?;
-        return close(&mut tls).await;
+        return Box::pin(over_tls(tcp, None, shared, policy, relay, stop)).await;
     }
-    let mut server = Server::new(config, Instant::now());
+    let mut tcp = tcp;
+    let mut server = Server::new(shared.config.clone(), Instant::now());
     if serve(&mut tcp, &mut server, policy, relay, stop).await? == Turn::Closed {
         return close(&mut tcp).await;
     }
     // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
     // what followed the command (CVE-2011-0411); nothing is buffered here, so the
     // handshake reads the socket afresh.
+    Box::pin(over_tls(tcp, Some(server), shared, policy, relay, stop)).await
+}
+
+/// The TLS part of a session: implicit TLS (`server` is `None`) or after STARTTLS. Its
+/// future is boxed by the caller, so the TLS state (several KiB) is only allocated for
+/// sessions that use TLS, not reserved in every connection's task.
+async fn over_tls(
+    tcp: TcpStream,
+    server: Option<Server>,
+    shared: &Shared,
+    policy: &mut Policy,
+    relay: &mut Option<Box<RelaySession>>,
+    stop: &mut watch::Receiver<bool>,
+) -> io::Result<()> {
     let mut tls = handshake(&shared.tls, tcp, stop).await?;
-    server
-        .tls_established(Instant::now())
-        .map_err(io::Error::other)?;
+    let mut server = match server {
+        Some(mut server) => {
+            server
+                .tls_established(Instant::now())
+                .map_err(io::Error::other)?;
+            server
+        }
+        None => Server::new_tls(shared.config.clone(), Instant::now()),
+    };
     serve(&mut tls, &mut server, policy, relay, stop).await?;
     close(&mut tls).await
 }
@@ -291,14 +308,13 @@ async fn close<S: AsyncWrite + Unpin>(stream: &mut S) -> io::Result<()> {
 /// The run loop over any byte stream: feed reads to the machine, answer its events,
 /// write what it transmits, honour its deadline and the shutdown signal. In relay mode
 /// the upstream connection is read and timed in the same loop.
-async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+async fn serve<S: Input>(
     stream: &mut S,
     server: &mut Server,
     policy: &mut Policy,
-    relay: &mut Option<RelaySession>,
+    relay: &mut Option<Box<RelaySession>>,
     stop: &mut watch::Receiver<bool>,
 ) -> io::Result<Turn> {
-    let mut buf = vec![0u8; READ_BUFFER];
     let mut up_buf = vec![0u8; if relay.is_some() { READ_BUFFER } else { 0 }];
     loop {
         let starttls = drain(stream, server, policy, relay).await?;
@@ -316,15 +332,16 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         // A slow upstream slows the client: its bytes wait in the socket, not here.
         let want_input =
             server.wants_input() && relay.as_ref().is_none_or(|r| r.wants_downstream());
-        let up_deadline = relay.as_ref().and_then(RelaySession::deadline);
+        let up_deadline = relay.as_ref().and_then(|r| r.deadline());
         let relaying = relay.is_some();
         tokio::select! {
-            read = stream.read(&mut buf), if want_input => match read {
+            read = stream.read_with(|bytes| {
+                policy.trace_in(bytes);
+                server.handle_input(Instant::now(), bytes);
+                bytes.len()
+            }), if want_input => match read {
                 Ok(0) => server.handle_eof(Instant::now()),
-                Ok(n) => {
-                    policy.trace_in(&buf[..n]);
-                    server.handle_input(Instant::now(), &buf[..n]);
-                }
+                Ok(_) => {}
                 Err(e) => {
                     server.handle_eof(Instant::now());
                     while let Some(event) = server.poll_event() {
@@ -338,20 +355,71 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                     r.on_read(read, &up_buf);
                 }
             }
-            () = sleep_until(up_deadline), if relaying => {
-                if let Some(r) = relay.as_mut() {
-                    r.on_timeout();
+            // One timer for both machines (each pending timer costs memory per session).
+            () = sleep_until(earliest(deadline, up_deadline)) => {
+                let now = Instant::now();
+                if up_deadline.is_some_and(|d| d <= now) {
+                    if let Some(r) = relay.as_mut() {
+                        r.on_timeout();
+                    }
                 }
+                server.handle_timeout(now);
             }
-            () = sleep_until(deadline) => server.handle_timeout(Instant::now()),
             _ = stop.changed() => server.shutdown(),
         }
     }
 }
 
-async fn read_upstream(relay: &mut Option<RelaySession>, buf: &mut [u8]) -> io::Result<usize> {
+/// A byte stream the run loop reads from. The point is memory: a session waiting for its
+/// client should hold no read buffer, so that thousands of idle connections cost little.
+trait Input: AsyncRead + AsyncWrite + Unpin {
+    /// Waits for input and hands it to `f` (an empty slice at end of stream); returns what
+    /// `f` returns.
+    async fn read_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R>;
+}
+
+thread_local! {
+    /// The read buffer of every plain connection served by this worker thread. It is only
+    /// borrowed between a readiness wake-up and the machine's `handle_input`, with no
+    /// await in between, so no two sessions can hold it at once.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; READ_BUFFER]);
+}
+
+impl Input for TcpStream {
+    async fn read_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
+        loop {
+            // Readiness first, then a non-blocking read into the shared buffer.
+            self.readable().await?;
+            let read = SCRATCH.with_borrow_mut(|buf| self.try_read(buf));
+            match read {
+                Ok(n) => return Ok(SCRATCH.with_borrow(|buf| f(&buf[..n]))),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Input for tokio_rustls::server::TlsStream<TcpStream> {
+    async fn read_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
+        // rustls may hold decrypted bytes the socket no longer signals, so read through
+        // it, into a buffer owned for the duration of the wait.
+        let mut buf = vec![0u8; READ_BUFFER];
+        let n = self.read(&mut buf).await?;
+        Ok(f(&buf[..n]))
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+async fn read_upstream(relay: &mut Option<Box<RelaySession>>, buf: &mut [u8]) -> io::Result<usize> {
     match relay.as_mut() {
-        Some(r) => r.read(buf).await,
+        Some(r) => Box::pin(r.read(buf)).await,
         None => std::future::pending().await,
     }
 }
@@ -362,7 +430,7 @@ async fn drain<S: AsyncWrite + Unpin>(
     stream: &mut S,
     server: &mut Server,
     policy: &mut Policy,
-    relay: &mut Option<RelaySession>,
+    relay: &mut Option<Box<RelaySession>>,
 ) -> io::Result<bool> {
     let mut starttls = false;
     loop {
@@ -370,7 +438,7 @@ async fn drain<S: AsyncWrite + Unpin>(
             // Upstream replies may answer held tickets, which may surface new events.
             match relay.as_mut() {
                 Some(r) => {
-                    r.pump(server).await;
+                    Box::pin(r.pump(server)).await;
                     match server.poll_event() {
                         Some(event) => {
                             handle(event, server, policy, relay, &mut starttls).await?;
@@ -397,11 +465,11 @@ async fn handle(
     event: Event,
     server: &mut Server,
     policy: &mut Policy,
-    relay: &mut Option<RelaySession>,
+    relay: &mut Option<Box<RelaySession>>,
     starttls: &mut bool,
 ) -> io::Result<()> {
     let event = match relay.as_mut() {
-        Some(r) => match r.on_event(server, event).await {
+        Some(r) => match Box::pin(r.on_event(server, event)).await {
             Some(event) => event,
             None => return Ok(()),
         },

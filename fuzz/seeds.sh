@@ -19,6 +19,9 @@ for t in server_session data; do
     mkdir -p "$here/corpus/$t"
     cp "$here"/corpus/command/seed-* "$here/corpus/$t/" 2>/dev/null || true
 done
-cp "$here"/corpus/reply/seed-* "$here/corpus/reply_roundtrip/" 2>/dev/null || true
+mkdir -p "$here/corpus/client_session"
+for t in reply_roundtrip client_session; do
+    cp "$here"/corpus/reply/seed-* "$here/corpus/$t/" 2>/dev/null || true
+done
 cp "$here"/corpus/command/seed-* "$here/corpus/command_roundtrip/" 2>/dev/null || true
 echo "seeds written to $here/corpus/"

@@ -425,10 +425,12 @@ mod tests {
                 match dec.next(&mut buf) {
                     DataStep::NeedMore => {
                         assert!(buf.len() <= 2, "held back {:?}", &buf[..]);
+                        assert!(!dec.is_done());
                         break;
                     }
                     DataStep::Chunk(c) => {
                         assert!(!c.is_empty());
+                        assert!(!dec.is_done());
                         body.extend_from_slice(&c);
                     }
                     DataStep::End => {
@@ -979,6 +981,35 @@ mod tests {
             prop_assert_eq!(d.body, want);
             prop_assert!(d.rest.is_empty());
             prop_assert!(!d.bare);
+        }
+
+        /// Lines around the limit and longer than a fast-path block, so the block scan
+        /// (which skips line accounting) must leave the long-line verdict unchanged.
+        #[test]
+        fn long_line_verdict_survives_the_block_fast_path(
+            lens in prop::collection::vec(0usize..1100, 1..10),
+            max in 200usize..1100,
+            dot_every in 0usize..4,
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+            policy in policy_strategy(),
+        ) {
+            let mut input = Vec::new();
+            for (i, &n) in lens.iter().enumerate() {
+                if dot_every > 0 && i % dot_every == 0 {
+                    input.push(b'.');
+                }
+                input.extend((0..n).map(|k| b'a' + (k % 26) as u8));
+                input.extend_from_slice(b"\r\n");
+            }
+            input.extend_from_slice(b".\r\n");
+            let want = model(policy, Some(max), &input);
+            let whole = decode(policy, Some(max), &[&input]);
+            let split = decode(policy, Some(max), &split_at_points(&input, &cuts));
+            for d in [&whole, &split] {
+                prop_assert!(d.ended);
+                prop_assert_eq!(&d.body, &want.body);
+                prop_assert_eq!(d.long, want.long);
+            }
         }
 
         #[test]

@@ -127,3 +127,52 @@ fn ehlo_params_are_checked() {
     let back = Capabilities::from_reply(&caps.to_reply());
     assert_eq!(back, caps);
 }
+
+/// Found by `pair` (LMTP, two recipients, a body line over 1000 octets): the server
+/// refused the message with a single `500 5.5.6`, but LMTP owes one reply per accepted
+/// recipient after the body, refusals included (RFC 2033 4.2). The client waited for the
+/// second reply for ever.
+#[test]
+fn lmtp_refused_message_gets_one_reply_per_recipient() {
+    use smtp_sansio::server::{Event, Server, ServerConfig};
+    use std::time::Instant;
+
+    let long = "x".repeat(1200);
+    for (data, limit, want) in [
+        (format!("DATA\r\n{long}\r\n.\r\n"), 10_000, "500 5.5.6"),
+        // BDAT LAST over the size limit.
+        (
+            "BDAT 100 LAST\r\n".to_string() + &"y".repeat(100),
+            50,
+            "552 5.3.4",
+        ),
+    ] {
+        let mut cfg = ServerConfig::default();
+        cfg.lmtp = true;
+        cfg.limits.message_size = Some(limit);
+        let now = Instant::now();
+        let mut s = Server::new(cfg, now);
+        let mut out = Vec::new();
+        let script = format!(
+            "LHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\n{data}"
+        );
+        s.handle_input(now, script.as_bytes());
+        for _ in 0..10 {
+            while let Some(ev) = s.poll_event() {
+                let _ = match ev {
+                    Event::Hello(r) => s.accept(r.ticket),
+                    Event::Mail(r) => s.accept(r.ticket),
+                    Event::Rcpt(r) => s.accept(r.ticket),
+                    Event::MessageEnd(r) => s.accept(r.ticket),
+                    _ => Ok(()),
+                };
+            }
+            while let Some(b) = s.poll_transmit() {
+                out.extend_from_slice(&b);
+            }
+        }
+        let text = String::from_utf8_lossy(&out);
+        let refusals = text.lines().filter(|l| l.starts_with(want)).count();
+        assert_eq!(refusals, 2, "{data:.20}: {text}");
+    }
+}

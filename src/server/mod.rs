@@ -12,6 +12,7 @@ mod session;
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -80,8 +81,9 @@ struct BdatIn {
     decoder: BdatDecoder,
     size: u64,
     last: bool,
-    /// Set when the chunk is read only to be dropped; sent once it is consumed.
-    discard: Option<Std>,
+    /// Set when the chunk is read only to be dropped: the reply, sent this many times
+    /// (LMTP: once per recipient for a refused BDAT LAST) once the chunk is consumed.
+    discard: Option<(Std, usize)>,
 }
 
 #[derive(Debug)]
@@ -109,7 +111,8 @@ enum Pending {
 pub struct Server {
     id: u64,
     seq: u64,
-    cfg: ServerConfig,
+    /// Shared, so thousands of sessions under one configuration hold one copy of it.
+    cfg: Arc<ServerConfig>,
     rx: BytesMut,
     tx: BytesMut,
     events: VecDeque<Event>,
@@ -132,7 +135,10 @@ pub struct Server {
 
 impl Server {
     /// A session that greets the client with `220` at once.
-    pub fn new(config: ServerConfig, now: Instant) -> Self {
+    ///
+    /// `config` is a [`ServerConfig`] or an `Arc` of one: a server with many sessions
+    /// passes clones of one `Arc`, so the configuration is not copied per connection.
+    pub fn new(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
         let mut s = Self::blank(config, now);
         let greeting = format!("220 {} {}\r\n", s.cfg.hostname, s.cfg.greeting);
         s.tx.put_slice(greeting.as_bytes());
@@ -141,7 +147,7 @@ impl Server {
 
     /// A session that refuses service with a `554` greeting (RFC 5321 3.1): it then answers
     /// every command but QUIT with `503` until the client quits.
-    pub fn refuse(config: ServerConfig, now: Instant) -> Self {
+    pub fn refuse(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
         let mut s = Self::blank(config, now);
         let greeting = format!("554 {} No SMTP service here\r\n", s.cfg.hostname);
         s.tx.put_slice(greeting.as_bytes());
@@ -151,13 +157,14 @@ impl Server {
 
     /// A session whose transport is already encrypted (implicit TLS, RFC 8314): STARTTLS
     /// is not offered and AUTH is allowed at once.
-    pub fn new_tls(config: ServerConfig, now: Instant) -> Self {
+    pub fn new_tls(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
         let mut s = Self::new(config, now);
         s.tls = true;
         s
     }
 
-    fn blank(config: ServerConfig, now: Instant) -> Self {
+    fn blank(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
+        let config = config.into();
         let framer = LineFramer::new(config.limits.command_line);
         let deadline = Some(now + config.timeouts.command);
         Self {
@@ -658,11 +665,7 @@ impl Server {
             }
             Pending::Message => {
                 // LMTP: one reply per recipient (RFC 2033 4.2).
-                let n = if self.cfg.lmtp {
-                    self.txn.as_ref().map_or(1, |t| t.rcpts.len())
-                } else {
-                    1
-                };
+                let n = self.end_of_data_replies();
                 self.txn = None;
                 for _ in 0..n {
                     match &custom {
@@ -688,11 +691,7 @@ impl Server {
     fn refused_decision(&mut self, pending: Pending, reply: Reply) {
         match pending {
             Pending::Message => {
-                let n = if self.cfg.lmtp {
-                    self.txn.as_ref().map_or(1, |t| t.rcpts.len())
-                } else {
-                    1
-                };
+                let n = self.end_of_data_replies();
                 self.txn = None;
                 for _ in 0..n {
                     self.send_reply(&reply);

@@ -83,8 +83,13 @@ impl Server {
                     None => self.message_end(),
                     Some(reason) => {
                         self.events.push_back(Event::MessageAborted(reason));
+                        // LMTP owes one reply per recipient, refusals included
+                        // (RFC 2033 4.2).
+                        let n = self.end_of_data_replies();
                         self.txn = None;
-                        self.send_std(&abort_reply(reason));
+                        for _ in 0..n {
+                            self.send_std(&abort_reply(reason));
+                        }
                     }
                 }
                 true
@@ -151,8 +156,17 @@ impl Server {
         let (size, last, discard) = (b.size, b.last, b.discard);
         self.phase = Phase::Command;
         match discard {
-            Some(r) if r.code == replies::TOO_BIG.code => self.send_std(&r),
-            Some(r) => self.error(&r),
+            Some((r, n)) if r.code == replies::TOO_BIG.code => {
+                for _ in 0..n {
+                    self.send_std(&r);
+                }
+            }
+            Some((r, n)) => {
+                self.error(&r);
+                for _ in 1..n {
+                    self.send_std(&r);
+                }
+            }
             None if last => self.message_end(),
             None => {
                 let line = format!(
@@ -163,6 +177,16 @@ impl Server {
             }
         }
         true
+    }
+
+    /// How many replies end the message: one, or with LMTP one per accepted recipient
+    /// (RFC 2033 4.2).
+    pub(super) fn end_of_data_replies(&self) -> usize {
+        if self.cfg.lmtp {
+            self.txn.as_ref().map_or(1, |t| t.rcpts.len().max(1))
+        } else {
+            1
+        }
     }
 
     fn status_prefix(&self, c: u8, s: u16, d: u16) -> String {
@@ -230,7 +254,7 @@ impl Server {
             )
         {
             if let Command::Bdat { size, .. } = cmd {
-                return self.discard_bdat(size, replies::TLS_REQUIRED);
+                return self.discard_bdat(size, replies::TLS_REQUIRED, 1);
             }
             return self.error(&replies::TLS_REQUIRED);
         }
@@ -434,14 +458,14 @@ impl Server {
         // RFC 3030 2: a chunk whose size could be read is consumed even when refused, so
         // its octets are never taken for commands.
         if !self.cfg.extensions.chunking {
-            return self.discard_bdat(size, replies::NOT_IMPLEMENTED);
+            return self.discard_bdat(size, replies::NOT_IMPLEMENTED, 1);
         }
         if self.hello.is_none() {
-            return self.discard_bdat(size, replies::NEED_HELLO);
+            return self.discard_bdat(size, replies::NEED_HELLO, 1);
         }
         let limit = self.cfg.limits.message_size;
         let Some(t) = self.txn.as_mut() else {
-            return self.discard_bdat(size, replies::NEED_MAIL);
+            return self.discard_bdat(size, replies::NEED_MAIL, 1);
         };
         if t.rcpts.is_empty() {
             let r = if t.rcpt_attempts > 0 {
@@ -449,7 +473,7 @@ impl Server {
             } else {
                 replies::NEED_RCPT
             };
-            return self.discard_bdat(size, r);
+            return self.discard_bdat(size, r, 1);
         }
         let first = !t.bdat;
         t.bdat = true;
@@ -459,8 +483,10 @@ impl Server {
         if limit.is_some_and(|l| t.size.saturating_add(size) > l) {
             self.events
                 .push_back(Event::MessageAborted(AbortReason::TooBig));
+            // LMTP: the reply to BDAT LAST is one per recipient (RFC 2033 4.2).
+            let n = if last { self.end_of_data_replies() } else { 1 };
             self.txn = None;
-            return self.discard_bdat(size, replies::TOO_BIG);
+            return self.discard_bdat(size, replies::TOO_BIG, n);
         }
         self.phase = Phase::Bdat(BdatIn {
             decoder: BdatDecoder::new(size),
@@ -471,19 +497,21 @@ impl Server {
         self.deadline = Some(self.last_now + self.cfg.timeouts.data);
     }
 
-    fn discard_bdat(&mut self, size: u64, reply: Std) {
+    fn discard_bdat(&mut self, size: u64, reply: Std, replies: usize) {
         // A refused chunk is read to its end to keep the session in step (RFC 3030 2),
         // but one too large to skip in reasonable time (2^64 octets never arrive) gets
         // its reply at once and the session closes: the stream cannot be resynchronised.
         if size > self.cfg.limits.bdat_discard {
-            self.send_std(&reply);
+            for _ in 0..replies {
+                self.send_std(&reply);
+            }
             return self.finish(CloseReason::Unrecoverable);
         }
         self.phase = Phase::Bdat(BdatIn {
             decoder: BdatDecoder::new(size),
             size,
             last: false,
-            discard: Some(reply),
+            discard: Some((reply, replies)),
         });
     }
 
