@@ -2046,6 +2046,42 @@ fn rfc2033_4_2_wrong_reply_count_usage_error() {
     h.run("S: 250 2.0.0 one\nS: 250 2.0.0 two");
 }
 
+/// Over SMTP one reply ends a message whatever the number of recipients: answering
+/// with one per recipient would put the dialogue out of step.
+#[test]
+fn rfc5321_4_1_1_4_respond_each_over_smtp_takes_one_reply() {
+    let mut h = Harness::new(
+        ServerConfig::default(),
+        Policy::accept_all().message(|_, _| Decision::Hold),
+    );
+    h.run(
+        "S: 220 localhost ESMTP ready
+         C: EHLO client.example
+         S~ 250 HELP
+         C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<a@example.com>
+         S: 250 2.1.5 Recipient OK
+         C: RCPT TO:<b@example.com>
+         S: 250 2.1.5 Recipient OK
+         C: DATA
+         S: 354 End data with <CR><LF>.<CR><LF>
+         C: .",
+    );
+    let t = h.held.take().unwrap();
+    let two = vec![reply("250 2.0.0 one"), reply("250 2.0.0 two")];
+    let err = h.server.respond_each(t, two).unwrap_err();
+    assert_eq!(err.kind, UsageErrorKind::WrongAnswer);
+    let (t, _) = err.into_inner();
+    h.pump();
+    h.assert_drained("after the refused answer");
+    h.server
+        .respond_each(t, vec![reply("250 2.0.0 queued")])
+        .unwrap();
+    h.pump();
+    h.run("S: 250 2.0.0 queued");
+}
+
 // ---------------------------------------------------------------------------------------
 // Misuse by the application (UsageError)
 

@@ -100,7 +100,10 @@ enum Pending {
     Hello(HelloKind),
     Mail(MailParams<'static>),
     Rcpt(ForwardPath<'static>),
-    Message,
+    /// The end of a message; the replies it takes (LMTP: one per recipient).
+    Message {
+        replies: usize,
+    },
     Auth,
     Sasl(Mechanism<'static>),
     Vrfy,
@@ -416,11 +419,13 @@ impl Server {
                 (ticket, replies),
             ));
         }
-        let expected = self.txn.as_ref().map_or(0, |t| t.rcpts.len());
-        if !matches!(self.pending, Some(Pending::Message))
-            || replies.len() != expected
-            || replies.iter().any(|r| r.code().is_intermediate())
-        {
+        let Some(Pending::Message { replies: expected }) = self.pending else {
+            return Err(UsageError::new(
+                UsageErrorKind::WrongAnswer,
+                (ticket, replies),
+            ));
+        };
+        if replies.len() != expected || replies.iter().any(|r| r.code().is_intermediate()) {
             return Err(UsageError::new(
                 UsageErrorKind::WrongAnswer,
                 (ticket, replies),
@@ -555,7 +560,7 @@ impl Server {
             Phase::Data(_) => true,
             Phase::Bdat(b) => b.discard.is_none(),
             _ => {
-                matches!(self.pending, Some(Pending::Message))
+                matches!(self.pending, Some(Pending::Message { .. }))
                     || self.txn.as_ref().is_some_and(|t| t.bdat)
             }
         };
@@ -663,9 +668,8 @@ impl Server {
                 }
                 replies::RCPT_OK
             }
-            Pending::Message => {
+            Pending::Message { replies: n } => {
                 // LMTP: one reply per recipient (RFC 2033 4.2).
-                let n = self.end_of_data_replies();
                 self.txn = None;
                 for _ in 0..n {
                     match &custom {
@@ -690,8 +694,7 @@ impl Server {
 
     fn refused_decision(&mut self, pending: Pending, reply: Reply) {
         match pending {
-            Pending::Message => {
-                let n = self.end_of_data_replies();
+            Pending::Message { replies: n } => {
                 self.txn = None;
                 for _ in 0..n {
                     self.send_reply(&reply);

@@ -198,11 +198,13 @@ impl Server {
     }
 
     fn message_end(&mut self) {
+        let replies = self.end_of_data_replies();
+        // The list moves into the event: the transaction ends with this message.
         let (size, recipients) = self
             .txn
-            .as_ref()
-            .map_or((0, Vec::new()), |t| (t.size, t.rcpts.clone()));
-        let ticket = self.ticket(Pending::Message);
+            .as_mut()
+            .map_or((0, Vec::new()), |t| (t.size, std::mem::take(&mut t.rcpts)));
+        let ticket = self.ticket(Pending::Message { replies });
         self.events.push_back(Event::MessageEnd(MessageEnd {
             ticket,
             size,
