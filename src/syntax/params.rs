@@ -150,9 +150,17 @@ fn other<'a>(
         Some(v) => Some(utf8(v).ok_or(SyntaxErrorKind::ParameterValue)?),
         None => None,
     };
-    if list.iter().any(|p| p.keyword().eq_ignore_ascii_case(&k)) {
-        return Err(SyntaxErrorKind::DuplicateParameter);
+    // Reached only by keywords not typed for this command: one typed for the other
+    // (`NOTIFY` on MAIL, `SIZE` on RCPT) is as unknown here as any other, and refusing
+    // it keeps `other` free of typed keywords, as `Param::new` does.
+    if crate::types::params::TYPED_KEYWORDS
+        .iter()
+        .any(|t| k.eq_ignore_ascii_case(t))
+    {
+        return Err(SyntaxErrorKind::UnknownParameter);
     }
+    // Repeats are kept: only the extension that defines a keyword could say whether it
+    // may repeat, and any list of parameters the API builds must read back as built.
     list.push(Param::from_parsed(k, v));
     Ok(())
 }

@@ -4,7 +4,7 @@
 mod address;
 mod capability;
 mod command;
-mod params;
+pub(crate) mod params;
 mod reply;
 pub mod secret;
 

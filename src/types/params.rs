@@ -192,6 +192,20 @@ impl MtPriority {
     }
 }
 
+/// Keywords with a typed field in [`MailParams`] or [`RcptParams`].
+pub(crate) const TYPED_KEYWORDS: &[&str] = &[
+    "SIZE",
+    "BODY",
+    "SMTPUTF8",
+    "RET",
+    "ENVID",
+    "AUTH",
+    "REQUIRETLS",
+    "MT-PRIORITY",
+    "NOTIFY",
+    "ORCPT",
+];
+
 /// An ESMTP parameter the crate has no type for, kept as sent (design rule: unknown
 /// extensions stay representable).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -201,7 +215,10 @@ pub struct Param<'a> {
 }
 
 impl<'a> Param<'a> {
-    /// Checks `esmtp-keyword` and `esmtp-value` (RFC 5321 4.1.2; UTF-8 per RFC 6531).
+    /// Checks `esmtp-keyword` and `esmtp-value` (RFC 5321 4.1.2; UTF-8 per RFC 6531), and
+    /// refuses the keywords that have a typed field in [`MailParams`] or [`RcptParams`]
+    /// (`SIZE`, `BODY`, `NOTIFY`...): set those fields instead, or the value would read
+    /// back typed, not as this parameter.
     pub fn new(
         keyword: impl Into<Cow<'a, str>>,
         value: Option<Cow<'a, str>>,
@@ -211,6 +228,15 @@ impl<'a> Param<'a> {
             return Err(InvalidValue::new(
                 "parameter keyword",
                 "must match esmtp-keyword",
+            ));
+        }
+        if TYPED_KEYWORDS
+            .iter()
+            .any(|t| keyword.eq_ignore_ascii_case(t))
+        {
+            return Err(InvalidValue::new(
+                "parameter keyword",
+                "has a typed field in MailParams or RcptParams",
             ));
         }
         if let Some(v) = &value {
@@ -275,9 +301,9 @@ pub struct MailParams<'a> {
     pub requiretls: bool,
     /// `MT-PRIORITY=` (RFC 6710).
     pub mt_priority: Option<MtPriority>,
-    /// Parameters without a type here, in the order sent. Keywords must be distinct and
-    /// must not be one of the typed fields above: on the wire a repeated keyword is a
-    /// syntax error, and a typed keyword parses into its field.
+    /// Parameters without a type here, in the order sent. [`Param::new`] refuses the
+    /// typed keywords; a keyword this crate does not know may repeat (its meaning is the
+    /// extension's business), and the repeats are kept in order.
     pub other: Vec<Param<'a>>,
 }
 
@@ -361,8 +387,7 @@ pub struct RcptParams<'a> {
     pub notify: Option<Notify>,
     /// `ORCPT=` (RFC 3461).
     pub orcpt: Option<Orcpt<'a>>,
-    /// Parameters without a type here, in the order sent; distinct keywords other than
-    /// `NOTIFY` and `ORCPT` (see [`MailParams::other`]).
+    /// Parameters without a type here, in the order sent (see [`MailParams::other`]).
     pub other: Vec<Param<'a>>,
 }
 
