@@ -945,6 +945,31 @@ mod tests {
         prop_oneof![Just(Reject), Just(Normalize)]
     }
 
+    /// The widest line the block path can pass over: LFs 511 bytes apart, at the first
+    /// byte of one block and the last of the next (content 509 octets, 511 with CRLF).
+    /// With a limit of 510 it must still be seen as too long.
+    #[test]
+    fn long_line_between_extreme_block_lfs_is_seen() {
+        let mut input = Vec::new();
+        input.extend_from_slice(&[b'a'; 100]);
+        input.extend_from_slice(b"\r\n"); // LF at 101
+        input.extend_from_slice(&[b'b'; 153]);
+        input.extend_from_slice(b"\r\n"); // LF at 256: first byte of block 1
+        input.extend_from_slice(&[b'c'; 509]);
+        input.extend_from_slice(b"\r\n"); // LF at 767: last byte of block 2
+        assert_eq!(input.len(), 768);
+        for _ in 0..4 {
+            input.extend_from_slice(&[b'd'; 100]);
+            input.extend_from_slice(b"\r\n");
+        }
+        input.extend_from_slice(b".\r\n");
+        for (max, long) in [(510, true), (511, false)] {
+            let d = decode(Reject, Some(max), &[&input]);
+            assert!(d.ended);
+            assert_eq!(d.long, long, "limit {max}");
+        }
+    }
+
     proptest! {
         #[test]
         fn stuff_then_decode_round_trips(
@@ -987,8 +1012,13 @@ mod tests {
         /// (which skips line accounting) must leave the long-line verdict unchanged.
         #[test]
         fn long_line_verdict_survives_the_block_fast_path(
-            lens in prop::collection::vec(0usize..1100, 1..10),
-            max in 200usize..1100,
+            // Short lines keep every block holding an LF (so the block path runs); the
+            // longer ones straddle two blocks, where a missed long line would hide.
+            lens in prop::collection::vec(
+                prop_oneof![0usize..120, 250usize..520, 0usize..1100],
+                1..30,
+            ),
+            max in 200usize..700,
             dot_every in 0usize..4,
             cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
             policy in policy_strategy(),
