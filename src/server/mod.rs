@@ -109,6 +109,9 @@ enum Pending {
     Vrfy,
 }
 
+/// The least the receive buffer grows by (see `handle_input`).
+const RX_GROWTH: usize = 2048;
+
 /// A server-side SMTP session. Owns no socket: see the crate docs for the run loop.
 #[derive(Debug)]
 pub struct Server {
@@ -204,6 +207,12 @@ impl Server {
             // CVE-2011-0411: plaintext that follows STARTTLS must never be executed.
             self.note_injection(input.len());
             return;
+        }
+        if self.rx.capacity() - self.rx.len() < input.len() {
+            // Grow in steps of at least RX_GROWTH: events hold slices of this buffer,
+            // so it often cannot be reused in place, and growing only by what each read
+            // needs would cost an allocation per command.
+            self.rx.reserve(input.len().max(RX_GROWTH));
         }
         self.rx.extend_from_slice(input);
         self.process();

@@ -212,7 +212,7 @@ impl Server {
         }));
     }
 
-    fn command_line(&mut self, line: &[u8]) {
+    fn command_line(&mut self, line: &Bytes) {
         let grammar = self.cfg.grammar.clone();
         let cmd = match parse_command(line, &grammar) {
             Ok(c) => c,
@@ -262,10 +262,13 @@ impl Server {
         }
         match cmd {
             Command::Ehlo(host) | Command::Helo(host) | Command::Lhlo(host) => {
-                let kind = match line.get(..4).map(|v| v.to_ascii_uppercase()) {
-                    Some(v) if v == b"EHLO" => HelloKind::Ehlo,
-                    Some(v) if v == b"HELO" => HelloKind::Helo,
-                    _ => HelloKind::Lhlo,
+                let verb = line.get(..4).unwrap_or_default();
+                let kind = if verb.eq_ignore_ascii_case(b"EHLO") {
+                    HelloKind::Ehlo
+                } else if verb.eq_ignore_ascii_case(b"HELO") {
+                    HelloKind::Helo
+                } else {
+                    HelloKind::Lhlo
                 };
                 if self.cfg.lmtp != (kind == HelloKind::Lhlo) {
                     return self.error(if self.cfg.lmtp {
@@ -280,11 +283,14 @@ impl Server {
                 self.events.push_back(Event::Hello(HelloRequest {
                     ticket,
                     kind,
-                    host: host.into_owned(),
+                    // Slices of the line, not copies (see tests/alloc.rs).
+                    host: host.into_shared(line),
                 }));
             }
-            Command::Mail { from, params } => self.mail(from.into_owned(), params.into_owned()),
-            Command::Rcpt { to, params } => self.rcpt(to.into_owned(), params.into_owned()),
+            Command::Mail { from, params } => {
+                self.mail(from.into_shared(line), params.into_owned())
+            }
+            Command::Rcpt { to, params } => self.rcpt(to.into_shared(line), params.into_owned()),
             Command::Data => self.data(),
             Command::Bdat { size, last } => self.bdat(size, last),
             Command::Rset => {

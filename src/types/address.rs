@@ -5,8 +5,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
+use super::text::Str;
 use crate::error::InvalidValue;
 use crate::syntax;
 
@@ -14,21 +15,21 @@ use crate::syntax;
 ///
 /// Compares and hashes case-insensitively (RFC 5321 2.4); keeps the spelling it was given.
 #[derive(Debug, Clone, Eq)]
-pub struct Domain<'a>(Cow<'a, str>);
+pub struct Domain<'a>(Str<'a>);
 
 impl<'a> Domain<'a> {
     /// Checks `s` against the `Domain` rule (U-labels allowed; no trailing dot).
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
         if syntax::address::is_domain(s.as_bytes(), &syntax::Grammar::strict()) {
-            Ok(Self(s))
+            Ok(Self(Str::Cow(s)))
         } else {
             Err(InvalidValue::new("domain", "must match RFC 5321 Domain"))
         }
     }
 
     pub(crate) fn from_parsed(s: Cow<'a, str>) -> Self {
-        Self(s)
+        Self(Str::Cow(s))
     }
 
     /// The domain as given.
@@ -43,7 +44,11 @@ impl<'a> Domain<'a> {
 
     /// Detaches the value from the input it borrows.
     pub fn into_owned(self) -> Domain<'static> {
-        Domain(Cow::Owned(self.0.into_owned()))
+        Domain(self.0.into_owned())
+    }
+
+    pub(crate) fn into_shared(self, line: &Bytes) -> Domain<'static> {
+        Domain(self.0.into_shared(line))
     }
 }
 
@@ -162,6 +167,14 @@ impl Host<'_> {
             Self::Literal(l) => Host::Literal(l.into_owned()),
         }
     }
+
+    /// The `'static` form, sharing `line` (the bytes it was parsed from) where it can.
+    pub(crate) fn into_shared(self, line: &Bytes) -> Host<'static> {
+        match self {
+            Self::Domain(d) => Host::Domain(d.into_shared(line)),
+            Self::Literal(l) => Host::Literal(l.into_owned()),
+        }
+    }
 }
 
 impl fmt::Display for Host<'_> {
@@ -176,14 +189,14 @@ impl fmt::Display for Host<'_> {
 /// (RFC 5321 4.1.2; RFC 6531 allows UTF-8). Kept byte for byte because only the
 /// destination host may interpret it (RFC 5321 2.4).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LocalPart<'a>(Cow<'a, str>);
+pub struct LocalPart<'a>(Str<'a>);
 
 impl<'a> LocalPart<'a> {
     /// Checks `s` against `Local-part` (quoted form includes its quotes).
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
         if syntax::address::is_local_part(s.as_bytes()) {
-            Ok(Self(s))
+            Ok(Self(Str::Cow(s)))
         } else {
             Err(InvalidValue::new(
                 "local part",
@@ -196,7 +209,7 @@ impl<'a> LocalPart<'a> {
     /// Fails only for characters no `Quoted-string` may hold (controls).
     pub fn quote(s: &str) -> Result<LocalPart<'static>, InvalidValue> {
         if syntax::address::is_dot_string(s.as_bytes()) {
-            return Ok(LocalPart(Cow::Owned(s.to_owned())));
+            return Ok(LocalPart(Str::Cow(Cow::Owned(s.to_owned()))));
         }
         let mut q = String::with_capacity(s.len() + 2);
         q.push('"');
@@ -211,7 +224,7 @@ impl<'a> LocalPart<'a> {
     }
 
     pub(crate) fn from_parsed(s: Cow<'a, str>) -> Self {
-        Self(s)
+        Self(Str::Cow(s))
     }
 
     /// The local part as sent, quotes included.
@@ -227,7 +240,7 @@ impl<'a> LocalPart<'a> {
     /// The value with quoting removed (`"a\"b"` gives `a"b`).
     pub fn unquoted(&self) -> Cow<'_, str> {
         match self.0.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-            None => Cow::Borrowed(&self.0),
+            None => Cow::Borrowed(&*self.0),
             Some(inner) => {
                 let mut out = String::with_capacity(inner.len());
                 let mut esc = false;
@@ -246,7 +259,11 @@ impl<'a> LocalPart<'a> {
 
     /// Detaches the value from the input it borrows.
     pub fn into_owned(self) -> LocalPart<'static> {
-        LocalPart(Cow::Owned(self.0.into_owned()))
+        LocalPart(self.0.into_owned())
+    }
+
+    pub(crate) fn into_shared(self, line: &Bytes) -> LocalPart<'static> {
+        LocalPart(self.0.into_shared(line))
     }
 }
 
@@ -298,6 +315,14 @@ impl<'a> Mailbox<'a> {
             host: self.host.into_owned(),
         }
     }
+
+    /// The `'static` form, sharing `line` (the bytes it was parsed from) where it can.
+    pub(crate) fn into_shared(self, line: &Bytes) -> Mailbox<'static> {
+        Mailbox {
+            local: self.local.into_shared(line),
+            host: self.host.into_shared(line),
+        }
+    }
 }
 
 impl fmt::Display for Mailbox<'_> {
@@ -341,6 +366,14 @@ impl ReversePath<'_> {
         match self {
             Self::Null => ReversePath::Null,
             Self::Mailbox(m) => ReversePath::Mailbox(m.into_owned()),
+        }
+    }
+
+    /// The `'static` form, sharing `line` (the bytes it was parsed from) where it can.
+    pub(crate) fn into_shared(self, line: &Bytes) -> ReversePath<'static> {
+        match self {
+            Self::Null => ReversePath::Null,
+            Self::Mailbox(m) => ReversePath::Mailbox(m.into_shared(line)),
         }
     }
 }
@@ -389,6 +422,14 @@ impl ForwardPath<'_> {
         match self {
             Self::Postmaster => ForwardPath::Postmaster,
             Self::Mailbox(m) => ForwardPath::Mailbox(m.into_owned()),
+        }
+    }
+
+    /// The `'static` form, sharing `line` (the bytes it was parsed from) where it can.
+    pub(crate) fn into_shared(self, line: &Bytes) -> ForwardPath<'static> {
+        match self {
+            Self::Postmaster => ForwardPath::Postmaster,
+            Self::Mailbox(m) => ForwardPath::Mailbox(m.into_shared(line)),
         }
     }
 }

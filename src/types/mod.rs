@@ -7,6 +7,7 @@ mod command;
 pub(crate) mod params;
 mod reply;
 pub mod secret;
+mod text;
 
 pub use address::{AddressLiteral, Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
 pub use capability::{Capabilities, Capability, EhloKeyword, EhloParam};
