@@ -1042,6 +1042,43 @@ mod tests {
             }
         }
 
+        /// Bodies of many short lines, several blocks long, so the block fast path runs:
+        /// blocks where every line starts with a dot, or holding a bare CR or LF, must
+        /// be refused by it and read exactly as the byte-at-a-time model reads them.
+        #[test]
+        fn decoder_matches_model_on_multi_block_bodies(
+            lines in prop::collection::vec((0u8..8, 0usize..40), 20..120),
+            dot_share in 0u8..=4,
+            bare_share in 0u8..=2,
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+            policy in policy_strategy(),
+        ) {
+            let mut input = Vec::new();
+            for (r, len) in lines {
+                if r % 4 < dot_share {
+                    input.push(b'.');
+                }
+                input.extend((0..len).map(|k| b'a' + (k % 26) as u8));
+                // Mostly CRLF; now and then a bare LF or CR, or a dot right after one.
+                match r {
+                    6 if bare_share > 0 => input.push(b'\n'),
+                    7 if bare_share > 1 => input.extend_from_slice(b"\r.x"),
+                    _ => input.extend_from_slice(b"\r\n"),
+                }
+            }
+            input.extend_from_slice(b"\r\n.\r\n");
+            let want = model(policy, None, &input);
+            let whole = decode(policy, None, &[&input]);
+            let split = decode(policy, None, &split_at_points(&input, &cuts));
+            for d in [&whole, &split] {
+                prop_assert_eq!(&d.body, &want.body);
+                prop_assert_eq!(d.ended, want.ended);
+                prop_assert_eq!(&d.rest, &want.rest);
+                prop_assert_eq!(d.bare, want.bare);
+                prop_assert_eq!(d.long, want.long);
+            }
+        }
+
         #[test]
         fn decoder_matches_model_under_any_split(
             input in body_strategy(),
