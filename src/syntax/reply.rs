@@ -52,7 +52,7 @@ pub fn decode_reply(input: &[u8]) -> Result<(&[u8], Reply), DecodeError> {
     let mut lines = Vec::new();
     loop {
         let rest = input.get(pos..).unwrap_or_default();
-        let Some(end) = memchr::memmem::find(rest, b"\r\n") else {
+        let Some(end) = crlf(rest) else {
             return Err(DecodeError::Incomplete);
         };
         let l = parse_reply_line(&rest[..end]).map_err(|e| match e {
@@ -67,6 +67,17 @@ pub fn decode_reply(input: &[u8]) -> Result<(&[u8], Reply), DecodeError> {
         if l.last {
             return Ok((&input[pos..], Reply::from_lines(l.code, lines)));
         }
+    }
+}
+
+/// The position of the first CRLF: a byte search for LF (cheap to start, unlike a
+/// substring search), falling back to the full search after a bare LF.
+fn crlf(s: &[u8]) -> Option<usize> {
+    let lf = memchr::memchr(b'\n', s)?;
+    if lf > 0 && s[lf - 1] == b'\r' {
+        Some(lf - 1)
+    } else {
+        memchr::memmem::find(s, b"\r\n")
     }
 }
 
