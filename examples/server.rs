@@ -316,6 +316,20 @@ async fn serve<S: Input>(
     stop: &mut watch::Receiver<bool>,
 ) -> io::Result<Turn> {
     let mut up_buf = vec![0u8; if relay.is_some() { READ_BUFFER } else { 0 }];
+    // The timer and the shutdown watch live across iterations: registering a fresh
+    // timer and a fresh watch waiter for every command cost more than the command
+    // (a lock shared by every session). The timer is only moved earlier; when it fires
+    // before the machine's deadline (which activity keeps pushing back),
+    // `handle_timeout` does nothing and the timer is set again.
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
+    let mut stopping = *stop.borrow_and_update();
+    if stopping {
+        server.shutdown(); // 421 4.3.2; an unacknowledged message stays so
+    }
+    let stop_changed = stop.changed();
+    tokio::pin!(stop_changed);
     loop {
         let starttls = drain(stream, server, policy, relay).await?;
         if server.is_closed() {
@@ -324,15 +338,23 @@ async fn serve<S: Input>(
         if starttls {
             return Ok(Turn::StartTls);
         }
-        if *stop.borrow_and_update() {
-            server.shutdown(); // 421 4.3.2; an unacknowledged message stays so
-            continue;
-        }
-        let deadline = server.poll_timeout();
         // A slow upstream slows the client: its bytes wait in the socket, not here.
         let want_input =
             server.wants_input() && relay.as_ref().is_none_or(|r| r.wants_downstream());
         let up_deadline = relay.as_ref().and_then(|r| r.deadline());
+        // After each decision the machine asks to be told the time at once (it restarts
+        // its timer from there): answer without a timer.
+        let now = Instant::now();
+        if server.poll_timeout().is_some_and(|d| d <= now) {
+            server.handle_timeout(now);
+            continue;
+        }
+        if let Some(due) = earliest(server.poll_timeout(), up_deadline) {
+            if armed.is_none_or(|a| due < a) {
+                timer.as_mut().reset(due.into());
+                armed = Some(due);
+            }
+        }
         let relaying = relay.is_some();
         tokio::select! {
             read = stream.read_with(|bytes| {
@@ -356,7 +378,8 @@ async fn serve<S: Input>(
                 }
             }
             // One timer for both machines (each pending timer costs memory per session).
-            () = sleep_until(earliest(deadline, up_deadline)) => {
+            () = &mut timer, if armed.is_some() => {
+                armed = None;
                 let now = Instant::now();
                 if up_deadline.is_some_and(|d| d <= now) {
                     if let Some(r) = relay.as_mut() {
@@ -365,7 +388,10 @@ async fn serve<S: Input>(
                 }
                 server.handle_timeout(now);
             }
-            _ = stop.changed() => server.shutdown(),
+            _ = &mut stop_changed, if !stopping => {
+                stopping = true;
+                server.shutdown();
+            }
         }
     }
 }
@@ -495,12 +521,4 @@ async fn write_within(
     tokio::time::timeout(limit, write)
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "client does not read"))?
-}
-
-/// Sleeps until the machine's deadline; forever when it has none.
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d.into()).await,
-        None => std::future::pending().await,
-    }
 }

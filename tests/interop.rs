@@ -629,3 +629,42 @@ fn send_example_to_postfix_smtp_sink() {
     );
     let _ = std::fs::remove_dir_all(work);
 }
+
+/// RFC 5321 4.5.3.2.7: a client that goes quiet is told `421` and disconnected once the
+/// command timeout passes, also after it has been active (the tokio server keeps one
+/// timer per session and only moves it when it fires early).
+#[test]
+fn idle_client_gets_421_after_the_command_timeout() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::time::Instant;
+    for example in ["server", "blocking_server"] {
+        let (_server, addr, _maildir) = open_server(example, &["--command-timeout", "1"]);
+        let tcp = std::net::TcpStream::connect(addr).expect("connect");
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .expect("timeout");
+        let mut r = BufReader::new(tcp.try_clone().expect("clone"));
+        let mut w = tcp;
+        let mut line = String::new();
+        r.read_line(&mut line).expect("greeting");
+        assert!(line.starts_with("220 "), "{example}: {line}");
+        // Some activity first, each command restarting the clock.
+        for _ in 0..3 {
+            w.write_all(b"NOOP\r\n").expect("write");
+            line.clear();
+            r.read_line(&mut line).expect("noop reply");
+            assert!(line.starts_with("250 "), "{example}: {line}");
+            std::thread::sleep(std::time::Duration::from_millis(400));
+        }
+        let quiet = Instant::now();
+        line.clear();
+        r.read_line(&mut line).expect("421");
+        let waited = quiet.elapsed();
+        assert!(line.starts_with("421 4.4.2 "), "{example}: {line:?}");
+        assert!(
+            waited >= std::time::Duration::from_millis(500),
+            "{example}: 421 after {waited:?}, before the timeout"
+        );
+        line.clear();
+        assert_eq!(r.read_line(&mut line).expect("eof"), 0, "{example}: {line}");
+    }
+}

@@ -27,6 +27,8 @@ options:
   --hostname NAME         name in the greeting and EHLO reply (default localhost)
   --max-size BYTES        largest message accepted (SIZE, RFC 1870; default 256 MiB)
   --max-recipients N      recipients per message
+  --command-timeout SECS  how long a client may keep the server waiting for its next
+                          command (default 5 minutes, RFC 5321 4.5.3.2.7)
   --lmtp                  speak LMTP (RFC 2033) instead of SMTP
   --verbose               log the dialogue (C:/S: lines, credentials redacted)
   --discard               accept messages and drop them (load tests)
@@ -127,6 +129,10 @@ impl Options {
                 "--hostname" => o.config.hostname = value()?,
                 "--max-size" => o.config.limits.message_size = Some(parse(&arg, &value()?)?),
                 "--max-recipients" => o.config.limits.recipients = parse(&arg, &value()?)?,
+                "--command-timeout" => {
+                    let secs: u64 = parse(&arg, &value()?)?;
+                    o.config.timeouts.command = Duration::from_secs(secs.max(1));
+                }
                 "--lmtp" => o.config.lmtp = true,
                 "--verbose" => o.verbose = true,
                 "--discard" => o.discard = true,
