@@ -2082,6 +2082,107 @@ fn rfc5321_4_1_1_4_respond_each_over_smtp_takes_one_reply() {
     h.run("S: 250 2.0.0 queued");
 }
 
+/// RFC 1870 4: a message of exactly the declared maximum is within the limit; one
+/// octet more is not.
+#[test]
+fn rfc1870_4_message_of_exactly_the_limit_is_accepted() {
+    let mut cfg = ServerConfig::default();
+    cfg.limits.message_size = Some(10);
+    let mut h = Harness::new(cfg, Policy::accept_all());
+    h.run(
+        "S: 220 localhost ESMTP ready
+         C: EHLO client.example
+         S~ 250 HELP
+         C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<a@example.com>
+         S: 250 2.1.5 Recipient OK
+         C: DATA
+         S: 354 End data with <CR><LF>.<CR><LF>
+         C: 12345678
+         C: .
+         S: 250 2.0.0 Message accepted
+         C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<a@example.com>
+         S: 250 2.1.5 Recipient OK
+         C: DATA
+         S: 354 End data with <CR><LF>.<CR><LF>
+         C: 123456789
+         C: .
+         S: 552 5.3.4 Message size exceeds fixed limit",
+    );
+}
+
+/// A message refused at its end (RFC 5321 4.5.3.1.10) leaves the session in command
+/// state with a fresh command timer (4.5.3.2.7), not an expired one.
+#[test]
+fn rfc5321_4_5_3_2_7_timer_restarts_after_a_message_refused_at_its_end() {
+    let mut cfg = ServerConfig::default();
+    cfg.limits.message_size = Some(10);
+    let mut h = Harness::new(cfg, Policy::accept_all());
+    h.run(
+        "S: 220 localhost ESMTP ready
+         C: EHLO client.example
+         S~ 250 HELP
+         C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<a@example.com>
+         S: 250 2.1.5 Recipient OK
+         C: DATA
+         S: 354 End data with <CR><LF>.<CR><LF>
+         C: this body is too long for the limit
+         C: .
+         S: 552 5.3.4 Message size exceeds fixed limit",
+    );
+    h.advance(60);
+    h.timeout();
+    h.assert_drained("one minute after the refusal");
+    h.run("C: NOOP\nS: 250 2.0.0 OK");
+}
+
+/// RFC 3030 2: a BDAT chunk over the size limit is answered 552 and is not a protocol
+/// error (it does not count towards the error limit), while a BDAT out of sequence is.
+#[test]
+fn rfc3030_2_refused_bdat_chunks_and_the_error_limit() {
+    let mut cfg = ServerConfig::default();
+    cfg.limits.message_size = Some(10);
+    cfg.limits.errors = 2;
+    let mut h = Harness::new(cfg, Policy::accept_all());
+    h.run(
+        "S: 220 localhost ESMTP ready
+         C: EHLO client.example
+         S~ 250 HELP
+         C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<a@example.com>
+         S: 250 2.1.5 Recipient OK
+         C~ BDAT 20\\r\\n01234567890123456789
+         S: 552 5.3.4 Message size exceeds fixed limit
+         C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<a@example.com>
+         S: 250 2.1.5 Recipient OK
+         C~ BDAT 20 LAST\\r\\n01234567890123456789
+         S: 552 5.3.4 Message size exceeds fixed limit
+         C: NOOP
+         S: 250 2.0.0 OK",
+    );
+    assert_eq!(
+        h.count(|e| matches!(e, Ev::Violation(_))),
+        0,
+        "{}",
+        h.dump()
+    );
+    h.run(
+        "C~ BDAT 3\\r\\nabc
+         S: 503 5.5.1 Need MAIL command
+         C~ BDAT 3\\r\\nabc
+         S: 503 5.5.1 Need MAIL command
+         S: 421 4.7.0 Too many errors, closing connection",
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Misuse by the application (UsageError)
 
