@@ -81,3 +81,41 @@ impl<'a> From<Cow<'a, str>> for Str<'a> {
         Str::Cow(c)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::{Hash, Hasher};
+
+    fn hash(v: &Str<'_>) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        v.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn shared_text_is_a_slice_of_the_line() {
+        let line = Bytes::from_static(b"RCPT TO:<bob@example.org>");
+        let s = std::str::from_utf8(&line[9..24]).unwrap_or_default();
+        let shared = Str::Cow(Cow::Borrowed(s)).into_shared(&line);
+        assert!(matches!(shared, Str::Shared(_)));
+        assert_eq!(&*shared, "bob@example.org");
+        assert_eq!(shared.as_ptr(), line[9..].as_ptr(), "not a copy");
+        // Equal to, and hashed like, the same text held any other way.
+        let owned = Str::Cow(Cow::Owned("bob@example.org".to_owned()));
+        assert_eq!(shared, owned);
+        assert_eq!(hash(&shared), hash(&owned));
+        assert_eq!(format!("{shared:?}"), format!("{owned:?}"));
+    }
+
+    #[test]
+    fn text_from_elsewhere_is_copied() {
+        let line = Bytes::from_static(b"EHLO a.example");
+        let elsewhere = String::from("a.example");
+        let s = Str::Cow(Cow::Borrowed(elsewhere.as_str())).into_shared(&line);
+        assert!(matches!(s, Str::Cow(Cow::Owned(_))));
+        assert_eq!(&*s, "a.example");
+        let empty = Str::Cow(Cow::Borrowed("")).into_shared(&line);
+        assert_eq!(&*empty, "");
+    }
+}
