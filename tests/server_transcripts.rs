@@ -717,6 +717,29 @@ fn rfc5321_4_1_1_11_parameters_after_helo_555() {
     ));
 }
 
+/// Each extension's MAIL parameter is refused (555) exactly when that extension is
+/// not offered, one at a time (RFC 6710 MT-PRIORITY, RFC 8689 REQUIRETLS).
+#[test]
+fn rfc5321_4_1_1_11_each_parameter_refused_only_without_its_extension() {
+    let mut c = cfg();
+    c.extensions.mt_priority = false;
+    c.extensions.requiretls = false;
+    let mut h = after_ehlo(c, Policy::accept_all());
+    h.run(
+        "C: MAIL FROM:<a@example.com> MT-PRIORITY=3
+         S: 555 5.5.4 Parameter not recognized or not implemented
+         C: MAIL FROM:<a@example.com> REQUIRETLS
+         S: 555 5.5.4 Parameter not recognized or not implemented",
+    );
+    let mut c = cfg();
+    c.extensions.mt_priority = true;
+    let mut h = after_ehlo(c, Policy::accept_all());
+    h.run(
+        "C: MAIL FROM:<a@example.com> MT-PRIORITY=3
+         S: 250 2.1.0 Sender OK",
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // RSET, NOOP, VRFY, HELP, QUIT (RFC 5321 4.1.1.5 - 4.1.1.10)
 
