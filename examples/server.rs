@@ -506,9 +506,14 @@ async fn handle(
     } else if let Some(store) = policy.on_event(server, event) {
         // fsync and rename block: keep them off the async workers. The reply
         // waits for the file to be in new/.
-        let stored = tokio::task::spawn_blocking(move || store.run())
-            .await
-            .map_err(io::Error::other)?;
+        // Nothing to sync when discarding: no thread hand-off then.
+        let stored = if store.blocks() {
+            tokio::task::spawn_blocking(move || store.run())
+                .await
+                .map_err(io::Error::other)?
+        } else {
+            store.run()
+        };
         policy.stored(server, stored);
     }
     Ok(())

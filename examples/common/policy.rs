@@ -53,6 +53,12 @@ pub struct Stored {
 }
 
 impl Store {
+    /// True when [`Store::run`] touches the disk (false when discarding).
+    #[allow(dead_code)] // the blocking server always runs it in place
+    pub fn blocks(&self) -> bool {
+        !self.discard
+    }
+
     /// Syncs the message file and renames it into `new/` (Maildir delivery).
     pub fn run(self) -> Stored {
         let result = match (self.discard, self.delivery) {
@@ -109,7 +115,10 @@ impl Policy {
                 self.delivery = match self.maildir.as_ref().map(Maildir::create) {
                     Some(Ok(d)) => Some(d),
                     Some(Err(e)) => {
-                        eprintln!("{}: cannot create message file: {e}", self.peer);
+                        log(format_args!(
+                            "{}: cannot create message file: {e}",
+                            self.peer
+                        ));
                         None
                     }
                     None => None,
@@ -119,7 +128,10 @@ impl Policy {
             Event::MessageChunk(chunk) => {
                 if let Some(d) = self.delivery.as_mut() {
                     if let Err(e) = d.write(&chunk) {
-                        eprintln!("{}: cannot write message file: {e}", self.peer);
+                        log(format_args!(
+                            "{}: cannot write message file: {e}",
+                            self.peer
+                        ));
                         self.delivery = None;
                     }
                 }
@@ -137,7 +149,7 @@ impl Policy {
             Event::MessageAborted(reason) => {
                 // Dropping the delivery removes its file from tmp/.
                 self.delivery = None;
-                eprintln!("{}: message dropped: {reason:?}", self.peer);
+                log(format_args!("{}: message dropped: {reason:?}", self.peer));
                 Ok(())
             }
             Event::Auth(a) => {
@@ -149,17 +161,17 @@ impl Policy {
                     .as_deref()
                     .is_none_or(|z| z.is_empty() || z == a.authcid);
                 if own && self.users.check(&a.authcid, a.password.expose()) {
-                    eprintln!(
+                    log(format_args!(
                         "{}: authenticated as {} ({})",
                         self.peer, a.authcid, a.mechanism
-                    );
+                    ));
                     self.user = Some(a.authcid);
                     server.accept(a.ticket).map_err(|e| e.kind)
                 } else {
-                    eprintln!(
+                    log(format_args!(
                         "{}: AUTH {} failed for {:?}",
                         self.peer, a.mechanism, a.authcid
-                    );
+                    ));
                     let no = reply("535 5.7.8 Authentication credentials invalid");
                     server.respond(a.ticket, no).map_err(|e| e.kind)
                 }
@@ -170,11 +182,11 @@ impl Policy {
                 server.respond(s.ticket, no).map_err(|e| e.kind)
             }
             Event::Violation(v) => {
-                eprintln!("{}: peer violation: {v:?}", self.peer);
+                log(format_args!("{}: peer violation: {v:?}", self.peer));
                 Ok(())
             }
             Event::Closed(reason) => {
-                eprintln!(
+                log(format_args!(
                     "{}: closed ({reason:?}) after {:.1?}, {} message(s){}{}",
                     self.peer,
                     self.started.elapsed(),
@@ -184,13 +196,16 @@ impl Policy {
                         .as_deref()
                         .map(|u| format!(", user {u}"))
                         .unwrap_or_default(),
-                );
+                ));
                 Ok(())
             }
             _ => Ok(()),
         };
         if let Err(kind) = answered {
-            eprintln!("{}: internal error answering an event: {kind}", self.peer);
+            log(format_args!(
+                "{}: internal error answering an event: {kind}",
+                self.peer
+            ));
         }
         None
     }
@@ -205,7 +220,7 @@ impl Policy {
                     .as_ref()
                     .and_then(|p| p.file_name())
                     .map(|n| n.to_string_lossy().into_owned());
-                eprintln!(
+                log(format_args!(
                     "{}: message of {} octets for {} recipient(s){} stored as {}",
                     self.peer,
                     stored.size,
@@ -215,14 +230,14 @@ impl Policy {
                         .map(|u| format!(" from {u}"))
                         .unwrap_or_default(),
                     name.as_deref().unwrap_or("(discarded)")
-                );
+                ));
                 server.accept(stored.ticket).map_err(|e| e.kind)
             }
             Err(e) => {
-                eprintln!(
+                log(format_args!(
                     "{}: message of {} octets NOT stored: {e}",
                     self.peer, stored.size
-                );
+                ));
                 let later = reply("451 4.3.0 Cannot store message, try again later");
                 server.respond(stored.ticket, later).map_err(|e| e.kind)
             }
@@ -230,7 +245,7 @@ impl Policy {
         if let Err(kind) = answered {
             // After Server::shutdown the ticket is void: the message is on disk but
             // was never acknowledged, which RFC 5321 6.1 allows (a duplicate at worst).
-            eprintln!("{}: final reply not sent: {kind}", self.peer);
+            log(format_args!("{}: final reply not sent: {kind}", self.peer));
         }
     }
 }
@@ -238,4 +253,13 @@ impl Policy {
 /// A fixed reply written in wire form.
 fn reply(s: &str) -> Reply {
     s.parse().expect("fixed replies are valid")
+}
+
+/// Writes one log line to stderr with a single write: stderr is unbuffered, and
+/// `eprintln!` would issue a write per formatting piece (several per line, per message).
+pub fn log(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut line = args.to_string();
+    line.push('\n');
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }

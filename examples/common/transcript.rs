@@ -45,7 +45,7 @@ impl Transcript {
                 *left -= n as u64;
                 bytes = &bytes[n..];
                 if *left == 0 {
-                    eprintln!("{} C: <BDAT chunk, {size} octets>", self.peer);
+                    log(format_args!("{} C: <BDAT chunk, {size} octets>", self.peer));
                     self.state = State::Command;
                 }
                 continue;
@@ -68,11 +68,11 @@ impl Transcript {
         match self.state {
             State::Data { octets } => {
                 if self.line == b".\r\n" || self.line == b".\n" {
-                    eprintln!(
+                    log(format_args!(
                         "{} C: <message data, {octets} octets on the wire>",
                         self.peer
-                    );
-                    eprintln!("{} C: .", self.peer);
+                    ));
+                    log(format_args!("{} C: .", self.peer));
                     self.state = State::Command;
                 } else {
                     self.state = State::Data {
@@ -80,7 +80,7 @@ impl Transcript {
                     };
                 }
             }
-            State::Sasl => eprintln!("{} C: <SASL response redacted>", self.peer),
+            State::Sasl => log(format_args!("{} C: <SASL response redacted>", self.peer)),
             State::Command | State::Bdat { .. } => {
                 let text = printable(&self.line);
                 let mut words = text.split_ascii_whitespace();
@@ -93,10 +93,10 @@ impl Transcript {
                     } else {
                         ""
                     };
-                    eprintln!("{} C: {verb} {mechanism}{more}", self.peer);
+                    log(format_args!("{} C: {verb} {mechanism}{more}", self.peer));
                     return;
                 }
-                eprintln!("{} C: {text}", self.peer);
+                log(format_args!("{} C: {text}", self.peer));
                 if verb == "BDAT" {
                     match words.next().and_then(|n| n.parse::<u64>().ok()) {
                         Some(size) if size > 0 => self.state = State::Bdat { left: size, size },
@@ -111,7 +111,7 @@ impl Transcript {
     pub fn server(&mut self, bytes: &[u8]) {
         for line in bytes.split_inclusive(|&b| b == b'\n') {
             let text = printable(line);
-            eprintln!("{} S: {text}", self.peer);
+            log(format_args!("{} S: {text}", self.peer));
             // The last line of a reply has a space after the code (RFC 5321 4.2.1).
             if line.get(3) != Some(&b' ') {
                 continue;
@@ -139,4 +139,13 @@ fn printable(line: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Writes one log line to stderr with a single write: stderr is unbuffered, and
+/// `eprintln!` would issue a write per formatting piece (several per line, per message).
+fn log(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut line = args.to_string();
+    line.push('\n');
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
