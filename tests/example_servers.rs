@@ -1,6 +1,7 @@
-//! Drives `examples/blocking_server` over real TCP on a port the OS assigns, and checks
-//! the Maildir byte for byte. The only test here that needs a socket: it exists to prove
-//! the run loop works on a real transport.
+//! Drives both example servers (`examples/server`, tokio, and `examples/blocking_server`)
+//! over real TCP on ports the OS assigns: the Maildir is checked byte for byte, and the
+//! attacks of `tests/server_attacks.rs` (smuggling, STARTTLS command injection, endless
+//! lines, floods) are replayed against the real run loops.
 
 mod peers;
 
@@ -18,9 +19,11 @@ struct ServerProcess {
     maildir: PathBuf,
 }
 
-fn start(extra: &[&str]) -> ServerProcess {
-    let maildir = temp_dir("blocking");
-    let mut cmd = Command::new(example_binary("blocking_server"));
+const EXAMPLES: [&str; 2] = ["server", "blocking_server"];
+
+fn start(example: &str, extra: &[&str]) -> ServerProcess {
+    let maildir = temp_dir(example);
+    let mut cmd = Command::new(example_binary(example));
     cmd.args(["--listen", "127.0.0.1:0", "--maildir"])
         .arg(&maildir)
         .args(extra);
@@ -87,7 +90,13 @@ impl Client {
 
 #[test]
 fn pipelined_session_stores_exact_bytes_and_never_ends_on_smuggled_dot() {
-    let server = start(&[]);
+    for example in EXAMPLES {
+        pipelined_session(example);
+    }
+}
+
+fn pipelined_session(example: &str) {
+    let server = start(example, &[]);
     let mut c = Client::connect(server.addr);
     let ehlo = c.cmd("EHLO client.example");
     assert!(
@@ -147,7 +156,13 @@ fn pipelined_session_stores_exact_bytes_and_never_ends_on_smuggled_dot() {
 
 #[test]
 fn concurrent_clients_each_message_stored_once() {
-    let server = start(&["--max-recipients", "5"]);
+    for example in EXAMPLES {
+        concurrent_clients(example);
+    }
+}
+
+fn concurrent_clients(example: &str) {
+    let server = start(example, &["--max-recipients", "5"]);
     let threads: Vec<_> = (0..8)
         .map(|t| {
             let addr = server.addr;
@@ -177,4 +192,70 @@ fn concurrent_clients_each_message_stored_once() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 40, "no message stored twice");
+}
+
+/// STARTTLS command injection (CVE-2011-0411 class): a command pipelined behind STARTTLS
+/// in the same packet must never run, neither before nor after the handshake. The server
+/// answers 220 and then waits for a TLS ClientHello; the injected MAIL gets no reply.
+#[test]
+fn starttls_injection_against_examples() {
+    for example in EXAMPLES {
+        let server = start(example, &[]);
+        let mut c = Client::connect(server.addr);
+        assert!(c.cmd("EHLO client.example").contains("STARTTLS"));
+        c.send(b"STARTTLS\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.org>\r\n");
+        let r = c.reply();
+        assert!(r.starts_with("220 "), "{example}: {r}");
+        c.stream
+            .set_read_timeout(Some(Duration::from_millis(700)))
+            .expect("timeout");
+        let mut tmp = [0u8; 512];
+        match c.stream.read(&mut tmp) {
+            // EOF or a TLS alert are fine; an SMTP reply to the injected MAIL is not.
+            Ok(n) => assert!(
+                !tmp[..n].starts_with(b"250") && !tmp[..n].starts_with(b"503"),
+                "{example}: injected command answered: {:?}",
+                String::from_utf8_lossy(&tmp[..n])
+            ),
+            Err(e) => assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "{example}: {e}"
+            ),
+        }
+        assert!(stored(&server.maildir).is_empty(), "{example}");
+    }
+}
+
+/// An endless line (5 MB without CRLF) is refused once it ends, without buffering it,
+/// and the session goes on; then a flood of 20,000 pipelined NOOPs is answered in order.
+#[test]
+fn overlong_line_and_pipelined_flood_against_examples() {
+    for example in EXAMPLES {
+        let server = start(example, &[]);
+        let mut c = Client::connect(server.addr);
+        assert!(c.cmd("EHLO client.example").starts_with("250"));
+        let chunk = vec![b'A'; 64 * 1024];
+        for _ in 0..80 {
+            c.send(&chunk);
+        }
+        let r = c.cmd("");
+        assert!(r.starts_with("500 5.5.6"), "{example}: {r}");
+        assert!(c.cmd("NOOP").starts_with("250"), "{example}");
+        // The flood goes out from another thread while this one reads the replies, so
+        // neither side's socket buffer can fill up and stall the other.
+        let mut w = c.stream.try_clone().expect("clone");
+        let writer = std::thread::spawn(move || {
+            let flood = b"NOOP\r\n".repeat(20_000);
+            w.write_all(&flood).expect("flood");
+        });
+        for i in 0..20_000 {
+            let r = c.reply();
+            assert!(r.starts_with("250"), "{example}: reply {i}: {r}");
+        }
+        writer.join().expect("writer");
+        assert!(c.cmd("QUIT").starts_with("221"), "{example}");
+    }
 }
