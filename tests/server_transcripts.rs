@@ -2164,6 +2164,42 @@ fn rfc5321_4_5_3_2_7_timer_restarts_after_a_message_refused_at_its_end() {
     h.run("C: NOOP\nS: 250 2.0.0 OK");
 }
 
+/// RFC 5321 4.5.3.2.5: the DATA block timer (3 minutes) runs from the 354, not an
+/// expired one: a client pausing a minute before its body is still served.
+#[test]
+fn rfc5321_4_5_3_2_5_data_block_timer_starts_at_354() {
+    let mut h = default();
+    h.run(
+        "C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<a@example.com>
+         S: 250 2.1.5 Recipient OK
+         C: DATA
+         S: 354 End data with <CR><LF>.<CR><LF>",
+    );
+    h.advance(60);
+    h.timeout();
+    h.assert_drained("one minute after the 354");
+    h.run("C: body\nC: .\nS: 250 2.0.0 Message accepted");
+}
+
+/// RFC 3030 2 with RFC 2920 3.1: BDAT after every RCPT was refused is "no valid
+/// recipients" (554); BDAT before any RCPT is a sequence error (503).
+#[test]
+fn rfc3030_2_bdat_without_valid_recipients() {
+    let mut h = after_ehlo(cfg(), Policy::accept_all().refuse_rcpt_containing("nobody"));
+    h.run(
+        "C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C~ BDAT 3 LAST\\r\\nabc
+         S: 503 5.5.1 Need RCPT command
+         C: RCPT TO:<nobody@example.com>
+         S: 550 5.1.1 No such user
+         C~ BDAT 3 LAST\\r\\nabc
+         S: 554 5.5.1 No valid recipients",
+    );
+}
+
 /// RFC 3030 2: a BDAT chunk over the size limit is answered 552 and is not a protocol
 /// error (it does not count towards the error limit), while a BDAT out of sequence is.
 #[test]
