@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Load benchmark: Postfix's smtp-source against null sinks, side by side in one run.
 #
-#   benches/load.sh                 # 20 sessions, 20000 messages of 1 KiB each
-#   SESSIONS=20 MESSAGES=50000 SIZE=1024 IDLE=2000 benches/load.sh
+#   benches/load.sh                 # 20 sessions, 20000 messages of 1 KiB each, 3 rounds
+#   SESSIONS=20 MESSAGES=50000 SIZE=1024 IDLE=2000 ROUNDS=5 benches/load.sh
 #
-# Prints messages per second and peak RSS for each server, then the memory per idle
-# connection (IDLE connections held open after their greeting). Needs smtp-source
+# Each round runs smtp-source against every server in turn (interleaved, so a drift in
+# the machine's load hits all alike); the median round is printed with peak RSS, then
+# the memory per idle connection (IDLE connections held open after their greeting,
+# measured in the last round). Needs smtp-source
 # (Debian: postfix) and python3; aiosmtpd and the mailin-embedded peer are measured when
 # available. Numbers vary with the machine: compare ratios within one run.
 set -euo pipefail
@@ -14,6 +16,7 @@ SESSIONS=${SESSIONS:-20}
 MESSAGES=${MESSAGES:-20000}
 SIZE=${SIZE:-1024}
 IDLE=${IDLE:-2000}
+ROUNDS=${ROUNDS:-3}
 SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
 SMTP_SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
 
@@ -34,6 +37,8 @@ wait_port() {
 kib() { awk -v k="$1" '/^'"$1"':/ {print $2}' "/proc/$2/status"; }
 
 # measure NAME COMMAND... ; the command may contain PORT, replaced by a free port.
+# Appends "NAME<TAB>msg/s<TAB>peak KiB<TAB>idle KiB or -<TAB>held" to $RESULTS; the idle
+# connections are only opened when IDLE_NOW=1.
 measure() {
     local name=$1; shift
     local port; port=$(free_port)
@@ -48,11 +53,13 @@ measure() {
     "$SMTP_SOURCE" -d -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f a@example.org -t b@example.org "127.0.0.1:$port"
     t1=$(date +%s.%N)
     local hwm; hwm=$(kib VmHWM "$pid")
-    # Idle connections: each reads its greeting, then stays open.
-    local before after
-    before=$(kib VmRSS "$pid")
-    local held=/tmp/load-held.$$
-    python3 - "$port" "$IDLE" "$held" <<'PY' &
+    local per="-" n=0
+    if [ "${IDLE_NOW:-0}" = 1 ]; then
+        # Idle connections: each reads its greeting, then stays open.
+        local before after
+        before=$(kib VmRSS "$pid")
+        local held=/tmp/load-held.$$
+        python3 - "$port" "$IDLE" "$held" <<'PY' &
 import socket, sys, time
 port, n, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 conns = []
@@ -66,24 +73,45 @@ except OSError:
 open(out, "w").write(str(len(conns)))
 time.sleep(4)
 PY
-    local idler=$!
-    for _ in $(seq 1 100); do [ -s "$held" ] && break; sleep 0.1; done
-    sleep 0.5
-    after=$(kib VmRSS "$pid")
-    local n; n=$(cat "$held" 2>/dev/null || echo 0)
-    rm -f "$held"
-    wait "$idler" 2>/dev/null || true
+        local idler=$!
+        for _ in $(seq 1 100); do [ -s "$held" ] && break; sleep 0.1; done
+        sleep 0.5
+        after=$(kib VmRSS "$pid")
+        n=$(cat "$held" 2>/dev/null || echo 0)
+        rm -f "$held"
+        wait "$idler" 2>/dev/null || true
+        [ "$n" -gt 0 ] && per=$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { printf "%.1f", (a-b)/n }')
+    fi
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    awk -v n="$name" -v t0="$t0" -v t1="$t1" -v m="$MESSAGES" -v hwm="$hwm" -v b="$before" -v a="$after" -v idle="$n" \
-        'BEGIN { per = idle > 0 ? sprintf("%6.1f", (a-b)/idle) : "   n/a";
-                 printf "%-22s %10.0f msg/s   peak RSS %7.1f MiB   %s KiB per idle connection (%d held)\n", n, m/(t1-t0), hwm/1024, per, idle }'
+    awk -v n="$name" -v t0="$t0" -v t1="$t1" -v m="$MESSAGES" -v hwm="$hwm" -v per="$per" -v held="$n" \
+        'BEGIN { printf "%s\t%.0f\t%d\t%s\t%d\n", n, m/(t1-t0), hwm, per, held }' >> "$RESULTS"
 }
 
 ulimit -n 65536 2>/dev/null || true
-echo "smtp-source: $SESSIONS sessions, $MESSAGES messages of $SIZE octets; $IDLE idle connections"
-measure "smtp-sansio (tokio)" target/release/examples/server --listen 127.0.0.1:PORT --discard
-measure "smtp-sansio (blocking)" target/release/examples/blocking_server --listen 127.0.0.1:PORT --discard
-[ -x "$MAILIN" ] && measure "mailin-embedded" "$MAILIN" 127.0.0.1:PORT
-[ -x "$SMTP_SINK" ] && measure "postfix smtp-sink" "$SMTP_SINK" -u nobody 127.0.0.1:PORT 1024
-python3 -c "import aiosmtpd" 2>/dev/null && measure "aiosmtpd" python3 -m aiosmtpd -n -l 127.0.0.1:PORT
+echo "smtp-source: $SESSIONS sessions, $MESSAGES messages of $SIZE octets; $IDLE idle connections; $ROUNDS rounds"
+RESULTS=$(mktemp)
+for round in $(seq 1 "$ROUNDS"); do
+    [ "$round" = "$ROUNDS" ] && export IDLE_NOW=1
+    measure "smtp-sansio (tokio)" target/release/examples/server --listen 127.0.0.1:PORT --discard
+    measure "smtp-sansio (blocking)" target/release/examples/blocking_server --listen 127.0.0.1:PORT --discard
+    [ -x "$MAILIN" ] && measure "mailin-embedded" "$MAILIN" 127.0.0.1:PORT
+    [ -x "$SMTP_SINK" ] && measure "postfix smtp-sink" "$SMTP_SINK" -u nobody 127.0.0.1:PORT 1024
+    python3 -c "import aiosmtpd" 2>/dev/null && measure "aiosmtpd" python3 -m aiosmtpd -n -l 127.0.0.1:PORT
+done
+# Median msg/s per server over the rounds; peak RSS and idle memory from the last round.
+python3 - "$RESULTS" <<'PY'
+import sys, statistics
+rows = {}
+for line in open(sys.argv[1]):
+    name, rate, hwm, per, held = line.rstrip("\n").split("\t")
+    r = rows.setdefault(name, {"rates": []})
+    r["rates"].append(int(rate)); r["hwm"] = int(hwm)
+    if per != "-":
+        r["per"], r["held"] = per, held
+for name, r in rows.items():
+    rates = " ".join(str(x) for x in r["rates"])
+    per = f'{r["per"]:>6} KiB per idle connection ({r["held"]} held)' if "per" in r else ""
+    print(f'{name:<22} {statistics.median(r["rates"]):>8.0f} msg/s (rounds: {rates})   peak RSS {r["hwm"]/1024:6.1f} MiB   {per}')
+PY
+rm -f "$RESULTS"
