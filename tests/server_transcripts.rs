@@ -2200,6 +2200,64 @@ fn rfc3030_2_bdat_without_valid_recipients() {
     );
 }
 
+/// RFC 1870 with RFC 3030: chunks adding up to exactly the size limit are accepted.
+#[test]
+fn rfc3030_2_bdat_total_of_exactly_the_limit_is_accepted() {
+    let mut cfg = ServerConfig::default();
+    cfg.limits.message_size = Some(10);
+    let mut h = after_ehlo(cfg, Policy::accept_all());
+    h.run(
+        "C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<a@example.com>
+         S: 250 2.1.5 Recipient OK
+         C~ BDAT 4\\r\\nabcd
+         S: 250 2.0.0 4 octets received
+         C~ BDAT 6 LAST\\r\\nefghij
+         S: 250 2.0.0 Message accepted",
+    );
+}
+
+/// RFC 3030 2 with RFC 5321 4.5.3.2.5: the chunk's timer runs from the BDAT command; a
+/// chunk that follows a minute later is still read.
+#[test]
+fn rfc3030_2_bdat_chunk_timer_starts_at_the_command() {
+    let mut h = default();
+    h.run(
+        "C: MAIL FROM:<s@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<a@example.com>
+         S: 250 2.1.5 Recipient OK
+         C~ BDAT 5 LAST\\r\\n",
+    );
+    h.advance(60);
+    h.timeout();
+    h.assert_drained("one minute after BDAT");
+    h.run(
+        "C~ hello
+         S: 250 2.0.0 Message accepted",
+    );
+}
+
+/// RFC 3030 2: a refused chunk is read and dropped up to `Limits::bdat_discard` octets
+/// (the session goes on); one larger cannot be skipped in reasonable time, so it is
+/// refused and the session closes.
+#[test]
+fn rfc3030_2_refused_chunk_skipped_up_to_the_discard_limit() {
+    let mut cfg = ServerConfig::default();
+    cfg.limits.bdat_discard = 10;
+    let mut h = after_ehlo(cfg, Policy::accept_all());
+    h.run(
+        "C~ BDAT 10\\r\\n0123456789
+         S: 503 5.5.1 Need MAIL command
+         C: NOOP
+         S: 250 2.0.0 OK
+         C~ BDAT 11\\r\\n
+         S: 503 5.5.1 Need MAIL command",
+    );
+    assert!(h.server.is_closed());
+}
+
 /// RFC 3030 2: a BDAT chunk over the size limit is answered 552 and is not a protocol
 /// error (it does not count towards the error limit), while a BDAT out of sequence is.
 #[test]
