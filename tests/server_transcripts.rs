@@ -1567,6 +1567,22 @@ fn rfc4954_auth_login_with_initial_response() {
     );
 }
 
+/// LOGIN with an empty user name (`=`, the RFC 4954 4 empty response) is malformed:
+/// 501 at once, no password prompt.
+#[test]
+fn rfc4954_auth_login_empty_user_501() {
+    let mut h = after_ehlo_tls(auth_cfg(), Policy::accept_all());
+    h.run(
+        "C: AUTH LOGIN
+         S: 334 VXNlcm5hbWU6
+         C: =
+         S: 501 5.5.2 Malformed authentication response
+         C: NOOP
+         S: 250 2.0.0 OK",
+    );
+    assert!(!h.log.iter().any(|e| matches!(e, Ev::Auth { .. })));
+}
+
 /// RFC 4954 4: `*` cancels the exchange with 501.
 #[test]
 fn rfc4954_4_star_cancels_501() {
