@@ -717,6 +717,21 @@ fn rfc5321_4_1_1_11_parameters_after_helo_555() {
     ));
 }
 
+/// A RCPT parameter on MAIL (and a MAIL one on RCPT) is an unknown parameter: 555
+/// (RFC 5321 4.1.1.11), even with DSN offered.
+#[test]
+fn rfc5321_4_1_1_11_parameter_of_the_other_command_555() {
+    let mut h = default();
+    h.run(
+        "C: MAIL FROM:<a@example.com> NOTIFY=NEVER
+         S: 555 5.5.4 Parameter not recognized or not implemented
+         C: MAIL FROM:<a@example.com>
+         S: 250 2.1.0 Sender OK
+         C: RCPT TO:<b@example.com> SIZE=10
+         S: 555 5.5.4 Parameter not recognized or not implemented",
+    );
+}
+
 /// Each extension's MAIL parameter is refused (555) exactly when that extension is
 /// not offered, one at a time (RFC 6710 MT-PRIORITY, RFC 8689 REQUIRETLS).
 #[test]
