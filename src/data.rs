@@ -945,6 +945,25 @@ mod tests {
         prop_oneof![Just(Reject), Just(Normalize)]
     }
 
+    /// The line left open at the end of a block region is measured from the byte after
+    /// the region's last LF: a line of exactly the limit (with its CRLF) that starts
+    /// inside the region and ends past it is not too long; one octet more is.
+    #[test]
+    fn line_open_after_the_block_region_is_measured_exactly() {
+        for (content, long) in [(598, false), (599, true)] {
+            let mut input = Vec::new();
+            for _ in 0..5 {
+                input.extend_from_slice(&[b'b'; 98]);
+                input.extend_from_slice(b"\r\n");
+            }
+            input.extend(std::iter::repeat_n(b'c', content));
+            input.extend_from_slice(b"\r\n.\r\n");
+            let d = decode(Reject, Some(600), &[&input]);
+            assert!(d.ended);
+            assert_eq!(d.long, long, "content {content}");
+        }
+    }
+
     /// The widest line the block path can pass over: LFs 511 bytes apart, at the first
     /// byte of one block and the last of the next (content 509 octets, 511 with CRLF).
     /// With a limit of 510 it must still be seen as too long.
