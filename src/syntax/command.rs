@@ -92,31 +92,13 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
     const NOOP: u64 = k4(b"noop");
     const AUTH: u64 = k4(b"auth");
     const STARTTLS: u64 = u64::from_le_bytes(*b"starttls");
-    let upper: &[u8] = match key {
-        EHLO => b"EHLO",
-        HELO => b"HELO",
-        LHLO => b"LHLO",
-        MAIL => b"MAIL",
-        RCPT => b"RCPT",
-        DATA => b"DATA",
-        RSET => b"RSET",
-        QUIT => b"QUIT",
-        BDAT => b"BDAT",
-        VRFY => b"VRFY",
-        EXPN => b"EXPN",
-        HELP => b"HELP",
-        NOOP => b"NOOP",
-        AUTH => b"AUTH",
-        STARTTLS => b"STARTTLS",
-        _ => b"",
-    };
     match key {
         EHLO | HELO | LHLO => {
             let a = args.ok_or_else(|| arg_err(rest))?;
             let (_, h) = all_consuming(host(g)).parse(a).map_err(|_| arg_err(a))?;
-            Ok(match upper {
-                b"EHLO" => Command::Ehlo(h),
-                b"HELO" => Command::Helo(h),
+            Ok(match key {
+                EHLO => Command::Ehlo(h),
+                HELO => Command::Helo(h),
                 _ => Command::Lhlo(h),
             })
         }
@@ -165,7 +147,7 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
         VRFY | EXPN => {
             let a = args.ok_or_else(|| arg_err(rest))?;
             let arg = argument(a).ok_or_else(|| arg_err(a))?;
-            Ok(if upper == b"VRFY" {
+            Ok(if key == VRFY {
                 Command::Vrfy(arg)
             } else {
                 Command::Expn(arg)
@@ -176,7 +158,7 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
                 None => None,
                 Some(a) => Some(argument(a).ok_or_else(|| arg_err(a))?),
             };
-            Ok(if upper == b"HELP" {
+            Ok(if key == HELP {
                 Command::Help(arg)
             } else {
                 Command::Noop(arg)
