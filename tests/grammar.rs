@@ -805,6 +805,13 @@ fn rcpt_parameters() {
         r(b"RCPT TO:<a@b> ORCPT=a;b ORCPT=a;b", E(DuplicateParameter)),
         // Mail parameters are unknown on RCPT.
         r(b"RCPT TO:<a@b> SIZE=1", E(UnknownParameter)),
+        // Error offsets point into the parameters, after the path.
+        r(b"RCPT TO:<a@b>x", EAt(13, Arguments)),
+        r(b"RCPT TO:<a@b> X=1 NOTIFY=BAD", EAt(18, ParameterValue)),
+        r(
+            b"RCPT TO:<a@b> NOTIFY=NEVER NOTIFY=NEVER",
+            EAt(27, DuplicateParameter),
+        ),
         r(b"RCPT TO:<a@b> X-Y SMTPUTF8", E(UnknownParameter)),
         r(
             b"RCPT TO:<a@b> NOTIFY=NEVER ORCPT=rfc822;a@b X-Y=z",

@@ -106,7 +106,7 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
             let a = args.ok_or_else(|| arg_err(rest))?;
             let a = prefix(a, b"FROM:", g).ok_or_else(|| arg_err(a))?;
             let (r, from) = reverse_path(g)(a).map_err(|_| arg_err(a))?;
-            let params = params_after(r, g).map_err(|(o, k)| DecodeError::syntax(at(r) + o, k))?;
+            let params = params_after(r, g).map_err(|k| DecodeError::syntax(at(r), k))?;
             let params = match params {
                 Some(p) => {
                     mail_parameters(p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
@@ -119,7 +119,7 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
             let a = args.ok_or_else(|| arg_err(rest))?;
             let a = prefix(a, b"TO:", g).ok_or_else(|| arg_err(a))?;
             let (r, to) = forward_path(g)(a).map_err(|_| arg_err(a))?;
-            let params = params_after(r, g).map_err(|(o, k)| DecodeError::syntax(at(r) + o, k))?;
+            let params = params_after(r, g).map_err(|k| DecodeError::syntax(at(r), k))?;
             let params = match params {
                 Some(p) => {
                     rcpt_parameters(p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
@@ -264,14 +264,11 @@ fn prefix<'a>(a: &'a [u8], p: &[u8], g: &Grammar) -> Option<&'a [u8]> {
 }
 
 /// After a path: nothing, or `SP` then parameters.
-fn params_after<'a>(
-    r: &'a [u8],
-    _g: &Grammar,
-) -> Result<Option<&'a [u8]>, (usize, SyntaxErrorKind)> {
+fn params_after<'a>(r: &'a [u8], _g: &Grammar) -> Result<Option<&'a [u8]>, SyntaxErrorKind> {
     match r {
         [] => Ok(None),
         [b' ', p @ ..] if !p.is_empty() => Ok(Some(p)),
-        _ => Err((0, SyntaxErrorKind::Arguments)),
+        _ => Err(SyntaxErrorKind::Arguments),
     }
 }
 
