@@ -1004,6 +1004,15 @@ fn unknown_and_bad_verbs() {
 fn forbidden_bytes() {
     run(&[
         r(b"\0", EAt(0, Byte)),
+        // Inside a full 8-byte word of the line (the word-at-a-time scan), alone and
+        // together.
+        r(b"NOOP abc\rdefghijk", EAt(8, Byte)),
+        r(b"NOOP abc\ndefghijk", EAt(8, Byte)),
+        r(b"NOOP abc\0defghijk", EAt(8, Byte)),
+        r(b"NOOP a\0\rbcdefghij", EAt(6, Byte)),
+        r(b"NOOP a\r\nbcdefghij", EAt(6, Byte)),
+        r(b"\x80\x80\x80\x80\x80\x80\x80\x80", EAt(0, Byte)),
+        r(b"NOOP abc\x80\x80\x80\x80\x80\x80\x80\x80", EAt(8, Byte)),
         r(b"NOOP\0", EAt(4, Byte)),
         r(b"NOOP a\0b", EAt(6, Byte)),
         r(b"MAIL FROM:<a\0@b>", EAt(12, Byte)),
