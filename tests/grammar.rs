@@ -807,6 +807,17 @@ fn rcpt_parameters() {
         r(b"RCPT TO:<a@b> SIZE=1", E(UnknownParameter)),
         // Error offsets point into the parameters, after the path.
         r(b"RCPT TO:<a@b>x", EAt(13, Arguments)),
+        // A space after the path with no parameter: strict refuses, lenient trims.
+        r2(
+            b"RCPT TO:<a@b> ",
+            EAt(13, Arguments),
+            K(rcpt_p(ab(), |_| {})),
+        ),
+        r2(
+            b"MAIL FROM:<a@b> ",
+            EAt(15, Arguments),
+            K(mail_p(from("a", "b"), |_| {})),
+        ),
         r(b"RCPT TO:<a@b> X=1 NOTIFY=BAD", EAt(18, ParameterValue)),
         r(
             b"RCPT TO:<a@b> NOTIFY=NEVER NOTIFY=NEVER",
