@@ -103,6 +103,11 @@ fn other_command_cannot_carry_crlf() {
     assert!(Command::other("XFOO", Some("a\r\nRCPT TO:<evil@x>")).is_err());
     assert!(Command::other("X\r\nRSET", None).is_err());
     assert!(Keyword::new("XFOO\r\nRSET").is_err());
+    // Ldh-str: letters, digits and hyphens, not ending in a hyphen.
+    assert!(Keyword::new("X-").is_err());
+    assert!(Keyword::new("X_Y").is_err());
+    assert!(Keyword::new("").is_err());
+    assert!(Keyword::new("-X9").is_ok());
     assert!(
         Command::other("MAIL", Some("FROM:<a@b>")).is_err(),
         "known verbs have their own variant"
