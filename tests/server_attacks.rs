@@ -640,3 +640,32 @@ fn data_line_too_long_rejected() {
     ));
     assert_eq!(h.messages, vec![format!("{long}\r\n").into_bytes()]);
 }
+
+/// Back-pressure: `wants_input` is false while a decision is pending and half the input
+/// bound is buffered, or while 64 KiB of replies wait to be written; true otherwise.
+#[test]
+fn flood_back_pressure_through_wants_input() {
+    use smtp_sansio::server::{Event, Server, ServerConfig};
+    let now = std::time::Instant::now();
+    let mut cfg = ServerConfig::default();
+    cfg.limits.buffered_input = 1000;
+    let mut s = Server::new(cfg, now);
+    assert!(s.wants_input());
+    s.handle_input(now, b"EHLO a.example\r\n");
+    let hello = match s.poll_event() {
+        Some(Event::Hello(h)) => h,
+        other => panic!("{other:?}"),
+    };
+    assert!(s.wants_input(), "pending, nothing buffered");
+    s.handle_input(now, &b"NOOP\r\n".repeat(83)); // 498 octets
+    assert!(s.wants_input(), "pending, under half the bound");
+    s.handle_input(now, b"NOOP\r\n"); // 504
+    assert!(!s.wants_input(), "pending, half the bound buffered");
+    s.accept(hello.ticket).expect("accept");
+    assert!(s.wants_input(), "answered: the buffered NOOPs ran");
+    s.handle_input(now, &b"NOOP\r\n".repeat(6000)); // 84,000 octets of replies
+    assert!(!s.wants_input(), "replies waiting to be written");
+    while s.poll_transmit().is_some() {}
+    assert!(s.wants_input());
+    assert!(!s.is_closed());
+}
