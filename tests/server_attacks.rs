@@ -650,6 +650,7 @@ fn flood_back_pressure_through_wants_input() {
     let mut cfg = ServerConfig::default();
     cfg.limits.buffered_input = 1000;
     let mut s = Server::new(cfg, now);
+    assert_eq!(s.config().limits.buffered_input, 1000);
     assert!(s.wants_input());
     s.handle_input(now, b"EHLO a.example\r\n");
     let hello = match s.poll_event() {
