@@ -6,6 +6,8 @@
 //! means the next client line is a SASL response (RFC 4954 4), a `354` that message
 //! data follows (RFC 5321 4.1.1.4), and `BDAT n` that n octets of data follow (RFC 3030).
 
+use crate::policy::log;
+
 /// Lines longer than this are logged cut short.
 const SHOWN: usize = 512;
 
@@ -139,13 +141,4 @@ fn printable(line: &[u8]) -> String {
         }
     }
     out
-}
-
-/// Writes one log line to stderr with a single write: stderr is unbuffered, and
-/// `eprintln!` would issue a write per formatting piece (several per line, per message).
-fn log(args: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let mut line = args.to_string();
-    line.push('\n');
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
