@@ -995,6 +995,22 @@ fn unknown_and_bad_verbs() {
         r2(b"FOO ", K(other("FOO", None)), K(other("FOO", None))),
         r(b"FOO x ", K(other("FOO", Some("x")))),
         r(b"FOO \x01", K(other("FOO", None))),
+        // The four-letter fast path must not take a space into the verb, nor stop a
+        // longer verb at four bytes.
+        r(b"ABC  X", K(other("ABC", Some("X")))),
+        r(b"AB C", K(other("AB", Some("C")))),
+        r(b"MAILX FROM:<>", K(other("MAILX", Some("FROM:<>")))),
+        r(b"DATAX", K(other("DATAX", None))),
+        // A byte that folds onto a letter under `| 0x20` but is not one.
+        r(b"D\x01TA", E(Verb)),
+        r(b"RCP\x14 TO:<a@b>", E(Verb)),
+        r(b"MAIL FROM\x1a<a@b>", E(Arguments)),
+        r(b"RCPT TO\x1a<a@b>", E(Arguments)),
+        r(b"STARTTL\x13", E(Verb)),
+        r(b"@AIL FROM:<a@b>", E(Verb)),
+        r(b"MAI\x0c FROM:<a@b>", E(Verb)),
+        // An unknown verb with a forbidden byte in arguments it would drop.
+        r(b"FOO a\rb", EAt(5, Byte)),
         // Not a Keyword (RFC 5321 4.1.1: Keyword = Ldh-str).
         r(b"", EAt(0, Verb)),
         r(b" DATA", EAt(0, Verb)),

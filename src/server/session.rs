@@ -213,7 +213,7 @@ impl Server {
     }
 
     fn command_line(&mut self, line: &Bytes) {
-        let grammar = self.cfg.grammar.clone();
+        let grammar = self.cfg.grammar;
         let cmd = match parse_command(line, &grammar) {
             Ok(c) => c,
             Err(DecodeError::Syntax { offset, kind }) => {

@@ -3,57 +3,56 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nom::Parser;
-use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
-use nom::combinator::{all_consuming, opt};
-use nom::multi::many0_count;
-use nom::sequence::{delimited, preceded};
+use nom::bytes::complete::{tag, tag_no_case, take_while1};
+use nom::combinator::all_consuming;
+use nom::sequence::preceded;
 
-use super::{Grammar, Res, fail, utf8};
+use super::class::{ATEXT, CLASS, DOT, LABEL, UNDERSCORE, run};
+use super::{Cx, Grammar, Res, fail};
 use crate::types::{AddressLiteral, Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
 
 fn is_let_dig(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
-/// `sub-domain = Let-dig [Ldh-str]`, `Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig`;
-/// RFC 6531 adds `U-label` (any non-ASCII UTF-8 here; IDNA validity is the
-/// application's concern). Returns the label's length.
-fn sub_domain(i: &[u8], g: &Grammar) -> Option<usize> {
-    let n = i
-        .iter()
-        .position(|&b| {
-            !(is_let_dig(b)
-                || b == b'-'
-                || b >= 0x80
-                || (g.allow_underscore_in_domain && b == b'_'))
-        })
-        .unwrap_or(i.len());
-    if n == 0 || i[0] == b'-' || i[n - 1] == b'-' {
-        return None;
-    }
-    Some(n)
-}
-
-/// `Domain = sub-domain *("." sub-domain)`
-pub(crate) fn domain<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, Domain<'a>> + use<'a, '_> {
-    move |i| {
-        let Some(mut n) = sub_domain(i, g) else {
-            return fail(i);
+/// `Domain = sub-domain *("." sub-domain)`, `sub-domain = Let-dig [Ldh-str]`,
+/// `Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig`; RFC 6531 adds `U-label` (any
+/// non-ASCII UTF-8 here; IDNA validity is the application's concern).
+///
+/// Scans the run of label bytes and dots, then checks the labels: a run that is not a
+/// domain throughout fails, where a label-by-label parse would stop early; callers
+/// always need a delimiter that a label byte or dot is not, so nothing else changes.
+pub(crate) fn domain<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Domain<'a>> {
+    let classes = if cx.g.allow_underscore_in_domain {
+        LABEL | UNDERSCORE | DOT
+    } else {
+        LABEL | DOT
+    };
+    // One pass: a label may not be empty, nor start or end with "-".
+    let mut prev = b'.';
+    let mut n = 0;
+    for &b in i {
+        if CLASS[b as usize] & classes == 0 {
+            break;
+        }
+        let bad_edge = match b {
+            b'.' => prev == b'.' || prev == b'-',
+            b'-' => prev == b'.',
+            _ => false,
         };
-        while let [b'.', tail @ ..] = &i[n..] {
-            match sub_domain(tail, g) {
-                Some(l) => n += 1 + l,
-                None => break,
-            }
-        }
-        if n > 255 {
+        if bad_edge {
             return fail(i);
         }
-        let (d, rest) = i.split_at(n);
-        match utf8(d) {
-            Some(s) => Ok((rest, Domain::from_parsed(s))),
-            None => fail(i),
-        }
+        prev = b;
+        n += 1;
+    }
+    if prev == b'.' || prev == b'-' || n > 255 {
+        return fail(i);
+    }
+    let (d, rest) = i.split_at(n);
+    match cx.text(d) {
+        Some(s) => Ok((rest, Domain::from_parsed(s))),
+        None => fail(i),
     }
 }
 
@@ -62,24 +61,23 @@ fn is_dcontent(b: u8) -> bool {
     matches!(b, 33..=90 | 94..=126)
 }
 
-/// `Snum = 1*3DIGIT` ; representing a decimal integer value in the range 0 through 255
-fn snum(i: &[u8]) -> Res<'_, u8> {
-    let (rest, d) = take_while1(|b: u8| b.is_ascii_digit())(i)?;
-    if d.len() > 3 {
-        return fail(i);
+/// `IPv4-address-literal = Snum 3("."  Snum)`, `Snum = 1*3DIGIT` ; representing a
+/// decimal integer value in the range 0 through 255. The whole of `i` must match.
+fn ipv4_address_literal(i: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = i.split(|&b| b == b'.');
+    for o in &mut octets {
+        let d = parts.next()?;
+        if d.is_empty() || d.len() > 3 || !d.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = d.iter().fold(0u16, |a, &c| a * 10 + u16::from(c - b'0'));
+        *o = u8::try_from(v).ok()?;
     }
-    let v = d.iter().fold(0u16, |a, &c| a * 10 + u16::from(c - b'0'));
-    match u8::try_from(v) {
-        Ok(v) => Ok((rest, v)),
-        Err(_) => fail(i),
+    if parts.next().is_some() {
+        return None;
     }
-}
-
-/// `IPv4-address-literal = Snum 3("."  Snum)`
-fn ipv4_address_literal(i: &[u8]) -> Res<'_, Ipv4Addr> {
-    let dot = || tag(&b"."[..]);
-    let (rest, (a, _, b, _, c, _, d)) = (snum, dot(), snum, dot(), snum, dot(), snum).parse(i)?;
-    Ok((rest, Ipv4Addr::new(a, b, c, d)))
+    Some(Ipv4Addr::from(octets))
 }
 
 /// `IPv6-address-literal = "IPv6:" IPv6-addr` (the RFC 4291 text forms, which the
@@ -101,7 +99,7 @@ fn ipv6_address_literal(i: &[u8]) -> Res<'_, Ipv6Addr> {
 
 /// `General-address-literal = Standardized-tag ":" 1*dcontent`,
 /// `Standardized-tag = Ldh-str`
-fn general_address_literal(i: &[u8]) -> Res<'_, AddressLiteral<'_>> {
+fn general_address_literal<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, AddressLiteral<'a>> {
     let (rest, (t, _, content)) = (
         take_while1(|b: u8| is_let_dig(b) || b == b'-'),
         tag(&b":"[..]),
@@ -111,7 +109,7 @@ fn general_address_literal(i: &[u8]) -> Res<'_, AddressLiteral<'_>> {
     if t.last() == Some(&b'-') || t.eq_ignore_ascii_case(b"IPv6") {
         return fail(i);
     }
-    match (utf8(t), utf8(content)) {
+    match (cx.text(t), cx.text(content)) {
         (Some(tag), Some(content)) => Ok((rest, AddressLiteral::General { tag, content })),
         _ => fail(i),
     }
@@ -119,14 +117,26 @@ fn general_address_literal(i: &[u8]) -> Res<'_, AddressLiteral<'_>> {
 
 /// `address-literal = "[" ( IPv4-address-literal / IPv6-address-literal /
 /// General-address-literal ) "]"`
-pub(crate) fn address_literal(i: &[u8]) -> Res<'_, AddressLiteral<'_>> {
-    let (rest, inner) =
-        delimited(tag(&b"["[..]), take_while1(is_dcontent), tag(&b"]"[..])).parse(i)?;
-    let lit = if let Ok((_, a)) = all_consuming(ipv4_address_literal).parse(inner) {
+pub(crate) fn address_literal<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, AddressLiteral<'a>> {
+    let [b'[', body @ ..] = i else {
+        return fail(i);
+    };
+    let n = body
+        .iter()
+        .position(|&b| !is_dcontent(b))
+        .unwrap_or(body.len());
+    let (inner, rest) = body.split_at(n);
+    let [b']', rest @ ..] = rest else {
+        return fail(i);
+    };
+    if inner.is_empty() {
+        return fail(i);
+    }
+    let lit = if let Some(a) = ipv4_address_literal(inner) {
         AddressLiteral::Ipv4(a)
     } else if let Ok((_, a)) = all_consuming(ipv6_address_literal).parse(inner) {
         AddressLiteral::Ipv6(a)
-    } else if let Ok((_, l)) = all_consuming(general_address_literal).parse(inner) {
+    } else if let Ok((_, l)) = all_consuming(|i| general_address_literal(cx, i)).parse(inner) {
         l
     } else {
         return fail(i);
@@ -135,69 +145,28 @@ pub(crate) fn address_literal(i: &[u8]) -> Res<'_, AddressLiteral<'_>> {
 }
 
 /// `Domain / address-literal`: what EHLO and a mailbox's `@` carry.
-pub(crate) fn host<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, Host<'a>> + use<'a, '_> {
-    move |i| {
-        if i.first() == Some(&b'[') {
-            let (r, l) = address_literal(i)?;
-            Ok((r, Host::Literal(l)))
-        } else {
-            let (r, d) = domain(g)(i)?;
-            Ok((r, Host::Domain(d)))
-        }
+pub(crate) fn host<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Host<'a>> {
+    if i.first() == Some(&b'[') {
+        let (r, l) = address_literal(cx, i)?;
+        Ok((r, Host::Literal(l)))
+    } else {
+        let (r, d) = domain(cx, i)?;
+        Ok((r, Host::Domain(d)))
     }
 }
 
-/// `atext` (RFC 5322 3.2.3) plus `UTF8-non-ascii` (RFC 6531 3.3), as a table.
-const ATEXT: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0x80;
-    while b < 256 {
-        t[b] = true;
-        b += 1;
-    }
-    let mut c = b'0';
-    while c <= b'9' {
-        t[c as usize] = true;
-        c += 1;
-    }
-    let mut c = b'a';
-    while c <= b'z' {
-        t[c as usize] = true;
-        t[(c - 32) as usize] = true;
-        c += 1;
-    }
-    let specials = b"!#$%&'*+-/=?^_`{|}~";
-    let mut k = 0;
-    while k < specials.len() {
-        t[specials[k] as usize] = true;
-        k += 1;
-    }
-    t
-};
-
-/// `atext` (RFC 5322 3.2.3) plus `UTF8-non-ascii` (RFC 6531 3.3).
-fn is_atext(b: u8) -> bool {
-    ATEXT[b as usize]
-}
-
-/// `Atom = 1*atext`; returns its length.
-fn atom(i: &[u8]) -> Option<usize> {
-    let n = i.iter().position(|&b| !is_atext(b)).unwrap_or(i.len());
-    (n > 0).then_some(n)
-}
-
-/// `Dot-string = Atom *("."  Atom)`
+/// `Dot-string = Atom *("."  Atom)`, `Atom = 1*atext`: the run of atext and dots, with
+/// no empty atom (see [`domain`] for why the whole run is taken).
 fn dot_string(i: &[u8]) -> Res<'_, &[u8]> {
-    let Some(mut n) = atom(i) else {
-        return fail(i);
-    };
-    while let [b'.', tail @ ..] = &i[n..] {
-        match atom(tail) {
-            Some(l) => n += 1 + l,
-            None => break,
-        }
-    }
+    let n = run(i, ATEXT | DOT);
     let (s, rest) = i.split_at(n);
+    if s.is_empty()
+        || s[0] == b'.'
+        || s[n - 1] == b'.'
+        || s.windows(2).any(|w| matches!(w, [b'.', b'.']))
+    {
+        return fail(i);
+    }
     Ok((rest, s))
 }
 
@@ -223,98 +192,117 @@ pub(crate) fn quoted_string(i: &[u8]) -> Res<'_, &[u8]> {
 }
 
 /// `Local-part = Dot-string / Quoted-string`
-fn local_part(i: &[u8]) -> Res<'_, LocalPart<'_>> {
+fn local_part<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, LocalPart<'a>> {
     let (rest, lp) = if i.first() == Some(&b'"') {
         quoted_string(i)?
     } else {
         dot_string(i)?
     };
-    match utf8(lp) {
+    match cx.text(lp) {
         Some(s) => Ok((rest, LocalPart::from_parsed(s))),
         None => fail(i),
     }
 }
 
 /// `Mailbox = Local-part "@" ( Domain / address-literal )`
-pub(crate) fn mailbox<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, Mailbox<'a>> + use<'a, '_> {
-    move |i| {
-        let (rest, (lp, _, h)) = (local_part, tag(&b"@"[..]), host(g)).parse(i)?;
-        Ok((rest, Mailbox::new(lp, h)))
-    }
+pub(crate) fn mailbox<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Mailbox<'a>> {
+    let (rest, lp) = local_part(cx, i)?;
+    let [b'@', rest @ ..] = rest else {
+        return fail(rest);
+    };
+    let (rest, h) = host(cx, rest)?;
+    Ok((rest, Mailbox::new(lp, h)))
 }
 
-/// `At-domain = "@" Domain`, `A-d-l = At-domain *( "," At-domain )`
-fn a_d_l<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, ()> + use<'a, '_> {
-    move |i| {
-        let at_domain = |i| preceded(tag(&b"@"[..]), domain(g)).parse(i);
-        let (rest, _) = (at_domain, many0_count(preceded(tag(&b","[..]), at_domain))).parse(i)?;
-        Ok((rest, ()))
+/// `At-domain = "@" Domain`, `A-d-l = At-domain *( "," At-domain )`; returns the rest.
+fn a_d_l<'a>(cx: &Cx<'a>, mut i: &'a [u8]) -> Option<&'a [u8]> {
+    loop {
+        let [b'@', d @ ..] = i else {
+            return None;
+        };
+        let (rest, _) = domain(cx, d).ok()?;
+        match rest {
+            [b',', tail @ ..] => i = tail,
+            _ => return Some(rest),
+        }
     }
 }
 
 /// `Path = "<" [ A-d-l ":" ] Mailbox ">"`; the source route is parsed and dropped
 /// (RFC 5321 4.1.1.3, Appendix C).
-fn path<'a>(g: &Grammar) -> impl Fn(&'a [u8]) -> Res<'a, Mailbox<'a>> + use<'a, '_> {
-    move |i| {
-        delimited(
-            tag(&b"<"[..]),
-            preceded(opt((a_d_l(g), tag(&b":"[..]))), mailbox(g)),
-            tag(&b">"[..]),
-        )
-        .parse(i)
+fn path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Mailbox<'a>> {
+    let [b'<', rest @ ..] = i else {
+        return fail(i);
+    };
+    let mut rest = rest;
+    // A mailbox cannot start with "@", so a route is there exactly when one starts.
+    if rest.first() == Some(&b'@') {
+        match a_d_l(cx, rest) {
+            Some([b':', tail @ ..]) => rest = tail,
+            _ => return fail(i),
+        }
+    }
+    let (rest, m) = mailbox(cx, rest)?;
+    match rest {
+        [b'>', tail @ ..] => Ok((tail, m)),
+        _ => fail(rest),
     }
 }
 
 /// `Reverse-path = Path / "<>"`
-pub(crate) fn reverse_path<'a>(
-    g: &Grammar,
-) -> impl Fn(&'a [u8]) -> Res<'a, ReversePath<'a>> + use<'a, '_> {
-    move |i| {
-        if let Ok((rest, _)) = tag::<_, _, nom::error::Error<&[u8]>>(&b"<>"[..])(i) {
-            return Ok((rest, ReversePath::Null));
-        }
-        let (rest, m) = path(g)(i)?;
-        Ok((rest, ReversePath::Mailbox(m)))
+pub(crate) fn reverse_path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, ReversePath<'a>> {
+    if let [b'<', b'>', rest @ ..] = i {
+        return Ok((rest, ReversePath::Null));
     }
+    let (rest, m) = path(cx, i)?;
+    Ok((rest, ReversePath::Mailbox(m)))
 }
 
 /// `Forward-path = Path`, and from `Rcpt`: `"<Postmaster@" Domain ">" / "<Postmaster>"`
 /// (the domain form is an ordinary mailbox here).
-pub(crate) fn forward_path<'a>(
-    g: &Grammar,
-) -> impl Fn(&'a [u8]) -> Res<'a, ForwardPath<'a>> + use<'a, '_> {
-    move |i| {
-        if let Ok((rest, _)) =
-            tag_no_case::<_, _, nom::error::Error<&[u8]>>(&b"<Postmaster>"[..])(i)
-        {
-            return Ok((rest, ForwardPath::Postmaster));
-        }
-        let (rest, m) = path(g)(i)?;
-        Ok((rest, ForwardPath::Mailbox(m)))
+pub(crate) fn forward_path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, ForwardPath<'a>> {
+    const POSTMASTER: &[u8] = b"<Postmaster>";
+    if let Some(rest) = i
+        .get(..POSTMASTER.len())
+        .filter(|h| h.eq_ignore_ascii_case(POSTMASTER))
+        .map(|_| &i[POSTMASTER.len()..])
+    {
+        return Ok((rest, ForwardPath::Postmaster));
     }
+    let (rest, m) = path(cx, i)?;
+    Ok((rest, ForwardPath::Mailbox(m)))
 }
 
-pub(crate) fn is_domain(s: &[u8], g: &Grammar) -> bool {
-    all_consuming(domain(g)).parse(s).is_ok()
+pub(crate) fn is_domain(s: &str, g: &Grammar) -> bool {
+    let cx = Cx::new(s, g);
+    all_consuming(|i| domain(&cx, i))
+        .parse(s.as_bytes())
+        .is_ok()
 }
 
 pub(crate) fn is_dot_string(s: &[u8]) -> bool {
     all_consuming(dot_string).parse(s).is_ok()
 }
 
-pub(crate) fn is_local_part(s: &[u8]) -> bool {
-    std::str::from_utf8(s).is_ok() && all_consuming(local_part).parse(s).is_ok()
+pub(crate) fn is_local_part(s: &str) -> bool {
+    let cx = Cx::new(s, &Grammar::strict());
+    all_consuming(|i| local_part(&cx, i))
+        .parse(s.as_bytes())
+        .is_ok()
 }
 
-pub(crate) fn parse_address_literal(s: &[u8]) -> Option<AddressLiteral<'_>> {
-    all_consuming(address_literal).parse(s).ok().map(|(_, l)| l)
+pub(crate) fn parse_address_literal(s: &str) -> Option<AddressLiteral<'_>> {
+    let cx = Cx::new(s, &Grammar::strict());
+    all_consuming(|i| address_literal(&cx, i))
+        .parse(s.as_bytes())
+        .ok()
+        .map(|(_, l)| l)
 }
 
-pub(crate) fn parse_mailbox_exact<'a>(s: &'a [u8], g: &Grammar) -> Option<Mailbox<'a>> {
-    all_consuming(mailbox(g)).parse(s).ok().map(|(_, m)| m)
-}
-
-/// Spaces (for the lenient grammar's tolerance).
-pub(crate) fn spaces(i: &[u8]) -> Res<'_, &[u8]> {
-    take_while(|b| b == b' ')(i)
+pub(crate) fn parse_mailbox_exact<'a>(s: &'a str, g: &Grammar) -> Option<Mailbox<'a>> {
+    let cx = Cx::new(s, g);
+    all_consuming(|i| mailbox(&cx, i))
+        .parse(s.as_bytes())
+        .ok()
+        .map(|(_, m)| m)
 }

@@ -3,9 +3,9 @@
 use nom::Parser;
 use nom::combinator::all_consuming;
 
-use super::address::{forward_path, host, reverse_path, spaces};
+use super::address::{forward_path, host, reverse_path};
 use super::params::{mail_parameters, rcpt_parameters};
-use super::{Grammar, utf8};
+use super::{Cx, Grammar};
 use crate::error::{DecodeError, SyntaxErrorKind};
 use crate::types::{Argument, Command, InitialResponse, Keyword, Mechanism};
 
@@ -15,49 +15,70 @@ use crate::types::{Argument, Command, InitialResponse, Keyword, Mechanism};
 /// [`SyntaxErrorKind::Byte`]; a verb that is not a `Keyword` gives
 /// [`SyntaxErrorKind::Verb`]; a well-formed but unknown verb is [`Command::Other`].
 pub fn parse_command<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeError> {
-    parse_line(line, g)
+    parse_line(line, g, |c| c)
 }
 
-/// [`parse_command`], inlined into [`decode_command`] so the command is built where the
-/// caller's result lives instead of being copied there (it is a large enum).
+/// [`parse_command`], inlined into [`decode_command`]; each arm hands its command to
+/// `wrap` so that it is built where the caller's result lives instead of being copied
+/// there (a `Command` is a large enum, and most arms set only its tag).
 #[inline(always)]
-fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeError> {
-    // One pass over the line, eight bytes at a time, for the common case; the exact
-    // position is looked for only when something is wrong.
-    let (forbidden, high) = scan_bytes(line);
-    if forbidden {
-        let pos = line
-            .iter()
-            .position(|&b| b == 0 || b == b'\r' || b == b'\n')
-            .unwrap_or(0);
-        return Err(DecodeError::syntax(pos, SyntaxErrorKind::Byte));
-    }
-    if high {
-        if let Err(e) = std::str::from_utf8(line) {
-            return Err(DecodeError::syntax(e.valid_up_to(), SyntaxErrorKind::Byte));
+fn parse_line<'a, T>(
+    line: &'a [u8],
+    g: &Grammar,
+    wrap: impl FnOnce(Command<'a>) -> T,
+) -> Result<T, DecodeError> {
+    // NUL, CR and LF are outside every character class of the grammar, so a line that
+    // parses holds none (the unknown-verb arm checks its free text itself); and only the
+    // arguments of commands that carry text need a UTF-8 check (`Cx`). Looking for bad
+    // bytes only once the line failed keeps both scans off the hot path, and still gives
+    // them precedence over whatever else is wrong with it.
+    match parse_text(line, g, wrap) {
+        Ok(t) => {
+            debug_assert!(forbidden_byte(line).is_none() && std::str::from_utf8(line).is_ok());
+            Ok(t)
         }
+        Err(e) => Err(forbidden_byte(line)
+            .or_else(|| {
+                std::str::from_utf8(line)
+                    .err()
+                    .map(|u| DecodeError::syntax(u.valid_up_to(), SyntaxErrorKind::Byte))
+            })
+            .unwrap_or(e)),
     }
+}
+
+/// The grammar proper.
+#[inline(always)]
+fn parse_text<'a, T>(
+    line: &'a [u8],
+    g: &Grammar,
+    wrap: impl FnOnce(Command<'a>) -> T,
+) -> Result<T, DecodeError> {
     let line = if g.allow_trailing_space {
         trim_end_spaces(line)
     } else {
         line
     };
-    // `Keyword = Ldh-str` for the verb; dispatch by hand, it is the hot path.
-    let vlen = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
-    let (verb, rest) = line.split_at(vlen);
-    // `Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig`: it cannot end with a hyphen.
-    if !verb.last().is_some_and(u8::is_ascii_alphanumeric)
-        || !verb.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+    // `Keyword = Ldh-str` for the verb; dispatch by hand, it is the hot path. Most verbs
+    // have four letters: those are taken without a search for the space.
+    let vlen = if line.len() >= 4
+        && line.get(4).is_none_or(|&b| b == b' ')
+        && !line[..4].contains(&b' ')
     {
-        return Err(DecodeError::syntax(0, SyntaxErrorKind::Verb));
-    }
+        4
+    } else {
+        line.iter().position(|&b| b == b' ').unwrap_or(line.len())
+    };
+    let (verb, rest) = line.split_at(vlen);
     // `rest` is empty or starts with the SP that separates the arguments.
     let args = rest.get(1..);
+    // The arguments as text, checked as UTF-8 once for all the fields cut from them.
+    let text = |a: &'a [u8]| std::str::from_utf8(a).ok().map(|t| Cx::new(t, g));
     let at = |r: &[u8]| line.len() - r.len();
     let arg_err = |r: &[u8]| DecodeError::syntax(at(r), SyntaxErrorKind::Arguments);
-    let no_args = |c: Command<'a>| {
+    let no_args = || {
         if rest.is_empty() {
-            Ok(c)
+            Ok(())
         } else {
             Err(arg_err(rest))
         }
@@ -92,46 +113,73 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
     const NOOP: u64 = k4(b"noop");
     const AUTH: u64 = k4(b"auth");
     const STARTTLS: u64 = u64::from_le_bytes(*b"starttls");
+    // A verb whose folded form is a known one is made of letters (only `A`-`Z` and
+    // `a`-`z` fold onto a lower-case letter); any other is checked as an `Ldh-str`.
+    if !matches!(
+        key,
+        EHLO | HELO
+            | LHLO
+            | MAIL
+            | RCPT
+            | DATA
+            | RSET
+            | QUIT
+            | BDAT
+            | VRFY
+            | EXPN
+            | HELP
+            | NOOP
+            | AUTH
+            | STARTTLS
+    ) && !is_keyword(verb)
+    {
+        return Err(DecodeError::syntax(0, SyntaxErrorKind::Verb));
+    }
     match key {
         EHLO | HELO | LHLO => {
             let a = args.ok_or_else(|| arg_err(rest))?;
-            let (_, h) = all_consuming(host(g)).parse(a).map_err(|_| arg_err(a))?;
-            Ok(match key {
+            let cx = text(a).ok_or_else(|| arg_err(a))?;
+            let (_, h) = all_consuming(|i| host(&cx, i))
+                .parse(a)
+                .map_err(|_| arg_err(a))?;
+            Ok(wrap(match key {
                 EHLO => Command::Ehlo(h),
                 HELO => Command::Helo(h),
                 _ => Command::Lhlo(h),
-            })
+            }))
         }
         MAIL => {
             let a = args.ok_or_else(|| arg_err(rest))?;
-            let a = prefix(a, b"FROM:", g).ok_or_else(|| arg_err(a))?;
-            let (r, from) = reverse_path(g)(a).map_err(|_| arg_err(a))?;
+            let cx = text(a).ok_or_else(|| arg_err(a))?;
+            let a = prefix(a, b"from:", g).ok_or_else(|| arg_err(a))?;
+            let (r, from) = reverse_path(&cx, a).map_err(|_| arg_err(a))?;
             let params = params_after(r, g).map_err(|k| DecodeError::syntax(at(r), k))?;
             let params = match params {
                 Some(p) => {
-                    mail_parameters(p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
+                    mail_parameters(&cx, p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
                 }
                 None => Default::default(),
             };
-            Ok(Command::Mail { from, params })
+            Ok(wrap(Command::Mail { from, params }))
         }
         RCPT => {
             let a = args.ok_or_else(|| arg_err(rest))?;
-            let a = prefix(a, b"TO:", g).ok_or_else(|| arg_err(a))?;
-            let (r, to) = forward_path(g)(a).map_err(|_| arg_err(a))?;
+            let cx = text(a).ok_or_else(|| arg_err(a))?;
+            let a = prefix(a, b"to:", g).ok_or_else(|| arg_err(a))?;
+            let (r, to) = forward_path(&cx, a).map_err(|_| arg_err(a))?;
             let params = params_after(r, g).map_err(|k| DecodeError::syntax(at(r), k))?;
             let params = match params {
                 Some(p) => {
-                    rcpt_parameters(p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
+                    rcpt_parameters(&cx, p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
                 }
                 None => Default::default(),
             };
-            Ok(Command::Rcpt { to, params })
+            Ok(wrap(Command::Rcpt { to, params }))
         }
-        DATA => no_args(Command::Data),
-        RSET => no_args(Command::Rset),
-        QUIT => no_args(Command::Quit),
-        STARTTLS => no_args(Command::StartTls),
+        DATA => no_args().map(|()| wrap(Command::Data)),
+        RSET => no_args().map(|()| wrap(Command::Rset)),
+        QUIT => no_args().map(|()| wrap(Command::Quit)),
+        STARTTLS => no_args().map(|()| wrap(Command::StartTls)),
         BDAT => {
             // RFC 3030 2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF
             let a = args.ok_or_else(|| arg_err(rest))?;
@@ -142,50 +190,60 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
                 [b' ', m @ ..] if m.eq_ignore_ascii_case(b"LAST") => true,
                 _ => return Err(arg_err(tail)),
             };
-            Ok(Command::Bdat { size, last })
+            Ok(wrap(Command::Bdat { size, last }))
         }
         VRFY | EXPN => {
             let a = args.ok_or_else(|| arg_err(rest))?;
-            let arg = argument(a).ok_or_else(|| arg_err(a))?;
-            Ok(if key == VRFY {
+            let cx = text(a).ok_or_else(|| arg_err(a))?;
+            let arg = argument(&cx, a).ok_or_else(|| arg_err(a))?;
+            Ok(wrap(if key == VRFY {
                 Command::Vrfy(arg)
             } else {
                 Command::Expn(arg)
-            })
+            }))
         }
         HELP | NOOP => {
             let arg = match args {
                 None => None,
-                Some(a) => Some(argument(a).ok_or_else(|| arg_err(a))?),
+                Some(a) => {
+                    let cx = text(a).ok_or_else(|| arg_err(a))?;
+                    Some(argument(&cx, a).ok_or_else(|| arg_err(a))?)
+                }
             };
-            Ok(if key == HELP {
+            Ok(wrap(if key == HELP {
                 Command::Help(arg)
             } else {
                 Command::Noop(arg)
-            })
+            }))
         }
         AUTH => {
             // RFC 4954 4: "AUTH" SP sasl-mech [SP initial-response]
             let a = args.ok_or_else(|| arg_err(rest))?;
+            let cx = text(a).ok_or_else(|| arg_err(a))?;
             let (m, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
             if !is_sasl_mech(m) {
                 return Err(arg_err(a));
             }
-            let mechanism = Mechanism::from_parsed(utf8(m).ok_or_else(|| arg_err(a))?);
+            let mechanism = Mechanism::from_parsed(cx.text(m).ok_or_else(|| arg_err(a))?);
             let initial_response = match tail {
                 [] => None,
                 [b' ', ir @ ..] if is_initial_response(ir) => Some(InitialResponse::from_parsed(
-                    utf8(ir).ok_or_else(|| arg_err(tail))?,
+                    cx.text(ir).ok_or_else(|| arg_err(tail))?,
                 )),
                 _ => return Err(arg_err(tail)),
             };
-            Ok(Command::Auth {
+            Ok(wrap(Command::Auth {
                 mechanism,
                 initial_response,
-            })
+            }))
         }
         _ => {
-            let verb = Keyword::from_parsed(utf8(verb).ok_or_else(|| arg_err(line))?);
+            let cx = text(line).ok_or_else(|| arg_err(line))?;
+            let verb = Keyword::from_parsed(cx.text(verb).ok_or_else(|| arg_err(line))?);
+            // The arguments may be dropped below, unread: they must still be clean.
+            if let Some(e) = forbidden_byte(line) {
+                return Err(e);
+            }
             // An unknown verb is answered 500 whatever follows it; keep the arguments
             // when they are plain text (spaces at the edges dropped), else leave them out.
             let args = args
@@ -193,8 +251,8 @@ fn parse_line<'a>(line: &'a [u8], g: &Grammar) -> Result<Command<'a>, DecodeErro
                     let start = a.iter().position(|&b| b != b' ').unwrap_or(a.len());
                     trim_end_spaces(&a[start..])
                 })
-                .and_then(argument);
-            Ok(Command::Other { verb, args })
+                .and_then(|a| argument(&cx, a));
+            Ok(wrap(Command::Other { verb, args }))
         }
     }
 }
@@ -213,33 +271,18 @@ pub fn decode_command<'a>(
         let lf = from + lf;
         if lf > 0 && input[lf - 1] == b'\r' {
             let rest = &input[lf + 1..];
-            return parse_line(&input[..lf - 1], g).map(|cmd| (rest, cmd));
+            return parse_line(&input[..lf - 1], g, |cmd| (rest, cmd));
         }
         // A bare LF is not a line end (RFC 5321 2.3.8); the line goes on.
         from = lf + 1;
     }
 }
 
-/// Whether `line` holds NUL, CR or LF, and whether it holds any byte >= 0x80.
-#[inline(always)]
-fn scan_bytes(line: &[u8]) -> (bool, bool) {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Exact "some byte of `x` is zero" (the borrow can only mislead above a real zero).
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
-    let mut chunks = line.chunks_exact(8);
-    let (mut bad, mut high) = (false, 0u64);
-    for c in &mut chunks {
-        let w = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        high |= w;
-        bad |= has_zero(w) | has_zero(w ^ (ONES * 0x0d)) | has_zero(w ^ (ONES * 0x0a));
-    }
-    let mut high = high & HIGHS != 0;
-    for &b in chunks.remainder() {
-        bad |= b == 0 || b == b'\r' || b == b'\n';
-        high |= b >= 0x80;
-    }
-    (bad, high)
+/// The error for the first NUL, CR or LF in `line`, if it holds one: bytes the grammar
+/// forbids anywhere in a command.
+fn forbidden_byte(line: &[u8]) -> Option<DecodeError> {
+    memchr::memchr3(0, b'\r', b'\n', line)
+        .map(|pos| DecodeError::syntax(pos, SyntaxErrorKind::Byte))
 }
 
 fn trim_end_spaces(mut s: &[u8]) -> &[u8] {
@@ -250,17 +293,28 @@ fn trim_end_spaces(mut s: &[u8]) -> &[u8] {
 }
 
 /// `"FROM:"` / `"TO:"`, case-insensitive, then optional spaces under the lenient grammar.
+#[inline(always)]
 fn prefix<'a>(a: &'a [u8], p: &[u8], g: &Grammar) -> Option<&'a [u8]> {
     let head = a.get(..p.len())?;
-    if !head.eq_ignore_ascii_case(p) {
+    // `p` is lower case; `| 0x20` folds an upper-case letter onto it, and only a letter
+    // can fold onto a lower-case letter. Other bytes must match exactly.
+    let same = |(&h, &c): (&u8, &u8)| {
+        if c.is_ascii_lowercase() {
+            h | 0x20 == c
+        } else {
+            h == c
+        }
+    };
+    if !head.iter().zip(p).all(same) {
         return None;
     }
-    let r = &a[p.len()..];
+    let mut r = &a[p.len()..];
     if g.allow_space_after_colon {
-        spaces(r).ok().map(|(r, _)| r)
-    } else {
-        Some(r)
+        while let [b' ', tail @ ..] = r {
+            r = tail;
+        }
     }
+    Some(r)
 }
 
 /// After a path: nothing, or `SP` then parameters.
@@ -284,20 +338,24 @@ fn chunk_size(d: &[u8]) -> Option<u64> {
 
 /// `String = Atom / Quoted-string`, taken loosely as any visible text (VRFY, EXPN, HELP,
 /// NOOP): the server only echoes or ignores it.
-fn argument(a: &[u8]) -> Option<Argument<'_>> {
-    is_argument(a)
-        .then(|| utf8(a))
+fn argument<'a>(cx: &Cx<'a>, a: &'a [u8]) -> Option<Argument<'a>> {
+    is_argument_text(a)
+        .then(|| cx.text(a))
         .flatten()
         .map(Argument::from_parsed)
 }
 
-pub(crate) fn is_argument(a: &[u8]) -> bool {
+pub(crate) fn is_argument(a: &str) -> bool {
+    is_argument_text(a.as_bytes())
+}
+
+/// The bytes of an argument, for text already known to be UTF-8.
+fn is_argument_text(a: &[u8]) -> bool {
     !a.is_empty()
         && a.first() != Some(&b' ')
         && a.last() != Some(&b' ')
         && a.iter()
             .all(|&b| b == b' ' || b == b'\t' || b > 32 && b != 127)
-        && std::str::from_utf8(a).is_ok()
 }
 
 /// `sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_")` (RFC 4422 3.1), any case on input.

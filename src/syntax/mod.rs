@@ -6,6 +6,7 @@
 //! works on complete input.
 
 pub(crate) mod address;
+mod class;
 pub(crate) mod command;
 pub(crate) mod ehlo;
 pub(crate) mod params;
@@ -24,7 +25,7 @@ pub(crate) type Res<'a, T> = IResult<&'a [u8], T>;
 ///
 /// Lenient by default, as real clients commonly send these; each flag is a runtime
 /// switch, never a compile-time feature.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Grammar {
     /// `MAIL FROM: <a@b>`: spaces between the colon and the path.
@@ -58,6 +59,30 @@ impl Grammar {
 impl Default for Grammar {
     fn default() -> Self {
         Self::lenient()
+    }
+}
+
+/// What every parser of a command line needs: the grammar, and the line itself as text,
+/// checked as UTF-8 once so that no field has to be checked again.
+#[derive(Clone, Copy)]
+pub(crate) struct Cx<'a> {
+    pub(crate) g: Grammar,
+    line: &'a str,
+}
+
+impl<'a> Cx<'a> {
+    pub(crate) fn new(line: &'a str, g: &Grammar) -> Self {
+        Self { g: *g, line }
+    }
+
+    /// `sub`, a slice of the line cut at ASCII bytes, as text. The slice is found by its
+    /// address, so this costs two char-boundary checks rather than a UTF-8 scan; `None`
+    /// only if `sub` lies outside the line or cuts a character (a parser bug).
+    pub(crate) fn text(&self, sub: &'a [u8]) -> Option<Cow<'a, str>> {
+        let off = (sub.as_ptr() as usize).wrapping_sub(self.line.as_ptr() as usize);
+        self.line
+            .get(off..off.checked_add(sub.len())?)
+            .map(Cow::Borrowed)
     }
 }
 

@@ -5,7 +5,8 @@ use std::borrow::Cow;
 use nom::Parser;
 use nom::combinator::all_consuming;
 
-use super::{Res, utf8};
+use super::class::{CLASS, KEYWORD, VALUE, XCHAR, run};
+use super::{Cx, Res};
 use crate::error::SyntaxErrorKind;
 use crate::types::{
     Body, MailAuth, MailParams, MtPriority, Notify, Orcpt, Param, RcptParams, Ret, XText,
@@ -17,27 +18,20 @@ fn esmtp_keyword(i: &[u8]) -> Res<'_, &[u8]> {
         Some(b) if b.is_ascii_alphanumeric() => {}
         _ => return super::fail(i),
     }
-    let n = i
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'-'))
-        .unwrap_or(i.len());
-    let (k, r) = i.split_at(n);
+    let (k, r) = i.split_at(run(i, KEYWORD));
     Ok((r, k))
 }
 
 /// `esmtp-value = 1*(%d33-60 / %d62-126)`, plus `UTF8-non-ascii` (RFC 6531 3.3).
 fn is_esmtp_value_byte(b: u8) -> bool {
-    matches!(b, 33..=60 | 62..=126) || b >= 0x80
+    CLASS[b as usize] & VALUE != 0
 }
 
 /// `esmtp-param = esmtp-keyword ["=" esmtp-value]`
 fn esmtp_param(i: &[u8]) -> Res<'_, (&[u8], Option<&[u8]>)> {
     let (r, k) = esmtp_keyword(i)?;
     if let [b'=', v @ ..] = r {
-        let n = v
-            .iter()
-            .position(|&b| !is_esmtp_value_byte(b))
-            .unwrap_or(v.len());
+        let n = run(v, VALUE);
         if n > 0 {
             let (v, r) = v.split_at(n);
             return Ok((r, (k, Some(v))));
@@ -64,16 +58,12 @@ pub(crate) fn is_atom(s: &[u8]) -> bool {
 
 /// `xtext = *( xchar / hexchar )`, `xchar` = `!`..`~` except `+` and `=`,
 /// `hexchar = "+" 2(%x30-39 / %x41-46)` (RFC 3461 4). Decodes; `None` when malformed.
-pub(crate) fn xtext(s: &[u8]) -> Option<Cow<'_, str>> {
+pub(crate) fn xtext<'a>(cx: &Cx<'a>, s: &'a [u8]) -> Option<Cow<'a, str>> {
     if s.is_empty() {
         return None;
     }
-    if !s.contains(&b'+') {
-        return s
-            .iter()
-            .all(|&b| (33..=126).contains(&b) && b != b'=')
-            .then(|| utf8(s))
-            .flatten();
+    if run(s, XCHAR) == s.len() {
+        return cx.text(s);
     }
     fn hex(b: u8) -> Option<u8> {
         match b {
@@ -141,13 +131,14 @@ fn value(v: Option<&[u8]>) -> Result<&[u8], SyntaxErrorKind> {
 }
 
 fn other<'a>(
+    cx: &Cx<'a>,
     list: &mut Vec<Param<'a>>,
     k: &'a [u8],
     v: Option<&'a [u8]>,
 ) -> Result<(), SyntaxErrorKind> {
-    let k = utf8(k).ok_or(SyntaxErrorKind::Arguments)?;
+    let k = cx.text(k).ok_or(SyntaxErrorKind::Arguments)?;
     let v = match v {
-        Some(v) => Some(utf8(v).ok_or(SyntaxErrorKind::ParameterValue)?),
+        Some(v) => Some(cx.text(v).ok_or(SyntaxErrorKind::ParameterValue)?),
         None => None,
     };
     // Reached only by keywords not typed for this command: one typed for the other
@@ -178,7 +169,10 @@ fn size_value(v: &[u8]) -> Result<u64, SyntaxErrorKind> {
 }
 
 /// `Mail-parameters = esmtp-param *(SP esmtp-param)` with the known keywords typed.
-pub(crate) fn mail_parameters(i: &[u8]) -> Result<MailParams<'_>, (usize, SyntaxErrorKind)> {
+pub(crate) fn mail_parameters<'a>(
+    cx: &Cx<'a>,
+    i: &'a [u8],
+) -> Result<MailParams<'a>, (usize, SyntaxErrorKind)> {
     let mut p = MailParams::default();
     each_param(i, |k, v| {
         let kw = |name: &str| k.eq_ignore_ascii_case(name.as_bytes());
@@ -213,7 +207,7 @@ pub(crate) fn mail_parameters(i: &[u8]) -> Result<MailParams<'_>, (usize, Syntax
         } else if kw("ENVID") {
             // RFC 3461 4.4 asks senders for at most 100 characters; the command line
             // limit bounds it here, and refusing longer ones would gain nothing.
-            let x = xtext(value(v)?).ok_or(SyntaxErrorKind::ParameterValue)?;
+            let x = xtext(cx, value(v)?).ok_or(SyntaxErrorKind::ParameterValue)?;
             set_once(&mut p.envid, XText::from_parsed(x))
         } else if kw("AUTH") {
             let v = value(v)?;
@@ -221,7 +215,7 @@ pub(crate) fn mail_parameters(i: &[u8]) -> Result<MailParams<'_>, (usize, Syntax
                 MailAuth::Unknown
             } else {
                 MailAuth::Identity(XText::from_parsed(
-                    xtext(v).ok_or(SyntaxErrorKind::ParameterValue)?,
+                    xtext(cx, v).ok_or(SyntaxErrorKind::ParameterValue)?,
                 ))
             };
             set_once(&mut p.auth, a)
@@ -236,14 +230,17 @@ pub(crate) fn mail_parameters(i: &[u8]) -> Result<MailParams<'_>, (usize, Syntax
             let pr = MtPriority::new(pr).map_err(|_| SyntaxErrorKind::ParameterValue)?;
             set_once(&mut p.mt_priority, pr)
         } else {
-            other(&mut p.other, k, v)
+            other(cx, &mut p.other, k, v)
         }
     })?;
     Ok(p)
 }
 
 /// `Rcpt-parameters = esmtp-param *(SP esmtp-param)` with the known keywords typed.
-pub(crate) fn rcpt_parameters(i: &[u8]) -> Result<RcptParams<'_>, (usize, SyntaxErrorKind)> {
+pub(crate) fn rcpt_parameters<'a>(
+    cx: &Cx<'a>,
+    i: &'a [u8],
+) -> Result<RcptParams<'a>, (usize, SyntaxErrorKind)> {
     let mut p = RcptParams::default();
     each_param(i, |k, v| {
         if k.eq_ignore_ascii_case(b"NOTIFY") {
@@ -259,11 +256,11 @@ pub(crate) fn rcpt_parameters(i: &[u8]) -> Result<RcptParams<'_>, (usize, Syntax
             if !is_atom(t) {
                 return Err(SyntaxErrorKind::ParameterValue);
             }
-            let t = utf8(t).ok_or(SyntaxErrorKind::ParameterValue)?;
-            let a = xtext(a).ok_or(SyntaxErrorKind::ParameterValue)?;
+            let t = cx.text(t).ok_or(SyntaxErrorKind::ParameterValue)?;
+            let a = xtext(cx, a).ok_or(SyntaxErrorKind::ParameterValue)?;
             set_once(&mut p.orcpt, Orcpt::from_parsed(t, XText::from_parsed(a)))
         } else {
-            other(&mut p.other, k, v)
+            other(cx, &mut p.other, k, v)
         }
     })?;
     Ok(p)

@@ -21,7 +21,7 @@ impl<'a> Domain<'a> {
     /// Checks `s` against the `Domain` rule (U-labels allowed; no trailing dot).
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::address::is_domain(s.as_bytes(), &syntax::Grammar::strict()) {
+        if syntax::address::is_domain(&s, &syntax::Grammar::strict()) {
             Ok(Self(Str::Cow(s)))
         } else {
             Err(InvalidValue::new("domain", "must match RFC 5321 Domain"))
@@ -99,7 +99,10 @@ impl<'a> AddressLiteral<'a> {
         let lit = Self::General { tag, content };
         let mut buf = BytesMut::new();
         lit.encode(&mut buf);
-        match syntax::address::parse_address_literal(&buf) {
+        match std::str::from_utf8(&buf)
+            .ok()
+            .and_then(syntax::address::parse_address_literal)
+        {
             Some(parsed) if parsed == lit => Ok(lit),
             _ => Err(InvalidValue::new(
                 "address literal",
@@ -195,7 +198,7 @@ impl<'a> LocalPart<'a> {
     /// Checks `s` against `Local-part` (quoted form includes its quotes).
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::address::is_local_part(s.as_bytes()) {
+        if syntax::address::is_local_part(&s) {
             Ok(Self(Str::Cow(s)))
         } else {
             Err(InvalidValue::new(
@@ -282,7 +285,7 @@ impl<'a> Mailbox<'a> {
 
     /// Parses `local@domain` (no angle brackets) under the strict grammar with UTF-8 allowed.
     pub fn parse(s: &'a str) -> Result<Self, InvalidValue> {
-        syntax::address::parse_mailbox_exact(s.as_bytes(), &syntax::Grammar::strict())
+        syntax::address::parse_mailbox_exact(s, &syntax::Grammar::strict())
             .ok_or(InvalidValue::new("mailbox", "must match RFC 5321 Mailbox"))
     }
 

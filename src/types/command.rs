@@ -70,7 +70,7 @@ impl<'a> Argument<'a> {
     /// Checks the text.
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::command::is_argument(s.as_bytes()) {
+        if syntax::command::is_argument(&s) {
             Ok(Self(s))
         } else {
             Err(InvalidValue::new(
