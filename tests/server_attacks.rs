@@ -670,3 +670,45 @@ fn flood_back_pressure_through_wants_input() {
     assert!(s.wants_input());
     assert!(!s.is_closed());
 }
+
+/// The back-pressure thresholds are exact: input stops being wanted at half the input
+/// bound buffered, and at 64 KiB of replies unwritten, not one octet later.
+#[test]
+fn flood_back_pressure_thresholds_are_exact() {
+    use smtp_sansio::server::{Event, Server, ServerConfig};
+    let now = std::time::Instant::now();
+    let mut cfg = ServerConfig::default();
+    cfg.limits.buffered_input = 1000;
+    let mut s = Server::new(cfg, now);
+    while s.poll_transmit().is_some() {}
+    s.handle_input(now, b"EHLO a.example\r\n");
+    let hello = match s.poll_event() {
+        Some(Event::Hello(h)) => h,
+        other => panic!("{other:?}"),
+    };
+    // One NOOP with trailing spaces, 500 octets with its CRLF, held while pending.
+    let mut line = b"NOOP".to_vec();
+    line.resize(498, b' ');
+    line.push(b'\r');
+    s.handle_input(now, &line);
+    assert!(s.wants_input(), "pending, one octet under half the bound");
+    s.handle_input(now, b"\n");
+    assert!(!s.wants_input(), "pending, exactly half the bound");
+    s.accept(hello.ticket).expect("accept");
+    while s.poll_transmit().is_some() {}
+    while s.poll_event().is_some() {}
+    // Replies of 46 octets (an unknown verb) and 14 (NOOP): 4 × 46 + 4668 × 14 is
+    // 65,536, less one NOOP first.
+    let mut flood = b"X\r\n".repeat(4);
+    flood.extend_from_slice(&b"NOOP\r\n".repeat(4667));
+    s.handle_input(now, &flood);
+    while s.poll_event().is_some() {}
+    assert!(s.wants_input(), "14 octets under 64 KiB of replies");
+    s.handle_input(now, b"NOOP\r\n");
+    assert!(!s.wants_input(), "exactly 64 KiB of replies");
+    let mut out = 0;
+    while let Some(b) = s.poll_transmit() {
+        out += b.len();
+    }
+    assert_eq!(out, 64 * 1024);
+}

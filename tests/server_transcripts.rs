@@ -1964,6 +1964,78 @@ fn rfc5321_4_5_3_2_spurious_timeouts_harmless() {
     h.run("C: NOOP\nS: 250 2.0.0 OK");
 }
 
+/// The idle deadline is measured from the last command, not from the greeting.
+#[test]
+fn rfc5321_4_5_3_2_idle_deadline_restarts_at_each_command() {
+    let mut h = default();
+    h.run(
+        "A: advance 200
+         C: NOOP
+         S: 250 2.0.0 OK
+         A: advance 200
+         A: timeout
+         C: NOOP
+         S: 250 2.0.0 OK",
+    );
+    assert_eq!(
+        h.server.poll_timeout(),
+        Some(h.t0 + Duration::from_secs(700))
+    );
+}
+
+/// A transport that reads its clock per call can hand the machine an older reading than
+/// one it already gave; the deadline then counts from the latest time seen, never
+/// earlier.
+#[test]
+fn rfc5321_4_5_3_2_stale_clock_reading_never_shortens_the_deadline() {
+    let mut h = default();
+    let t0 = h.t0;
+    h.server.handle_timeout(t0 + Duration::from_secs(250));
+    h.pump();
+    h.server
+        .handle_input(t0 + Duration::from_secs(10), b"NOOP\r\n");
+    h.pump();
+    h.run("S: 250 2.0.0 OK");
+    assert_eq!(h.server.poll_timeout(), Some(t0 + Duration::from_secs(550)));
+    h.server.handle_timeout(t0 + Duration::from_secs(400));
+    h.pump();
+    assert!(!h.server.is_closed(), "timed out from a stale reading");
+}
+
+/// An empty read while the TLS handshake is pending is not plaintext injected behind
+/// STARTTLS: no violation is reported for it.
+#[test]
+fn rfc3207_empty_read_before_handshake_is_no_injection() {
+    let mut h = after_ehlo(tls_cfg(), Policy::accept_all());
+    h.run("C: STARTTLS\nS: 220 2.0.0 Ready to start TLS");
+    h.server.handle_input(h.now, b"");
+    h.pump();
+    h.tls();
+    assert!(
+        !h.log.iter().any(|e| matches!(e, Ev::Violation(_))),
+        "{:?}",
+        h.log
+    );
+}
+
+/// `buffered_input` is the most input kept while a decision is pending: exactly that
+/// much is kept, one octet more closes the session.
+#[test]
+fn input_while_deciding_bounded_exactly_at_the_limit() {
+    let mut c = cfg();
+    c.limits.buffered_input = 1000;
+    let mut h = Harness::new(c, Policy::accept_all().hello(|_| Decision::Hold));
+    h.run("S: 220 localhost ESMTP ready\nC: EHLO client.example");
+    let mut held = b"NOOP\r\n".repeat(166);
+    held.extend_from_slice(b"NOOP");
+    assert_eq!(held.len(), 1000);
+    h.feed(&held);
+    assert!(!h.server.is_closed(), "closed at exactly the limit");
+    h.feed(b"\r");
+    assert!(h.server.is_closed(), "kept more than the limit");
+    assert_eq!(h.log.last(), Some(&Ev::Closed(CloseReason::InputOverflow)));
+}
+
 // ---------------------------------------------------------------------------------------
 // LMTP (RFC 2033)
 

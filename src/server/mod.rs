@@ -562,22 +562,16 @@ impl Server {
         self.events.push_back(Event::Closed(reason));
     }
 
-    /// Drops a message whose body has started, telling the application.
+    /// Drops a message whose body has started, telling the application. Every caller
+    /// closes the session next, so the phase is left for `finish` to end.
     fn abort_message(&mut self, reason: AbortReason) {
-        let started = match &self.phase {
-            // The failure of a message in DATA is reported only at its end.
-            Phase::Data(_) => true,
-            Phase::Bdat(b) => b.discard.is_none(),
-            _ => {
-                matches!(self.pending, Some(Pending::Message { .. }))
-                    || self.txn.as_ref().is_some_and(|t| t.bdat)
-            }
-        };
+        // A BDAT message has started once a chunk was taken for it (`txn.bdat`); a chunk
+        // being skipped after a refusal belongs to no transaction that has.
+        let started = matches!(self.phase, Phase::Data(_))
+            || matches!(self.pending, Some(Pending::Message { .. }))
+            || self.txn.as_ref().is_some_and(|t| t.bdat);
         if started {
             self.events.push_back(Event::MessageAborted(reason));
-        }
-        if !matches!(self.phase, Phase::Command) {
-            self.phase = Phase::Command;
         }
         self.txn = None;
     }
