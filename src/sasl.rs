@@ -473,6 +473,50 @@ mod tests {
                     byte: 0x80,
                 },
             ),
+            // Two bad bytes in one quantum must not cancel out in the fast path's check.
+            (
+                b"**AA",
+                InvalidByte {
+                    offset: 0,
+                    byte: b'*',
+                },
+            ),
+            (
+                b"A**A",
+                InvalidByte {
+                    offset: 1,
+                    byte: b'*',
+                },
+            ),
+            (
+                b"AA**",
+                InvalidByte {
+                    offset: 2,
+                    byte: b'*',
+                },
+            ),
+            // Offsets inside a padded final quantum count from the whole input.
+            (
+                b"QUFBA*==",
+                InvalidByte {
+                    offset: 5,
+                    byte: b'*',
+                },
+            ),
+            (
+                b"QUFBA*A=",
+                InvalidByte {
+                    offset: 5,
+                    byte: b'*',
+                },
+            ),
+            (
+                b"QUFBAA*=",
+                InvalidByte {
+                    offset: 6,
+                    byte: b'*',
+                },
+            ),
             (b"Zg==Zg==", InvalidPadding { offset: 2 }),
             (b"Zm8=Zm9v", InvalidPadding { offset: 3 }),
             (b"====", InvalidPadding { offset: 0 }),
