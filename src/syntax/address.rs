@@ -7,7 +7,7 @@ use nom::bytes::complete::{tag, tag_no_case, take_while1};
 use nom::combinator::all_consuming;
 use nom::sequence::preceded;
 
-use super::class::{ATEXT, CLASS, DOT, LABEL, UNDERSCORE, run};
+use super::class::{ATEXT, CLASS, DOT, LABEL, QTEXT, UNDERSCORE, run};
 use super::{Cx, Grammar, Res, fail};
 use crate::types::{AddressLiteral, Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
 
@@ -22,6 +22,7 @@ fn is_let_dig(b: u8) -> bool {
 /// Scans the run of label bytes and dots, then checks the labels: a run that is not a
 /// domain throughout fails, where a label-by-label parse would stop early; callers
 /// always need a delimiter that a label byte or dot is not, so nothing else changes.
+#[inline(always)]
 pub(crate) fn domain<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Domain<'a>> {
     let classes = if cx.g.allow_underscore_in_domain {
         LABEL | UNDERSCORE | DOT
@@ -145,6 +146,7 @@ pub(crate) fn address_literal<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, AddressLi
 }
 
 /// `Domain / address-literal`: what EHLO and a mailbox's `@` carry.
+#[inline(always)]
 pub(crate) fn host<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Host<'a>> {
     if i.first() == Some(&b'[') {
         let (r, l) = address_literal(cx, i)?;
@@ -170,11 +172,6 @@ fn dot_string(i: &[u8]) -> Res<'_, &[u8]> {
     Ok((rest, s))
 }
 
-/// `qtextSMTP = %d32-33 / %d35-91 / %d93-126` (plus `UTF8-non-ascii`)
-fn is_qtext_smtp(b: u8) -> bool {
-    matches!(b, 32..=33 | 35..=91 | 93..=126) || b >= 0x80
-}
-
 /// `Quoted-string = DQUOTE *QcontentSMTP DQUOTE`,
 /// `QcontentSMTP = qtextSMTP / quoted-pairSMTP`, `quoted-pairSMTP = %d92 %d32-126`
 pub(crate) fn quoted_string(i: &[u8]) -> Res<'_, &[u8]> {
@@ -182,16 +179,17 @@ pub(crate) fn quoted_string(i: &[u8]) -> Res<'_, &[u8]> {
         return fail(i);
     };
     loop {
+        rest = &rest[run(rest, QTEXT)..];
         match rest {
             [b'"', tail @ ..] => return Ok((tail, &i[..i.len() - tail.len()])),
             [b'\\', c, tail @ ..] if (32..=126).contains(c) => rest = tail,
-            [c, tail @ ..] if is_qtext_smtp(*c) => rest = tail,
             _ => return fail(i),
         }
     }
 }
 
 /// `Local-part = Dot-string / Quoted-string`
+#[inline(always)]
 fn local_part<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, LocalPart<'a>> {
     let (rest, lp) = if i.first() == Some(&b'"') {
         quoted_string(i)?
@@ -205,6 +203,7 @@ fn local_part<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, LocalPart<'a>> {
 }
 
 /// `Mailbox = Local-part "@" ( Domain / address-literal )`
+#[inline(always)]
 pub(crate) fn mailbox<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Mailbox<'a>> {
     let (rest, lp) = local_part(cx, i)?;
     let [b'@', rest @ ..] = rest else {
@@ -230,6 +229,7 @@ fn a_d_l<'a>(cx: &Cx<'a>, mut i: &'a [u8]) -> Option<&'a [u8]> {
 
 /// `Path = "<" [ A-d-l ":" ] Mailbox ">"`; the source route is parsed and dropped
 /// (RFC 5321 4.1.1.3, Appendix C).
+#[inline(always)]
 fn path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Mailbox<'a>> {
     let [b'<', rest @ ..] = i else {
         return fail(i);
@@ -250,6 +250,7 @@ fn path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Mailbox<'a>> {
 }
 
 /// `Reverse-path = Path / "<>"`
+#[inline(always)]
 pub(crate) fn reverse_path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, ReversePath<'a>> {
     if let [b'<', b'>', rest @ ..] = i {
         return Ok((rest, ReversePath::Null));
@@ -260,6 +261,7 @@ pub(crate) fn reverse_path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, ReversePath<
 
 /// `Forward-path = Path`, and from `Rcpt`: `"<Postmaster@" Domain ">" / "<Postmaster>"`
 /// (the domain form is an ordinary mailbox here).
+#[inline(always)]
 pub(crate) fn forward_path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, ForwardPath<'a>> {
     const POSTMASTER: &[u8] = b"<Postmaster>";
     if let Some(rest) = i

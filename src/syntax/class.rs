@@ -15,6 +15,8 @@ pub(crate) const KEYWORD: u8 = 1 << 4;
 pub(crate) const VALUE: u8 = 1 << 5;
 /// `xchar`: %d33-42 / %d44-60 / %d62-126 (RFC 3461 4).
 pub(crate) const XCHAR: u8 = 1 << 6;
+/// `qtextSMTP`: %d32-33 / %d35-91 / %d93-126, plus `UTF8-non-ascii` (RFC 6531 3.3).
+pub(crate) const QTEXT: u8 = 1 << 7;
 
 pub(crate) const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -33,6 +35,9 @@ pub(crate) const CLASS: [u8; 256] = {
         }
         if matches!(c, 33..=126) && c != b'+' && c != b'=' {
             k |= XCHAR;
+        }
+        if matches!(c, 32..=33 | 35..=91 | 93..=126) || c >= 0x80 {
+            k |= QTEXT;
         }
         t[b] = k;
         b += 1;
@@ -83,6 +88,11 @@ mod tests {
                 has(XCHAR),
                 (33..=42).contains(&b) || (44..=60).contains(&b) || (62..=126).contains(&b),
                 "XCHAR {b:#x}"
+            );
+            assert_eq!(
+                has(QTEXT),
+                (32..=33).contains(&b) || (35..=91).contains(&b) || (93..=126).contains(&b) || high,
+                "QTEXT {b:#x}"
             );
         }
         assert_eq!(run(b"ab.c-d e", LABEL | DOT), 6);
