@@ -29,9 +29,15 @@ fn commands(c: &mut Criterion) {
     let stream = corpus::mixed_stream();
     let mut group = c.benchmark_group("peers_mixed_14");
     group.throughput(Throughput::Elements(corpus::MIXED.len() as u64));
-    group.bench_function("smtp-sansio", |b| b.iter(|| sansio_stream(black_box(&stream), &g)));
-    group.bench_function("smtp-proto", |b| b.iter(|| proto_stream(black_box(&stream))));
-    group.bench_function("smtp-codec", |b| b.iter(|| codec_stream(black_box(&stream))));
+    group.bench_function("smtp-sansio", |b| {
+        b.iter(|| sansio_stream(black_box(&stream), &g))
+    });
+    group.bench_function("smtp-proto", |b| {
+        b.iter(|| proto_stream(black_box(&stream)))
+    });
+    group.bench_function("smtp-codec", |b| {
+        b.iter(|| codec_stream(black_box(&stream)))
+    });
     group.bench_function("floor", |b| b.iter(|| floor_stream(black_box(&stream))));
     group.finish();
 }
@@ -39,7 +45,10 @@ fn commands(c: &mut Criterion) {
 /// A server that has accepted EHLO, MAIL, RCPT and sent 354.
 fn server_in_data(now: Instant) -> Server {
     let mut s = Server::new(ServerConfig::default(), now);
-    s.handle_input(now, b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+    s.handle_input(
+        now,
+        b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n",
+    );
     drive(&mut s);
     s
 }

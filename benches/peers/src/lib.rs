@@ -90,7 +90,11 @@ pub fn floor_stream(stream: &[u8]) -> usize {
     // more than the search itself on lines this short.
     while let Some(p) = memchr::memchr(b'\n', rest) {
         let crlf = p > 0 && rest[p - 1] == b'\r';
-        n += usize::from(crlf && rest.get(..4).is_some_and(|v| v.eq_ignore_ascii_case(b"MAIL")));
+        n += usize::from(
+            crlf && rest
+                .get(..4)
+                .is_some_and(|v| v.eq_ignore_ascii_case(b"MAIL")),
+        );
         rest = &rest[p + 1..];
     }
     n

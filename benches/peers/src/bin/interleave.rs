@@ -1,64 +1,165 @@
-//! The parse-time ratio of smtp-sansio to smtp-proto on the command corpus, measured in
-//! many short alternating rounds and reported as the median round's ratio. On a shared
-//! machine whose speed drifts by ±30 % over seconds, criterion's one-after-the-other
-//! groups can disagree from run to run; alternating every few milliseconds puts both
-//! parsers under the same conditions. `cargo run --release --bin interleave [ROUNDS]`.
+//! Ratios against the peers measured in many short alternating rounds, each reported as
+//! the median round's ratio. On a shared machine whose speed drifts by tens of percent
+//! over seconds, criterion's one-group-after-another timings can put two contenders in
+//! different conditions (its parse ratio moved between 0.8 and 1.7 over one day for the
+//! same code); alternating every few milliseconds puts them in the same ones.
+//! `cargo run --release --bin interleave [ROUNDS]`.
 
 use std::hint::black_box;
 use std::time::Instant;
 
+use bytes::BytesMut;
 use smtp_sansio::Grammar;
-use smtp_sansio_peers::{corpus, proto_stream, sansio_stream};
+use smtp_sansio::data::dot_stuff;
+use smtp_sansio_peers::{
+    corpus, proto_data_reads, proto_data_whole, proto_stream, sansio_data_reads, sansio_data_whole,
+    sansio_stream,
+};
+
+const READ: usize = 64 * 1024;
+
+/// Runs each contender once per round, in an order that rotates, and returns the
+/// per-round times.
+fn rounds<const N: usize>(
+    n: usize,
+    contenders: &mut [&mut dyn FnMut() -> f64; N],
+) -> Vec<[f64; N]> {
+    let mut out = Vec::with_capacity(n);
+    for r in 0..n {
+        let mut t = [0.0; N];
+        for k in 0..N {
+            let i = (r + k) % N;
+            t[i] = contenders[i]();
+        }
+        out.push(t);
+    }
+    out
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn quartiles(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 4], v[v.len() * 3 / 4])
+}
+
+fn report<const N: usize>(times: &[[f64; N]], a: usize, b: usize) -> String {
+    let ratios: Vec<f64> = times.iter().map(|t| t[a] / t[b]).collect();
+    let (lo, hi) = quartiles(ratios.clone());
+    format!("median {:.3} (quartiles {lo:.3}..{hi:.3})", median(ratios))
+}
 
 fn main() {
-    let rounds: usize = std::env::args()
+    let n: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(301);
+
+    // Commands: 500 passes over the 14-line corpus per round, in ns per command.
     let stream = corpus::mixed_stream();
     let g = Grammar::default();
-    let lines = corpus::MIXED.len() as f64;
-    let passes = 500;
-    let time = |f: &dyn Fn() -> (usize, usize)| {
+    let per = 500.0 * corpus::MIXED.len() as f64;
+    let ns = |f: &mut dyn FnMut()| {
         let t = Instant::now();
-        for _ in 0..passes {
-            black_box(f());
+        for _ in 0..500 {
+            f();
         }
-        t.elapsed().as_secs_f64() * 1e9 / (passes as f64 * lines)
+        t.elapsed().as_secs_f64() * 1e9 / per
     };
-    let sansio = || sansio_stream(black_box(&stream), &g);
-    let proto = || proto_stream(black_box(&stream));
-    // Warm up both.
-    for _ in 0..20 {
-        time(&sansio);
-        time(&proto);
-    }
-    let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..rounds {
-        // Alternate which goes first, so neither always follows the other.
-        let (a, b) = if i % 2 == 0 {
-            let a = time(&sansio);
-            (a, time(&proto))
-        } else {
-            let b = time(&proto);
-            (time(&sansio), b)
-        };
-        ratios.push(a / b);
-        ours.push(a);
-        theirs.push(b);
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    let mut sansio = || {
+        ns(&mut || {
+            black_box(sansio_stream(black_box(&stream), &g));
+        })
     };
-    let (r, a, b) = (median(&mut ratios), median(&mut ours), median(&mut theirs));
-    let q = |v: &Vec<f64>, p: f64| v[((v.len() - 1) as f64 * p) as usize];
+    let mut proto = || {
+        ns(&mut || {
+            black_box(proto_stream(black_box(&stream)));
+        })
+    };
+    let mut both: [&mut dyn FnMut() -> f64; 2] = [&mut sansio, &mut proto];
+    rounds(20, &mut both);
+    let t = rounds(n, &mut both);
     println!(
-        "smtp-sansio {a:.1} ns/command, smtp-proto {b:.1} ns/command (medians of {rounds} rounds)"
+        "commands: smtp-sansio {:.1} ns, smtp-proto {:.1} ns (medians of {n} rounds)",
+        median(t.iter().map(|t| t[0]).collect()),
+        median(t.iter().map(|t| t[1]).collect())
     );
+    println!("  smtp-sansio / smtp-proto time: {}", report(&t, 0, 1));
+
+    // DATA: one 10 MiB dot-stuffed body per contender per round, in GB/s.
+    let wire = dot_stuff(&corpus::message(10 * 1024 * 1024)).to_vec();
+    let len = wire.len() as f64;
+    let gbps = |secs: f64| len / secs / 1e9;
+    let mut dst = vec![0u8; wire.len()];
+    let mut memcpy = || {
+        let t = Instant::now();
+        dst.copy_from_slice(black_box(&wire));
+        black_box(dst[0]);
+        gbps(t.elapsed().as_secs_f64())
+    };
+    let mut whole = || {
+        // The body is in the receive buffer already; that copy is not timed.
+        let mut buf = BytesMut::from(&wire[..]);
+        let t = Instant::now();
+        black_box(sansio_data_whole(&mut buf));
+        gbps(t.elapsed().as_secs_f64())
+    };
+    let mut rbuf = BytesMut::with_capacity(READ + 8);
+    let mut reads = || {
+        let t = Instant::now();
+        black_box(sansio_data_reads(black_box(&wire), READ, &mut rbuf));
+        gbps(t.elapsed().as_secs_f64())
+    };
+    let mut out = Vec::with_capacity(wire.len());
+    let mut proto_whole = || {
+        let t = Instant::now();
+        black_box(proto_data_whole(black_box(&wire), &mut out));
+        gbps(t.elapsed().as_secs_f64())
+    };
+    let mut out2 = Vec::with_capacity(wire.len());
+    let mut pbuf = Vec::with_capacity(READ);
+    let mut proto_reads = || {
+        let t = Instant::now();
+        black_box(proto_data_reads(
+            black_box(&wire),
+            READ,
+            &mut out2,
+            &mut pbuf,
+        ));
+        gbps(t.elapsed().as_secs_f64())
+    };
+    let m = (n / 6).max(11);
+    let mut all: [&mut dyn FnMut() -> f64; 5] = [
+        &mut memcpy,
+        &mut whole,
+        &mut reads,
+        &mut proto_whole,
+        &mut proto_reads,
+    ];
+    rounds(3, &mut all);
+    let t = rounds(m, &mut all);
+    let names = [
+        "memcpy",
+        "decoder whole",
+        "decoder 64 KiB reads",
+        "smtp-proto whole",
+        "smtp-proto 64 KiB reads",
+    ];
+    println!("DATA 10 MiB, GB/s (medians of {m} rounds):");
+    for (i, name) in names.iter().enumerate() {
+        println!(
+            "  {name:24} {:.2}",
+            median(t.iter().map(|t| t[i]).collect())
+        );
+    }
+    // Throughputs: a higher ratio is faster.
+    println!("  decoder whole / memcpy: {}", report(&t, 1, 0));
+    println!("  decoder whole / smtp-proto whole: {}", report(&t, 1, 3));
     println!(
-        "ratio smtp-sansio / smtp-proto: median {r:.3}, quartiles {:.3}..{:.3}",
-        q(&ratios, 0.25),
-        q(&ratios, 0.75)
+        "  decoder 64 KiB reads / smtp-proto 64 KiB reads: {}",
+        report(&t, 2, 4)
     );
 }
