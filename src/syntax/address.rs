@@ -7,7 +7,7 @@ use nom::bytes::complete::{tag, tag_no_case, take_while1};
 use nom::combinator::all_consuming;
 use nom::sequence::preceded;
 
-use super::class::{ATEXT, CLASS, DOT, LABEL, QTEXT, UNDERSCORE, run};
+use super::class::{ATEXT, CLASS, DOT, LABEL, QTEXT, UNDERSCORE, eq_fold, run};
 use super::{Cx, Grammar, Res, fail};
 use crate::types::{AddressLiteral, Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
 
@@ -263,10 +263,10 @@ pub(crate) fn reverse_path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, ReversePath<
 /// (the domain form is an ordinary mailbox here).
 #[inline(always)]
 pub(crate) fn forward_path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, ForwardPath<'a>> {
-    const POSTMASTER: &[u8] = b"<Postmaster>";
+    const POSTMASTER: &[u8; 12] = b"<postmaster>";
     if let Some(rest) = i
         .get(..POSTMASTER.len())
-        .filter(|h| h.eq_ignore_ascii_case(POSTMASTER))
+        .filter(|h| eq_fold(h, POSTMASTER))
         .map(|_| &i[POSTMASTER.len()..])
     {
         return Ok((rest, ForwardPath::Postmaster));

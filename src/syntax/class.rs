@@ -62,6 +62,26 @@ pub(crate) fn run(i: &[u8], classes: u8) -> usize {
         .unwrap_or(i.len())
 }
 
+/// `a` equals `lower` (lower-case ASCII) with letters in any case. Unrolled for the
+/// constant: each byte costs an OR and an XOR, with no branch.
+#[inline(always)]
+pub(crate) fn eq_fold<const N: usize>(a: &[u8], lower: &[u8; N]) -> bool {
+    let Ok(a) = <&[u8; N]>::try_from(a) else {
+        return false;
+    };
+    let mut diff = 0;
+    for i in 0..N {
+        // Only `A`-`Z` and `a`-`z` fold onto a lower-case letter under `| 0x20`.
+        let fold = if lower[i].is_ascii_lowercase() {
+            0x20
+        } else {
+            0
+        };
+        diff |= (a[i] | fold) ^ lower[i];
+    }
+    diff == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +116,18 @@ mod tests {
             );
         }
         assert_eq!(run(b"ab.c-d e", LABEL | DOT), 6);
+        // eq_fold: letters in any case; other bytes exactly; lengths must agree.
+        assert!(eq_fold(b"Mt-PRIORITY", b"mt-priority"));
+        assert!(eq_fold(b"8bitMIME", b"8bitmime"));
+        assert!(!eq_fold(b"mt\rpriority", b"mt-priority"));
+        assert!(!eq_fold(b"8BITMIM", b"8bitmime"));
+        assert!(!eq_fold(b"8BITMIMEX", b"8bitmime"));
+        assert!(!eq_fold(b"\x18bitmime", b"8bitmime"));
+        for b in 0..=255u8 {
+            let want = b.eq_ignore_ascii_case(&b'q');
+            assert_eq!(eq_fold(&[b], b"q"), want, "{b:#x}");
+            assert_eq!(eq_fold(&[b], b"-"), b == b'-', "{b:#x}");
+        }
         assert_eq!(run(b"", LABEL), 0);
         assert_eq!(run(b"abc", LABEL), 3);
     }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use nom::Parser;
 use nom::combinator::all_consuming;
 
-use super::class::{CLASS, KEYWORD, VALUE, XCHAR, run};
+use super::class::{CLASS, KEYWORD, VALUE, XCHAR, eq_fold, run};
 use super::{Cx, Res};
 use crate::error::SyntaxErrorKind;
 use crate::types::{
@@ -175,41 +175,40 @@ pub(crate) fn mail_parameters<'a>(
 ) -> Result<MailParams<'a>, (usize, SyntaxErrorKind)> {
     let mut p = MailParams::default();
     each_param(i, |k, v| {
-        let kw = |name: &str| k.eq_ignore_ascii_case(name.as_bytes());
-        if kw("SIZE") {
+        if eq_fold(k, b"size") {
             set_once(&mut p.size, size_value(value(v)?)?)
-        } else if kw("BODY") {
+        } else if eq_fold(k, b"body") {
             let v = value(v)?;
-            let b = if v.eq_ignore_ascii_case(b"7BIT") {
+            let b = if eq_fold(v, b"7bit") {
                 Body::SevenBit
-            } else if v.eq_ignore_ascii_case(b"8BITMIME") {
+            } else if eq_fold(v, b"8bitmime") {
                 Body::EightBitMime
-            } else if v.eq_ignore_ascii_case(b"BINARYMIME") {
+            } else if eq_fold(v, b"binarymime") {
                 Body::BinaryMime
             } else {
                 return Err(SyntaxErrorKind::ParameterValue);
             };
             set_once(&mut p.body, b)
-        } else if kw("SMTPUTF8") {
+        } else if eq_fold(k, b"smtputf8") {
             flag(&mut p.smtputf8, v)
-        } else if kw("REQUIRETLS") {
+        } else if eq_fold(k, b"requiretls") {
             flag(&mut p.requiretls, v)
-        } else if kw("RET") {
+        } else if eq_fold(k, b"ret") {
             let v = value(v)?;
-            let r = if v.eq_ignore_ascii_case(b"FULL") {
+            let r = if eq_fold(v, b"full") {
                 Ret::Full
-            } else if v.eq_ignore_ascii_case(b"HDRS") {
+            } else if eq_fold(v, b"hdrs") {
                 Ret::Hdrs
             } else {
                 return Err(SyntaxErrorKind::ParameterValue);
             };
             set_once(&mut p.ret, r)
-        } else if kw("ENVID") {
+        } else if eq_fold(k, b"envid") {
             // RFC 3461 4.4 asks senders for at most 100 characters; the command line
             // limit bounds it here, and refusing longer ones would gain nothing.
             let x = xtext(cx, value(v)?).ok_or(SyntaxErrorKind::ParameterValue)?;
             set_once(&mut p.envid, XText::from_parsed(x))
-        } else if kw("AUTH") {
+        } else if eq_fold(k, b"auth") {
             let v = value(v)?;
             let a = if v == b"<>" {
                 MailAuth::Unknown
@@ -219,7 +218,7 @@ pub(crate) fn mail_parameters<'a>(
                 ))
             };
             set_once(&mut p.auth, a)
-        } else if kw("MT-PRIORITY") {
+        } else if eq_fold(k, b"mt-priority") {
             // RFC 6710 6: priority-value = [ "-" / "+" ] DIGIT
             let pr = match value(v)? {
                 [d] if d.is_ascii_digit() => (d - b'0') as i8,
@@ -243,9 +242,9 @@ pub(crate) fn rcpt_parameters<'a>(
 ) -> Result<RcptParams<'a>, (usize, SyntaxErrorKind)> {
     let mut p = RcptParams::default();
     each_param(i, |k, v| {
-        if k.eq_ignore_ascii_case(b"NOTIFY") {
+        if eq_fold(k, b"notify") {
             set_once(&mut p.notify, notify(value(v)?)?)
-        } else if k.eq_ignore_ascii_case(b"ORCPT") {
+        } else if eq_fold(k, b"orcpt") {
             let v = value(v)?;
             // RFC 3461 4.2: orcpt-value = addr-type ";" xtext
             let semi = v
@@ -269,16 +268,16 @@ pub(crate) fn rcpt_parameters<'a>(
 /// `notify-esmtp-value = "NEVER" / 1#notify-list-element`,
 /// `notify-list-element = "SUCCESS" / "FAILURE" / "DELAY"` (RFC 3461 4.1)
 fn notify(v: &[u8]) -> Result<Notify, SyntaxErrorKind> {
-    if v.eq_ignore_ascii_case(b"NEVER") {
+    if eq_fold(v, b"never") {
         return Ok(Notify::Never);
     }
     let (mut s, mut f, mut d) = (false, false, false);
     for el in v.split(|&b| b == b',') {
-        let slot = if el.eq_ignore_ascii_case(b"SUCCESS") {
+        let slot = if eq_fold(el, b"success") {
             &mut s
-        } else if el.eq_ignore_ascii_case(b"FAILURE") {
+        } else if eq_fold(el, b"failure") {
             &mut f
-        } else if el.eq_ignore_ascii_case(b"DELAY") {
+        } else if eq_fold(el, b"delay") {
             &mut d
         } else {
             return Err(SyntaxErrorKind::ParameterValue);
