@@ -339,6 +339,12 @@ fn mail_paths() {
         r(b"mail from:<>", K(mail(ReversePath::Null))),
         r(b"MaIl FrOm:<>", K(mail(ReversePath::Null))),
         r(b"MAIL FROM:<a@b>", K(mail(from("a", "b")))),
+        // quoted-pairSMTP = %d92 %d32-126: a backslash escapes a printable ASCII byte
+        // only, never a control byte, DEL or UTF-8.
+        r(b"MAIL FROM:<\"a\\ b\"@b>", K(mail(from("\"a\\ b\"", "b")))),
+        r(b"MAIL FROM:<\"a\\\x01\"@b>", E(Arguments)),
+        r(b"MAIL FROM:<\"a\\\x7f\"@b>", E(Arguments)),
+        r("MAIL FROM:<\"a\\\u{e9}\"@b>".as_bytes(), E(Arguments)),
         r(
             b"MAIL FROM:<john.q.public@example.com>",
             K(mail(from("john.q.public", "example.com"))),
@@ -644,6 +650,36 @@ fn pri(v: i8) -> MtPriority {
 
 #[test]
 fn constructors_refuse_invalid_values() {
+    // Command::other: a verb with a variant of its own would not parse back as Other.
+    for known in ["MAIL", "rcpt", "StartTLS", "LHLO", "bdat", "EXPN"] {
+        assert!(Command::other(known, None).is_err(), "{known}");
+    }
+    assert_eq!(
+        Command::other("XCLIENT", Some("ADDR=1.2.3.4")).unwrap(),
+        other("XCLIENT", Some("ADDR=1.2.3.4"))
+    );
+    assert!(Command::other("MAILX", None).is_ok());
+    // Mailbox::parse: `local@domain` under the strict grammar, UTF-8 allowed.
+    let m = Mailbox::parse("J.Doe@Example.org").unwrap();
+    assert_eq!(m, mbox("J.Doe", hd("example.org")));
+    assert_eq!(m.local_part().as_str(), "J.Doe");
+    assert_eq!(
+        Mailbox::parse("\"a b\"@[192.0.2.1]").unwrap(),
+        mbox("\"a b\"", v4(192, 0, 2, 1))
+    );
+    assert!(Mailbox::parse("jörg@bücher.example").is_ok());
+    for bad in [
+        "<a@b>",
+        "a@b ",
+        "a",
+        "@b",
+        "a@",
+        "a@b_c.example",
+        "a..b@c",
+        "a@b@c",
+    ] {
+        assert!(Mailbox::parse(bad).is_err(), "{bad:?}");
+    }
     for v in [-10i8, 10, i8::MIN, i8::MAX] {
         assert!(MtPriority::new(v).is_err(), "MT-PRIORITY {v}");
     }
