@@ -590,6 +590,19 @@ fn mail_parameters() {
         r(b"MAIL FROM:<a@b> MT-PRIORITY=-10", E(ParameterValue)),
         r(b"MAIL FROM:<a@b> MT-PRIORITY=+", E(ParameterValue)),
         r(b"MAIL FROM:<a@b> MT-PRIORITY=x", E(ParameterValue)),
+        // Bytes next to the digits ("/" is "0" - 1, ":" is "9" + 1) after a sign.
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=+/", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=-/", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=+:", E(ParameterValue)),
+        r(b"MAIL FROM:<a@b> MT-PRIORITY=/", E(ParameterValue)),
+        // After a parameter: a space and another, or the end; the offset names the byte.
+        r(b"MAIL FROM:<a@b> SIZE=1=2", EAt(22, Arguments)),
+        r(b"MAIL FROM:<a@b> SIZE=1 BODY=7BIT=", EAt(32, Arguments)),
+        r2(
+            b"MAIL FROM:<a@b> SIZE=1 ",
+            EAt(22, Arguments),
+            K(mail_p(ab(), |p| p.size = Some(1))),
+        ),
         r(b"MAIL FROM:<a@b> MT-PRIORITY", E(ParameterValue)),
         r(b"MAIL FROM:<a@b> MT-PRIORITY=1 MT-PRIORITY=1", E(DuplicateParameter)),
         // Unknown keywords are kept in order, as sent.
