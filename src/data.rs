@@ -51,6 +51,9 @@ pub struct DataDecoder {
     saw_bare: bool,
     saw_long: bool,
     done: bool,
+    /// Octets taken by the block fast path, so that tests can check that it runs.
+    #[cfg(test)]
+    fast: usize,
 }
 
 impl DataDecoder {
@@ -67,6 +70,8 @@ impl DataDecoder {
             saw_bare: false,
             saw_long: false,
             done: false,
+            #[cfg(test)]
+            fast: 0,
         }
     }
 
@@ -142,6 +147,10 @@ impl DataDecoder {
                         self.line_len = 0;
                         line_start = last_lf + 1;
                         pos += n;
+                        #[cfg(test)]
+                        {
+                            self.fast += n;
+                        }
                         // Never stop between the CR and LF of a pair.
                         if buf[pos - 1] == CR {
                             pos -= 1;
@@ -400,6 +409,98 @@ mod tests {
     use proptest::prelude::*;
 
     use BareLineEndings::{Normalize, Reject};
+
+    /// The block check, one property at a time, at the edges of its window.
+    #[test]
+    fn clean_blocks_edges() {
+        let lines = |n: usize| b"abcdefghijklmnopqrstuvwxyz0123456789\r\n".repeat(n);
+        let clean = lines(20); // 760 bytes: two whole blocks and the byte after them
+        assert_eq!(clean_blocks(&clean), 2 * BLOCK);
+        // The byte after a block must be there: a pair or a dot may start at the edge.
+        assert_eq!(clean_blocks(&clean[..BLOCK]), 0);
+        assert_eq!(clean_blocks(&clean[..BLOCK + 1]), BLOCK);
+        assert_eq!(clean_blocks(&clean[..2 * BLOCK]), BLOCK);
+        // A CR as the block's last byte is clean only with its LF just after it.
+        let mut edge = vec![b'a'; BLOCK - 2];
+        edge.extend_from_slice(b"\r\r\n");
+        assert_eq!(edge.len(), BLOCK + 1);
+        assert_eq!(clean_blocks(&edge), 0, "bare CR at byte 254");
+        let mut edge = vec![b'a'; 100];
+        edge.extend_from_slice(b"\r\n");
+        edge.resize(BLOCK - 1, b'a');
+        edge.extend_from_slice(b"\r\n");
+        assert_eq!((edge[BLOCK - 1], edge.len()), (b'\r', BLOCK + 1));
+        assert_eq!(clean_blocks(&edge), BLOCK, "CR at 255, LF at 256");
+        edge[BLOCK] = b'x';
+        assert_eq!(clean_blocks(&edge), 0, "CR at 255, then not LF");
+        // Each disqualifier alone, in the first block: the second is never looked at.
+        for (at, bad) in [
+            (100, &b"\n"[..]), // bare LF
+            (100, b"\r"),      // bare CR
+            (37, b"."),        // a line that starts with a dot
+            (0, b"\n"),        // an LF as the first byte: not checked here
+        ] {
+            let mut s = clean.clone();
+            s[at..at + bad.len()].copy_from_slice(bad);
+            let want = if at == 0 { 2 * BLOCK } else { 0 };
+            assert_eq!(clean_blocks(&s), want, "{bad:?} at {at}");
+        }
+        // A block with no LF at all (a line of 256 bytes or more) is refused.
+        let mut long = vec![b'a'; 300];
+        long.extend_from_slice(&lines(10));
+        assert_eq!(clean_blocks(&long), 0);
+    }
+
+    /// The fast path takes nearly all of a clean body, and resumes after the blocks it
+    /// has to refuse (dot-stuffed lines), with and without a line-length limit.
+    #[test]
+    fn fast_path_takes_most_of_a_body() {
+        let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusm.\r\n";
+        let plain: Vec<u8> = line.repeat(2000);
+        let mut dotted = Vec::new();
+        for i in 0..2000 {
+            if i % 50 == 0 {
+                dotted.extend_from_slice(b"..a line that starts with a dot\r\n");
+            }
+            dotted.extend_from_slice(line);
+        }
+        // Lines of 600 octets: refused blocks that do not end the call, so the fast
+        // path must find its way back in mid-buffer.
+        let mut long = Vec::new();
+        for i in 0..2000 {
+            if i % 40 == 0 {
+                long.extend_from_slice(&[b'x'; 598]);
+                long.extend_from_slice(b"\r\n");
+            }
+            long.extend_from_slice(line);
+        }
+        for (body, share) in [(&plain, 95), (&dotted, 75), (&long, 50)] {
+            for max in [None, Some(1000)] {
+                let mut dec = DataDecoder::new(Reject, max);
+                let mut buf = BytesMut::from(&body[..]);
+                buf.extend_from_slice(b".\r\n");
+                let mut out = Vec::new();
+                loop {
+                    match dec.next(&mut buf) {
+                        DataStep::Chunk(c) => out.extend_from_slice(&c),
+                        DataStep::End => break,
+                        DataStep::NeedMore => panic!("whole body given"),
+                    }
+                }
+                assert_eq!(out.len(), body.len() - dot_count(body));
+                assert!(
+                    dec.fast * 100 >= body.len() * share,
+                    "fast path took {} of {} octets (max {max:?})",
+                    dec.fast,
+                    body.len()
+                );
+            }
+        }
+    }
+
+    fn dot_count(body: &[u8]) -> usize {
+        body.windows(3).filter(|w| w == b"\n..").count() + usize::from(body.starts_with(b".."))
+    }
 
     struct Decoded {
         body: Vec<u8>,
