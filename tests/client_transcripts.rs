@@ -836,9 +836,11 @@ fn all_recipients_rejected_pipelined_data_refused_then_rset() {
          S: 250 ok
          S: 550 no
          S: 554 5.5.1 no valid recipients
-         C: RSET
-         S: 250 ok"
+         C: RSET"
     ));
+    // The outcome is known before the RSET that tidies up after it is answered.
+    assert_eq!(h.results(), vec![MessageStatus::NoValidRecipients]);
+    h.run("S: 250 ok");
     assert_eq!(h.results(), vec![MessageStatus::NoValidRecipients]);
 }
 
@@ -1170,6 +1172,109 @@ fn eof_mid_session_is_connection_lost() {
     assert_eq!(h.results(), vec![MessageStatus::Aborted]);
 }
 
+#[test]
+fn eof_after_quit_sent_is_a_clean_close() {
+    let mut h = Harness::new(config());
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx");
+    h.client.quit(h.now);
+    h.run("C: QUIT");
+    // Many servers drop the connection without waiting to send 221.
+    h.client.handle_eof(h.now);
+    h.drain();
+    assert!(h.errors().is_empty());
+    assert_eq!(h.closed(), Some(&CloseReason::Quit));
+}
+
+#[test]
+fn eof_after_a_failure_quit_is_an_error_close() {
+    let mut h = Harness::new(config());
+    h.run("S: 554 no service\nC: QUIT");
+    h.client.handle_eof(h.now);
+    h.drain();
+    assert!(matches!(h.errors()[..], [ClientError::GreetingRefused(_)]));
+    assert_eq!(h.closed(), Some(&CloseReason::Error));
+}
+
+#[test]
+fn calls_after_close_report_nothing_more() {
+    let mut h = Harness::new(config());
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx");
+    h.client.quit(h.now);
+    h.run("C: QUIT\nS: 221 bye");
+    let seen = h.events.len();
+    h.client.handle_eof(h.now);
+    h.client.handle_input(h.now, b"250 late\r\n");
+    h.client
+        .handle_timeout(h.now + Duration::from_secs(100_000));
+    h.drain();
+    assert_eq!(h.events.len(), seen, "{:?}", &h.events[seen..]);
+    assert_eq!(h.closed(), Some(&CloseReason::Quit));
+}
+
+#[test]
+fn reply_line_count_limit_is_inclusive() {
+    let mut c = config();
+    c.max_reply_lines = 3;
+    let mut h = Harness::new(c.clone());
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250-PIPELINING
+         S: 250 8BITMIME",
+    );
+    assert!(h.errors().is_empty(), "exactly the limit is accepted");
+    assert!(h.client.capabilities().is_some_and(|c| c.pipelining()));
+
+    let mut h = Harness::new(c);
+    h.run("S: 220 mx\nC: EHLO client.example");
+    h.feed(b"250-mx\r\n250-PIPELINING\r\n250-8BITMIME\r\n");
+    assert!(h.errors().is_empty());
+    h.feed(b"250 SIZE 100\r\n");
+    assert_eq!(h.errors(), vec![&ClientError::TooManyReplyLines]);
+}
+
+#[test]
+fn quit_drops_a_streamed_transaction_whose_mail_never_went_out() {
+    let mut h = Harness::new(config());
+    let id = h
+        .client
+        .start_transaction(rp("a@x.example"), MailParams::default(), h.now)
+        .unwrap();
+    h.client.quit(h.now);
+    h.drain();
+    assert!(h.events.contains(&ClientEvent::MessageResult {
+        message: id,
+        status: MessageStatus::Aborted,
+        reply: None,
+    }));
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx\nC: QUIT\nS: 221 bye");
+    assert_eq!(h.closed(), Some(&CloseReason::Quit));
+}
+
+#[test]
+fn message_ids_count_from_one_in_queue_order() {
+    let mut h = Harness::new(config());
+    let a = h
+        .client
+        .send_message(
+            envelope("a@x.example", &["b@y.example"]),
+            Bytes::new(),
+            h.now,
+        )
+        .unwrap();
+    let b = h
+        .client
+        .send_message(
+            envelope("a@x.example", &["c@y.example"]),
+            Bytes::new(),
+            h.now,
+        )
+        .unwrap();
+    assert_eq!((a.get(), b.get()), (1, 2));
+    assert_eq!(format!("{a} {b}"), "#1 #2");
+}
+
 // ----- body -----------------------------------------------------------------------------
 
 #[test]
@@ -1443,6 +1548,49 @@ fn per_phase_timeouts_on_virtual_clock() {
     ));
     assert_eq!(h.results(), vec![MessageStatus::Aborted]);
     assert_eq!(h.closed(), Some(&CloseReason::Error));
+}
+
+#[test]
+fn each_phase_uses_its_configured_timeout() {
+    let secs = Duration::from_secs;
+    let mut c = config();
+    c.use_pipelining = false;
+    let mut t = c.timeouts;
+    (t.greeting, t.other, t.mail, t.rcpt) = (secs(1), secs(2), secs(3), secs(4));
+    (t.data_init, t.data_block, t.data_term) = (secs(5), secs(6), secs(7));
+    c.timeouts = t;
+    let mut h = Harness::new(c);
+    let left = |h: &Harness| h.client.poll_timeout().map(|d| d - h.now);
+    assert_eq!(left(&h), Some(secs(1)), "greeting");
+    h.run("S: 220 mx\nC: EHLO client.example");
+    assert_eq!(left(&h), Some(secs(2)), "EHLO");
+    h.run("S: 250 mx");
+    // Idle: the first command after a pause starts its own timer.
+    assert_eq!(left(&h), None);
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run("C: MAIL FROM:<a@x.example>");
+    assert_eq!(left(&h), Some(secs(3)), "MAIL");
+    h.run("S: 250 ok\nC: RCPT TO:<b@y.example>");
+    assert_eq!(left(&h), Some(secs(4)), "RCPT");
+    h.run("S: 250 ok\nC: DATA");
+    assert_eq!(left(&h), Some(secs(5)), "DATA");
+    h.feed(b"354 go\r\n");
+    // The body is queued but not yet written: the block timer runs.
+    assert_eq!(left(&h), Some(secs(6)), "body");
+}
+
+#[test]
+fn timeout_error_names_the_phase() {
+    let mut h = Harness::new(config());
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx");
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.client.handle_timeout(h.now + Duration::from_secs(300));
+    h.drain();
+    let errors = h.errors();
+    assert_eq!(
+        errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        ["timed out waiting for the reply to MAIL"]
+    );
 }
 
 #[test]

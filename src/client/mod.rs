@@ -725,3 +725,20 @@ impl Client {
         self.send_line(now, line.expose().as_bytes(), Expect::Auth);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_after_close_is_not_buffered() {
+        let now = Instant::now();
+        let mut c = Client::new(ClientConfig::default(), now);
+        c.handle_eof(now);
+        assert!(c.is_closed());
+        for _ in 0..100 {
+            c.handle_input(now, b"250-a reply nobody reads any more\r\n");
+        }
+        assert!(c.rx.is_empty(), "a closed session must not hoard input");
+    }
+}
