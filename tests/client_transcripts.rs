@@ -13,8 +13,8 @@ use smtp_sansio::client::{
     MessageError, MessageStatus, StartTlsPolicy, UsageError,
 };
 use smtp_sansio::types::{
-    Body, Domain, ForwardPath, Host, MailParams, Mailbox, Mechanism, Notify, RcptParams,
-    ReversePath, Secret,
+    Body, Domain, ForwardPath, Host, MailParams, Mailbox, Mechanism, Notify, Orcpt, RcptParams,
+    ReversePath, Secret, XText,
 };
 
 fn config() -> ClientConfig {
@@ -607,6 +607,70 @@ fn auth_xoauth2_error_challenge_gets_empty_line() {
     );
 }
 
+#[test]
+fn auth_password_skips_an_offered_mechanism_it_cannot_drive() {
+    let mut a = plaintext_ok(AuthConfig::password("tim", "pw"));
+    a.mechanisms = vec![Mechanism::XOAUTH2, Mechanism::PLAIN];
+    let mut h = Harness::new(auth_config(a));
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH XOAUTH2 PLAIN
+         C: AUTH PLAIN AHRpbQBwdw==",
+    );
+}
+
+#[test]
+fn auth_oauthbearer_initial_response_and_error_challenge() {
+    let mut a = plaintext_ok(AuthConfig::bearer("u", "t"));
+    // PLAIN cannot carry a token, so the bearer credentials pass it by.
+    a.mechanisms = vec![Mechanism::PLAIN, Mechanism::OAUTHBEARER];
+    let mut h = Harness::new(auth_config(a));
+    // RFC 7628 3.1: "n,a=u," ^A "auth=Bearer t" ^A ^A.
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 AUTH PLAIN OAUTHBEARER
+         C: AUTH OAUTHBEARER bixhPXUsAWF1dGg9QmVhcmVyIHQBAQ==
+         S: 334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=
+         C: AQ==
+         S: 535 5.7.8 no
+         C: QUIT",
+    );
+    assert!(matches!(h.errors()[..], [ClientError::AuthFailed(_)]));
+}
+
+/// A custom mechanism whose 372-octet initial response is 496 base64 characters.
+fn custom_ir_session(mechanism: &str) -> Harness {
+    let mech = Mechanism::new(mechanism.to_owned()).unwrap();
+    let ir = Secret::new(vec![b'x'; 372]);
+    let mut h = Harness::new(auth_config(plaintext_ok(AuthConfig::custom(
+        mech,
+        Some(ir),
+    ))));
+    h.run("S: 220 mx\nC: EHLO client.example");
+    h.feed(format!("250-mx\r\n250 AUTH {mechanism}\r\n").as_bytes());
+    h
+}
+
+#[test]
+fn auth_initial_response_on_the_line_up_to_512_octets() {
+    let b64 = smtp_sansio::sasl::base64_encode(&[b'x'; 372]);
+    assert_eq!(b64.len(), 496);
+    // "AUTH " + 8 + " " + 496 + CRLF = 512: fits (RFC 4954 4).
+    let mut h = custom_ir_session("X-CUSTOM");
+    let line = format!("AUTH X-CUSTOM {b64}\r\n");
+    assert_eq!(line.len(), 512);
+    assert_eq!(esc(&h.take_output()), esc(line.as_bytes()));
+    // One octet more and the response waits for an empty 334 challenge.
+    let mut h = custom_ir_session("X-CUSTOMS");
+    assert_eq!(h.take_output(), b"AUTH X-CUSTOMS\r\n");
+    h.feed(b"334 \r\n");
+    assert_eq!(esc(&h.take_output()), esc(format!("{b64}\r\n").as_bytes()));
+}
+
 // ----- MAIL parameters ---------------------------------------------------------------
 
 #[test]
@@ -773,6 +837,148 @@ fn binarymime_needs_chunking() {
     assert_eq!(
         h.results(),
         vec![MessageStatus::NotSent(MessageError::BinaryMimeNotOffered)]
+    );
+}
+
+#[test]
+fn binarymime_needs_binarymime_as_well_as_chunking() {
+    let mut p = MailParams::default();
+    p.body = Some(Body::BinaryMime);
+    let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
+    let mut h = Harness::new(config());
+    let body = Bytes::from_static(b"\0\x01\n");
+    h.client
+        .send_message(env.clone(), body.clone(), h.now)
+        .unwrap();
+    h.client.quit(h.now);
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 BINARYMIME
+         C: QUIT",
+    );
+    assert_eq!(
+        h.results(),
+        vec![MessageStatus::NotSent(MessageError::BinaryMimeNotOffered)]
+    );
+    let mut h = Harness::new(config());
+    h.client.send_message(env, body, h.now).unwrap();
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250-CHUNKING
+         S: 250 BINARYMIME
+         C: MAIL FROM:<a@x.example> BODY=BINARYMIME",
+    );
+}
+
+#[test]
+fn chunking_offered_but_not_chosen_sends_data() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 CHUNKING
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example>
+         S: 250 ok
+         C: DATA",
+    );
+}
+
+#[test]
+fn body_7bit_is_declared_only_to_an_8bitmime_server() {
+    let mut p = MailParams::default();
+    p.body = Some(Body::SevenBit);
+    let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
+    let mut h = Harness::new(config());
+    h.client
+        .send_message(env.clone(), Bytes::from_static(b"hi\r\n"), h.now)
+        .unwrap();
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 8BITMIME
+         C: MAIL FROM:<a@x.example> BODY=7BIT",
+    );
+    let mut h = Harness::new(config());
+    h.client
+        .send_message(env, Bytes::from_static(b"hi\r\n"), h.now)
+        .unwrap();
+    // RFC 6152 2: BODY= exists only with 8BITMIME.
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx\nC: MAIL FROM:<a@x.example>");
+}
+
+/// The result of one message whose parameters a plain server (no extensions) must
+/// refuse.
+fn refused_by_plain_server(env: Envelope) -> Vec<MessageStatus> {
+    let mut h = Harness::new(config());
+    h.client
+        .send_message(env, Bytes::from_static(b"hi\r\n"), h.now)
+        .unwrap();
+    h.client.quit(h.now);
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx\nC: QUIT");
+    h.results()
+}
+
+#[test]
+fn each_dsn_parameter_alone_needs_dsn() {
+    let mut p = MailParams::default();
+    p.envid = Some(XText::new("QQ314159").unwrap());
+    let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
+    let not_sent = vec![MessageStatus::NotSent(MessageError::DsnNotOffered)];
+    assert_eq!(refused_by_plain_server(env), not_sent);
+    let mut r = RcptParams::default();
+    r.orcpt = Some(Orcpt::new("rfc822", XText::new("b@y.example").unwrap()).unwrap());
+    let env = Envelope::new(rp("a@x.example")).to_with(fp("b@y.example"), r);
+    assert_eq!(refused_by_plain_server(env), not_sent);
+}
+
+#[test]
+fn requiretls_needs_the_extension_and_a_tls_session() {
+    let mut p = MailParams::default();
+    p.requiretls = true;
+    let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
+    // Offered, but this session is not encrypted.
+    let mut h = Harness::new(config());
+    h.client
+        .send_message(env.clone(), Bytes::from_static(b"hi\r\n"), h.now)
+        .unwrap();
+    h.client.quit(h.now);
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 REQUIRETLS\nC: QUIT");
+    let refused = vec![MessageStatus::NotSent(MessageError::RequireTlsUnavailable)];
+    assert_eq!(h.results(), refused);
+    // Offered after STARTTLS: sent.
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
+    h.client
+        .send_message(env, Bytes::from_static(b"hi\r\n"), h.now)
+        .unwrap();
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 STARTTLS\nC: STARTTLS\nS: 220 go");
+    h.client.tls_established(h.now).unwrap();
+    h.run(
+        "C: EHLO client.example
+         S: 250-mx
+         S: 250 REQUIRETLS
+         C: MAIL FROM:<a@x.example> REQUIRETLS",
+    );
+}
+
+#[test]
+fn size_exactly_at_the_limit_is_sent() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"123\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 SIZE 5
+         C: MAIL FROM:<a@x.example> SIZE=5",
     );
 }
 
@@ -1329,6 +1535,61 @@ fn empty_body_is_just_the_end_of_data() {
 }
 
 #[test]
+fn message_queued_during_the_tls_handshake_waits_for_the_new_ehlo() {
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 STARTTLS\nC: STARTTLS\nS: 220 go");
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    assert_eq!(h.take_output(), b"", "nothing may be written in clear now");
+    h.client.tls_established(h.now).unwrap();
+    h.run("C: EHLO client.example\nS: 250 mx\nC: MAIL FROM:<a@x.example>");
+}
+
+#[test]
+fn message_queued_while_rset_is_answered_waits_for_it() {
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250 mx
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example>
+         S: 550 no
+         C: RSET",
+    );
+    h.send("c@x.example", &["d@y.example"], b"hi\r\n");
+    assert_eq!(h.take_output(), b"");
+    h.run("S: 250 ok\nC: MAIL FROM:<c@x.example>");
+}
+
+#[test]
+fn pending_output_counts_commands_and_unsent_body() {
+    let mut h = Harness::new(config());
+    h.client
+        .send_message(
+            envelope("a@x.example", &["b@y.example"]),
+            Bytes::from_static(b"0123456789\r\n"),
+            h.now,
+        )
+        .unwrap();
+    h.client
+        .handle_input(h.now, b"220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n");
+    assert_eq!(
+        h.client.pending_output(),
+        b"EHLO client.example\r\nMAIL FROM:<a@x.example>\r\nRCPT TO:<b@y.example>\r\nDATA\r\n"
+            .len()
+    );
+    h.drain();
+    assert_eq!(h.client.pending_output(), 0);
+    h.client.handle_input(h.now, b"354 go\r\n");
+    // The body counts as the octets handed in, before stuffing.
+    assert_eq!(h.client.pending_output(), 12);
+    h.drain();
+    assert_eq!(h.client.pending_output(), 0);
+}
+
+#[test]
 fn large_body_streams_in_pieces() {
     let body: Vec<u8> = b"0123456789abcdef\n"
         .iter()
@@ -1347,7 +1608,8 @@ fn large_body_streams_in_pieces() {
     h.feed(b"220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n");
     let pieces = h.writes.len();
     let out = h.take_output();
-    assert!(pieces > 10, "{pieces} writes");
+    // About 64 KiB of body per write: few writes, none too large.
+    assert!((10..=24).contains(&pieces), "{pieces} writes");
     let expected = smtp_sansio::data::dot_stuff(&body);
     assert!(out.ends_with(&expected));
 }
@@ -1474,6 +1736,49 @@ fn lmtp_per_recipient_replies_after_the_body() {
         ]
     );
     assert_eq!(h.results(), vec![MessageStatus::PartiallyAccepted]);
+}
+
+/// An LMTP session of two accepted recipients whose delivery replies are `b` and `c`.
+fn lmtp_outcome(b: &str, c: &str) -> Vec<MessageStatus> {
+    let mut cfg = config();
+    cfg.lmtp = true;
+    let mut h = Harness::new(cfg);
+    h.send("a@x.example", &["b@y.example", "c@y.example"], b"hi\r\n");
+    h.run(
+        "S: 220 lmtp
+         C: LHLO client.example
+         S: 250 lmtp
+         C: MAIL FROM:<a@x.example>
+         S: 250 ok
+         C: RCPT TO:<b@y.example>
+         S: 250 ok
+         C: RCPT TO:<c@y.example>
+         S: 250 ok
+         C: DATA
+         S: 354 go
+         C: hi
+         C: .",
+    );
+    h.feed(format!("{b}\r\n").as_bytes());
+    assert!(h.results().is_empty(), "one delivery reply is still due");
+    h.feed(format!("{c}\r\n").as_bytes());
+    h.results()
+}
+
+#[test]
+fn lmtp_outcome_counts_every_delivery_reply() {
+    assert_eq!(
+        lmtp_outcome("250 delivered", "250 delivered"),
+        vec![MessageStatus::Accepted]
+    );
+    assert_eq!(
+        lmtp_outcome("550 no", "452 full"),
+        vec![MessageStatus::Rejected]
+    );
+    assert_eq!(
+        lmtp_outcome("452 full", "250 delivered"),
+        vec![MessageStatus::PartiallyAccepted]
+    );
 }
 
 #[test]

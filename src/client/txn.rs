@@ -506,3 +506,51 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The obvious definition: every CRLF, bare CR and bare LF becomes CRLF.
+    fn model(b: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'\r' if b.get(i + 1) == Some(&b'\n') => {
+                    out.extend_from_slice(b"\r\n");
+                    i += 2;
+                }
+                b'\r' | b'\n' => {
+                    out.extend_from_slice(b"\r\n");
+                    i += 1;
+                }
+                c => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn crlf_normalised_matches_the_model_on_every_short_input() {
+        let alphabet = [b'a', b'\r', b'\n'];
+        for len in 0..=7u32 {
+            for n in 0..3usize.pow(len) {
+                let input: Vec<u8> = (0..len).map(|k| alphabet[n / 3usize.pow(k) % 3]).collect();
+                let got = crlf_normalised(&Bytes::from(input.clone()));
+                assert_eq!(got, model(&input), "{:?}", input.escape_ascii().to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn clean_body_is_not_copied() {
+        let body = Bytes::from_static(b"one\r\ntwo\r\n\r\nthree");
+        let out = crlf_normalised(&body);
+        assert_eq!(out.as_ptr(), body.as_ptr());
+        assert_eq!(out, body);
+    }
+}
