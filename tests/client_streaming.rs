@@ -461,3 +461,23 @@ fn whole_messages_and_streams_share_a_session() {
     h.c.quit(h.now);
     h.expect_out("QUIT\r\n");
 }
+
+#[test]
+fn whole_message_queued_behind_a_running_stream_waits_for_it() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("s@example.org", MailParams::default());
+    h.expect_out("MAIL FROM:<s@example.org>\r\n");
+    let env = Envelope::new(rp("a@example.org")).to(fp("b@example.net"));
+    h.c.send_message(env, Bytes::from_static(b"whole\r\n"), h.now)
+        .unwrap();
+    // The stream's MAIL is out: it owns the session until its outcome.
+    h.rcpt(id, "t@example.net");
+    h.expect_out("RCPT TO:<t@example.net>\r\n");
+    h.feed("250 OK\n250 OK");
+    h.end(id);
+    h.expect_out("DATA\r\n");
+    h.feed("354 go");
+    h.expect_out(".\r\n");
+    h.feed("250 OK");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+}

@@ -359,11 +359,14 @@ impl Client {
 
     /// Sends whatever the streamed transaction can send now.
     pub(super) fn pump(&mut self, now: Instant) {
-        if self.state != State::Ready || self.txn.is_some() || !self.queue.is_empty() {
+        if self.state != State::Ready || self.txn.is_some() {
             return;
         }
         let mail = match self.stream.as_mut() {
             None => return,
+            // Messages queued before the stream's MAIL went out go first; once it is
+            // out, the stream owns the session until its outcome.
+            Some(s) if !s.mail_sent() && !self.queue.is_empty() => return,
             Some(s) => s.mail.take(),
         };
         if let Some((from, params)) = mail {
