@@ -481,3 +481,320 @@ fn whole_message_queued_behind_a_running_stream_waits_for_it() {
     h.feed("250 OK");
     h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
 }
+
+/// The MAIL line a streamed transaction with these parameters sends to a server
+/// offering `ext`, or the reason it is refused before MAIL.
+fn plan(ext: &[&str], params: MailParams<'static>) -> Result<String, MessageError> {
+    let mut h = H::ready(config(), ext);
+    h.start("a@example.org", params);
+    h.drain();
+    match result_of(&h.events) {
+        Some((MessageStatus::NotSent(e), None)) => Err(e),
+        other => {
+            assert_eq!(other, None);
+            Ok(String::from_utf8(std::mem::take(&mut h.out)).unwrap())
+        }
+    }
+}
+
+#[test]
+fn stream_parameters_follow_the_offered_extensions() {
+    let mail = |tail: &str| Ok(format!("MAIL FROM:<a@example.org>{tail}\r\n"));
+    let binary = || params(|p| p.body = Some(Body::BinaryMime));
+    assert_eq!(
+        plan(&["CHUNKING", "BINARYMIME"], binary()),
+        mail(" BODY=BINARYMIME")
+    );
+    for ext in [&["CHUNKING"][..], &["BINARYMIME"], &[]] {
+        assert_eq!(plan(ext, binary()), Err(MessageError::BinaryMimeNotOffered));
+    }
+    let eight = params(|p| p.body = Some(Body::EightBitMime));
+    assert_eq!(plan(&["8BITMIME"], eight), mail(" BODY=8BITMIME"));
+    let seven = params(|p| p.body = Some(Body::SevenBit));
+    assert_eq!(plan(&["8BITMIME"], seven), mail(" BODY=7BIT"));
+    for dsn in [
+        params(|p| p.ret = Some(smtp_sansio::types::Ret::Hdrs)),
+        params(|p| p.envid = Some(smtp_sansio::types::XText::new("x1").unwrap())),
+    ] {
+        assert_eq!(plan(&[], dsn.clone()), Err(MessageError::DsnNotOffered));
+        assert!(plan(&["DSN"], dsn).is_ok());
+    }
+    // REQUIRETLS is offered, but this session is not encrypted.
+    let tls = params(|p| p.requiretls = true);
+    assert_eq!(
+        plan(&["REQUIRETLS"], tls),
+        Err(MessageError::RequireTlsUnavailable)
+    );
+    let size = params(|p| p.size = Some(1000));
+    assert_eq!(plan(&["SIZE 1000"], size), mail(" SIZE=1000"));
+}
+
+#[test]
+fn chunking_offered_but_not_chosen_streams_with_data() {
+    let mut h = H::ready(config(), &["PIPELINING", "CHUNKING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.end(id);
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+}
+
+#[test]
+fn no_new_transaction_once_quit_is_asked() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let env = Envelope::new(rp("a@example.org")).to(fp("b@example.net"));
+    h.c.send_message(env, Bytes::from_static(b"x\r\n"), h.now)
+        .unwrap();
+    h.c.quit(h.now);
+    assert_eq!(
+        h.c.start_transaction(rp("a@example.org"), MailParams::default(), h.now),
+        Err(UsageError::Closed)
+    );
+}
+
+#[test]
+fn recipients_refused_once_the_body_flows() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.chunk(id, b"x");
+    h.feed("354 go");
+    h.chunk(id, b"y");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nxy");
+    assert_eq!(
+        h.c.add_recipient(id, fp("c@example.net"), RcptParams::default(), h.now),
+        Err(UsageError::OutOfOrder)
+    );
+}
+
+#[test]
+fn recipients_refused_after_body_end() {
+    let mut c = config();
+    c.use_pipelining = false;
+    let mut h = H::ready(c, &[]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.end(id);
+    assert_eq!(
+        h.c.add_recipient(id, fp("c@example.net"), RcptParams::default(), h.now),
+        Err(UsageError::OutOfOrder)
+    );
+}
+
+#[test]
+fn body_after_the_outcome_is_dropped_not_held() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    // MAIL refused; the RCPT reply is still due, so the transaction is not over yet.
+    h.feed("550 5.7.1 no");
+    h.chunk(id, b"never held");
+    assert_eq!(h.c.pending_output(), 0);
+    h.feed("503 5.5.1 need MAIL");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Rejected, Some(550)))
+    );
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
+}
+
+#[test]
+fn abort_after_mail_refused_needs_no_rset() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
+    h.feed("550 5.7.1 no");
+    h.c.abort_transaction(id, h.now).unwrap();
+    h.feed("503 5.5.1 need MAIL");
+    // No transaction was ever open on the server: nothing to reset.
+    h.expect_out("");
+    h.start("c@example.org", MailParams::default());
+    h.expect_out("MAIL FROM:<c@example.org>\r\n");
+}
+
+#[test]
+fn abort_after_body_end_still_reports_the_outcome() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.end(id);
+    h.feed("354 go");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n.\r\n");
+    h.c.abort_transaction(id, h.now).unwrap();
+    assert!(!h.c.is_closed());
+    h.feed("250 2.0.0 queued");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Accepted, Some(250)))
+    );
+}
+
+#[test]
+fn pending_output_counts_held_body() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
+    // DATA is written with the first body bytes; they wait for the 354.
+    h.c.body_chunk(id, b"12345", h.now).unwrap();
+    assert_eq!(h.c.pending_output(), "DATA\r\n".len() + 5);
+    h.expect_out("DATA\r\n");
+    assert_eq!(h.c.pending_output(), 5);
+    h.feed("250 OK\n250 OK\n354 go");
+    h.expect_out("12345");
+    assert_eq!(h.c.pending_output(), 0);
+}
+
+#[test]
+fn another_message_id_is_not_the_stream() {
+    let mut h = H::new(config());
+    let env = Envelope::new(rp("a@example.org")).to(fp("b@example.net"));
+    let whole =
+        h.c.send_message(env, Bytes::from_static(b"x\r\n"), h.now)
+            .unwrap();
+    h.start("s@example.org", MailParams::default());
+    assert_eq!(
+        h.c.add_recipient(whole, fp("c@example.net"), RcptParams::default(), h.now),
+        Err(UsageError::NoSuchTransaction)
+    );
+}
+
+#[test]
+fn stream_started_during_the_tls_handshake_waits_for_the_new_ehlo() {
+    let mut c = config();
+    c.starttls = smtp_sansio::client::StartTlsPolicy::Required;
+    let mut h = H::new(c);
+    h.feed("220 mx");
+    h.feed("250-mx\n250 STARTTLS");
+    h.feed("220 go");
+    h.expect_out("EHLO relay.example\r\nSTARTTLS\r\n");
+    h.start("a@example.org", MailParams::default());
+    h.expect_out("");
+    h.c.tls_established(h.now).unwrap();
+    h.expect_out("EHLO relay.example\r\n");
+    h.feed("250 mx");
+    h.expect_out("MAIL FROM:<a@example.org>\r\n");
+}
+
+#[test]
+fn bdat_stops_after_a_refused_chunk() {
+    let mut cfg = config();
+    cfg.use_chunking = true;
+    let mut h = H::ready(cfg, &["PIPELINING", "CHUNKING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.chunk(id, b"abc\r\n");
+    h.chunk(id, b"def\r\n");
+    h.expect_out(
+        "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n\
+         BDAT 5\r\nabc\r\nBDAT 5\r\ndef\r\n",
+    );
+    h.feed("552 5.3.4 too big");
+    // The second chunk's reply is still due; nothing more may follow the refusal.
+    h.end(id);
+    h.expect_out("");
+    h.feed("503 5.5.1 out of sequence");
+    // RSET puts both sides back in step.
+    h.expect_out("RSET\r\n");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Rejected, Some(552)))
+    );
+}
+
+#[test]
+fn rfc2920_recovery_in_a_stream_sends_no_body() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.chunk(id, b"secret\r\n");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+    h.feed("250 OK\n550 no such user\n354 go ahead anyway");
+    // An empty message ends the DATA the server should have refused.
+    h.expect_out(".\r\n");
+    h.feed("554 no valid recipients");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::NoValidRecipients, Some(550)))
+    );
+}
+
+/// LMTP with BDAT: a streamed message to two recipients, two chunks, and the
+/// delivery replies `b` and `c`.
+fn lmtp_bdat_outcome(b: &str, c: &str) -> Option<(MessageStatus, Option<u16>)> {
+    let mut cfg = config();
+    cfg.lmtp = true;
+    cfg.use_chunking = true;
+    let mut h = H::new(cfg);
+    h.feed("220 lmtp");
+    h.feed("250-lmtp\n250-PIPELINING\n250 CHUNKING");
+    h.expect_out("LHLO relay.example\r\n");
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.rcpt(id, "c@example.net");
+    h.feed("250 OK\n250 OK\n250 OK");
+    h.chunk(id, b"one\r\n");
+    h.feed("250 chunk");
+    h.end(id);
+    h.expect_out(
+        "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nRCPT TO:<c@example.net>\r\n\
+         BDAT 5\r\none\r\nBDAT 0 LAST\r\n",
+    );
+    h.take_events();
+    h.feed(b);
+    let first = h.take_events();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(matches!(first[0], ClientEvent::DeliveryResult { .. }));
+    h.feed(c);
+    result_of(&h.take_events())
+}
+
+#[test]
+fn lmtp_bdat_outcome_counts_every_delivery_reply() {
+    assert_eq!(
+        lmtp_bdat_outcome("250 ok", "250 ok"),
+        Some((MessageStatus::Accepted, None))
+    );
+    assert_eq!(
+        lmtp_bdat_outcome("550 no", "452 full"),
+        Some((MessageStatus::Rejected, None))
+    );
+    assert_eq!(
+        lmtp_bdat_outcome("452 full", "250 ok"),
+        Some((MessageStatus::PartiallyAccepted, None))
+    );
+}
+
+#[test]
+fn courtesy_quit_survives_a_malformed_reply_mid_stream() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
+    h.feed("2x0 garbage");
+    h.expect_out("QUIT\r\n");
+    assert!(h.c.is_closed());
+}
+
+#[test]
+fn connection_lost_inside_data_drops_the_unsent_body() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.chunk(id, b"x");
+    h.feed("354 go");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nx");
+    h.c.body_chunk(id, b"not yet written", h.now).unwrap();
+    h.c.handle_eof(h.now);
+    assert_eq!(h.c.pending_output(), 0);
+    h.expect_out("");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Aborted, None))
+    );
+}
