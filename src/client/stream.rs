@@ -362,11 +362,11 @@ impl Client {
         if self.state != State::Ready || self.txn.is_some() {
             return;
         }
+        // Whole messages queued earlier need no check here: `next_step` starts them
+        // before it pumps the stream, and MAIL below waits for any reply still due.
+        // Once the stream's MAIL is out, the stream owns the session until its outcome.
         let mail = match self.stream.as_mut() {
             None => return,
-            // Messages queued before the stream's MAIL went out go first; once it is
-            // out, the stream owns the session until its outcome.
-            Some(s) if !s.mail_sent() && !self.queue.is_empty() => return,
             Some(s) => s.mail.take(),
         };
         if let Some((from, params)) = mail {
