@@ -226,3 +226,80 @@ proptest! {
         prop_assert!(now - t0 < Duration::from_secs(3600));
     }
 }
+
+/// A body of CRLF lines, tagged with `tag` so stored messages can be told apart.
+fn tagged_body(tag: usize, lines: &[String]) -> Vec<u8> {
+    let mut b = format!("Message: {tag}\r\n").into_bytes();
+    for l in lines {
+        b.extend_from_slice(l.as_bytes());
+        b.extend_from_slice(b"\r\n");
+    }
+    b
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whole messages queued before, and while, a streamed transaction runs: every one
+    /// reaches a result (none waits for ever behind another) and arrives intact.
+    #[test]
+    fn streamed_and_whole_messages_all_finish(
+        lines in prop::collection::vec("[a-z. ]{0,40}", 0..30),
+        before in 0usize..3,
+        during in 0usize..3,
+        cuts in prop::collection::vec(0usize..2000, 0..6),
+        pipelining in any::<bool>(),
+        chunking in any::<bool>(),
+        piece in 1usize..700,
+    ) {
+        let mut now = Instant::now();
+        let mut server = Server::new(ServerConfig::default(), now);
+        let mut config = ClientConfig::default();
+        config.use_pipelining = pipelining;
+        config.use_chunking = chunking;
+        let mut client = Client::new(config, now);
+        let (mut slog, mut clog) = (ServerLog::default(), ClientLog::default());
+        let alice = || ReversePath::Mailbox(mailbox("alice"));
+        let bob = || ForwardPath::Mailbox(mailbox("bob"));
+        let mut sent = Vec::new();
+        let whole = |client: &mut Client, now: Instant, sent: &mut Vec<Vec<u8>>| {
+            let body = tagged_body(sent.len(), &lines);
+            let env = Envelope::new(alice()).to(bob());
+            client.send_message(env, Bytes::from(body.clone()), now).expect("queued");
+            sent.push(body);
+        };
+        for _ in 0..before {
+            whole(&mut client, now, &mut sent);
+        }
+        let streamed = tagged_body(99, &lines);
+        let id = client
+            .start_transaction(alice(), Default::default(), now)
+            .expect("stream");
+        client.add_recipient(id, bob(), Default::default(), now).expect("rcpt");
+        pump(&mut client, &mut server, &mut now, piece, (&mut slog, &mut clog));
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (streamed.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.push(streamed.len());
+        let mut at = 0;
+        for (i, &cut) in cuts.iter().enumerate() {
+            client.body_chunk(id, &streamed[at..cut], now).expect("chunk");
+            at = cut;
+            if i < during {
+                whole(&mut client, now, &mut sent);
+            }
+            pump(&mut client, &mut server, &mut now, piece, (&mut slog, &mut clog));
+        }
+        client.body_end(id, now).expect("end");
+        client.quit(now);
+        pump(&mut client, &mut server, &mut now, piece, (&mut slog, &mut clog));
+
+        prop_assert!(clog.closed, "the session ended");
+        prop_assert_eq!(clog.results.len(), sent.len() + 1, "one result per message");
+        prop_assert!(clog.results.iter().all(|s| *s == MessageStatus::Accepted), "{:?}", clog.results);
+        sent.push(streamed);
+        let mut stored = slog.messages.clone();
+        stored.sort();
+        sent.sort();
+        prop_assert_eq!(stored, sent);
+    }
+}
