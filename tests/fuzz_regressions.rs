@@ -183,3 +183,96 @@ fn lmtp_refused_message_gets_one_reply_per_recipient() {
         assert_eq!(refusals, 2, "{data:.20}: {text}");
     }
 }
+
+/// server_session (wild configuration): a timeout of `Duration::MAX` overflowed the
+/// clock when the session armed its deadline. It now means no deadline, through DATA too.
+#[test]
+fn server_timeout_of_duration_max_means_no_deadline() {
+    use smtp_sansio::server::{Event, Server, ServerConfig};
+    use std::time::{Duration, Instant};
+
+    let mut cfg = ServerConfig::default();
+    cfg.timeouts.command = Duration::MAX;
+    cfg.timeouts.data = Duration::MAX;
+    let now = Instant::now();
+    let mut s = Server::new(cfg, now);
+    assert_eq!(s.poll_timeout(), None);
+    s.handle_input(now, b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\n");
+    let later = now + Duration::from_secs(1 << 40);
+    let mut out = Vec::new();
+    for step in 0..6 {
+        while let Some(ev) = s.poll_event() {
+            let _ = match ev {
+                Event::Hello(r) => s.accept(r.ticket),
+                Event::Mail(r) => s.accept(r.ticket),
+                Event::Rcpt(r) => s.accept(r.ticket),
+                Event::MessageEnd(r) => s.accept(r.ticket),
+                _ => Ok(()),
+            };
+        }
+        while let Some(b) = s.poll_transmit() {
+            out.extend_from_slice(&b);
+        }
+        // A timer may be asked for once, to re-arm; after that there is none.
+        s.handle_timeout(later);
+        assert_eq!(s.poll_timeout(), None, "step {step}");
+        match step {
+            1 => s.handle_input(later, b"RCPT TO:<b@example.org>\r\nDATA\r\n"),
+            3 => s.handle_input(later, b"hi\r\n.\r\n"),
+            _ => {}
+        }
+    }
+    assert!(!s.is_closed());
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains("354 ") && text.ends_with("250 2.0.0 Message accepted\r\n"),
+        "{text}"
+    );
+}
+
+/// server_session (wild configuration): a CR or LF in the configured hostname or
+/// greeting went out as is, so configuration could write a second, forged reply.
+#[test]
+fn configured_names_cannot_inject_a_reply() {
+    use smtp_sansio::decode_reply;
+    use smtp_sansio::server::{Event, Server, ServerConfig};
+    use std::time::Instant;
+
+    let mut cfg = ServerConfig::default();
+    cfg.hostname = "mx.example\r\n250 forged".into();
+    cfg.greeting = "ready\r\n".into();
+    let now = Instant::now();
+    for refuse in [false, true] {
+        let mut s = if refuse {
+            Server::refuse(cfg.clone(), now)
+        } else {
+            Server::new(cfg.clone(), now)
+        };
+        s.handle_input(now, b"EHLO c.example\r\nHELO c.example\r\n");
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            while let Some(ev) = s.poll_event() {
+                if let Event::Hello(r) = ev {
+                    s.accept(r.ticket).unwrap();
+                }
+            }
+            while let Some(b) = s.poll_transmit() {
+                out.extend_from_slice(&b);
+            }
+        }
+        let mut rest = &out[..];
+        let mut replies = 0;
+        while !rest.is_empty() {
+            let (r, reply) = decode_reply(rest).expect("whole, valid replies");
+            rest = r;
+            replies += 1;
+            if replies == 1 {
+                assert_eq!(reply.code().get(), if refuse { 554 } else { 220 });
+            }
+        }
+        let text = String::from_utf8_lossy(&out);
+        assert!(!text.contains("\n250 forged"), "{text}");
+        // Greeting, then EHLO and HELO (503 after a refusal).
+        assert_eq!(replies, 3, "{}", String::from_utf8_lossy(&out));
+    }
+}

@@ -1,5 +1,6 @@
 //! A whole client session driven by an arbitrary sequence of server replies (canned or
-//! raw bytes) and application actions, under a configuration chosen by the first byte.
+//! raw bytes) and application actions, under a configuration chosen by the first byte
+//! (or any sizes and timeouts the configuration can hold).
 //!
 //! Asserts:
 //! * no panic, whatever the server says and whatever the application calls;
@@ -118,7 +119,51 @@ enum Op {
 struct Input {
     cfg: u8,
     cfg2: u8,
+    /// Any sizes and timeouts the configuration can hold, instead of the presets.
+    wild: Option<Wild>,
     ops: Vec<Op>,
+}
+
+/// Every numeric knob of the configuration at any value (zero and the largest too).
+#[derive(Arbitrary, Debug)]
+struct Wild {
+    bdat_chunk_size: u16,
+    max_reply_line: u16,
+    max_reply_lines: u8,
+    secs: [u64; 7],
+    huge: u8,
+}
+
+fn config_of(input: &Input) -> ClientConfig {
+    let mut c = config(input.cfg, input.cfg2);
+    if let Some(w) = &input.wild {
+        c.bdat_chunk_size = usize::from(w.bdat_chunk_size);
+        c.max_reply_line = usize::from(w.max_reply_line);
+        c.max_reply_lines = usize::from(w.max_reply_lines);
+        if w.huge & 1 != 0 {
+            c.bdat_chunk_size = usize::MAX;
+        }
+        if w.huge & 2 != 0 {
+            c.max_reply_line = usize::MAX;
+            c.max_reply_lines = usize::MAX;
+        }
+        let d = |i: usize| {
+            if w.huge & 4 != 0 {
+                Duration::MAX
+            } else {
+                Duration::from_secs(w.secs[i])
+            }
+        };
+        let t = &mut c.timeouts;
+        t.greeting = d(0);
+        t.mail = d(1);
+        t.rcpt = d(2);
+        t.data_init = d(3);
+        t.data_block = d(4);
+        t.data_term = d(5);
+        t.other = d(6);
+    }
+    c
 }
 
 fn config(cfg: u8, cfg2: u8) -> ClientConfig {
@@ -357,7 +402,7 @@ fn both<R: PartialEq + std::fmt::Debug>(t: &mut Twin, f: impl Fn(&mut Client) ->
 fuzz_target!(|input: Input| {
     let start = Instant::now();
     let mut now = start;
-    let cfg = config(input.cfg, input.cfg2);
+    let cfg = config_of(&input);
     let mut t = Twin {
         whole: Client::new(cfg.clone(), now),
         split: Client::new(cfg, now),

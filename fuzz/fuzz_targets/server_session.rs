@@ -1,5 +1,6 @@
 //! A whole server session driven by an arbitrary sequence of transport and application
-//! actions, under a configuration chosen by the first bytes.
+//! actions, under a configuration chosen by the first bytes: one of the presets, or any
+//! limits, timeouts (up to `Duration::MAX`) and names the configuration can hold.
 //!
 //! Asserts:
 //! * no panic, whatever the order of input, answers, time, TLS, EOF and shutdown;
@@ -89,7 +90,68 @@ enum Op {
 struct Input {
     cfg: u8,
     cfg2: u8,
+    /// Any limits, timeouts and names the API accepts, instead of the two presets.
+    wild: Option<Wild>,
     ops: Vec<Op>,
+}
+
+/// Every numeric knob of the configuration, at any value its type can hold (zero and
+/// the largest included), and the names that go into the greeting and EHLO reply.
+#[derive(Arbitrary, Debug)]
+struct Wild {
+    command_line: u16,
+    text_line: Option<u16>,
+    sasl_line: u16,
+    recipients: u8,
+    message_size: Option<u32>,
+    bdat_discard: u32,
+    errors: u8,
+    buffered_input: u16,
+    command_secs: u64,
+    data_secs: u64,
+    huge: u8,
+    hostname: String,
+    greeting: String,
+}
+
+fn config_of(inp: &Input) -> ServerConfig {
+    let mut c = config(inp.cfg, inp.cfg2);
+    if let Some(w) = &inp.wild {
+        let l = &mut c.limits;
+        l.command_line = usize::from(w.command_line);
+        l.text_line = w.text_line.map(usize::from);
+        l.sasl_line = usize::from(w.sasl_line);
+        l.recipients = usize::from(w.recipients);
+        l.message_size = w.message_size.map(u64::from);
+        l.bdat_discard = u64::from(w.bdat_discard);
+        l.errors = u32::from(w.errors);
+        l.buffered_input = usize::from(w.buffered_input);
+        // The extremes of each type too.
+        if w.huge & 1 != 0 {
+            l.command_line = usize::MAX;
+            l.sasl_line = usize::MAX;
+            l.buffered_input = usize::MAX;
+        }
+        if w.huge & 2 != 0 {
+            l.message_size = Some(u64::MAX);
+            l.bdat_discard = u64::MAX;
+            l.errors = u32::MAX;
+            l.recipients = usize::MAX;
+        }
+        if w.huge & 4 != 0 {
+            l.text_line = Some(usize::MAX);
+        }
+        c.timeouts.command = Duration::from_secs(w.command_secs);
+        c.timeouts.data = Duration::from_secs(w.data_secs);
+        if w.huge & 8 != 0 {
+            c.timeouts.command = Duration::MAX;
+            c.timeouts.data = Duration::MAX;
+        }
+        // Bounded so that the output budget below still means something.
+        c.hostname = w.hostname.chars().take(100).collect();
+        c.greeting = w.greeting.chars().take(100).collect();
+    }
+    c
 }
 
 fn config(cfg: u8, cfg2: u8) -> ServerConfig {
@@ -471,7 +533,7 @@ fn auto(cfg: u8, c: &ServerConfig, parts: &[&[u8]]) -> Vec<Seen> {
 }
 
 fn split_invariance(inp: &Input) {
-    let mut c = config(inp.cfg, inp.cfg2);
+    let mut c = config_of(inp);
     // STARTTLS drops whatever was read with it, so the result depends on the reads
     // by design; so does overflowing the pending-input bound.
     c.starttls = false;
@@ -510,7 +572,7 @@ fuzz_target!(|inp: Input| {
         return;
     }
     let now = Instant::now();
-    let s = make(inp.cfg, config(inp.cfg, inp.cfg2), now);
+    let s = make(inp.cfg, config_of(&inp), now);
     let mut h = Harness {
         s,
         now,

@@ -11,7 +11,9 @@ use crate::types::Mechanism;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {
-    /// The name in the greeting and the EHLO reply (RFC 5321 4.1.1.1, 4.2).
+    /// The name in the greeting and the EHLO reply (RFC 5321 4.1.1.1, 4.2). A CR or LF
+    /// in it (or in `greeting`) is sent as a space: these texts can never start a
+    /// second reply.
     pub hostname: String,
     /// Text after the hostname in the `220` greeting.
     pub greeting: String,
@@ -150,7 +152,8 @@ impl Default for Limits {
     }
 }
 
-/// RFC 5321 4.5.3.2 timeouts, as the server applies them.
+/// RFC 5321 4.5.3.2 timeouts, as the server applies them. A duration too long to add to
+/// the clock (`Duration::MAX`, say) means no deadline at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {

@@ -139,6 +139,16 @@ pub struct Server {
     hello_reply: Option<(HelloKind, bool, Vec<u8>)>,
 }
 
+/// `s` as one line of reply text: a CR or LF in the configured names becomes a space, so
+/// that configuration can never write a second reply.
+fn one_line(s: String) -> String {
+    if s.contains(['\r', '\n']) {
+        s.replace(['\r', '\n'], " ")
+    } else {
+        s
+    }
+}
+
 impl Server {
     /// A session that greets the client with `220` at once.
     ///
@@ -146,7 +156,7 @@ impl Server {
     /// passes clones of one `Arc`, so the configuration is not copied per connection.
     pub fn new(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
         let mut s = Self::blank(config, now);
-        let greeting = format!("220 {} {}\r\n", s.cfg.hostname, s.cfg.greeting);
+        let greeting = one_line(format!("220 {} {}", s.cfg.hostname, s.cfg.greeting)) + "\r\n";
         s.tx.put_slice(greeting.as_bytes());
         s
     }
@@ -155,7 +165,7 @@ impl Server {
     /// every command but QUIT with `503` until the client quits.
     pub fn refuse(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
         let mut s = Self::blank(config, now);
-        let greeting = format!("554 {} No SMTP service here\r\n", s.cfg.hostname);
+        let greeting = one_line(format!("554 {} No SMTP service here", s.cfg.hostname)) + "\r\n";
         s.tx.put_slice(greeting.as_bytes());
         s.refused = true;
         s
@@ -172,7 +182,7 @@ impl Server {
     fn blank(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
         let config = config.into();
         let framer = LineFramer::new(config.limits.command_line);
-        let deadline = Some(now + config.timeouts.command);
+        let deadline = now.checked_add(config.timeouts.command);
         Self {
             id: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
             seq: 0,
@@ -260,7 +270,7 @@ impl Server {
         }
         if self.rearm {
             self.rearm = false;
-            self.deadline = Some(now + self.current_timeout());
+            self.deadline = now.checked_add(self.current_timeout());
             return;
         }
         if self.pending.is_some() || matches!(self.phase, Phase::AwaitingTls) {
@@ -480,7 +490,7 @@ impl Server {
             self.last_now = now;
         }
         self.rearm = false;
-        self.deadline = Some(self.last_now + self.current_timeout());
+        self.deadline = self.last_now.checked_add(self.current_timeout());
     }
 
     fn current_timeout(&self) -> std::time::Duration {
@@ -588,7 +598,7 @@ impl Server {
 
     fn ehlo_reply(&self, kind: HelloKind) -> Reply {
         use crate::types::{Capabilities, Capability, Text};
-        let greet = format!("{} Hello", self.cfg.hostname);
+        let greet = one_line(format!("{} Hello", self.cfg.hostname));
         let greet = Text::new(greet).unwrap_or_else(|_| Text::fixed("localhost"));
         if kind == HelloKind::Helo {
             return Reply::new(crate::types::ReplyCode::OK, greet);
