@@ -31,6 +31,7 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rustls::{ServerConnection, StreamOwned};
@@ -55,6 +56,9 @@ struct Shared {
     maildir: Option<Maildir>,
     users: Arc<Users>,
     verbose: bool,
+    /// Sessions running now, against `max_sessions`.
+    open: AtomicUsize,
+    max_sessions: usize,
 }
 
 fn main() -> ExitCode {
@@ -94,6 +98,8 @@ fn run(opts: Options) -> Result<(), String> {
         maildir,
         users: Arc::new(opts.users),
         verbose: opts.verbose,
+        open: AtomicUsize::new(0),
+        max_sessions: opts.max_sessions,
     });
     let listeners = opts.listen.iter().map(|a| (*a, false));
     let listeners = listeners.chain(opts.implicit_tls.iter().map(|a| (*a, true)));
@@ -126,16 +132,37 @@ fn accept_loop(listener: TcpListener, implicit: bool, shared: Arc<Shared>) {
                 continue;
             }
         };
-        let shared = shared.clone();
-        std::thread::spawn(move || {
+        if shared.open.fetch_add(1, Ordering::Relaxed) >= shared.max_sessions {
+            shared.open.fetch_sub(1, Ordering::Relaxed);
+            too_many(stream);
+            continue;
+        }
+        let mine = shared.clone();
+        let spawned = std::thread::Builder::new().spawn(move || {
             let peer = stream
                 .peer_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_else(|_| "?".into());
-            if let Err(e) = session(stream, &peer, implicit, &shared) {
+            if let Err(e) = session(stream, &peer, implicit, &mine) {
                 eprintln!("{peer}: connection error: {e}");
             }
+            mine.open.fetch_sub(1, Ordering::Relaxed);
         });
+        if let Err(e) = spawned {
+            // Out of threads: the closure is dropped with the connection in it, so the
+            // client sees it close; the count it held is given back here, and the
+            // server goes on accepting instead of dying with the accept thread.
+            eprintln!("cannot start a session thread: {e}");
+            shared.open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Refuses a connection over `--max-sessions` with 421 (RFC 5321 3.1) without ever
+/// blocking the accept loop on the flooder.
+fn too_many(stream: TcpStream) {
+    if stream.set_nonblocking(true).is_ok() {
+        let _ = (&stream).write(b"421 4.3.2 Too many connections, try again later\r\n");
     }
 }
 

@@ -77,6 +77,7 @@ struct Shared {
     users: Arc<Users>,
     verbose: bool,
     open: AtomicUsize,
+    max_sessions: usize,
     relay: Option<Arc<Relay>>,
 }
 
@@ -131,6 +132,7 @@ async fn run(opts: Options) -> Result<(), String> {
         users: Arc::new(opts.users),
         verbose: opts.verbose,
         open: AtomicUsize::new(0),
+        max_sessions: opts.max_sessions,
         relay,
     });
 
@@ -192,9 +194,15 @@ async fn accept_loop(
             },
             _ = stop.changed() => return,
         };
+        if shared.open.fetch_add(1, Ordering::Relaxed) >= shared.max_sessions {
+            shared.open.fetch_sub(1, Ordering::Relaxed);
+            // RFC 5321 3.1: a server may refuse a connection with 421. Never wait on the
+            // flooder: one try, and the socket is closed.
+            let _ = tcp.try_write(TOO_MANY);
+            continue;
+        }
         let (shared, stop, alive) = (shared.clone(), stop.clone(), alive.clone());
         tokio::spawn(async move {
-            shared.open.fetch_add(1, Ordering::Relaxed);
             if let Err(e) = session(tcp, peer, implicit, &shared, stop).await {
                 eprintln!("{peer}: connection error: {e}");
             }
@@ -203,6 +211,9 @@ async fn accept_loop(
         });
     }
 }
+
+/// The answer to a connection over `--max-sessions`.
+const TOO_MANY: &[u8] = b"421 4.3.2 Too many connections, try again later\r\n";
 
 /// How a run of the loop ended.
 #[derive(Debug, PartialEq, Eq)]

@@ -259,3 +259,42 @@ fn overlong_line_and_pipelined_flood_against_examples() {
         assert!(c.cmd("QUIT").starts_with("221"), "{example}");
     }
 }
+
+/// A connection flood meets `--max-sessions`: connections over the cap get `421 4.3.2`
+/// and are closed at once, the sessions in progress go on, and a slot freed by a QUIT is
+/// served again.
+#[test]
+fn connection_flood_gets_421_over_max_sessions() {
+    for example in EXAMPLES {
+        let server = start(example, &["--max-sessions", "2"]);
+        let mut a = Client::connect(server.addr);
+        let mut b = Client::connect(server.addr);
+        for _ in 0..5 {
+            let mut over = TcpStream::connect(server.addr).expect("connect");
+            over.set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("timeout");
+            let mut got = Vec::new();
+            // The server writes its 421 and closes: read to the end.
+            let _ = over.read_to_end(&mut got);
+            let got = String::from_utf8_lossy(&got);
+            assert!(got.starts_with("421 4.3.2 "), "{example}: {got:?}");
+        }
+        assert!(a.cmd("NOOP").starts_with("250"), "{example}");
+        assert!(b.cmd("QUIT").starts_with("221"), "{example}");
+        // The freed slot is taken back once the session has ended; allow it a moment.
+        let mut served = false;
+        for _ in 0..100 {
+            let mut c = TcpStream::connect(server.addr).expect("connect");
+            c.set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("timeout");
+            let mut first = [0u8; 4];
+            if c.read_exact(&mut first).is_ok() && &first == b"220 " {
+                served = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(served, "{example}: a freed slot was never served again");
+        assert!(a.cmd("QUIT").starts_with("221"), "{example}");
+    }
+}

@@ -27,6 +27,8 @@ options:
   --hostname NAME         name in the greeting and EHLO reply (default localhost)
   --max-size BYTES        largest message accepted (SIZE, RFC 1870; default 256 MiB)
   --max-recipients N      recipients per message
+  --max-sessions N        connections served at once; more are answered 421 and closed
+                          (default 4096)
   --command-timeout SECS  how long a client may keep the server waiting for its next
                           command (default 5 minutes, RFC 5321 4.5.3.2.7)
   --lmtp                  speak LMTP (RFC 2033) instead of SMTP
@@ -45,6 +47,10 @@ relay (tokio server only):
                           STARTTLS to the upstream (default required)
   --relay-insecure        accept any upstream certificate (tests only)
   --relay-timeout SECS    cap on every upstream reply wait (default: RFC 5321 4.5.3.2)";
+
+/// Default `--max-sessions`: enough for load tests (2,000 idle connections), few enough
+/// that a connection flood cannot exhaust threads or descriptors.
+pub const DEFAULT_MAX_SESSIONS: usize = 4096;
 
 /// Default `--max-size`: 256 MiB.
 pub const DEFAULT_MAX_SIZE: u64 = 256 * 1024 * 1024;
@@ -77,6 +83,8 @@ pub struct Options {
     pub config: ServerConfig,
     pub verbose: bool,
     pub discard: bool,
+    /// `--max-sessions`.
+    pub max_sessions: usize,
     /// `--maildir` was given (with `--relay`, a copy is kept only then).
     #[allow(dead_code)]
     pub maildir_given: bool,
@@ -101,6 +109,7 @@ impl Options {
             config: ServerConfig::default(),
             verbose: false,
             discard: false,
+            max_sessions: DEFAULT_MAX_SESSIONS,
             maildir_given: false,
             relay: None,
         };
@@ -128,6 +137,7 @@ impl Options {
                 "--user" => o.users.add(&value()?)?,
                 "--hostname" => o.config.hostname = value()?,
                 "--max-size" => o.config.limits.message_size = Some(parse(&arg, &value()?)?),
+                "--max-sessions" => o.max_sessions = parse(&arg, &value()?)?,
                 "--max-recipients" => o.config.limits.recipients = parse(&arg, &value()?)?,
                 "--command-timeout" => {
                     let secs: u64 = parse(&arg, &value()?)?;
