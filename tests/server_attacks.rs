@@ -611,6 +611,40 @@ fn auth_before_tls_refused() {
     assert!(!h.server.is_authenticated());
 }
 
+/// Password guessing: every AUTH the application refuses counts toward the error limit,
+/// so one connection gets `limits.errors` tries, pipelined or not, then `421 4.7.0`.
+#[test]
+fn auth_brute_force_closed_at_error_limit() {
+    let mut c = cfg();
+    c.auth_mechanisms = vec![Mechanism::PLAIN, Mechanism::LOGIN];
+    c.limits.errors = 3;
+    let policy = Policy::accept_all()
+        .auth(|_| common::refuse("535 5.7.8 Authentication credentials invalid"));
+    let mut h = after_ehlo_tls(c, policy);
+    let before = h.out.len();
+    // Pipelined guesses (PLAIN with an initial response), and one through LOGIN.
+    h.feed(b"AUTH PLAIN AHVzZXIAZ3Vlc3Mx\r\nAUTH LOGIN dXNlcg==\r\nZ3Vlc3My\r\nAUTH PLAIN AHVzZXIAZ3Vlc3Mz\r\nAUTH PLAIN AHVzZXIAZ3Vlc3M0\r\n");
+    let out = String::from_utf8_lossy(&h.out[before..]).into_owned();
+    assert_eq!(
+        out,
+        "535 5.7.8 Authentication credentials invalid\r\n\
+         334 UGFzc3dvcmQ6\r\n\
+         535 5.7.8 Authentication credentials invalid\r\n\
+         535 5.7.8 Authentication credentials invalid\r\n\
+         421 4.7.0 Too many errors, closing connection\r\n",
+        "{}",
+        h.dump()
+    );
+    assert_eq!(h.count(|e| matches!(e, Ev::Auth { .. })), 3, "{}", h.dump());
+    assert_eq!(
+        h.count(|e| *e == Ev::Closed(CloseReason::TooManyErrors)),
+        1,
+        "{}",
+        h.dump()
+    );
+    assert!(!h.server.is_authenticated());
+}
+
 /// RFC 5321 4.5.3.1.6: a text line over 1000 octets fails the message, after its end.
 #[test]
 fn data_line_too_long_rejected() {

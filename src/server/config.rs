@@ -129,7 +129,8 @@ pub struct Limits {
     /// (RFC 3030 2); a larger one is answered at once and the session closes. Default
     /// 64 MiB.
     pub bdat_discard: u64,
-    /// Protocol errors tolerated before `421 4.7.0` and close.
+    /// Protocol errors, and AUTH attempts the application refused, tolerated before
+    /// `421 4.7.0` and close.
     pub errors: u32,
     /// Input held while the application decides; more closes the connection with
     /// `421 4.7.0`. A transport that checks [`Server::wants_input`](super::Server::wants_input)

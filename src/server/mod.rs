@@ -557,7 +557,12 @@ impl Server {
         let reply = Reply::fixed(crate::types::ReplyCode::known(r.code), status, r.text);
         self.events
             .push_back(Event::Violation(Violation::Command { reply }));
-        self.errors += 1;
+        self.count_error();
+    }
+
+    /// One more error toward [`Limits::errors`]; at the limit, `421 4.7.0` and close.
+    fn count_error(&mut self) {
+        self.errors = self.errors.saturating_add(1);
         if self.errors >= self.cfg.limits.errors {
             self.send_std(&replies::TOO_MANY_ERRORS);
             self.finish(CloseReason::TooManyErrors);
@@ -714,7 +719,14 @@ impl Server {
                 }
                 return;
             }
-            Pending::Auth | Pending::Sasl(_) => self.leave_sasl(),
+            Pending::Auth | Pending::Sasl(_) => {
+                // A refused AUTH counts as an error, so that one connection cannot try
+                // passwords without end.
+                self.leave_sasl();
+                self.send_reply(&reply);
+                self.count_error();
+                return;
+            }
             Pending::Hello(_) | Pending::Mail(_) | Pending::Rcpt(_) | Pending::Vrfy => {}
         }
         self.send_reply(&reply);
