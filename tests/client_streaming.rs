@@ -798,3 +798,60 @@ fn connection_lost_inside_data_drops_the_unsent_body() {
         Some((MessageStatus::Aborted, None))
     );
 }
+
+/// RFC 6531 3.4: a streamed transaction from a non-ASCII sender opens with SMTPUTF8, as
+/// a whole message does; without SMTPUTF8 offered it is not sent at all.
+#[test]
+fn non_ascii_sender_stream_opens_with_smtputf8() {
+    let mut h = H::ready(config(), &["PIPELINING", "SMTPUTF8"]);
+    let id = h.start("j\u{f6}rg@b\u{fc}cher.example", MailParams::default());
+    h.expect_out("MAIL FROM:<j\u{f6}rg@b\u{fc}cher.example> SMTPUTF8\r\n");
+    h.rcpt(id, "b@example.net");
+    h.expect_out("RCPT TO:<b@example.net>\r\n");
+
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("j\u{f6}rg@b\u{fc}cher.example", MailParams::default());
+    h.expect_out("");
+    let ev = h.take_events();
+    assert!(
+        ev.iter().any(|e| matches!(e, ClientEvent::MessageResult { message, status: MessageStatus::NotSent(MessageError::SmtpUtf8NotOffered), .. } if *message == id)),
+        "{ev:?}"
+    );
+}
+
+/// A non-ASCII recipient added before MAIL goes out puts SMTPUTF8 on MAIL; once MAIL has
+/// gone without it, such a recipient is refused locally, never sent (RFC 6531 3.4).
+#[test]
+fn non_ascii_recipient_in_a_stream_needs_smtputf8_on_mail() {
+    // MAIL waits for the session, so the recipient is known in time.
+    let mut h = H::new(config());
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "\u{7528}\u{6237}@\u{4f8b}\u{5b50}.example");
+    h.feed("220 mx ESMTP");
+    h.expect_out("EHLO relay.example\r\n");
+    h.feed("250-mx\n250-SMTPUTF8\n250 PIPELINING");
+    h.expect_out(
+        "MAIL FROM:<a@example.org> SMTPUTF8\r\nRCPT TO:<\u{7528}\u{6237}@\u{4f8b}\u{5b50}.example>\r\n",
+    );
+
+    // MAIL already out without SMTPUTF8: the recipient is refused, the rest goes on.
+    let mut h = H::ready(config(), &["PIPELINING", "SMTPUTF8"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.expect_out("MAIL FROM:<a@example.org>\r\n");
+    let r = h.c.add_recipient(
+        id,
+        fp("\u{e9}l\u{e8}ve@example.net"),
+        RcptParams::default(),
+        h.now,
+    );
+    assert_eq!(r, Err(UsageError::NeedsSmtpUtf8));
+    h.rcpt(id, "b@example.net");
+    h.expect_out("RCPT TO:<b@example.net>\r\n");
+
+    // Asked for up front, SMTPUTF8 lets such recipients follow at any time.
+    let mut h = H::ready(config(), &["PIPELINING", "SMTPUTF8"]);
+    let id = h.start("a@example.org", params(|p| p.smtputf8 = true));
+    h.expect_out("MAIL FROM:<a@example.org> SMTPUTF8\r\n");
+    h.rcpt(id, "\u{e9}l\u{e8}ve@example.net");
+    h.expect_out("RCPT TO:<\u{e9}l\u{e8}ve@example.net>\r\n");
+}

@@ -1,8 +1,10 @@
 //! A client machine and a server machine wired together in memory.
 //!
-//! Random envelopes and bodies (1 to 3 messages), random transport splits, random
-//! pipelining / CHUNKING / LMTP / bare-line-ending settings. Asserts: no panic; every
-//! message queued gets exactly one `MessageResult`; every message the client reports
+//! Random envelopes and bodies (1 to 3 messages, one of them possibly sent through the
+//! streaming calls in random pieces while the messages after it are queued), random
+//! transport splits, random pipelining / CHUNKING / LMTP / bare-line-ending settings.
+//! Asserts: no panic; every message gets exactly one `MessageResult` (a stream that
+//! stalls, or a message stuck behind one, fails this); every message the client reports
 //! `Accepted` was delivered by the server byte for byte as the body sent (line endings
 //! normalised to CRLF, and for DATA a final CRLF added); messages whose normalised lines
 //! all fit the server's 1000-octet limit are accepted; the session ends closed on both
@@ -14,10 +16,12 @@ use std::time::Instant;
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use smtp_sansio::client::{Client, ClientConfig, ClientEvent, Envelope, MessageStatus, StartTlsPolicy};
+use smtp_sansio::client::{
+    Client, ClientConfig, ClientEvent, Envelope, MessageId, MessageStatus, StartTlsPolicy,
+};
 use smtp_sansio::data::BareLineEndings;
 use smtp_sansio::server::{Event, Server, ServerConfig};
-use smtp_sansio::types::{Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
+use smtp_sansio::types::{Domain, ForwardPath, Host, LocalPart, MailParams, Mailbox, ReversePath};
 
 fn normalise(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 8);
@@ -58,6 +62,92 @@ fn split<'a>(b: &'a [u8], at: u8) -> [&'a [u8]; 2] {
     [&b[..k], &b[k..]]
 }
 
+struct Wire {
+    server: Server,
+    client: Client,
+    now: Instant,
+    trace: bool,
+    delivered: Vec<Vec<u8>>,
+    current: Vec<u8>,
+    results: Vec<(MessageId, MessageStatus)>,
+    client_closed: bool,
+    server_closed: bool,
+}
+
+impl Wire {
+    /// Moves bytes and events both ways, every ticket accepted, until nothing moves.
+    fn pump(&mut self, cut: &mut impl Iterator<Item = u8>) {
+        let now = self.now;
+        for _round in 0..10_000 {
+            let mut moved = false;
+            while let Some(out) = self.client.poll_transmit() {
+                moved = true;
+                if self.trace {
+                    eprintln!("C: {:?}", String::from_utf8_lossy(&out));
+                }
+                for p in split(&out, cut.next().unwrap_or(255)) {
+                    self.server.handle_input(now, p);
+                }
+            }
+            while let Some(ev) = self.server.poll_event() {
+                let _ = match ev {
+                    Event::Hello(r) => self.server.accept(r.ticket).map_err(drop),
+                    Event::Mail(r) => self.server.accept(r.ticket).map_err(drop),
+                    Event::Rcpt(r) => self.server.accept(r.ticket).map_err(drop),
+                    Event::MessageStart => {
+                        self.current.clear();
+                        Ok(())
+                    }
+                    Event::MessageChunk(c) => {
+                        self.current.extend_from_slice(&c);
+                        Ok(())
+                    }
+                    Event::MessageAborted(_) => {
+                        self.current.clear();
+                        Ok(())
+                    }
+                    Event::MessageEnd(e) => {
+                        self.delivered.push(std::mem::take(&mut self.current));
+                        self.server.accept(e.ticket).map_err(drop)
+                    }
+                    Event::Closed(_) => {
+                        self.server_closed = true;
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                };
+                moved = true;
+            }
+            while let Some(out) = self.server.poll_transmit() {
+                moved = true;
+                if self.trace {
+                    eprintln!("S: {:?}", String::from_utf8_lossy(&out));
+                }
+                for p in split(&out, cut.next().unwrap_or(255)) {
+                    self.client.handle_input(now, p);
+                }
+            }
+            while let Some(ev) = self.client.poll_event() {
+                moved = true;
+                match ev {
+                    ClientEvent::MessageResult { message, status, .. } => {
+                        self.results.push((message, status))
+                    }
+                    ClientEvent::Closed { .. } => self.client_closed = true,
+                    other => {
+                        if self.trace {
+                            eprintln!("client event: {other:?}");
+                        }
+                    }
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let Ok(flags) = u8::arbitrary(&mut u) else { return };
@@ -74,6 +164,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok(body) = Vec::<u8>::arbitrary(&mut u) else { return };
         msgs.push(Msg { envelope: env, body });
     }
+    let stream_at = u8::arbitrary(&mut u).unwrap_or(0) % 5;
+    let piece_cuts: Vec<u8> = Vec::arbitrary(&mut u).unwrap_or_default();
     let cuts: Vec<u8> = Vec::arbitrary(&mut u).unwrap_or_default();
     let mut cut = cuts.iter().copied().cycle().chain(std::iter::repeat(255));
 
@@ -94,99 +186,101 @@ fuzz_target!(|data: &[u8]| {
     cc.bdat_chunk_size = if flags & 128 != 0 { 7 } else { 64 * 1024 };
     let bdat = sc.extensions.chunking && cc.use_chunking;
 
-    let mut server = Server::new(sc, now);
-    let mut client = Client::new(cc, now);
+    let mut w = Wire {
+        server: Server::new(sc, now),
+        client: Client::new(cc, now),
+        now,
+        // `PAIR_TRACE=1 cargo fuzz run pair <input>` prints the dialogue.
+        trace: std::env::var_os("PAIR_TRACE").is_some(),
+        delivered: Vec::new(),
+        current: Vec::new(),
+        results: Vec::new(),
+        client_closed: false,
+        server_closed: false,
+    };
+    // One message may go through the streaming calls instead of `send_message`: its
+    // MAIL and RCPT first, then its body in pieces with the wire pumped in between, and
+    // the messages after it queued while it runs (the liveness case a queue can break).
+    let streamed = usize::from(stream_at).checked_sub(1).filter(|&i| i < msgs.len());
     let mut ids = Vec::new();
-    for m in &msgs {
+    let queue = |client: &mut Client, ids: &mut Vec<MessageId>, m: &Msg| {
         match client.send_message(m.envelope.clone(), Bytes::from(m.body.clone()), now) {
             Ok(id) => ids.push(id),
             Err(e) => panic!("send_message refused a valid message: {e:?}"),
         }
+    };
+    for (i, m) in msgs.iter().enumerate() {
+        if streamed.is_some_and(|s| i > s) {
+            break; // queued while the stream ran
+        }
+        if Some(i) != streamed {
+            queue(&mut w.client, &mut ids, m);
+            continue;
+        }
+        // What an application must do itself when streaming: SMTPUTF8 up front if a
+        // recipient needs it, and CRLF line endings under BDAT (RFC 3030 3).
+        let mut params = MailParams::default();
+        params.smtputf8 = m.envelope.recipients.iter().any(|r| !r.path.is_ascii());
+        let body = if bdat { normalise(&m.body) } else { m.body.clone() };
+        let id = w
+            .client
+            .start_transaction(m.envelope.from.clone(), params, now)
+            .expect("start_transaction with no other stream open");
+        ids.push(id);
+        for r in &m.envelope.recipients {
+            w.client
+                .add_recipient(id, r.path.clone(), Default::default(), now)
+                .expect("add_recipient on the open stream");
+        }
+        w.pump(&mut cut);
+        let mut at = 0;
+        for (n, &c) in piece_cuts.iter().take(8).enumerate() {
+            let end = (at + usize::from(c)).min(body.len());
+            // The stream may have ended already (every recipient refused, say).
+            if w.client.body_chunk(id, &body[at..end], now).is_err() {
+                break;
+            }
+            at = end;
+            if n == 0 {
+                for later in &msgs[i + 1..] {
+                    queue(&mut w.client, &mut ids, later);
+                }
+            }
+            w.pump(&mut cut);
+        }
+        let _ = w.client.body_chunk(id, &body[at..], now);
+        let _ = w.client.body_end(id, now);
+        if ids.len() < msgs.len() {
+            for later in &msgs[i + 1..] {
+                queue(&mut w.client, &mut ids, later);
+            }
+        }
     }
-    client.quit(now);
+    w.client.quit(now);
+    w.pump(&mut cut);
+    if !w.server_closed {
+        w.server.handle_eof(now);
+    }
+    let Wire { client, delivered, results, client_closed, .. } = w;
 
-    // `PAIR_TRACE=1 cargo fuzz run pair <input>` prints the dialogue.
-    let trace = std::env::var_os("PAIR_TRACE").is_some();
-    let mut delivered: Vec<Vec<u8>> = Vec::new();
-    let mut current = Vec::new();
-    let mut results = Vec::new();
-    let mut client_closed = false;
-    let mut server_closed = false;
-    for _round in 0..10_000 {
-        let mut moved = false;
-        while let Some(out) = client.poll_transmit() {
-            moved = true;
-            if trace {
-                eprintln!("C: {:?}", String::from_utf8_lossy(&out));
-            }
-            for p in split(&out, cut.next().unwrap()) {
-                server.handle_input(now, p);
-            }
-        }
-        while let Some(ev) = server.poll_event() {
-            let _ = match ev {
-                Event::Hello(r) => server.accept(r.ticket).map_err(drop),
-                Event::Mail(r) => server.accept(r.ticket).map_err(drop),
-                Event::Rcpt(r) => server.accept(r.ticket).map_err(drop),
-                Event::MessageStart => {
-                    current.clear();
-                    Ok(())
-                }
-                Event::MessageChunk(c) => {
-                    current.extend_from_slice(&c);
-                    Ok(())
-                }
-                Event::MessageAborted(_) => {
-                    current.clear();
-                    Ok(())
-                }
-                Event::MessageEnd(e) => {
-                    delivered.push(std::mem::take(&mut current));
-                    server.accept(e.ticket).map_err(drop)
-                }
-                Event::Closed(_) => {
-                    server_closed = true;
-                    Ok(())
-                }
-                _ => Ok(()),
-            };
-            moved = true;
-        }
-        while let Some(out) = server.poll_transmit() {
-            moved = true;
-            if trace {
-                eprintln!("S: {:?}", String::from_utf8_lossy(&out));
-            }
-            for p in split(&out, cut.next().unwrap()) {
-                client.handle_input(now, p);
-            }
-        }
-        while let Some(ev) = client.poll_event() {
-            moved = true;
-            match ev {
-                ClientEvent::MessageResult { message, status, .. } => results.push((message, status)),
-                ClientEvent::Closed { .. } => client_closed = true,
-                other => {
-                    if trace {
-                        eprintln!("client event: {other:?}");
-                    }
-                }
-            }
-        }
-        if !moved {
-            break;
-        }
+    // One result per message: in queue order, except that whole messages queued while a
+    // stream runs finish after it.
+    let mut got: Vec<_> = results.iter().map(|r| r.0).collect();
+    if streamed.is_none() {
+        assert_eq!(got, ids, "MessageResult per message: {results:?}");
     }
-    if !server_closed {
-        server.handle_eof(now);
-    }
-
-    // One result per message, in order.
-    let got: Vec<_> = results.iter().map(|r| r.0).collect();
-    assert_eq!(got, ids, "MessageResult per message: {results:?}");
+    got.sort_unstable();
+    let mut want_ids = ids.clone();
+    want_ids.sort_unstable();
+    assert_eq!(got, want_ids, "one MessageResult per message: {results:?}");
     assert!(client_closed && client.is_closed(), "client did not close");
+    // The server delivers in the order the results come.
     let mut d = delivered.into_iter();
-    for (m, (_, status)) in msgs.iter().zip(&results) {
+    for (id, status) in &results {
+        let Some(k) = ids.iter().position(|i| i == id) else {
+            panic!("a result for an unknown message")
+        };
+        let m = &msgs[k];
         let mut want = normalise(&m.body);
         if !bdat && !want.is_empty() && !want.ends_with(b"\r\n") {
             want.extend_from_slice(b"\r\n");
@@ -200,7 +294,7 @@ fuzz_target!(|data: &[u8]| {
         match status {
             MessageStatus::Accepted => {
                 let got = d.next().expect("accepted but never delivered");
-                assert_eq!(got, want, "delivered body differs (bdat={bdat})");
+                assert_eq!(got, want, "delivered body differs (bdat={bdat}, streamed={:?})", streamed == Some(k));
             }
             other if fits => panic!("a message that fits every limit was not accepted: {other:?}"),
             _ => {}

@@ -385,6 +385,11 @@ pub enum UsageError {
     /// A recipient after the body began, or body after its end.
     #[error("recipients come before the body, body before its end")]
     OutOfOrder,
+    /// A non-ASCII recipient for a streamed transaction whose MAIL already went out
+    /// without SMTPUTF8 (RFC 6531 3.4); pass `smtputf8` in the MAIL parameters when
+    /// such recipients may follow.
+    #[error("a non-ASCII recipient needs SMTPUTF8 on MAIL, which already went without it")]
+    NeedsSmtpUtf8,
 }
 
 /// A message waiting to be sent.

@@ -38,6 +38,8 @@ pub(super) struct Stream {
     mail: Option<(ReversePath<'static>, MailParams<'static>)>,
     mode: Mode,
     pipelined: bool,
+    /// MAIL went out with SMTPUTF8.
+    utf8: bool,
     mail_ok: bool,
     /// Every recipient added; `Expect::Rcpt(i)` indexes this.
     recipients: Vec<(ForwardPath<'static>, RcptParams<'static>)>,
@@ -154,6 +156,7 @@ impl Client {
             mail: Some((from, params)),
             mode: Mode::Data,
             pipelined: false,
+            utf8: false,
             mail_ok: false,
             recipients: Vec::new(),
             sent: 0,
@@ -176,7 +179,10 @@ impl Client {
     /// Adds a recipient to the streamed transaction `txn`. RCPT goes out at once when
     /// the server pipelines (RFC 2920), otherwise after the previous reply; the server's
     /// verdict comes as [`ClientEvent::RecipientResult`]. Recipients must all be added
-    /// before the first [`Client::body_chunk`] or [`Client::body_end`].
+    /// before the first [`Client::body_chunk`] or [`Client::body_end`]. A non-ASCII
+    /// recipient needs SMTPUTF8 on MAIL (RFC 6531 3.4): it is added there if MAIL has not
+    /// gone out yet, and refused with [`UsageError::NeedsSmtpUtf8`] if it went without;
+    /// pass `smtputf8` to [`Client::start_transaction`] when such recipients may come.
     pub fn add_recipient(
         &mut self,
         txn: MessageId,
@@ -187,6 +193,15 @@ impl Client {
         let s = self.stream_mut(txn)?;
         if s.ended || s.body_started || !s.held.is_empty() {
             return Err(UsageError::OutOfOrder);
+        }
+        if !to.is_ascii() {
+            // RFC 6531 3.4: such a recipient needs SMTPUTF8 on MAIL. Before MAIL goes
+            // out it is added there; after, it is too late for this transaction.
+            match s.mail.as_mut() {
+                Some((_, p)) => p.smtputf8 = true,
+                None if !s.utf8 => return Err(UsageError::NeedsSmtpUtf8),
+                None => {}
+            }
         }
         s.recipients.push((to, params));
         self.pump(now);
@@ -340,6 +355,10 @@ impl Client {
         if (p.smtputf8 || !from.is_ascii()) && !caps.smtputf8() {
             return Err(MessageError::SmtpUtf8NotOffered);
         }
+        // RFC 6531 3.4: a non-ASCII address only in a transaction opened with SMTPUTF8.
+        if !from.is_ascii() {
+            p.smtputf8 = true;
+        }
         if (p.ret.is_some() || p.envid.is_some()) && !caps.dsn() {
             return Err(MessageError::DsnNotOffered);
         }
@@ -381,6 +400,7 @@ impl Client {
                     if let Some(s) = self.stream.as_mut() {
                         s.mode = mode;
                         s.pipelined = pipelined;
+                        s.utf8 = params.smtputf8;
                     }
                     self.send(now, &Command::Mail { from, params }, Expect::Mail);
                 }
