@@ -1,8 +1,5 @@
 //! Command lines (RFC 5321 4.1.1, RFC 3207, RFC 4954, RFC 3030, RFC 2033).
 
-use nom::Parser;
-use nom::combinator::all_consuming;
-
 use super::address::{forward_path, host, reverse_path};
 use super::class::eq_fold;
 use super::params::{mail_parameters, rcpt_parameters};
@@ -140,9 +137,10 @@ fn parse_text<'a, T>(
         EHLO | HELO | LHLO => {
             let a = args.ok_or_else(|| arg_err(rest))?;
             let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let (_, h) = all_consuming(|i| host(&cx, i))
-                .parse(a)
-                .map_err(|_| arg_err(a))?;
+            let h = match host(&cx, a) {
+                Ok(([], h)) => h,
+                _ => return Err(arg_err(a)),
+            };
             Ok(wrap(match key {
                 EHLO => Command::Ehlo(h),
                 HELO => Command::Helo(h),
