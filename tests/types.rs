@@ -101,7 +101,8 @@ fn capabilities_report_exactly_what_was_offered() {
         "250-mx.example\r\n250-PIPELINING\r\n250-STARTTLS\r\n250-CHUNKING\r\n250-8BITMIME\r\n\
          250-BINARYMIME\r\n250-SMTPUTF8\r\n250-DSN\r\n250-ENHANCEDSTATUSCODES\r\n250 REQUIRETLS\r\n",
     );
-    let checks: [(&str, fn(&Capabilities) -> bool); 9] = [
+    type Check = (&'static str, fn(&Capabilities) -> bool);
+    let checks: [Check; 9] = [
         ("PIPELINING", Capabilities::pipelining),
         ("STARTTLS", Capabilities::starttls),
         ("CHUNKING", Capabilities::chunking),
