@@ -162,7 +162,7 @@ fn accept_loop(listener: TcpListener, implicit: bool, shared: Arc<Shared>) {
 /// blocking the accept loop on the flooder.
 fn too_many(stream: TcpStream) {
     if stream.set_nonblocking(true).is_ok() {
-        let _ = (&stream).write(b"421 4.3.2 Too many connections, try again later\r\n");
+        let _ = (&stream).write(options::TOO_MANY_SESSIONS);
     }
 }
 

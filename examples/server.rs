@@ -196,9 +196,8 @@ async fn accept_loop(
         };
         if shared.open.fetch_add(1, Ordering::Relaxed) >= shared.max_sessions {
             shared.open.fetch_sub(1, Ordering::Relaxed);
-            // RFC 5321 3.1: a server may refuse a connection with 421. Never wait on the
-            // flooder: one try, and the socket is closed.
-            let _ = tcp.try_write(TOO_MANY);
+            // Never wait on the flooder: one try, and the socket is closed.
+            let _ = tcp.try_write(options::TOO_MANY_SESSIONS);
             continue;
         }
         let (shared, stop, alive) = (shared.clone(), stop.clone(), alive.clone());
@@ -211,9 +210,6 @@ async fn accept_loop(
         });
     }
 }
-
-/// The answer to a connection over `--max-sessions`.
-const TOO_MANY: &[u8] = b"421 4.3.2 Too many connections, try again later\r\n";
 
 /// How a run of the loop ended.
 #[derive(Debug, PartialEq, Eq)]

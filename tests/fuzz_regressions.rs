@@ -135,13 +135,30 @@ fn ehlo_params_are_checked() {
     assert_eq!(back, caps);
 }
 
+/// Accepts every decision the server asks for, and appends what it writes to `out`.
+fn accept_and_collect(s: &mut smtp_sansio::server::Server, out: &mut Vec<u8>) {
+    use smtp_sansio::server::Event;
+    while let Some(ev) = s.poll_event() {
+        let _ = match ev {
+            Event::Hello(r) => s.accept(r.ticket),
+            Event::Mail(r) => s.accept(r.ticket),
+            Event::Rcpt(r) => s.accept(r.ticket),
+            Event::MessageEnd(r) => s.accept(r.ticket),
+            _ => Ok(()),
+        };
+    }
+    while let Some(b) = s.poll_transmit() {
+        out.extend_from_slice(&b);
+    }
+}
+
 /// Found by `pair` (LMTP, two recipients, a body line over 1000 octets): the server
 /// refused the message with a single `500 5.5.6`, but LMTP owes one reply per accepted
 /// recipient after the body, refusals included (RFC 2033 4.2). The client waited for the
 /// second reply for ever.
 #[test]
 fn lmtp_refused_message_gets_one_reply_per_recipient() {
-    use smtp_sansio::server::{Event, Server, ServerConfig};
+    use smtp_sansio::server::{Server, ServerConfig};
     use std::time::Instant;
 
     let long = "x".repeat(1200);
@@ -165,18 +182,7 @@ fn lmtp_refused_message_gets_one_reply_per_recipient() {
         );
         s.handle_input(now, script.as_bytes());
         for _ in 0..10 {
-            while let Some(ev) = s.poll_event() {
-                let _ = match ev {
-                    Event::Hello(r) => s.accept(r.ticket),
-                    Event::Mail(r) => s.accept(r.ticket),
-                    Event::Rcpt(r) => s.accept(r.ticket),
-                    Event::MessageEnd(r) => s.accept(r.ticket),
-                    _ => Ok(()),
-                };
-            }
-            while let Some(b) = s.poll_transmit() {
-                out.extend_from_slice(&b);
-            }
+            accept_and_collect(&mut s, &mut out);
         }
         let text = String::from_utf8_lossy(&out);
         let refusals = text.lines().filter(|l| l.starts_with(want)).count();
@@ -188,7 +194,7 @@ fn lmtp_refused_message_gets_one_reply_per_recipient() {
 /// clock when the session armed its deadline. It now means no deadline, through DATA too.
 #[test]
 fn server_timeout_of_duration_max_means_no_deadline() {
-    use smtp_sansio::server::{Event, Server, ServerConfig};
+    use smtp_sansio::server::{Server, ServerConfig};
     use std::time::{Duration, Instant};
 
     let mut cfg = ServerConfig::default();
@@ -201,18 +207,7 @@ fn server_timeout_of_duration_max_means_no_deadline() {
     let later = now + Duration::from_secs(1 << 40);
     let mut out = Vec::new();
     for step in 0..6 {
-        while let Some(ev) = s.poll_event() {
-            let _ = match ev {
-                Event::Hello(r) => s.accept(r.ticket),
-                Event::Mail(r) => s.accept(r.ticket),
-                Event::Rcpt(r) => s.accept(r.ticket),
-                Event::MessageEnd(r) => s.accept(r.ticket),
-                _ => Ok(()),
-            };
-        }
-        while let Some(b) = s.poll_transmit() {
-            out.extend_from_slice(&b);
-        }
+        accept_and_collect(&mut s, &mut out);
         // A timer may be asked for once, to re-arm; after that there is none.
         s.handle_timeout(later);
         assert_eq!(s.poll_timeout(), None, "step {step}");
@@ -235,7 +230,7 @@ fn server_timeout_of_duration_max_means_no_deadline() {
 #[test]
 fn configured_names_cannot_inject_a_reply() {
     use smtp_sansio::decode_reply;
-    use smtp_sansio::server::{Event, Server, ServerConfig};
+    use smtp_sansio::server::{Server, ServerConfig};
     use std::time::Instant;
 
     let mut cfg = ServerConfig::default();
@@ -251,14 +246,7 @@ fn configured_names_cannot_inject_a_reply() {
         s.handle_input(now, b"EHLO c.example\r\nHELO c.example\r\n");
         let mut out = Vec::new();
         for _ in 0..3 {
-            while let Some(ev) = s.poll_event() {
-                if let Event::Hello(r) = ev {
-                    s.accept(r.ticket).unwrap();
-                }
-            }
-            while let Some(b) = s.poll_transmit() {
-                out.extend_from_slice(&b);
-            }
+            accept_and_collect(&mut s, &mut out);
         }
         let mut rest = &out[..];
         let mut replies = 0;

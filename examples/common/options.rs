@@ -52,6 +52,10 @@ relay (tokio server only):
 /// that a connection flood cannot exhaust threads or descriptors.
 pub const DEFAULT_MAX_SESSIONS: usize = 4096;
 
+/// The answer to a connection over `--max-sessions` (RFC 5321 3.1 lets a server refuse
+/// a connection with 421).
+pub const TOO_MANY_SESSIONS: &[u8] = b"421 4.3.2 Too many connections, try again later\r\n";
+
 /// Default `--max-size`: 256 MiB.
 pub const DEFAULT_MAX_SIZE: u64 = 256 * 1024 * 1024;
 

@@ -352,11 +352,11 @@ impl Client {
         } else {
             Mode::Data
         };
-        if (p.smtputf8 || !from.is_ascii()) && !caps.smtputf8() {
-            return Err(MessageError::SmtpUtf8NotOffered);
-        }
         // RFC 6531 3.4: a non-ASCII address only in a transaction opened with SMTPUTF8.
-        if !from.is_ascii() {
+        if p.smtputf8 || !from.is_ascii() {
+            if !caps.smtputf8() {
+                return Err(MessageError::SmtpUtf8NotOffered);
+            }
             p.smtputf8 = true;
         }
         if (p.ret.is_some() || p.envid.is_some()) && !caps.dsn() {

@@ -490,6 +490,12 @@ impl Server {
             self.last_now = now;
         }
         self.rearm = false;
+        self.arm_timer();
+    }
+
+    /// Starts the timer of the current phase from the latest time seen; a timeout too
+    /// long for the clock leaves no deadline.
+    fn arm_timer(&mut self) {
         self.deadline = self.last_now.checked_add(self.current_timeout());
     }
 

@@ -78,7 +78,7 @@ impl Server {
                 // problem: chunk boundaries follow the reads, and the reply must not.
                 let reason = self.abort_reason();
                 self.phase = Phase::Command;
-                self.deadline = self.last_now.checked_add(self.cfg.timeouts.command);
+                self.arm_timer();
                 match reason {
                     None => self.message_end(),
                     Some(reason) => {
@@ -458,7 +458,7 @@ impl Server {
             decoder,
             aborted: None,
         });
-        self.deadline = self.last_now.checked_add(self.cfg.timeouts.data);
+        self.arm_timer();
         self.events.push_back(Event::MessageStart);
     }
 
@@ -502,7 +502,7 @@ impl Server {
             last,
             discard: None,
         });
-        self.deadline = self.last_now.checked_add(self.cfg.timeouts.data);
+        self.arm_timer();
     }
 
     fn discard_bdat(&mut self, size: u64, reply: Std, replies: usize) {
