@@ -188,11 +188,11 @@ fn session(mut tcp: TcpStream, peer: &str, implicit: bool, shared: &Shared) -> i
     if implicit {
         // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
         let mut tls = handshake(&shared.tls, tcp)?;
-        let mut server = Server::new_tls(config, Instant::now());
+        let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
         serve(&mut tls, &mut server, &mut policy)?;
         return close(&mut tls);
     }
-    let mut server = Server::new(config, Instant::now());
+    let mut server = Server::new(config, Instant::now()).map_err(io::Error::other)?;
     if serve(&mut tcp, &mut server, &mut policy)? == Turn::Closed {
         return Ok(());
     }

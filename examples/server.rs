@@ -259,7 +259,8 @@ async fn serve_session(
         return Box::pin(over_tls(tcp, None, shared, policy, relay, stop)).await;
     }
     let mut tcp = tcp;
-    let mut server = Server::new(shared.config.clone(), Instant::now());
+    let mut server =
+        Server::new(shared.config.clone(), Instant::now()).map_err(io::Error::other)?;
     if serve(&mut tcp, &mut server, policy, relay, stop).await? == Turn::Closed {
         return close(&mut tcp).await;
     }
@@ -288,7 +289,7 @@ async fn over_tls(
                 .map_err(io::Error::other)?;
             server
         }
-        None => Server::new_tls(shared.config.clone(), Instant::now()),
+        None => Server::new_tls(shared.config.clone(), Instant::now()).map_err(io::Error::other)?,
     };
     serve(&mut tls, &mut server, policy, relay, stop).await?;
     close(&mut tls).await

@@ -79,7 +79,8 @@
 //!
 //! fn main() -> std::io::Result<()> {
 //!     let (mut sock, _) = TcpListener::bind("127.0.0.1:2525")?.accept()?;
-//!     let mut server = Server::new(ServerConfig::default(), Instant::now());
+//!     let mut server = Server::new(ServerConfig::default(), Instant::now())
+//!         .map_err(std::io::Error::other)?;
 //!     let mut body = Vec::new();
 //!     let mut buf = [0u8; 16 * 1024];
 //!     loop {

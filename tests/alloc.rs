@@ -161,7 +161,7 @@ fn run_transaction(s: &mut Server, now: Instant) -> Vec<(&'static str, usize)> {
 #[test]
 fn server_steady_path_allocations_are_bounded() {
     let now = Instant::now();
-    let mut s = Server::new(ServerConfig::default(), now);
+    let mut s = Server::new(ServerConfig::default(), now).expect("valid configuration");
     drain(&mut s);
     let first = run_transaction(&mut s, now); // warm-up: buffers grow here
     let _ = run_transaction(&mut s, now);
@@ -181,7 +181,7 @@ fn server_steady_path_allocations_are_bounded() {
 #[test]
 fn server_long_session_allocates_no_more_than_lists_and_buffer_steps() {
     let now = Instant::now();
-    let mut s = Server::new(ServerConfig::default(), now);
+    let mut s = Server::new(ServerConfig::default(), now).expect("valid configuration");
     drain(&mut s);
     run_transaction(&mut s, now);
     let mut per_class = [0; TRANSACTION.len()];
@@ -201,7 +201,7 @@ fn server_long_session_allocates_no_more_than_lists_and_buffer_steps() {
 fn data_body_is_zero_copy_through_the_server() {
     // A body fed as one owned buffer comes back as slices of that very buffer.
     let now = Instant::now();
-    let mut s = Server::new(ServerConfig::default(), now);
+    let mut s = Server::new(ServerConfig::default(), now).expect("valid configuration");
     s.handle_input(
         now,
         b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n",

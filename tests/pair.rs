@@ -183,7 +183,7 @@ proptest! {
     ) {
         let t0 = Instant::now();
         let mut now = t0;
-        let mut server = Server::new(ServerConfig::default(), now);
+        let mut server = Server::new(ServerConfig::default(), now).expect("valid configuration");
         let mut config = ClientConfig::default();
         config.use_pipelining = pipelining;
         config.use_chunking = chunking;
@@ -253,7 +253,7 @@ proptest! {
         piece in 1usize..700,
     ) {
         let mut now = Instant::now();
-        let mut server = Server::new(ServerConfig::default(), now);
+        let mut server = Server::new(ServerConfig::default(), now).expect("valid configuration");
         let mut config = ClientConfig::default();
         config.use_pipelining = pipelining;
         config.use_chunking = chunking;

@@ -219,11 +219,17 @@ impl Options {
         }
         // The transport can always upgrade: with no certificate given, one is generated.
         o.config.starttls = true;
+        // Limits given on the command line are the operator's explicit choice, below the
+        // RFC minimums too (test sinks with a 1-second timeout, say).
+        o.config.allow_below_rfc_minimums = true;
         if !o.users.is_empty() {
             // AUTH only under TLS is the default (auth_requires_tls), as RFC 8314 asks.
             o.config.auth_mechanisms = vec![Mechanism::PLAIN, Mechanism::LOGIN];
             o.config.require_auth = true;
         }
+        o.config
+            .validate()
+            .map_err(|e| format!("configuration refused: {e}"))?;
         Ok(o)
     }
 }
@@ -233,7 +239,11 @@ fn disable(config: &mut ServerConfig, ext: &str) -> Result<(), String> {
     let e = &mut config.extensions;
     match ext.to_ascii_lowercase().as_str() {
         "pipelining" => e.pipelining = false,
-        "8bitmime" => e.eight_bit_mime = false,
+        // RFC 6531 3.1: SMTPUTF8 cannot be offered without 8BITMIME.
+        "8bitmime" => {
+            e.eight_bit_mime = false;
+            e.smtputf8 = false;
+        }
         "smtputf8" => e.smtputf8 = false,
         "chunking" => e.chunking = false,
         "binarymime" => e.binary_mime = false,

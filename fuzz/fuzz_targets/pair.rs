@@ -173,7 +173,8 @@ fuzz_target!(|data: &[u8]| {
     let mut sc = ServerConfig::default();
     sc.lmtp = lmtp;
     sc.extensions.chunking = flags & 4 != 0;
-    sc.extensions.pipelining = flags & 8 != 0;
+    // RFC 2033 5: an LMTP server always offers PIPELINING.
+    sc.extensions.pipelining = flags & 8 != 0 || lmtp;
     sc.extensions.smtputf8 = true;
     if flags & 16 != 0 {
         sc.bare_line_endings = BareLineEndings::Normalize;
@@ -187,7 +188,7 @@ fuzz_target!(|data: &[u8]| {
     let bdat = sc.extensions.chunking && cc.use_chunking;
 
     let mut w = Wire {
-        server: Server::new(sc, now),
+        server: Server::new(sc, now).expect("valid configuration"),
         client: Client::new(cc, now),
         now,
         // `PAIR_TRACE=1 cargo fuzz run pair <input>` prints the dialogue.

@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Timeouts (RFC 5321 4.5.3.2).
     pub timeouts: Timeouts,
+    /// Accept limits and timeouts below the RFC minimums ([`ConfigError::BelowMinimum`]):
+    /// test sinks and fuzzers want tiny ones. Default false.
+    pub allow_below_rfc_minimums: bool,
 }
 
 impl Default for ServerConfig {
@@ -64,8 +67,85 @@ impl Default for ServerConfig {
             ask_vrfy: false,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
+            allow_below_rfc_minimums: false,
         }
     }
+}
+
+impl ServerConfig {
+    /// The default configuration with this host name in the greeting and EHLO reply.
+    pub fn new(hostname: impl Into<String>) -> Self {
+        Self {
+            hostname: hostname.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Checks that the configuration can exist on the wire. [`Server::new`](super::Server::new)
+    /// and its siblings call it; call it yourself to refuse a bad configuration at start
+    /// rather than at the first connection.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let x = &self.extensions;
+        if x.smtputf8 && !x.eight_bit_mime {
+            return Err(ConfigError::SmtpUtf8WithoutEightBitMime);
+        }
+        if self.lmtp && !(x.pipelining && x.enhanced_status_codes) {
+            return Err(ConfigError::LmtpWithoutPipeliningAndEnhancedStatusCodes);
+        }
+        if self.allow_below_rfc_minimums {
+            return Ok(());
+        }
+        let l = &self.limits;
+        let t = &self.timeouts;
+        let checks: [(&'static str, u64, u64); 5] = [
+            // RFC 5321 4.5.3.1.4, 4.5.3.1.6, 4.5.3.1.8; RFC 4954 4; RFC 5321 4.5.3.2.7.
+            ("limits.command_line", 512, l.command_line as u64),
+            (
+                "limits.text_line",
+                1000,
+                l.text_line.map_or(u64::MAX, |n| n as u64),
+            ),
+            ("limits.recipients", 100, l.recipients as u64),
+            ("limits.sasl_line", 12288, l.sasl_line as u64),
+            ("timeouts.command (seconds)", 300, t.command.as_secs()),
+        ];
+        for (setting, minimum, configured) in checks {
+            if configured < minimum {
+                return Err(ConfigError::BelowMinimum {
+                    setting,
+                    minimum,
+                    configured,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A [`ServerConfig`] that cannot exist on the wire. Fault: the embedding application;
+/// no session was started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// SMTPUTF8 without 8BITMIME (RFC 6531 3.1 item 8: a server offering SMTPUTF8 MUST
+    /// offer 8BITMIME).
+    #[error("SMTPUTF8 requires 8BITMIME to be offered too (RFC 6531 3.1)")]
+    SmtpUtf8WithoutEightBitMime,
+    /// LMTP without PIPELINING and ENHANCEDSTATUSCODES (RFC 2033 5: both MUST be
+    /// supported).
+    #[error("LMTP requires PIPELINING and ENHANCEDSTATUSCODES (RFC 2033 5)")]
+    LmtpWithoutPipeliningAndEnhancedStatusCodes,
+    /// A limit or timeout under the figure the RFCs set as the least a server must
+    /// allow; set [`ServerConfig::allow_below_rfc_minimums`] to use it anyway.
+    #[error("{setting} is {configured}, below the RFC minimum of {minimum}")]
+    BelowMinimum {
+        /// The setting, as a path into [`ServerConfig`].
+        setting: &'static str,
+        /// The least the RFCs allow.
+        minimum: u64,
+        /// What was configured.
+        configured: u64,
+    },
 }
 
 /// ESMTP extensions the server announces and accepts parameters for.

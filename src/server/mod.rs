@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-pub use config::{Extensions, Limits, ServerConfig, Timeouts};
+pub use config::{ConfigError, Extensions, Limits, ServerConfig, Timeouts};
 pub use event::{
     AbortReason, AuthRequest, CloseReason, Event, HelloKind, HelloRequest, MailRequest, MessageEnd,
     RcptRequest, SaslStep, Ticket, UsageError, UsageErrorKind, Violation, VrfyRequest,
@@ -26,7 +26,7 @@ pub use event::{
 
 use crate::data::{BdatDecoder, DataDecoder};
 use crate::line::LineFramer;
-use crate::types::{ForwardPath, MailParams, Mechanism, Reply};
+use crate::types::{EnhancedStatus, ForwardPath, MailParams, Mechanism, Reply, ReplyCode};
 use replies::Std;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -150,40 +150,45 @@ fn one_line(s: String) -> String {
 }
 
 impl Server {
-    /// A session that greets the client with `220` at once.
+    /// A session that greets the client with `220` at once. Fails, starting nothing, when
+    /// the configuration cannot exist on the wire ([`ServerConfig::validate`]).
     ///
     /// `config` is a [`ServerConfig`] or an `Arc` of one: a server with many sessions
     /// passes clones of one `Arc`, so the configuration is not copied per connection.
-    pub fn new(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
-        let mut s = Self::blank(config, now);
+    pub fn new(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Result<Self, ConfigError> {
+        let mut s = Self::blank(config, now)?;
         let greeting = one_line(format!("220 {} {}", s.cfg.hostname, s.cfg.greeting)) + "\r\n";
         s.tx.put_slice(greeting.as_bytes());
-        s
+        Ok(s)
     }
 
     /// A session that refuses service with a `554` greeting (RFC 5321 3.1): it then answers
     /// every command but QUIT with `503` until the client quits.
-    pub fn refuse(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
-        let mut s = Self::blank(config, now);
+    pub fn refuse(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Result<Self, ConfigError> {
+        let mut s = Self::blank(config, now)?;
         let greeting = one_line(format!("554 {} No SMTP service here", s.cfg.hostname)) + "\r\n";
         s.tx.put_slice(greeting.as_bytes());
         s.refused = true;
-        s
+        Ok(s)
     }
 
     /// A session whose transport is already encrypted (implicit TLS, RFC 8314): STARTTLS
     /// is not offered and AUTH is allowed at once.
-    pub fn new_tls(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
-        let mut s = Self::new(config, now);
+    pub fn new_tls(
+        config: impl Into<Arc<ServerConfig>>,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        let mut s = Self::new(config, now)?;
         s.tls = true;
-        s
+        Ok(s)
     }
 
-    fn blank(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
+    fn blank(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Result<Self, ConfigError> {
         let config = config.into();
+        config.validate()?;
         let framer = LineFramer::new(config.limits.command_line);
         let deadline = now.checked_add(config.timeouts.command);
-        Self {
+        Ok(Self {
             id: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
             seq: 0,
             cfg: config,
@@ -203,7 +208,7 @@ impl Server {
             deadline,
             rearm: false,
             hello_reply: None,
-        }
+        })
     }
 
     /// Feeds bytes read from the client. Never fails: everything the client does wrong is
@@ -452,7 +457,7 @@ impl Server {
         }
         self.pending = None;
         for r in &replies {
-            self.send_reply(r);
+            self.send_reply(r, known_status(&Pending::Message { replies: 1 }, r.code()));
         }
         self.txn = None;
         self.process();
@@ -548,9 +553,12 @@ impl Server {
         };
     }
 
-    fn send_reply(&mut self, r: &Reply) {
+    /// Writes a reply the application (or a relay's upstream) chose. With
+    /// ENHANCEDSTATUSCODES offered every line carries a code (RFC 2034 3): a reply without
+    /// one gets `known`, the code that fits the decision it answers.
+    fn send_reply(&mut self, r: &Reply, known: EnhancedStatus) {
         if self.cfg.extensions.enhanced_status_codes {
-            r.encode(&mut self.tx);
+            r.with_status_everywhere(known).encode(&mut self.tx);
         } else {
             r.without_status().encode(&mut self.tx);
         }
@@ -659,6 +667,9 @@ impl Server {
     }
 
     fn accepted(&mut self, pending: Pending, custom: Option<Reply>) {
+        let known = custom.as_ref().map_or(EnhancedStatus::known(2, 0, 0), |r| {
+            known_status(&pending, r.code())
+        });
         let std = match pending {
             Pending::Hello(kind) => {
                 self.hello = Some(kind);
@@ -697,7 +708,7 @@ impl Server {
                 self.txn = None;
                 for _ in 0..n {
                     match &custom {
-                        Some(r) => self.send_reply(r),
+                        Some(r) => self.send_reply(r, known),
                         None => self.send_std(&replies::MESSAGE_OK),
                     }
                 }
@@ -711,17 +722,18 @@ impl Server {
             Pending::Vrfy => replies::VRFY,
         };
         match custom {
-            Some(r) => self.send_reply(&r),
+            Some(r) => self.send_reply(&r, known),
             None => self.send_std(&std),
         }
     }
 
     fn refused_decision(&mut self, pending: Pending, reply: Reply) {
+        let known = known_status(&pending, reply.code());
         match pending {
             Pending::Message { replies: n } => {
                 self.txn = None;
                 for _ in 0..n {
-                    self.send_reply(&reply);
+                    self.send_reply(&reply, known);
                 }
                 return;
             }
@@ -729,13 +741,13 @@ impl Server {
                 // A refused AUTH counts as an error, so that one connection cannot try
                 // passwords without end.
                 self.leave_sasl();
-                self.send_reply(&reply);
+                self.send_reply(&reply, known);
                 self.count_error();
                 return;
             }
             Pending::Hello(_) | Pending::Mail(_) | Pending::Rcpt(_) | Pending::Vrfy => {}
         }
-        self.send_reply(&reply);
+        self.send_reply(&reply, known);
     }
 
     fn check_overflow(&mut self) {
@@ -746,4 +758,27 @@ impl Server {
             self.finish(CloseReason::InputOverflow);
         }
     }
+}
+
+/// The enhanced status code for an application's reply that carries none (RFC 2034 3):
+/// the one RFC 3463 and RFC 4954 give for that decision and outcome, else the class
+/// default.
+fn known_status(pending: &Pending, code: ReplyCode) -> EnhancedStatus {
+    let (class, (subject, detail)) = (
+        code.class(),
+        match (pending, code.get()) {
+            // RFC 4954 6 and RFC 3463 X.7.z: the authentication outcomes.
+            (Pending::Auth | Pending::Sasl(_), 235) => (7, 0),
+            (_, 454) => (7, 0),
+            (_, 530) => (7, 0),
+            (_, 534) => (7, 9),
+            (_, 535) => (7, 8),
+            (_, 538) => (7, 11),
+            // RFC 3463 X.1.0 (other address status), X.1.5 (destination address valid).
+            (Pending::Mail(_), 250) => (1, 0),
+            (Pending::Rcpt(_), 250 | 251) => (1, 5),
+            _ => (0, 0),
+        },
+    );
+    EnhancedStatus::known(class, subject, detail)
 }

@@ -48,8 +48,10 @@ impl Server {
             Some(LineFrame::TooLong { .. }) => {
                 if matches!(self.phase, Phase::Sasl(_)) {
                     self.leave_sasl();
+                    self.error(&replies::SASL_LINE_TOO_LONG);
+                } else {
+                    self.error(&replies::LINE_TOO_LONG);
                 }
-                self.error(&replies::LINE_TOO_LONG);
                 true
             }
             Some(LineFrame::Line(line)) => {
@@ -311,7 +313,8 @@ impl Server {
                     self.send_std(&replies::VRFY);
                 }
             }
-            Command::Expn(_) => self.error(&replies::EXPN),
+            // Not an error: RFC 5321 7.3 makes 252 the answer of a site without EXPN.
+            Command::Expn(_) => self.send_std(&replies::EXPN),
             Command::StartTls => self.starttls(),
             Command::Auth {
                 mechanism,
@@ -389,7 +392,7 @@ impl Server {
             }
         }
         if !from.is_ascii() && !params.smtputf8 {
-            return self.error(&replies::NEED_SMTPUTF8);
+            return self.error(&replies::NEED_SMTPUTF8_MAIL);
         }
         let ticket = self.ticket(Pending::Mail(params.clone()));
         self.events.push_back(Event::Mail(MailRequest {
@@ -705,7 +708,7 @@ fn abort_reply(reason: AbortReason) -> Std {
     match reason {
         AbortReason::TooBig => replies::TOO_BIG,
         AbortReason::BareLineEnding => replies::BARE_LINE_ENDING,
-        AbortReason::LineTooLong => replies::LINE_TOO_LONG,
+        AbortReason::LineTooLong => replies::TEXT_LINE_TOO_LONG,
         _ => replies::TOO_BIG,
     }
 }
