@@ -52,7 +52,7 @@ fn serve(server: &mut Server, log: &mut ServerLog) {
                     server.accept(r.ticket).map_err(drop)
                 }
             }
-            Event::MessageStart => {
+            Event::MessageStart(_) => {
                 log.current.clear();
                 Ok(())
             }

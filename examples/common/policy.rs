@@ -111,7 +111,7 @@ impl Policy {
             Event::Mail(m) => server.accept(m.ticket).map_err(|e| e.kind),
             Event::Rcpt(r) => server.accept(r.ticket).map_err(|e| e.kind),
             Event::Vrfy(v) => server.accept(v.ticket).map_err(|e| e.kind),
-            Event::MessageStart => {
+            Event::MessageStart(_) => {
                 self.delivery = match self.maildir.as_ref().map(Maildir::create) {
                     Some(Ok(d)) => Some(d),
                     Some(Err(e)) => {

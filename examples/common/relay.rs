@@ -287,7 +287,7 @@ impl RelaySession {
                     Err(_) => return self.answer(server, r.ticket, unavailable()),
                 }
             }
-            Event::MessageStart => {
+            Event::MessageStart(_) => {
                 if let (Some(txn), Some(m)) = (self.txn.as_mut(), self.maildir.as_ref()) {
                     match m.create() {
                         Ok(d) => txn.copy = Some(d),

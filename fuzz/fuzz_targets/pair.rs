@@ -94,7 +94,7 @@ impl Wire {
                     Event::Hello(r) => self.server.accept(r.ticket).map_err(drop),
                     Event::Mail(r) => self.server.accept(r.ticket).map_err(drop),
                     Event::Rcpt(r) => self.server.accept(r.ticket).map_err(drop),
-                    Event::MessageStart => {
+                    Event::MessageStart(_) => {
                         self.current.clear();
                         Ok(())
                     }

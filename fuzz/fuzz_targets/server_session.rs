@@ -262,7 +262,7 @@ impl Harness {
                 Event::Auth(r) => Some(r.ticket),
                 Event::SaslStep(r) => Some(r.ticket),
                 Event::Vrfy(r) => Some(r.ticket),
-                Event::MessageStart => {
+                Event::MessageStart(_) => {
                     self.body_len = 0;
                     None
                 }

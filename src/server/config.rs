@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::data::BareLineEndings;
 use crate::syntax::Grammar;
-use crate::types::Mechanism;
+use crate::types::{Domain, Mechanism};
 
 /// How a [`Server`](super::Server) behaves. Every limit is configurable; the defaults are
 /// the RFC figures or the safe choice.
@@ -41,6 +41,9 @@ pub struct ServerConfig {
     pub bare_line_endings: BareLineEndings,
     /// Answer `VRFY` with the application's decision instead of the stock `252`.
     pub ask_vrfy: bool,
+    /// What to do with envelope domains that are not fully qualified. Default:
+    /// [`UnqualifiedDomains::Accept`].
+    pub unqualified_domains: UnqualifiedDomains,
     /// Limits.
     pub limits: Limits,
     /// Timeouts (RFC 5321 4.5.3.2).
@@ -65,6 +68,7 @@ impl Default for ServerConfig {
             require_auth: false,
             bare_line_endings: BareLineEndings::Reject,
             ask_vrfy: false,
+            unqualified_domains: UnqualifiedDomains::Accept,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             allow_below_rfc_minimums: false,
@@ -146,6 +150,23 @@ pub enum ConfigError {
         /// What was configured.
         configured: u64,
     },
+}
+
+/// What the server does with an envelope address whose domain is a single label
+/// (`alice@mailhost`). RFC 5321 2.3.5 allows only fully qualified names in SMTP, and
+/// RFC 6409 4.2 makes a submission server ensure it, by refusal or by completing the
+/// name. The bare `<Postmaster>` has no domain and is always accepted (RFC 5321 4.5.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnqualifiedDomains {
+    /// Hand them to the application as sent: test sinks receive `user@localhost`.
+    Accept,
+    /// Refuse them: `553 5.1.8` at MAIL (bad sender's system address, RFC 3463) and
+    /// `550 5.1.2` at RCPT (bad destination system address).
+    Refuse,
+    /// Complete them with this domain (`alice@mailhost` becomes
+    /// `alice@mailhost.example.org`); the application sees the completed address.
+    Qualify(Domain<'static>),
 }
 
 /// ESMTP extensions the server announces and accepts parameters for.

@@ -29,8 +29,9 @@ pub enum Event {
     Mail(MailRequest),
     /// RCPT TO, already checked for syntax, sequence, limits and parameters.
     Rcpt(RcptRequest),
-    /// A message body begins (after `354`, or with the first BDAT chunk).
-    MessageStart,
+    /// A message body begins (after `354`, or with the first BDAT chunk), with the
+    /// session facts a delivering or relaying application needs for its trace fields.
+    MessageStart(MessageStart),
     /// A piece of the message body, dot-unstuffed, exactly as it will be stored. Pieces
     /// share the receive buffer's memory (no copy).
     MessageChunk(Bytes),
@@ -104,6 +105,34 @@ pub struct RcptRequest {
     pub to: ForwardPath<'static>,
     /// The parameters, validated against the extensions offered.
     pub params: RcptParams<'static>,
+}
+
+/// The facts of the session and transaction a message body belongs to: what a
+/// `Received:` field (RFC 5321 4.4) and a `Return-Path:` field are made of.
+///
+/// An application that delivers or relays the message MUST prepend a `Received:` field
+/// (RFC 5321 4.4, 3.6.3; [`MessageStart::received`] builds one), and one that delivers it
+/// finally MUST add `Return-Path:` ([`crate::trace::return_path`]) above it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MessageStart {
+    /// The greeting verb the client used.
+    pub hello: HelloKind,
+    /// The name the client gave in EHLO, HELO or LHLO.
+    pub hello_host: Host<'static>,
+    /// True when the session runs over TLS (STARTTLS or implicit).
+    pub tls: bool,
+    /// True after a successful AUTH.
+    pub authenticated: bool,
+    /// The reverse path of the transaction.
+    pub from: ReversePath<'static>,
+    /// True when MAIL carried `SMTPUTF8` (RFC 6531).
+    pub smtputf8: bool,
+    /// How many recipients were accepted.
+    pub recipients: usize,
+    /// The recipient, when exactly one was accepted: a `Received:` field names it in its
+    /// `for` clause only then (RFC 5321 4.4 warns against listing several).
+    pub recipient: Option<ForwardPath<'static>>,
 }
 
 /// The end of a message body.

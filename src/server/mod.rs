@@ -18,15 +18,18 @@ use std::time::Instant;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-pub use config::{ConfigError, Extensions, Limits, ServerConfig, Timeouts};
+pub use config::{ConfigError, Extensions, Limits, ServerConfig, Timeouts, UnqualifiedDomains};
 pub use event::{
     AbortReason, AuthRequest, CloseReason, Event, HelloKind, HelloRequest, MailRequest, MessageEnd,
-    RcptRequest, SaslStep, Ticket, UsageError, UsageErrorKind, Violation, VrfyRequest,
+    MessageStart, RcptRequest, SaslStep, Ticket, UsageError, UsageErrorKind, Violation,
+    VrfyRequest,
 };
 
 use crate::data::{BdatDecoder, DataDecoder};
 use crate::line::LineFramer;
-use crate::types::{EnhancedStatus, ForwardPath, MailParams, Mechanism, Reply, ReplyCode};
+use crate::types::{
+    EnhancedStatus, ForwardPath, Host, MailParams, Mechanism, Reply, ReplyCode, ReversePath,
+};
 use replies::Std;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -88,6 +91,7 @@ struct BdatIn {
 
 #[derive(Debug)]
 struct Transaction {
+    from: ReversePath<'static>,
     params: MailParams<'static>,
     rcpts: Vec<ForwardPath<'static>>,
     rcpt_attempts: usize,
@@ -97,8 +101,8 @@ struct Transaction {
 
 #[derive(Debug)]
 enum Pending {
-    Hello(HelloKind),
-    Mail(MailParams<'static>),
+    Hello(HelloKind, Host<'static>),
+    Mail(ReversePath<'static>, MailParams<'static>),
     Rcpt(ForwardPath<'static>),
     /// The end of a message; the replies it takes (LMTP: one per recipient).
     Message {
@@ -126,6 +130,8 @@ pub struct Server {
     phase: Phase,
     pending: Option<Pending>,
     hello: Option<HelloKind>,
+    /// The name given with the accepted EHLO, HELO or LHLO (for trace fields).
+    hello_host: Option<Host<'static>>,
     refused: bool,
     tls: bool,
     authenticated: bool,
@@ -199,6 +205,7 @@ impl Server {
             phase: Phase::Command,
             pending: None,
             hello: None,
+            hello_host: None,
             refused: false,
             tls: false,
             authenticated: false,
@@ -361,6 +368,7 @@ impl Server {
         }
         self.tls = true;
         self.hello = None;
+        self.hello_host = None;
         self.authenticated = false;
         self.txn = None;
         self.rx.clear();
@@ -402,7 +410,7 @@ impl Server {
     ) -> Result<(), UsageError<(Ticket, Reply)>> {
         let code = reply.code();
         let bad_answer = code.is_intermediate()
-            || (code.is_positive() && matches!(self.pending, Some(Pending::Hello(_))));
+            || (code.is_positive() && matches!(self.pending, Some(Pending::Hello(..))));
         if !self.ticket_matches(&ticket) {
             return Err(UsageError::new(
                 UsageErrorKind::WrongTicket,
@@ -671,8 +679,9 @@ impl Server {
             known_status(&pending, r.code())
         });
         let std = match pending {
-            Pending::Hello(kind) => {
+            Pending::Hello(kind, host) => {
                 self.hello = Some(kind);
+                self.hello_host = Some(host);
                 let tls = self.tls;
                 match &self.hello_reply {
                     Some((k, t, bytes)) if *k == kind && *t == tls => {
@@ -687,8 +696,9 @@ impl Server {
                 }
                 return;
             }
-            Pending::Mail(params) => {
+            Pending::Mail(from, params) => {
                 self.txn = Some(Transaction {
+                    from,
                     params,
                     rcpts: Vec::new(),
                     rcpt_attempts: 0,
@@ -745,7 +755,7 @@ impl Server {
                 self.count_error();
                 return;
             }
-            Pending::Hello(_) | Pending::Mail(_) | Pending::Rcpt(_) | Pending::Vrfy => {}
+            Pending::Hello(..) | Pending::Mail(..) | Pending::Rcpt(_) | Pending::Vrfy => {}
         }
         self.send_reply(&reply, known);
     }
@@ -775,7 +785,7 @@ fn known_status(pending: &Pending, code: ReplyCode) -> EnhancedStatus {
             (_, 535) => (7, 8),
             (_, 538) => (7, 11),
             // RFC 3463 X.1.0 (other address status), X.1.5 (destination address valid).
-            (Pending::Mail(_), 250) => (1, 0),
+            (Pending::Mail(..), 250) => (1, 0),
             (Pending::Rcpt(_), 250 | 251) => (1, 5),
             _ => (0, 0),
         },

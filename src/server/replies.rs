@@ -89,6 +89,11 @@ pub(crate) const NEED_SMTPUTF8: Std = s(553, 5, 6, 7, "Non-ASCII address require
 /// MAIL with a non-ASCII reverse path and no SMTPUTF8 parameter (RFC 6531 3.5: 550).
 pub(crate) const NEED_SMTPUTF8_MAIL: Std = s(550, 5, 6, 7, "Non-ASCII address requires SMTPUTF8");
 pub(crate) const BARE_LINE_ENDING: Std = s(550, 5, 6, 0, "Message contains bare CR or LF");
+/// RFC 5321 2.3.5, RFC 6409 4.2; RFC 3463 X.1.8 (sender) and X.1.2 (recipient).
+pub(crate) const SENDER_NOT_QUALIFIED: Std =
+    s(553, 5, 1, 8, "Sender domain must be fully qualified");
+pub(crate) const RCPT_NOT_QUALIFIED: Std =
+    s(550, 5, 1, 2, "Recipient domain must be fully qualified");
 pub(crate) const AUTH_REQUIRED: Std = s(530, 5, 7, 0, "Authentication required");
 pub(crate) const TLS_REQUIRED: Std = s(530, 5, 7, 0, "Must issue a STARTTLS command first");
 pub(crate) const REQUIRETLS_NEEDS_TLS: Std = s(530, 5, 7, 10, "REQUIRETLS needs a TLS session");

@@ -2,17 +2,24 @@
 
 use bytes::Bytes;
 
+use super::UnqualifiedDomains;
 use super::replies::{self, Std};
 use super::{
     AbortReason, AuthRequest, BdatIn, CloseReason, DataIn, Event, HelloKind, HelloRequest,
-    MailRequest, MessageEnd, Pending, Phase, RcptRequest, SaslState, SaslStep, Server, VrfyRequest,
+    MailRequest, MessageEnd, MessageStart, Pending, Phase, RcptRequest, SaslState, SaslStep,
+    Server, VrfyRequest,
 };
 use crate::data::{BareLineEndings, BdatDecoder, DataDecoder, DataStep};
 use crate::error::{DecodeError, SyntaxErrorKind};
 use crate::line::LineFrame;
 use crate::sasl::{self, SaslResponse};
 use crate::syntax::parse_command;
-use crate::types::{Body, Command, Mechanism, Secret};
+use crate::types::{Body, Command, ForwardPath, Mailbox, Mechanism, ReversePath, Secret};
+
+/// RFC 3461 4.4: the longest ENVID value.
+const ENVID_MAX: usize = 100;
+/// RFC 3461 4.2: the longest ORCPT value.
+const ORCPT_MAX: usize = 500;
 
 /// Verbs of RFC 5321 and its relatives that exist but are not offered (`502`).
 const KNOWN_UNSUPPORTED: &[&str] = &[
@@ -199,6 +206,28 @@ impl Server {
         }
     }
 
+    /// Reports the start of a body with the facts trace fields are made of.
+    fn message_start(&mut self) {
+        // A transaction exists only after an accepted EHLO, HELO or LHLO.
+        let (Some(t), Some(hello), Some(host)) = (&self.txn, self.hello, &self.hello_host) else {
+            return;
+        };
+        let start = MessageStart {
+            hello,
+            hello_host: host.clone(),
+            tls: self.tls,
+            authenticated: self.authenticated,
+            from: t.from.clone(),
+            smtputf8: t.params.smtputf8,
+            recipients: t.rcpts.len(),
+            recipient: match t.rcpts.as_slice() {
+                [only] => Some(only.clone()),
+                _ => None,
+            },
+        };
+        self.events.push_back(Event::MessageStart(start));
+    }
+
     fn message_end(&mut self) {
         let replies = self.end_of_data_replies();
         // The list moves into the event: the transaction ends with this message.
@@ -281,13 +310,11 @@ impl Server {
                 }
                 // RFC 5321 4.1.4: a new EHLO resets any transaction.
                 self.reset_transaction();
-                let ticket = self.ticket(Pending::Hello(kind));
-                self.events.push_back(Event::Hello(HelloRequest {
-                    ticket,
-                    kind,
-                    // Slices of the line, not copies (see tests/alloc.rs).
-                    host: host.into_shared(line),
-                }));
+                // Slices of the line, not copies (see tests/alloc.rs).
+                let host = host.into_shared(line);
+                let ticket = self.ticket(Pending::Hello(kind, host.clone()));
+                self.events
+                    .push_back(Event::Hello(HelloRequest { ticket, kind, host }));
             }
             Command::Mail { from, params } => {
                 self.mail(from.into_shared(line), params.into_owned())
@@ -382,6 +409,14 @@ impl Server {
         if unsupported {
             return self.error(&replies::UNKNOWN_PARAM);
         }
+        // RFC 3461 4.4: an ENVID value is at most 100 characters.
+        if params
+            .envid
+            .as_ref()
+            .is_some_and(|e| e.encoded_len() > ENVID_MAX)
+        {
+            return self.error(&replies::BAD_PARAM_VALUE);
+        }
         if params.requiretls && !self.tls {
             return self.error(&replies::REQUIRETLS_NEEDS_TLS);
         }
@@ -394,7 +429,14 @@ impl Server {
         if !from.is_ascii() && !params.smtputf8 {
             return self.error(&replies::NEED_SMTPUTF8_MAIL);
         }
-        let ticket = self.ticket(Pending::Mail(params.clone()));
+        let from = match from {
+            ReversePath::Mailbox(m) => match self.qualified(m) {
+                Some(m) => ReversePath::Mailbox(m),
+                None => return self.send_std(&replies::SENDER_NOT_QUALIFIED),
+            },
+            ReversePath::Null => ReversePath::Null,
+        };
+        let ticket = self.ticket(Pending::Mail(from.clone(), params.clone()));
         self.events.push_back(Event::Mail(MailRequest {
             ticket,
             from,
@@ -411,15 +453,40 @@ impl Server {
             return self.error(&replies::NEED_HELLO);
         }
         let dsn = self.cfg.extensions.dsn;
+        let smtputf8 = self.cfg.extensions.smtputf8;
         let max = self.cfg.limits.recipients;
+        let to = match to {
+            ForwardPath::Mailbox(m) => match self.qualified(m) {
+                Some(m) => ForwardPath::Mailbox(m),
+                None => return self.send_std(&replies::RCPT_NOT_QUALIFIED),
+            },
+            // RFC 5321 4.5.1: the bare form has no domain and is always accepted.
+            ForwardPath::Postmaster => ForwardPath::Postmaster,
+        };
         let Some(t) = self.txn.as_mut() else {
             return self.error(&replies::NEED_MAIL);
         };
         if t.bdat {
             return self.error(&replies::RCPT_AFTER_BDAT);
         }
-        if (params.notify.is_some() || params.orcpt.is_some()) && !dsn || !params.other.is_empty() {
+        // RFC 6533 3: a UTF-8 original recipient needs DSN and SMTPUTF8 both offered.
+        let utf8_orcpt = params
+            .orcpt
+            .as_ref()
+            .is_some_and(|o| o.addr_type().eq_ignore_ascii_case("utf-8"));
+        if (params.notify.is_some() || params.orcpt.is_some()) && !dsn
+            || utf8_orcpt && !smtputf8
+            || !params.other.is_empty()
+        {
             return self.error(&replies::UNKNOWN_PARAM);
+        }
+        // RFC 3461 4.2: an ORCPT value is at most 500 characters.
+        if params
+            .orcpt
+            .as_ref()
+            .is_some_and(|o| o.encoded_len() > ORCPT_MAX)
+        {
+            return self.error(&replies::BAD_PARAM_VALUE);
         }
         if !to.is_ascii() && !t.params.smtputf8 {
             return self.error(&replies::NEED_SMTPUTF8);
@@ -432,6 +499,19 @@ impl Server {
         let ticket = self.ticket(Pending::Rcpt(to.clone()));
         self.events
             .push_back(Event::Rcpt(RcptRequest { ticket, to, params }));
+    }
+
+    /// Applies [`UnqualifiedDomains`] to an envelope mailbox: the mailbox to go on with,
+    /// or `None` to refuse it.
+    fn qualified(&self, m: Mailbox<'static>) -> Option<Mailbox<'static>> {
+        if m.is_fully_qualified() {
+            return Some(m);
+        }
+        match &self.cfg.unqualified_domains {
+            UnqualifiedDomains::Accept => Some(m),
+            UnqualifiedDomains::Refuse => None,
+            UnqualifiedDomains::Qualify(suffix) => m.qualified(suffix),
+        }
     }
 
     fn data(&mut self) {
@@ -462,7 +542,7 @@ impl Server {
             aborted: None,
         });
         self.arm_timer();
-        self.events.push_back(Event::MessageStart);
+        self.message_start();
     }
 
     fn bdat(&mut self, size: u64, last: bool) {
@@ -488,10 +568,11 @@ impl Server {
         }
         let first = !t.bdat;
         t.bdat = true;
+        let too_big = limit.is_some_and(|l| t.size.saturating_add(size) > l);
         if first {
-            self.events.push_back(Event::MessageStart);
+            self.message_start();
         }
-        if limit.is_some_and(|l| t.size.saturating_add(size) > l) {
+        if too_big {
             self.events
                 .push_back(Event::MessageAborted(AbortReason::TooBig));
             // LMTP: the reply to BDAT LAST is one per recipient (RFC 2033 4.2).

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use smtp_sansio::server::{
     AbortReason, AuthRequest, CloseReason, Event, HelloKind, HelloRequest, MailRequest, MessageEnd,
-    RcptRequest, SaslStep, Server, ServerConfig, Ticket, Violation, VrfyRequest,
+    MessageStart, RcptRequest, SaslStep, Server, ServerConfig, Ticket, Violation, VrfyRequest,
 };
 use smtp_sansio::types::Reply;
 
@@ -214,6 +214,8 @@ pub struct Harness {
     pub last_transmits: Vec<Vec<u8>>,
     /// Largest single `poll_transmit` buffer seen.
     pub max_transmit: usize,
+    /// The facts of every `MessageStart`, in order.
+    pub starts: Vec<MessageStart>,
 }
 
 /// Transcripts reach limits with short inputs, so they may set limits below the RFC
@@ -257,6 +259,7 @@ impl Harness {
             held: None,
             last_transmits: Vec::new(),
             max_transmit: 0,
+            starts: Vec::new(),
         };
         h.pump();
         h
@@ -299,9 +302,10 @@ impl Harness {
                 let d = decide(&mut self.policy.rcpt, &r);
                 self.answer(r.ticket, d);
             }
-            Event::MessageStart => {
+            Event::MessageStart(start) => {
                 self.body.clear();
                 self.log.push(Ev::MessageStart);
+                self.starts.push(start);
             }
             Event::MessageChunk(c) => {
                 assert!(!c.is_empty(), "empty MessageChunk");
