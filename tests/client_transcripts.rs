@@ -960,7 +960,7 @@ fn requiretls_needs_the_extension_and_a_tls_session() {
         .send_message(env, Bytes::from_static(b"hi\r\n"), h.now)
         .unwrap();
     h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 STARTTLS\nC: STARTTLS\nS: 220 go");
-    h.client.tls_established(h.now).unwrap();
+    h.client.tls_established_verified(h.now).unwrap();
     h.run(
         "C: EHLO client.example
          S: 250-mx
@@ -1213,7 +1213,7 @@ fn several_messages_per_connection_and_quit() {
 
 fn session_script() -> (&'static [u8], Vec<u8>) {
     let server: &[u8] = b"220-mx.example ESMTP\r\n220 welcome\r\n250-mx.example\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250 8BITMIME\r\n250 2.1.0 ok\r\n550 5.1.1 nope\r\n250 2.1.5 ok\r\n354 go\r\n250-2.0.0 queued\r\n250 2.0.0 as 1234\r\n221 bye\r\n";
-    let client = b"EHLO client.example\r\nMAIL FROM:<a@x.example> SIZE=11\r\nRCPT TO:<b@y.example>\r\nRCPT TO:<c@y.example>\r\nDATA\r\nhello\r\n..dot\r\n.\r\nQUIT\r\n".to_vec();
+    let client = b"EHLO client.example\r\nMAIL FROM:<a@x.example> SIZE=13\r\nRCPT TO:<b@y.example>\r\nRCPT TO:<c@y.example>\r\nDATA\r\nhello\r\n..dot\r\n.\r\nQUIT\r\n".to_vec();
     (server, client)
 }
 
