@@ -416,7 +416,9 @@ impl Client {
     /// The body is the whole message (header and content) as given; line endings are
     /// normalised to CRLF and dot-stuffing is applied on the way out. It is taken whole
     /// as `Bytes` (shared, never copied whole) because `SIZE` and `BODY` must be known
-    /// before MAIL is sent.
+    /// before MAIL is sent. A body the wire cannot carry (see
+    /// [what the client refuses to send](self#what-the-client-refuses-to-send)) is never
+    /// offered: its result is [`MessageStatus::NotSent`].
     pub fn send_message(
         &mut self,
         envelope: Envelope,
