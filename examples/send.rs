@@ -250,6 +250,8 @@ fn run(args: Args) -> Result<bool, Failure> {
     let mut config = ClientConfig::new(Host::Domain(
         Domain::new(args.helo.clone()).map_err(usage)?.into_owned(),
     ));
+    // RFC 6531 3.7.1: a U-label never goes in EHLO; say so before connecting.
+    config.validate().map_err(usage)?;
     config.lmtp = args.lmtp;
     config.use_chunking = args.bdat;
     // Credentials only under TLS by default; `--starttls never` is the explicit request
@@ -337,7 +339,15 @@ fn run(args: Args) -> Result<bool, Failure> {
                     .map_err(|e| io(format!("TLS handshake: {e}")))?;
             }
             transport = Transport::Tls(Box::new(StreamOwned::new(conn, socket)));
-            client.tls_established(Instant::now()).map_err(io)?;
+            // Without --insecure rustls checked the chain against the webpki roots and the
+            // name, so the session may carry REQUIRETLS (RFC 8689 4.2.1).
+            if args.insecure {
+                client.tls_established(Instant::now()).map_err(io)?;
+            } else {
+                client
+                    .tls_established_verified(Instant::now())
+                    .map_err(io)?;
+            }
             continue;
         }
         let now = Instant::now();

@@ -520,7 +520,11 @@ impl RelaySession {
         match tokio::time::timeout(CONNECT_TIMEOUT, shake).await {
             Ok(Ok(tls)) => {
                 up.io = Io::Tls(Box::new(tls));
-                let _ = up.client.tls_established(Instant::now());
+                let _ = if self.relay.opts.insecure {
+                    up.client.tls_established(Instant::now())
+                } else {
+                    up.client.tls_established_verified(Instant::now())
+                };
             }
             Ok(Err(e)) => {
                 eprintln!("{}: relay: TLS with the upstream failed: {e}", self.peer);
