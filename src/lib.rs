@@ -69,6 +69,10 @@
 //! It SHOULD stop reading while [`wants_input`](server::Server::wants_input) is false;
 //! the machine bounds its buffers either way.
 //!
+//! An application that delivers or relays a message MUST prepend a `Received:` field to
+//! it, and one that makes the final delivery MUST also add `Return-Path:` (RFC 5321 4.4);
+//! [`trace`] builds both from the session's facts and a date the caller passes in.
+//!
 //! A complete blocking server, one connection, messages written to stdout:
 //!
 //! ```no_run
@@ -147,6 +151,7 @@ pub mod line;
 pub mod sasl;
 pub mod server;
 mod syntax;
+pub mod trace;
 pub mod types;
 
 pub use error::{DecodeError, InvalidValue, SyntaxErrorKind};
