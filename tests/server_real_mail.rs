@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use smtp_sansio::server::{
-    ConfigError, HelloKind, Server, ServerConfig, UnqualifiedDomains, Violation,
+    AbortReason, ConfigError, HelloKind, Server, ServerConfig, UnqualifiedDomains, Violation,
 };
 use smtp_sansio::types::{Domain, ForwardPath, Mailbox, ReversePath};
 use smtp_sansio::{Grammar, decode_command};
@@ -491,4 +491,91 @@ fn message_start_reports_tls_and_auth() {
             .iter()
             .any(|e| matches!(e, Ev::Violation(Violation::Command { .. })))
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Loop detection (RFC 5321 6.3).
+
+fn received_fields(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("Received: from hop{i}.example by hop{}.example; Thu, 3 Dec 2026 10:00:00 +0000\\r\\n", i + 1))
+        .collect()
+}
+
+/// RFC 5321 6.3: a header with more `Received:` fields than the limit (100 by default)
+/// is a loop: `554 5.4.6`, nothing delivered, and the session goes on without an error
+/// counted against the client.
+#[test]
+fn rfc5321_6_3_mail_loop_refused_554_5_4_6_nothing_delivered() {
+    let mut h = in_transaction(cfg(), Policy::accept_all());
+    h.run(&format!(
+        "C: DATA
+         S: 354 End data with <CR><LF>.<CR><LF>
+         C: {}Subject: loop\\r\\n\\r\\nbody\\r\\n.\\r\\n
+         S: 554 5.4.6 Too many hops, mail loop suspected
+         C: NOOP
+         S: 250 2.0.0 OK",
+        received_fields(101)
+    ));
+    assert_eq!(h.message_ends(), 0);
+    assert!(h.body.is_empty(), "delivered: {}", esc(&h.body));
+    assert!(h.log.contains(&Ev::Aborted(AbortReason::TooManyHops)));
+    assert_eq!(h.count(|e| matches!(e, Ev::Violation(_))), 0);
+}
+
+/// RFC 5321 6.3: at the limit the message goes through; `Received:` lines in the body
+/// (after the empty line) are not hops.
+#[test]
+fn rfc5321_6_3_hops_at_the_limit_and_in_the_body_pass() {
+    let mut h = in_transaction(cfg(), Policy::accept_all());
+    h.run(&format!(
+        "C: DATA
+         S: 354 End data with <CR><LF>.<CR><LF>
+         C: {}Subject: ok\\r\\n\\r\\n{}.\\r\\n
+         S: 250 2.0.0 Message accepted",
+        received_fields(100),
+        received_fields(50)
+    ));
+    assert_eq!(h.message_ends(), 1);
+}
+
+/// The limit is configurable, and a field name split across reads still counts.
+#[test]
+fn rfc5321_6_3_hop_limit_configurable_and_split_invariant() {
+    let mut c = cfg();
+    c.limits.hops = 2;
+    let msg =
+        format!("{}Subject: x\r\n\r\nbody\r\n.\r\n", received_fields(3)).replace("\\r\\n", "\r\n");
+    for cut in [1, 7, 9, 40, msg.len() - 3] {
+        let mut h = in_transaction(c.clone(), Policy::accept_all());
+        h.run("C: DATA\nS: 354 End data with <CR><LF>.<CR><LF>");
+        h.feed(&msg.as_bytes()[..cut]);
+        h.feed(&msg.as_bytes()[cut..]);
+        h.run("S: 554 5.4.6 Too many hops, mail loop suspected");
+        assert!(h.body.is_empty(), "cut {cut}: {}", esc(&h.body));
+        assert_eq!(h.message_ends(), 0);
+    }
+}
+
+/// RFC 5321 6.3 under BDAT (RFC 3030): the chunk that shows the loop is answered
+/// `554 5.4.6` and the transaction is over.
+#[test]
+fn rfc5321_6_3_mail_loop_under_bdat() {
+    let mut c = cfg();
+    c.limits.hops = 2;
+    let head = received_fields(2).replace("\\r\\n", "\r\n");
+    let more = received_fields(1).replace("\\r\\n", "\r\n") + "\r\nbody";
+    let mut h = in_transaction(c, Policy::accept_all());
+    h.feed(format!("BDAT {}\r\n{head}", head.len()).as_bytes());
+    h.run(&format!("S: 250 2.0.0 {} octets received", head.len()));
+    h.feed(format!("BDAT {}\r\n{more}", more.len()).as_bytes());
+    h.run(
+        "S: 554 5.4.6 Too many hops, mail loop suspected
+         C: BDAT 2 LAST\\r\\nxx
+         S: 503 5.5.1 Need MAIL command
+         C: NOOP
+         S: 250 2.0.0 OK",
+    );
+    assert!(h.log.contains(&Ev::Aborted(AbortReason::TooManyHops)));
+    assert_eq!(h.message_ends(), 0);
 }

@@ -230,6 +230,10 @@ pub struct Limits {
     /// (RFC 3030 2); a larger one is answered at once and the session closes. Default
     /// 64 MiB.
     pub bdat_discard: u64,
+    /// `Received:` fields a message may carry in its header (RFC 5321 6.3 loop
+    /// detection); one with more is refused with `554 5.4.6` and never delivered.
+    /// Default 100, the figure RFC 5321 6.3 gives; `usize::MAX` turns the check off.
+    pub hops: usize,
     /// Protocol errors, and AUTH attempts the application refused, tolerated before
     /// `421 4.7.0` and close.
     pub errors: u32,
@@ -248,6 +252,7 @@ impl Default for Limits {
             recipients: 100,
             message_size: Some(32 * 1024 * 1024),
             bdat_discard: 64 * 1024 * 1024,
+            hops: 100,
             errors: 20,
             buffered_input: 256 * 1024,
         }

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use thiserror::Error;
 
+use crate::trace::{DateTime, Protocol, Received};
 use crate::types::{
     ForwardPath, Host, MailParams, Mechanism, RcptParams, Reply, ReversePath, Secret,
 };
@@ -135,6 +136,43 @@ pub struct MessageStart {
     pub recipient: Option<ForwardPath<'static>>,
 }
 
+impl MessageStart {
+    /// The `with` protocol of this message's `Received:` field (RFC 3848, RFC 6531
+    /// 3.7.3): ESMTP, ESMTPS, ESMTPA, ESMTPSA, LMTP..., UTF8SMTP... or SMTP after HELO.
+    pub fn protocol(&self) -> Protocol {
+        Protocol::from_session(self.hello, self.tls, self.authenticated, self.smtputf8)
+    }
+
+    /// A `Received:` field for this message from the session's facts: `by` is this
+    /// server's name (usually [`ServerConfig::hostname`](super::ServerConfig::hostname)),
+    /// `date` the time of receipt (the crate reads no clock). Add what only the transport
+    /// knows with the builder: [`Received::peer`], [`Received::tls`], [`Received::id`].
+    ///
+    /// ```
+    /// # use smtp_sansio::server::MessageStart;
+    /// # fn stamp(start: &MessageStart) -> Result<Vec<u8>, smtp_sansio::InvalidValue> {
+    /// use smtp_sansio::trace::{DateTime, return_path};
+    /// use std::time::SystemTime;
+    ///
+    /// let date = DateTime::from_system_time(SystemTime::now(), 0)?;
+    /// let received = start
+    ///     .received("mx.example.org", date)
+    ///     .peer("192.0.2.7".parse().expect("an address"))
+    ///     .id("1A2B3C");
+    /// // Final delivery: Return-Path on top, then Received, then the message.
+    /// let mut head = return_path(&start.from);
+    /// head.extend_from_slice(&received.to_bytes());
+    /// # Ok(head) }
+    /// ```
+    pub fn received(&self, by: &str, date: DateTime) -> Received {
+        let r = Received::new(by, self.protocol(), date).from_host(&self.hello_host);
+        match &self.recipient {
+            Some(to) => r.recipient(to),
+            None => r,
+        }
+    }
+}
+
 /// The end of a message body.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -161,6 +199,9 @@ pub enum AbortReason {
     ConnectionLost,
     /// RSET or EHLO ended a BDAT transaction before its last chunk.
     Reset,
+    /// More `Received:` fields than [`Limits::hops`](super::Limits::hops): a mail loop
+    /// (RFC 5321 6.3; `554 5.4.6`).
+    TooManyHops,
 }
 
 /// Decoded AUTH PLAIN / LOGIN credentials.

@@ -27,6 +27,7 @@ pub use event::{
 
 use crate::data::{BdatDecoder, DataDecoder};
 use crate::line::LineFramer;
+use crate::trace::HeaderScan;
 use crate::types::{
     EnhancedStatus, ForwardPath, Host, MailParams, Mechanism, Reply, ReplyCode, ReversePath,
 };
@@ -97,6 +98,8 @@ struct Transaction {
     rcpt_attempts: usize,
     bdat: bool,
     size: u64,
+    /// The header so far, for the hop count (RFC 5321 6.3).
+    header: HeaderScan,
 }
 
 #[derive(Debug)]
@@ -704,6 +707,7 @@ impl Server {
                     rcpt_attempts: 0,
                     bdat: false,
                     size: 0,
+                    header: HeaderScan::new(),
                 });
                 replies::SENDER_OK
             }

@@ -1,7 +1,7 @@
 //! The replies the machine writes on its own, with the codes the RFCs name.
 
 /// A fixed reply: code, enhanced status (RFC 3463), text.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Std {
     pub code: u16,
     pub status: (u8, u16, u16),
@@ -88,6 +88,8 @@ pub(crate) const TOO_BIG: Std = s(552, 5, 3, 4, "Message size exceeds fixed limi
 pub(crate) const NEED_SMTPUTF8: Std = s(553, 5, 6, 7, "Non-ASCII address requires SMTPUTF8");
 /// MAIL with a non-ASCII reverse path and no SMTPUTF8 parameter (RFC 6531 3.5: 550).
 pub(crate) const NEED_SMTPUTF8_MAIL: Std = s(550, 5, 6, 7, "Non-ASCII address requires SMTPUTF8");
+/// RFC 5321 6.3 loop detection; RFC 3463 X.4.6 "routing loop detected".
+pub(crate) const TOO_MANY_HOPS: Std = s(554, 5, 4, 6, "Too many hops, mail loop suspected");
 pub(crate) const BARE_LINE_ENDING: Std = s(550, 5, 6, 0, "Message contains bare CR or LF");
 /// RFC 5321 2.3.5, RFC 6409 4.2; RFC 3463 X.1.8 (sender) and X.1.2 (recipient).
 pub(crate) const SENDER_NOT_QUALIFIED: Std =

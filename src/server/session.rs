@@ -106,16 +106,26 @@ impl Server {
         }
     }
 
+    /// True when the header read so far has more `Received:` fields than allowed
+    /// (RFC 5321 6.3).
+    fn too_many_hops(&self) -> bool {
+        self.txn
+            .as_ref()
+            .is_some_and(|t| t.header.received() > self.cfg.limits.hops)
+    }
+
     /// Why the message in DATA fails, from facts about all of it so far, in a fixed
-    /// order: size (RFC 1870), bare line endings (RFC 5321 2.3.8), line length
-    /// (4.5.3.1.6).
+    /// order: a mail loop (RFC 5321 6.3), size (RFC 1870), bare line endings (RFC 5321
+    /// 2.3.8), line length (4.5.3.1.6).
     fn abort_reason(&self) -> Option<AbortReason> {
         let Phase::Data(d) = &self.phase else {
             return None;
         };
         let size = self.txn.as_ref().map_or(0, |t| t.size);
         let reject_bare = self.cfg.bare_line_endings == BareLineEndings::Reject;
-        if self.cfg.limits.message_size.is_some_and(|l| size > l) {
+        if self.too_many_hops() {
+            Some(AbortReason::TooManyHops)
+        } else if self.cfg.limits.message_size.is_some_and(|l| size > l) {
             Some(AbortReason::TooBig)
         } else if reject_bare && d.decoder.saw_bare_line_ending() {
             Some(AbortReason::BareLineEnding)
@@ -131,6 +141,11 @@ impl Server {
     fn data_chunk(&mut self, chunk: Bytes) {
         if let Some(t) = self.txn.as_mut() {
             t.size = t.size.saturating_add(chunk.len() as u64);
+            // The header is scanned before the chunk goes out: the chunk that shows a
+            // loop is not delivered.
+            if t.header.in_header() {
+                t.header.feed(&chunk);
+            }
         }
         let failing = self.abort_reason();
         let Phase::Data(d) = &mut self.phase else {
@@ -152,8 +167,24 @@ impl Server {
             if b.discard.is_none() {
                 if let Some(t) = self.txn.as_mut() {
                     t.size += chunk.len() as u64;
+                    if t.header.in_header() {
+                        t.header.feed(&chunk);
+                    }
                 }
-                self.events.push_back(Event::MessageChunk(chunk));
+                if self.too_many_hops() {
+                    // RFC 5321 6.3: a loop. The rest of the chunk is read and dropped;
+                    // the transaction is over.
+                    let last = matches!(&self.phase, Phase::Bdat(b) if b.last);
+                    let n = if last { self.end_of_data_replies() } else { 1 };
+                    self.events
+                        .push_back(Event::MessageAborted(AbortReason::TooManyHops));
+                    self.txn = None;
+                    if let Phase::Bdat(b) = &mut self.phase {
+                        b.discard = Some((replies::TOO_MANY_HOPS, n));
+                    }
+                } else {
+                    self.events.push_back(Event::MessageChunk(chunk));
+                }
             }
         }
         let Phase::Bdat(b) = &mut self.phase else {
@@ -165,7 +196,8 @@ impl Server {
         let (size, last, discard) = (b.size, b.last, b.discard);
         self.phase = Phase::Command;
         match discard {
-            Some((r, n)) if r.code == replies::TOO_BIG.code => {
+            // Refusals of the message, not errors of the client.
+            Some((r, n)) if r == replies::TOO_BIG || r == replies::TOO_MANY_HOPS => {
                 for _ in 0..n {
                     self.send_std(&r);
                 }
@@ -790,6 +822,7 @@ fn abort_reply(reason: AbortReason) -> Std {
         AbortReason::TooBig => replies::TOO_BIG,
         AbortReason::BareLineEnding => replies::BARE_LINE_ENDING,
         AbortReason::LineTooLong => replies::TEXT_LINE_TOO_LONG,
+        AbortReason::TooManyHops => replies::TOO_MANY_HOPS,
         _ => replies::TOO_BIG,
     }
 }
