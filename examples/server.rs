@@ -7,9 +7,13 @@
 //! cargo run --release --example server -- [--listen 127.0.0.1:2525] [--maildir ./maildir]
 //!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD]
 //!     [--hostname NAME] [--max-size BYTES] [--max-recipients N] [--lmtp] [--verbose]
-//!     [--discard] [--disable EXT] [--relay HOST:PORT [--relay-user NAME:PASSWORD]
+//!     [--discard] [--disable EXT] [--received-auth] [--add-missing-headers]
+//!     [--relay HOST:PORT [--relay-user NAME:PASSWORD]
 //!     [--relay-starttls required|opportunistic] [--relay-insecure] [--relay-timeout SECS]]
 //! ```
+//!
+//! Every stored message starts with our `Received:`, `Return-Path:` and `Delivered-To:`
+//! fields (RFC 5321 4.4; see `common/stamp.rs`), then the bytes received.
 //!
 //! Without `--user` it is an open local sink and AUTH is not offered. With one or more
 //! users, AUTH PLAIN and LOGIN are offered once TLS is up and MAIL requires them, as on a
@@ -31,6 +35,8 @@ mod options;
 mod policy;
 #[path = "common/relay.rs"]
 mod relay;
+#[path = "common/stamp.rs"]
+mod stamp;
 #[path = "common/tls.rs"]
 mod tls;
 #[path = "common/tls_client.rs"]
@@ -55,7 +61,7 @@ use tokio_rustls::TlsAcceptor;
 
 use maildir::Maildir;
 use options::Options;
-use policy::Policy;
+use policy::{Policy, TraceOptions};
 use relay::{Relay, RelaySession};
 use users::Users;
 
@@ -79,6 +85,7 @@ struct Shared {
     open: AtomicUsize,
     max_sessions: usize,
     relay: Option<Arc<Relay>>,
+    trace: TraceOptions,
 }
 
 /// Handed to every task; the run-down waits until all are dropped.
@@ -125,7 +132,12 @@ async fn run(opts: Options) -> Result<(), String> {
         (None, false) => "discarding messages".to_owned(),
         (None, true) => format!("storing into {}", opts.maildir.display()),
     };
+    let trace = TraceOptions {
+        received_auth: opts.received_auth,
+        add_missing_headers: opts.add_missing_headers,
+    };
     let shared = Arc::new(Shared {
+        trace,
         config: Arc::new(opts.config),
         tls: TlsAcceptor::from(tls_config),
         maildir,
@@ -234,7 +246,8 @@ async fn session(
         shared.maildir.clone(),
         shared.users.clone(),
         shared.verbose,
-    );
+    )
+    .with_trace(shared.trace);
     let mut relay = shared
         .relay
         .clone()
@@ -282,6 +295,7 @@ async fn over_tls(
     stop: &mut watch::Receiver<bool>,
 ) -> io::Result<()> {
     let mut tls = handshake(&shared.tls, tcp, stop).await?;
+    policy.tls_established(stamp::tls_names(tls.get_ref().1));
     let mut server = match server {
         Some(mut server) => {
             server

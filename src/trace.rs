@@ -63,7 +63,9 @@
 //! 998 octets whatever the inputs:
 //!
 //! * client-supplied tokens (the EHLO name, the recipient) are validated types; one that
-//!   would not fit on a line (over 900 octets) is left out rather than cut;
+//!   would not fit on a line (over 900 octets) is left out rather than cut, and so is an
+//!   EHLO address literal holding `(`, `)`, `;`, `\` or `"` (legal in a general literal,
+//!   but misleading to readers that split the field on them);
 //! * free text (our host name, the id, the TLS strings, the user name) is reduced to
 //!   characters the clause may hold, the rest replaced (`-` in a host name, `?` in an id
 //!   or a comment) or dropped (in the TLS strings), and cut to a bounded length;
@@ -427,7 +429,9 @@ impl Received {
             .helo
             .as_ref()
             .map(Host::to_string)
-            .filter(|h| client_token_ok(h, utf8));
+            // A general address literal may hold `(`, `)`, `;`: legal inside brackets,
+            // but readers that split on them would be misled.
+            .filter(|h| client_token_ok(h, utf8) && !h.contains(['(', ')', ';', '\\', '"']));
         // RFC 5321 4.4 Extended-Domain: an address literal stands alone only with TCP-info.
         match (helo, peer) {
             (Some(h), Some(p)) => {

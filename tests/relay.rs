@@ -115,8 +115,9 @@ impl Smtp {
     }
 }
 
+/// A complete message: with Message-ID and Date, an MSA upstream adds nothing (RFC 6409 8).
 fn msg(id: &str, extra: &str) -> Vec<u8> {
-    format!("Subject: {id}\r\nMessage-ID: <{id}@relay.test>\r\n\r\n{extra}.leading dot\r\n..two\r\nend\r\n").into_bytes()
+    format!("Subject: {id}\r\nMessage-ID: <{id}@relay.test>\r\nDate: Thu, 03 Dec 2026 18:59:16 +0000\r\n\r\n{extra}.leading dot\r\n..two\r\nend\r\n").into_bytes()
 }
 
 fn wait_for(mut f: impl FnMut() -> bool) {

@@ -350,14 +350,21 @@ fn received_field_cannot_be_injected_from_ehlo_name() {
     assert!(Domain::new("evil.example\nX-Injected: yes").is_err());
     assert!(Domain::new("evil\0.example").is_err());
     assert!(AddressLiteral::general("x", "a\r\nX-Injected: yes").is_err());
-    // A general literal's content may hold `(`, `)` and `;`, which stay inside brackets.
+    // A general literal's content may hold `(`, `)` and `;`: such a name is left out and
+    // the peer's address stands in for it.
     let lit = Host::Literal(AddressLiteral::general("x-tag", "a);b(c").unwrap());
     let field = Received::new("mx", Protocol::Esmtp, date())
         .from_host(&lit)
         .peer(V4)
         .to_bytes();
     assert_well_formed(&field);
-    assert!(unfold(&field).starts_with("Received: from [x-tag:a);b(c] ([192.0.2.1]) by mx"));
+    assert!(unfold(&field).starts_with("Received: from [192.0.2.1] ([192.0.2.1]) by mx"));
+    let lit = Host::Literal(AddressLiteral::general("x-tag", "a.b").unwrap());
+    let field = Received::new("mx", Protocol::Esmtp, date())
+        .from_host(&lit)
+        .peer(V4)
+        .to_bytes();
+    assert!(unfold(&field).starts_with("Received: from [x-tag:a.b] ([192.0.2.1]) by mx"));
 }
 
 #[test]

@@ -34,6 +34,9 @@ options:
   --lmtp                  speak LMTP (RFC 2033) instead of SMTP
   --verbose               log the dialogue (C:/S: lines, credentials redacted)
   --discard               accept messages and drop them (load tests)
+  --received-auth         name the authenticated user in the Received: field we add
+  --add-missing-headers   add Message-ID: and Date: to messages lacking them (RFC 6409
+                          8.1, 8.3); on by default with --user
   --disable EXT           do not offer an extension (repeatable): pipelining, 8bitmime,
                           smtputf8, chunking, binarymime, dsn, enhancedstatuscodes,
                           requiretls
@@ -87,6 +90,10 @@ pub struct Options {
     pub config: ServerConfig,
     pub verbose: bool,
     pub discard: bool,
+    /// `--received-auth`.
+    pub received_auth: bool,
+    /// `--add-missing-headers` (with `--user` the servers add them anyway).
+    pub add_missing_headers: bool,
     /// `--max-sessions`.
     pub max_sessions: usize,
     /// `--maildir` was given (with `--relay`, a copy is kept only then).
@@ -113,6 +120,8 @@ impl Options {
             config: ServerConfig::default(),
             verbose: false,
             discard: false,
+            received_auth: false,
+            add_missing_headers: false,
             max_sessions: DEFAULT_MAX_SESSIONS,
             maildir_given: false,
             relay: None,
@@ -150,6 +159,8 @@ impl Options {
                 "--lmtp" => o.config.lmtp = true,
                 "--verbose" => o.verbose = true,
                 "--discard" => o.discard = true,
+                "--received-auth" => o.received_auth = true,
+                "--add-missing-headers" => o.add_missing_headers = true,
                 "--disable" => disable(&mut o.config, &value()?)?,
                 "--relay" => {
                     let addr = value()?;

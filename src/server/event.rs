@@ -129,11 +129,10 @@ pub struct MessageStart {
     pub from: ReversePath<'static>,
     /// True when MAIL carried `SMTPUTF8` (RFC 6531).
     pub smtputf8: bool,
-    /// How many recipients were accepted.
-    pub recipients: usize,
-    /// The recipient, when exactly one was accepted: a `Received:` field names it in its
-    /// `for` clause only then (RFC 5321 4.4 warns against listing several).
-    pub recipient: Option<ForwardPath<'static>>,
+    /// The recipients accepted, in order (for `Delivered-To:` fields, say). A
+    /// `Received:` field names the recipient in its `for` clause only when there is
+    /// exactly one (RFC 5321 4.4 warns against listing several).
+    pub recipients: Vec<ForwardPath<'static>>,
 }
 
 impl MessageStart {
@@ -166,9 +165,9 @@ impl MessageStart {
     /// ```
     pub fn received(&self, by: &str, date: DateTime) -> Received {
         let r = Received::new(by, self.protocol(), date).from_host(&self.hello_host);
-        match &self.recipient {
-            Some(to) => r.recipient(to),
-            None => r,
+        match self.recipients.as_slice() {
+            [only] => r.recipient(only),
+            _ => r,
         }
     }
 }

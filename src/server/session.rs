@@ -251,11 +251,7 @@ impl Server {
             authenticated: self.authenticated,
             from: t.from.clone(),
             smtputf8: t.params.smtputf8,
-            recipients: t.rcpts.len(),
-            recipient: match t.rcpts.as_slice() {
-                [only] => Some(only.clone()),
-                _ => None,
-            },
+            recipients: t.rcpts.clone(),
         };
         self.events.push_back(Event::MessageStart(start));
     }
