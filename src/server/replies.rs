@@ -1,4 +1,13 @@
-//! The replies the machine writes on its own, with the codes the RFCs name.
+//! The replies the machine writes on its own, with the codes the RFCs name, and the
+//! writers every reply goes out through.
+
+use std::fmt::Write as _;
+
+use super::state::Pending;
+use super::{AbortReason, Event, HelloKind, Server, Violation};
+use crate::error::SyntaxErrorKind;
+use crate::sasl;
+use crate::types::{EnhancedStatus, Reply, ReplyCode};
 
 /// A fixed reply: code, enhanced status (RFC 3463), text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,3 +120,154 @@ pub(crate) const TIMEOUT: Std = s(421, 4, 4, 2, "Timeout, closing connection");
 pub(crate) const TOO_MANY_ERRORS: Std = s(421, 4, 7, 0, "Too many errors, closing connection");
 pub(crate) const OVERFLOW: Std = s(421, 4, 7, 0, "Too much pipelined input, closing connection");
 pub(crate) const SHUTDOWN: Std = s(421, 4, 3, 2, "Service shutting down, closing connection");
+
+/// `s` as one line of reply text: a CR or LF in the configured names becomes a space, so
+/// that configuration can never write a second reply.
+pub(super) fn one_line(s: String) -> String {
+    if s.contains(['\r', '\n']) {
+        s.replace(['\r', '\n'], " ")
+    } else {
+        s
+    }
+}
+
+impl Server {
+    pub(super) fn send_std(&mut self, r: &Std) {
+        let esc = self.cfg.extensions.enhanced_status_codes && r.status.0 != 0;
+        let (c, s, d) = r.status;
+        let _ = if esc {
+            write!(self.tx, "{} {c}.{s}.{d} {}\r\n", r.code, r.text)
+        } else {
+            write!(self.tx, "{} {}\r\n", r.code, r.text)
+        };
+    }
+
+    /// Writes a reply the application (or a relay's upstream) chose. With
+    /// ENHANCEDSTATUSCODES offered every line carries a code (RFC 2034 3): a reply without
+    /// one gets `known`, the code that fits the decision it answers.
+    pub(super) fn send_reply(&mut self, r: &Reply, known: EnhancedStatus) {
+        if self.cfg.extensions.enhanced_status_codes {
+            r.with_status_everywhere(known).encode(&mut self.tx);
+        } else {
+            r.without_status().encode(&mut self.tx);
+        }
+    }
+
+    /// A protocol error by the client: reply, report, and count toward the error limit.
+    pub(super) fn error(&mut self, r: &Std) {
+        self.send_std(r);
+        let status = crate::types::EnhancedStatus::known(r.status.0, r.status.1, r.status.2);
+        let reply = Reply::fixed(crate::types::ReplyCode::known(r.code), status, r.text);
+        self.events
+            .push_back(Event::Violation(Violation::Command { reply }));
+        self.count_error();
+    }
+
+    pub(super) fn ehlo_reply(&self, kind: HelloKind) -> Reply {
+        use crate::types::{Capabilities, Capability, Text};
+        let greet = one_line(format!("{} Hello", self.cfg.hostname));
+        let greet = Text::new(greet).unwrap_or_else(|_| Text::fixed("localhost"));
+        if kind == HelloKind::Helo {
+            return Reply::new(crate::types::ReplyCode::OK, greet);
+        }
+        let x = &self.cfg.extensions;
+        let mut caps = Vec::new();
+        if x.pipelining {
+            caps.push(Capability::Pipelining);
+        }
+        caps.push(Capability::Size(self.cfg.limits.message_size));
+        if x.eight_bit_mime {
+            caps.push(Capability::EightBitMime);
+        }
+        if x.smtputf8 {
+            caps.push(Capability::SmtpUtf8);
+        }
+        if x.chunking {
+            caps.push(Capability::Chunking);
+            if x.binary_mime {
+                caps.push(Capability::BinaryMime);
+            }
+        }
+        if x.dsn {
+            caps.push(Capability::Dsn);
+        }
+        if x.enhanced_status_codes {
+            caps.push(Capability::EnhancedStatusCodes);
+        }
+        if self.cfg.starttls && !self.tls {
+            caps.push(Capability::StartTls);
+        }
+        if self.auth_offered() {
+            caps.push(Capability::Auth(self.cfg.auth_mechanisms.clone()));
+        }
+        if x.requiretls && self.tls {
+            caps.push(Capability::RequireTls);
+        }
+        if x.mt_priority {
+            caps.push(Capability::MtPriority(None));
+        }
+        caps.push(Capability::Help);
+        Capabilities::new(greet, caps).to_reply()
+    }
+
+    /// Writes `334 base64(c)` (RFC 4954 4).
+    pub(super) fn challenge(&mut self, c: &[u8]) {
+        let mut line = b"334 ".to_vec();
+        sasl::base64_encode_into(c, &mut line);
+        line.extend_from_slice(b"\r\n");
+        self.tx.extend_from_slice(&line);
+    }
+
+    pub(super) fn status_prefix(&self, c: u8, s: u16, d: u16) -> String {
+        if self.cfg.extensions.enhanced_status_codes {
+            format!("{c}.{s}.{d} ")
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// The enhanced status code for an application's reply that carries none (RFC 2034 3):
+/// the one RFC 3463 and RFC 4954 give for that decision and outcome, else the class
+/// default.
+pub(super) fn known_status(pending: &Pending, code: ReplyCode) -> EnhancedStatus {
+    let (class, (subject, detail)) = (
+        code.class(),
+        match (pending, code.get()) {
+            // RFC 4954 6 and RFC 3463 X.7.z: the authentication outcomes.
+            (Pending::Auth | Pending::Sasl(_), 235) => (7, 0),
+            (_, 454) => (7, 0),
+            (_, 530) => (7, 0),
+            (_, 534) => (7, 9),
+            (_, 535) => (7, 8),
+            (_, 538) => (7, 11),
+            // RFC 3463 X.1.0 (other address status), X.1.5 (destination address valid).
+            (Pending::Mail(..), 250) => (1, 0),
+            (Pending::Rcpt(_), 250 | 251) => (1, 5),
+            _ => (0, 0),
+        },
+    );
+    EnhancedStatus::known(class, subject, detail)
+}
+
+pub(super) fn syntax_reply(kind: SyntaxErrorKind, in_verb: bool) -> Std {
+    match kind {
+        SyntaxErrorKind::Verb => UNRECOGNIZED,
+        SyntaxErrorKind::Byte if in_verb => BAD_BYTES,
+        SyntaxErrorKind::Byte => BAD_ARG_BYTES,
+        SyntaxErrorKind::UnknownParameter => UNKNOWN_PARAM,
+        SyntaxErrorKind::ParameterValue => BAD_PARAM_VALUE,
+        SyntaxErrorKind::DuplicateParameter => DUPLICATE_PARAM,
+        _ => ARGUMENTS,
+    }
+}
+
+pub(super) fn abort_reply(reason: AbortReason) -> Std {
+    match reason {
+        AbortReason::TooBig => TOO_BIG,
+        AbortReason::BareLineEnding => BARE_LINE_ENDING,
+        AbortReason::LineTooLong => TEXT_LINE_TOO_LONG,
+        AbortReason::TooManyHops => TOO_MANY_HOPS,
+        _ => TOO_BIG,
+    }
+}
