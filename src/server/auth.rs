@@ -39,7 +39,7 @@ impl Server {
             match response {
                 Some(data) => self.plain(&data),
                 None => {
-                    self.tx.extend_from_slice(b"334 \r\n");
+                    self.challenge(b"");
                     self.enter_sasl(SaslState::Plain);
                 }
             }

@@ -8,7 +8,7 @@ use super::replies::{self, Std, abort_reply};
 use super::state::{BdatIn, DataIn, Pending, Phase};
 use super::{AbortReason, CloseReason, Event, MessageEnd, MessageStart, Server};
 use crate::data::{BareLineEndings, BdatDecoder, DataDecoder, DataStep};
-use crate::types::Body;
+use crate::types::{Body, EnhancedStatus, ReplyCode};
 
 impl Server {
     pub(super) fn step_data(&mut self) -> bool {
@@ -149,11 +149,9 @@ impl Server {
             }
             None if last => self.message_end(),
             None => {
-                let line = format!(
-                    "250 {}{size} octets received\r\n",
-                    self.status_prefix(2, 0, 0)
-                );
-                self.tx.extend_from_slice(line.as_bytes());
+                // RFC 3030 2: each chunk but the last is answered on its own.
+                let text = format!("{size} octets received");
+                self.write_line(ReplyCode::OK, Some(EnhancedStatus::known(2, 0, 0)), &text);
             }
         }
         true

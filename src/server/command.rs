@@ -10,10 +10,10 @@ use super::{
     AbortReason, CloseReason, Event, HelloKind, HelloRequest, MailRequest, RcptRequest, Server,
     VrfyRequest,
 };
-use crate::error::DecodeError;
+use crate::error::{DecodeError, SyntaxErrorKind};
 use crate::line::LineFrame;
 use crate::syntax::parse_command;
-use crate::types::{Body, Command, ForwardPath, Mailbox, ReversePath};
+use crate::types::{Body, Command, ForwardPath, Host, Mailbox, ReversePath};
 
 /// RFC 3461 4.4: the longest ENVID value.
 const ENVID_MAX: usize = 100;
@@ -71,79 +71,76 @@ impl Server {
         }
     }
 
+    /// One command line: parse, then answer a syntax error, or gate and dispatch.
     pub(super) fn command_line(&mut self, line: &Bytes) {
-        let grammar = self.cfg.grammar;
-        let cmd = match parse_command(line, &grammar) {
-            Ok(c) => c,
-            Err(DecodeError::Syntax { offset, kind }) => {
-                let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
-                if line
-                    .get(..verb_end)
-                    .is_some_and(|v| v.eq_ignore_ascii_case(b"BDAT"))
-                {
-                    // RFC 3030 2: octets follow a BDAT line; with no readable size they
-                    // cannot be skipped, and reading them as commands would let a chunk
-                    // smuggle commands. Answer and close.
-                    self.send_std(&replies::ARGUMENTS);
-                    return self.finish(CloseReason::Unrecoverable);
+        match parse_command(line, &self.cfg.grammar) {
+            Ok(cmd) => {
+                if self.admits(&cmd) {
+                    self.dispatch(cmd, line);
                 }
-                if self.refused {
-                    return self.error(&replies::REFUSED_SEQUENCE);
-                }
-                return self.error(&syntax_reply(kind, offset < verb_end));
             }
-            Err(_) => return self.error(&replies::UNRECOGNIZED),
-        };
+            Err(DecodeError::Syntax { offset, kind }) => self.syntax_error(line, offset, kind),
+            Err(_) => self.error(&replies::UNRECOGNIZED),
+        }
+    }
+
+    /// A line the grammar refused.
+    fn syntax_error(&mut self, line: &Bytes, offset: usize, kind: SyntaxErrorKind) {
+        let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+        if line
+            .get(..verb_end)
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"BDAT"))
+        {
+            // RFC 3030 2: octets follow a BDAT line; with no readable size they cannot be
+            // skipped, and reading them as commands would let a chunk smuggle commands.
+            // Answer and close.
+            self.send_std(&replies::ARGUMENTS);
+            return self.finish(CloseReason::Unrecoverable);
+        }
         if self.refused {
-            // RFC 5321 3.1: after a 554 greeting only QUIT is honoured.
-            return match cmd {
+            return self.error(&replies::REFUSED_SEQUENCE);
+        }
+        self.error(&syntax_reply(kind, offset < verb_end))
+    }
+
+    /// The session-wide gates before a parsed command runs: a refused session honours
+    /// QUIT only (RFC 5321 3.1), and with TLS required only the commands RFC 3207 4
+    /// lists pass before it. False when the command was answered here.
+    fn admits(&mut self, cmd: &Command<'_>) -> bool {
+        if self.refused {
+            match cmd {
                 Command::Quit => self.quit(),
                 _ => self.error(&replies::REFUSED_SEQUENCE),
-            };
-        }
-        if self.cfg.require_tls
-            && !self.tls
-            && !matches!(
-                cmd,
-                Command::Ehlo(_)
-                    | Command::Helo(_)
-                    | Command::Lhlo(_)
-                    | Command::Noop(_)
-                    | Command::Rset
-                    | Command::StartTls
-                    | Command::Quit
-            )
-        {
-            if let Command::Bdat { size, .. } = cmd {
-                return self.discard_bdat(size, replies::TLS_REQUIRED, 1);
             }
-            return self.error(&replies::TLS_REQUIRED);
+            return false;
+        }
+        let before_tls = matches!(
+            cmd,
+            Command::Ehlo(_)
+                | Command::Helo(_)
+                | Command::Lhlo(_)
+                | Command::Noop(_)
+                | Command::Rset
+                | Command::StartTls
+                | Command::Quit
+        );
+        if !self.cfg.require_tls || self.tls || before_tls {
+            return true;
         }
         match cmd {
-            Command::Ehlo(host) | Command::Helo(host) | Command::Lhlo(host) => {
-                let verb = line.get(..4).unwrap_or_default();
-                let kind = if verb.eq_ignore_ascii_case(b"EHLO") {
-                    HelloKind::Ehlo
-                } else if verb.eq_ignore_ascii_case(b"HELO") {
-                    HelloKind::Helo
-                } else {
-                    HelloKind::Lhlo
-                };
-                if self.cfg.lmtp != (kind == HelloKind::Lhlo) {
-                    return self.error(if self.cfg.lmtp {
-                        &replies::USE_LHLO
-                    } else {
-                        &replies::UNRECOGNIZED
-                    });
-                }
-                // RFC 5321 4.1.4: a new EHLO resets any transaction.
-                self.reset_transaction();
-                // Slices of the line, not copies (see tests/alloc.rs).
-                let host = host.into_shared(line);
-                let ticket = self.ticket(Pending::Hello(kind, host.clone()));
-                self.events
-                    .push_back(Event::Hello(HelloRequest { ticket, kind, host }));
-            }
+            Command::Bdat { size, .. } => self.discard_bdat(*size, replies::TLS_REQUIRED, 1),
+            _ => self.error(&replies::TLS_REQUIRED),
+        }
+        false
+    }
+
+    /// Runs a command that passed the gates; the parsed command alone decides.
+    fn dispatch(&mut self, cmd: Command<'_>, line: &Bytes) {
+        match cmd {
+            // Slices of the line, not copies (see tests/alloc.rs).
+            Command::Ehlo(host) => self.hello(HelloKind::Ehlo, host.into_shared(line)),
+            Command::Helo(host) => self.hello(HelloKind::Helo, host.into_shared(line)),
+            Command::Lhlo(host) => self.hello(HelloKind::Lhlo, host.into_shared(line)),
             Command::Mail { from, params } => {
                 self.mail(from.into_shared(line), params.into_owned())
             }
@@ -157,40 +154,51 @@ impl Server {
             Command::Noop(_) => self.send_std(&replies::OK),
             Command::Help(_) => self.send_std(&replies::HELP),
             Command::Quit => self.quit(),
-            Command::Vrfy(q) => {
-                if self.cfg.ask_vrfy {
-                    let ticket = self.ticket(Pending::Vrfy);
-                    self.events.push_back(Event::Vrfy(VrfyRequest {
-                        ticket,
-                        query: q.as_str().to_owned(),
-                    }));
-                } else {
-                    self.send_std(&replies::VRFY);
-                }
+            Command::Vrfy(q) if self.cfg.ask_vrfy => {
+                let ticket = self.ticket(Pending::Vrfy);
+                let query = q.as_str().to_owned();
+                self.events
+                    .push_back(Event::Vrfy(VrfyRequest { ticket, query }));
             }
-            // Not an error: RFC 5321 7.3 makes 252 the answer of a site without EXPN.
+            // Not errors: RFC 5321 7.3 makes 252 the answer of a site that does not
+            // verify or expand.
+            Command::Vrfy(_) => self.send_std(&replies::VRFY),
             Command::Expn(_) => self.send_std(&replies::EXPN),
             Command::StartTls => self.starttls(),
             Command::Auth {
                 mechanism,
                 initial_response,
-            } => {
-                self.auth(
-                    mechanism.into_owned(),
-                    initial_response.map(|s| s.expose().as_bytes().to_vec()),
-                );
-            }
+            } => self.auth(
+                mechanism.into_owned(),
+                initial_response.map(|s| s.expose().as_bytes().to_vec()),
+            ),
             Command::Other { verb, .. } => {
-                if KNOWN_UNSUPPORTED
+                let known = KNOWN_UNSUPPORTED
                     .iter()
-                    .any(|v| v.eq_ignore_ascii_case(verb.as_str()))
-                {
-                    self.error(&replies::NOT_IMPLEMENTED);
+                    .any(|v| v.eq_ignore_ascii_case(verb.as_str()));
+                self.error(if known {
+                    &replies::NOT_IMPLEMENTED
                 } else {
-                    self.error(&replies::UNRECOGNIZED);
-                }
+                    &replies::UNRECOGNIZED
+                });
             }
         }
+    }
+
+    /// EHLO, HELO or LHLO: LMTP takes LHLO only, SMTP never (RFC 2033 4.1).
+    fn hello(&mut self, kind: HelloKind, host: Host<'static>) {
+        if self.cfg.lmtp != (kind == HelloKind::Lhlo) {
+            return self.error(if self.cfg.lmtp {
+                &replies::USE_LHLO
+            } else {
+                &replies::UNRECOGNIZED
+            });
+        }
+        // RFC 5321 4.1.4: a new EHLO resets any transaction.
+        self.reset_transaction();
+        let ticket = self.ticket(Pending::Hello(kind, host.clone()));
+        self.events
+            .push_back(Event::Hello(HelloRequest { ticket, kind, host }));
     }
 
     pub(super) fn quit(&mut self) {

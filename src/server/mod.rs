@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 pub use config::{ConfigError, Extensions, Limits, ServerConfig, Timeouts, UnqualifiedDomains};
 pub use event::{
@@ -29,7 +29,7 @@ pub use event::{
 
 use crate::line::LineFramer;
 use crate::types::{Host, Reply};
-use replies::{known_status, one_line};
+use replies::known_status;
 use state::{Pending, Phase, SaslState, Transaction};
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -74,8 +74,7 @@ impl Server {
     /// passes clones of one `Arc`, so the configuration is not copied per connection.
     pub fn new(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Result<Self, ConfigError> {
         let mut s = Self::blank(config, now)?;
-        let greeting = one_line(format!("220 {} {}", s.cfg.hostname, s.cfg.greeting)) + "\r\n";
-        s.tx.put_slice(greeting.as_bytes());
+        s.greet(false);
         Ok(s)
     }
 
@@ -83,8 +82,7 @@ impl Server {
     /// every command but QUIT with `503` until the client quits.
     pub fn refuse(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Result<Self, ConfigError> {
         let mut s = Self::blank(config, now)?;
-        let greeting = one_line(format!("554 {} No SMTP service here", s.cfg.hostname)) + "\r\n";
-        s.tx.put_slice(greeting.as_bytes());
+        s.greet(true);
         s.refused = true;
         Ok(s)
     }

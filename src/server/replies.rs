@@ -1,27 +1,36 @@
 //! The replies the machine writes on its own, with the codes the RFCs name, and the
 //! writers every reply goes out through.
 
-use std::fmt::Write as _;
-
 use super::state::Pending;
 use super::{AbortReason, Event, HelloKind, Server, Violation};
 use crate::error::SyntaxErrorKind;
 use crate::sasl;
 use crate::types::{EnhancedStatus, Reply, ReplyCode};
 
-/// A fixed reply: code, enhanced status (RFC 3463), text.
+/// A fixed reply: code, enhanced status (RFC 3463; `None` where RFC 2034 wants none,
+/// as on `354`), text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Std {
-    pub code: u16,
-    pub status: (u8, u16, u16),
+    pub code: ReplyCode,
+    pub status: Option<EnhancedStatus>,
     pub text: &'static str,
 }
 
 const fn s(code: u16, c: u8, sub: u16, d: u16, text: &'static str) -> Std {
     Std {
-        code,
-        status: (c, sub, d),
+        code: ReplyCode::known(code),
+        status: Some(EnhancedStatus::known(c, sub, d)),
         text,
+    }
+}
+
+impl Std {
+    /// The reply as a value, for events that report it.
+    pub(super) fn to_reply(self) -> Reply {
+        match self.status {
+            Some(st) => Reply::fixed(self.code, st, self.text),
+            None => Reply::new(self.code, crate::types::Text::fixed(self.text)),
+        }
     }
 }
 
@@ -29,7 +38,12 @@ pub(crate) const OK: Std = s(250, 2, 0, 0, "OK");
 pub(crate) const SENDER_OK: Std = s(250, 2, 1, 0, "Sender OK");
 pub(crate) const RCPT_OK: Std = s(250, 2, 1, 5, "Recipient OK");
 pub(crate) const MESSAGE_OK: Std = s(250, 2, 0, 0, "Message accepted");
-pub(crate) const START_DATA: Std = s(354, 0, 0, 0, "End data with <CR><LF>.<CR><LF>");
+/// RFC 2034 covers 2xx, 4xx and 5xx replies only.
+pub(crate) const START_DATA: Std = Std {
+    code: ReplyCode::START_MAIL_INPUT,
+    status: None,
+    text: "End data with <CR><LF>.<CR><LF>",
+};
 pub(crate) const BYE: Std = s(221, 2, 0, 0, "Bye");
 pub(crate) const HELP: Std = s(
     214,
@@ -132,14 +146,21 @@ pub(super) fn one_line(s: String) -> String {
 }
 
 impl Server {
+    /// Writes a one-line reply the machine composes: the enhanced status goes out only
+    /// while ENHANCEDSTATUSCODES is offered (RFC 2034).
+    pub(super) fn write_line(
+        &mut self,
+        code: ReplyCode,
+        status: Option<EnhancedStatus>,
+        text: &str,
+    ) {
+        let status = status.filter(|_| self.cfg.extensions.enhanced_status_codes);
+        Reply::encode_line(&mut self.tx, code, false, status, text);
+    }
+
+    /// Writes one of the machine's fixed replies.
     pub(super) fn send_std(&mut self, r: &Std) {
-        let esc = self.cfg.extensions.enhanced_status_codes && r.status.0 != 0;
-        let (c, s, d) = r.status;
-        let _ = if esc {
-            write!(self.tx, "{} {c}.{s}.{d} {}\r\n", r.code, r.text)
-        } else {
-            write!(self.tx, "{} {}\r\n", r.code, r.text)
-        };
+        self.write_line(r.code, r.status, r.text);
     }
 
     /// Writes a reply the application (or a relay's upstream) chose. With
@@ -156,8 +177,7 @@ impl Server {
     /// A protocol error by the client: reply, report, and count toward the error limit.
     pub(super) fn error(&mut self, r: &Std) {
         self.send_std(r);
-        let status = crate::types::EnhancedStatus::known(r.status.0, r.status.1, r.status.2);
-        let reply = Reply::fixed(crate::types::ReplyCode::known(r.code), status, r.text);
+        let reply = r.to_reply();
         self.events
             .push_back(Event::Violation(Violation::Command { reply }));
         self.count_error();
@@ -210,20 +230,30 @@ impl Server {
         Capabilities::new(greet, caps).to_reply()
     }
 
-    /// Writes `334 base64(c)` (RFC 4954 4).
+    /// Writes `334 base64(c)` (RFC 4954 4); an empty challenge is `334 `.
     pub(super) fn challenge(&mut self, c: &[u8]) {
-        let mut line = b"334 ".to_vec();
-        sasl::base64_encode_into(c, &mut line);
-        line.extend_from_slice(b"\r\n");
-        self.tx.extend_from_slice(&line);
+        let mut text = Vec::new();
+        sasl::base64_encode_into(c, &mut text);
+        // base64 is ASCII: the conversion cannot fail.
+        let text = std::str::from_utf8(&text).unwrap_or_default();
+        self.write_line(ReplyCode::AUTH_CHALLENGE, None, text);
     }
 
-    pub(super) fn status_prefix(&self, c: u8, s: u16, d: u16) -> String {
-        if self.cfg.extensions.enhanced_status_codes {
-            format!("{c}.{s}.{d} ")
+    /// The first reply of a session: `220` with our name, or `554` for a refused one
+    /// (RFC 5321 3.1). No enhanced code: the client has not asked for any yet.
+    pub(super) fn greet(&mut self, refused: bool) {
+        let (code, text) = if refused {
+            (
+                ReplyCode::TRANSACTION_FAILED,
+                format!("{} No SMTP service here", self.cfg.hostname),
+            )
         } else {
-            String::new()
-        }
+            (
+                ReplyCode::READY,
+                format!("{} {}", self.cfg.hostname, self.cfg.greeting),
+            )
+        };
+        self.write_line(code, None, &one_line(text));
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 
 use bytes::{BufMut, BytesMut};
 
@@ -403,17 +404,42 @@ impl Reply {
     pub fn encode(&self, out: &mut BytesMut) {
         let last = self.lines.len().saturating_sub(1);
         for (i, line) in self.lines.iter().enumerate() {
-            let mut digits = [0u8; 3];
-            let c = self.code.0;
-            digits[0] = b'0' + (c / 100) as u8;
-            digits[1] = b'0' + ((c / 10) % 10) as u8;
-            digits[2] = b'0' + (c % 10) as u8;
-            out.reserve(line.0.len() + 6);
-            out.put_slice(&digits);
-            out.put_u8(if i == last { b' ' } else { b'-' });
-            out.put_slice(line.0.as_bytes());
-            out.put_slice(b"\r\n");
+            Self::encode_line(out, self.code, i < last, None, line.as_str());
         }
+    }
+
+    /// Writes one reply line, `code ("-" / SP) [status SP] text CRLF` (RFC 5321 4.2.1,
+    /// RFC 2034 4): every reply byte the crate writes goes through here, the machine's
+    /// own one-line replies without building a `Reply`. `text` holds no CR or LF: it is a
+    /// [`Text`], one of the crate's fixed texts, a configured name passed through
+    /// `one_line`, or made of digits and base64 (a debug assertion checks it in every
+    /// test run).
+    pub(crate) fn encode_line(
+        out: &mut BytesMut,
+        code: ReplyCode,
+        more: bool,
+        status: Option<EnhancedStatus>,
+        text: &str,
+    ) {
+        debug_assert!(!text.contains(['\r', '\n']), "reply text with a line end");
+        let c = code.0;
+        let digits = [
+            b'0' + (c / 100) as u8,
+            b'0' + ((c / 10) % 10) as u8,
+            b'0' + (c % 10) as u8,
+        ];
+        out.reserve(text.len() + 20);
+        out.put_slice(&digits);
+        out.put_u8(if more { b'-' } else { b' ' });
+        if let Some(st) = status {
+            // Display writes digits only; into a BytesMut it cannot fail.
+            let _ = write!(out, "{st}");
+            if !text.is_empty() {
+                out.put_u8(b' ');
+            }
+        }
+        out.put_slice(text.as_bytes());
+        out.put_slice(b"\r\n");
     }
 
     /// The wire form as a new buffer.
