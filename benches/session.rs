@@ -29,10 +29,10 @@ fn run(input: &[u8], piece: usize) -> usize {
         server.handle_input(now, part);
         while let Some(ev) = server.poll_event() {
             let _ = match ev {
-                Event::Hello(r) => server.accept(r.ticket),
-                Event::Mail(r) => server.accept(r.ticket),
-                Event::Rcpt(r) => server.accept(r.ticket),
-                Event::MessageEnd(r) => server.accept(r.ticket),
+                Event::Hello(r) => server.accept(Instant::now(), r.ticket),
+                Event::Mail(r) => server.accept(Instant::now(), r.ticket),
+                Event::Rcpt(r) => server.accept(Instant::now(), r.ticket),
+                Event::MessageEnd(r) => server.accept(Instant::now(), r.ticket),
                 Event::MessageChunk(c) => {
                     out += c.len();
                     Ok(())

@@ -364,8 +364,7 @@ async fn serve<S: Input>(
         let want_input =
             server.wants_input() && relay.as_ref().is_none_or(|r| r.wants_downstream());
         let up_deadline = relay.as_ref().and_then(|r| r.deadline());
-        // After each decision the machine asks to be told the time at once (it restarts
-        // its timer from there): answer without a timer.
+        // A deadline already past (the store took long, say) is handled at once.
         let now = Instant::now();
         if server.poll_timeout().is_some_and(|d| d <= now) {
             server.handle_timeout(now);

@@ -95,19 +95,19 @@
 //!             // A ticket answered twice or late comes back as an error value; here
 //!             // every ticket is answered once, at once, so errors cannot happen.
 //!             match event {
-//!                 Event::Hello(r) => server.accept(r.ticket).ok(),
-//!                 Event::Mail(r) => server.accept(r.ticket).ok(),
-//!                 Event::Rcpt(r) => server.accept(r.ticket).ok(),
+//!                 Event::Hello(r) => server.accept(Instant::now(), r.ticket).ok(),
+//!                 Event::Mail(r) => server.accept(Instant::now(), r.ticket).ok(),
+//!                 Event::Rcpt(r) => server.accept(Instant::now(), r.ticket).ok(),
 //!                 Event::MessageChunk(bytes) => Some(body.extend_from_slice(&bytes)),
 //!                 Event::MessageEnd(end) => {
 //!                     std::io::stdout().write_all(&body)?; // store first, then accept
 //!                     body.clear();
-//!                     server.accept(end.ticket).ok()
+//!                     server.accept(Instant::now(), end.ticket).ok()
 //!                 }
 //!                 Event::MessageAborted(_) => Some(body.clear()),
-//!                 Event::Auth(r) => server.respond(r.ticket, "535 5.7.8 No".parse().unwrap()).ok(),
-//!                 Event::SaslStep(r) => server.respond(r.ticket, "535 5.7.8 No".parse().unwrap()).ok(),
-//!                 Event::Vrfy(r) => server.accept(r.ticket).ok(),
+//!                 Event::Auth(r) => server.respond(Instant::now(), r.ticket, "535 5.7.8 No".parse().unwrap()).ok(),
+//!                 Event::SaslStep(r) => server.respond(Instant::now(), r.ticket, "535 5.7.8 No".parse().unwrap()).ok(),
+//!                 Event::Vrfy(r) => server.accept(Instant::now(), r.ticket).ok(),
 //!                 _ => None,
 //!             };
 //!         }

@@ -116,10 +116,10 @@ fn drain(s: &mut Server) -> usize {
     let mut body = 0;
     while let Some(ev) = s.poll_event() {
         let _ = match ev {
-            Event::Hello(r) => s.accept(r.ticket),
-            Event::Mail(r) => s.accept(r.ticket),
-            Event::Rcpt(r) => s.accept(r.ticket),
-            Event::MessageEnd(r) => s.accept(r.ticket),
+            Event::Hello(r) => s.accept(Instant::now(), r.ticket),
+            Event::Mail(r) => s.accept(Instant::now(), r.ticket),
+            Event::Rcpt(r) => s.accept(Instant::now(), r.ticket),
+            Event::MessageEnd(r) => s.accept(Instant::now(), r.ticket),
             Event::MessageChunk(c) => {
                 body += c.len();
                 Ok(())
@@ -224,7 +224,7 @@ fn data_body_is_zero_copy_through_the_server() {
             match ev {
                 Event::MessageChunk(c) => chunks.push(c),
                 Event::MessageEnd(r) => {
-                    let _ = s.accept(r.ticket);
+                    let _ = s.accept(Instant::now(), r.ticket);
                 }
                 _ => {}
             }

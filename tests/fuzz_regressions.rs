@@ -140,10 +140,10 @@ fn accept_and_collect(s: &mut smtp_sansio::server::Server, out: &mut Vec<u8>) {
     use smtp_sansio::server::Event;
     while let Some(ev) = s.poll_event() {
         let _ = match ev {
-            Event::Hello(r) => s.accept(r.ticket),
-            Event::Mail(r) => s.accept(r.ticket),
-            Event::Rcpt(r) => s.accept(r.ticket),
-            Event::MessageEnd(r) => s.accept(r.ticket),
+            Event::Hello(r) => s.accept(std::time::Instant::now(), r.ticket),
+            Event::Mail(r) => s.accept(std::time::Instant::now(), r.ticket),
+            Event::Rcpt(r) => s.accept(std::time::Instant::now(), r.ticket),
+            Event::MessageEnd(r) => s.accept(std::time::Instant::now(), r.ticket),
             _ => Ok(()),
         };
     }

@@ -43,15 +43,19 @@ fn refuse(path: &ForwardPath<'_>) -> bool {
 fn serve(server: &mut Server, log: &mut ServerLog) {
     while let Some(ev) = server.poll_event() {
         let _ = match ev {
-            Event::Hello(r) => server.accept(r.ticket).map_err(drop),
-            Event::Mail(r) => server.accept(r.ticket).map_err(drop),
+            Event::Hello(r) => server.accept(Instant::now(), r.ticket).map_err(drop),
+            Event::Mail(r) => server.accept(Instant::now(), r.ticket).map_err(drop),
             Event::Rcpt(r) => {
                 if refuse(&r.to) {
                     server
-                        .respond(r.ticket, "550 5.1.1 No such user".parse().expect("reply"))
+                        .respond(
+                            Instant::now(),
+                            r.ticket,
+                            "550 5.1.1 No such user".parse().expect("reply"),
+                        )
                         .map_err(drop)
                 } else {
-                    server.accept(r.ticket).map_err(drop)
+                    server.accept(Instant::now(), r.ticket).map_err(drop)
                 }
             }
             Event::MessageStart(_) => {
@@ -64,7 +68,7 @@ fn serve(server: &mut Server, log: &mut ServerLog) {
             }
             Event::MessageEnd(end) => {
                 log.messages.push(std::mem::take(&mut log.current));
-                server.accept(end.ticket).map_err(drop)
+                server.accept(Instant::now(), end.ticket).map_err(drop)
             }
             _ => Ok(()),
         };

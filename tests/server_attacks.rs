@@ -696,7 +696,7 @@ fn flood_back_pressure_through_wants_input() {
     assert!(s.wants_input(), "pending, under half the bound");
     s.handle_input(now, b"NOOP\r\n"); // 504
     assert!(!s.wants_input(), "pending, half the bound buffered");
-    s.accept(hello.ticket).expect("accept");
+    s.accept(now, hello.ticket).expect("accept");
     assert!(s.wants_input(), "answered: the buffered NOOPs ran");
     s.handle_input(now, &b"NOOP\r\n".repeat(6000)); // 84,000 octets of replies
     assert!(!s.wants_input(), "replies waiting to be written");
@@ -728,7 +728,7 @@ fn flood_back_pressure_thresholds_are_exact() {
     assert!(s.wants_input(), "pending, one octet under half the bound");
     s.handle_input(now, b"\n");
     assert!(!s.wants_input(), "pending, exactly half the bound");
-    s.accept(hello.ticket).expect("accept");
+    s.accept(now, hello.ticket).expect("accept");
     while s.poll_transmit().is_some() {}
     while s.poll_event().is_some() {}
     // Replies of 46 octets (an unknown verb) and 14 (NOOP): 4 × 46 + 4668 × 14 is

@@ -189,10 +189,10 @@ impl Policy {
     /// Returns the message to store when the event was `MessageEnd`.
     pub fn on_event(&mut self, server: &mut Server, event: Event) -> Option<Store> {
         let answered = match event {
-            Event::Hello(h) => server.accept(h.ticket).map_err(|e| e.kind),
-            Event::Mail(m) => server.accept(m.ticket).map_err(|e| e.kind),
-            Event::Rcpt(r) => server.accept(r.ticket).map_err(|e| e.kind),
-            Event::Vrfy(v) => server.accept(v.ticket).map_err(|e| e.kind),
+            Event::Hello(h) => server.accept(Instant::now(), h.ticket).map_err(|e| e.kind),
+            Event::Mail(m) => server.accept(Instant::now(), m.ticket).map_err(|e| e.kind),
+            Event::Rcpt(r) => server.accept(Instant::now(), r.ticket).map_err(|e| e.kind),
+            Event::Vrfy(v) => server.accept(Instant::now(), v.ticket).map_err(|e| e.kind),
             Event::MessageStart(start) => {
                 self.delivery = match self.maildir.as_ref().map(Maildir::create) {
                     Some(Ok(d)) => Some(d),
@@ -263,20 +263,24 @@ impl Policy {
                         self.peer, a.authcid, a.mechanism
                     ));
                     self.user = Some(a.authcid);
-                    server.accept(a.ticket).map_err(|e| e.kind)
+                    server.accept(Instant::now(), a.ticket).map_err(|e| e.kind)
                 } else {
                     log(format_args!(
                         "{}: AUTH {} failed for {:?}",
                         self.peer, a.mechanism, a.authcid
                     ));
                     let no = reply("535 5.7.8 Authentication credentials invalid");
-                    server.respond(a.ticket, no).map_err(|e| e.kind)
+                    server
+                        .respond(Instant::now(), a.ticket, no)
+                        .map_err(|e| e.kind)
                 }
             }
             // Only PLAIN and LOGIN are offered, and the machine decodes those itself.
             Event::SaslStep(s) => {
                 let no = reply("504 5.5.4 Unrecognized authentication type");
-                server.respond(s.ticket, no).map_err(|e| e.kind)
+                server
+                    .respond(Instant::now(), s.ticket, no)
+                    .map_err(|e| e.kind)
             }
             Event::Violation(v) => {
                 log(format_args!("{}: peer violation: {v:?}", self.peer));
@@ -328,7 +332,9 @@ impl Policy {
                         .unwrap_or_default(),
                     name.as_deref().unwrap_or("(discarded)")
                 ));
-                server.accept(stored.ticket).map_err(|e| e.kind)
+                server
+                    .accept(Instant::now(), stored.ticket)
+                    .map_err(|e| e.kind)
             }
             Err(e) => {
                 log(format_args!(
@@ -336,7 +342,9 @@ impl Policy {
                     self.peer, stored.size
                 ));
                 let later = reply("451 4.3.0 Cannot store message, try again later");
-                server.respond(stored.ticket, later).map_err(|e| e.kind)
+                server
+                    .respond(Instant::now(), stored.ticket, later)
+                    .map_err(|e| e.kind)
             }
         };
         if let Err(kind) = answered {

@@ -578,7 +578,7 @@ impl RelaySession {
     }
 
     fn answer(&mut self, server: &mut Server, ticket: Ticket, reply: Reply) -> Option<Event> {
-        if let Err(e) = server.respond(ticket, reply) {
+        if let Err(e) = server.respond(Instant::now(), ticket, reply) {
             eprintln!("{}: relay: reply not sent: {}", self.peer, e.kind);
         }
         None

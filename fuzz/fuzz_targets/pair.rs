@@ -92,9 +92,9 @@ impl Wire {
             }
             while let Some(ev) = self.server.poll_event() {
                 let _ = match ev {
-                    Event::Hello(r) => self.server.accept(r.ticket).map_err(drop),
-                    Event::Mail(r) => self.server.accept(r.ticket).map_err(drop),
-                    Event::Rcpt(r) => self.server.accept(r.ticket).map_err(drop),
+                    Event::Hello(r) => self.server.accept(self.now, r.ticket).map_err(drop),
+                    Event::Mail(r) => self.server.accept(self.now, r.ticket).map_err(drop),
+                    Event::Rcpt(r) => self.server.accept(self.now, r.ticket).map_err(drop),
                     Event::MessageStart(_) => {
                         self.current.clear();
                         Ok(())
@@ -109,7 +109,7 @@ impl Wire {
                     }
                     Event::MessageEnd(e) => {
                         self.delivered.push(std::mem::take(&mut self.current));
-                        self.server.accept(e.ticket).map_err(drop)
+                        self.server.accept(self.now, e.ticket).map_err(drop)
                     }
                     Event::Closed(_) => {
                         self.server_closed = true;

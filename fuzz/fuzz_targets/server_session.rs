@@ -24,7 +24,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use smtp_sansio::data::BareLineEndings;
 use smtp_sansio::decode_reply;
-use smtp_sansio::server::{Event, Server, ServerConfig, Ticket, UsageErrorKind};
+use smtp_sansio::server::{Answer, Event, Server, ServerConfig, Ticket, UsageErrorKind};
 use smtp_sansio::types::{EnhancedStatus, Mechanism, Reply, ReplyCode, Text};
 
 /// Canned client lines, so that sessions get past the greeting.
@@ -360,11 +360,11 @@ impl Harness {
             Op::Say(i) => self.feed(SAY[usize::from(*i) % SAY.len()]),
             Op::AcceptPending(w) => {
                 if let Some((t, id)) = self.pick(*w) {
-                    match self.s.accept(t) {
+                    match self.s.accept(self.now, t) {
                         Ok(()) => self.answered(true, id, None),
                         Err(e) => {
                             assert_eq!(e.kind, UsageErrorKind::WrongTicket);
-                            self.answered(false, id, Some(e.into_inner()));
+                            self.answered(false, id, Some(e.into_inner().0));
                         }
                     }
                 }
@@ -372,14 +372,14 @@ impl Harness {
             Op::RespondPending { which, class, status } => {
                 if let Some((t, id)) = self.pick(*which) {
                     let r = reply(*class, *status);
-                    match self.s.respond(t, r.clone()) {
+                    match self.s.respond(self.now, t, r.clone()) {
                         Ok(()) => {
                             assert!(!r.code().is_intermediate(), "a 3xx answer was taken");
                             self.answered(true, id, None)
                         }
                         Err(e) => {
                             let (t, back) = e.value;
-                            assert_eq!(back, r, "respond handed back another reply");
+                            assert_eq!(back, Answer::Reply(r), "respond handed back another reply");
                             self.answered(false, id, Some(t));
                         }
                     }
@@ -388,7 +388,7 @@ impl Harness {
             Op::RespondEach { which, n } => {
                 if let Some((t, id)) = self.pick(*which) {
                     let rs: Vec<Reply> = (0..n % 5).map(|i| reply(i, i % 2 == 0)).collect();
-                    match self.s.respond_each(t, rs) {
+                    match self.s.respond_each(self.now, t, rs) {
                         Ok(()) => self.answered(true, id, None),
                         Err(e) => {
                             let (t, _) = e.into_inner();
@@ -399,9 +399,9 @@ impl Harness {
             }
             Op::Challenge { which, bytes } => {
                 if let Some((t, id)) = self.pick(*which) {
-                    match self.s.sasl_challenge(t, bytes) {
+                    match self.s.sasl_challenge(self.now, t, bytes) {
                         Ok(()) => self.answered(true, id, None),
-                        Err(e) => self.answered(false, id, Some(e.into_inner())),
+                        Err(e) => self.answered(false, id, Some(e.into_inner().0)),
                     }
                 }
             }
@@ -433,7 +433,7 @@ impl Harness {
                 other.handle_input(self.now, b"EHLO x\r\n");
                 while let Some(ev) = other.poll_event() {
                     if let Event::Hello(r) = ev {
-                        let e = self.s.accept(r.ticket).expect_err("foreign ticket honoured");
+                        let e = self.s.accept(self.now, r.ticket).expect_err("foreign ticket honoured");
                         assert_eq!(e.kind, UsageErrorKind::WrongTicket);
                     }
                 }
@@ -519,7 +519,7 @@ fn auto(cfg: u8, c: &ServerConfig, parts: &[&[u8]]) -> Vec<Seen> {
                 }
             };
             if let Some(t) = t {
-                let _ = s.accept(t);
+                let _ = s.accept(now, t);
                 answered = true;
             }
         }

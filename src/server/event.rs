@@ -280,6 +280,25 @@ pub enum CloseReason {
     Application,
 }
 
+/// How the application answers a decision ([`Server::answer`](super::Server::answer);
+/// [`Server::accept`](super::Server::accept) and its siblings are shorthands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Answer {
+    /// The standard positive reply (for EHLO, the extension list).
+    Accept,
+    /// This reply: 2xx accepts with its text, 4xx/5xx refuses.
+    Reply(Reply),
+    /// LMTP: one reply per accepted recipient, in order (RFC 2033 4.2).
+    Each(Vec<Reply>),
+    /// A `334` challenge in an application-driven SASL exchange.
+    Challenge(Vec<u8>),
+}
+
+/// The error of every call that answers a decision: hands back the ticket and the
+/// answer; the decision stays pending.
+pub type AnswerError = UsageError<(Ticket, Answer)>;
+
 /// A call that does not fit the machine's state. Hands back what was passed in.
 /// Fault: the embedding application; the session itself is unharmed.
 #[derive(Debug, Error)]

@@ -22,9 +22,9 @@ use bytes::{Bytes, BytesMut};
 
 pub use config::{ConfigError, Extensions, Limits, ServerConfig, Timeouts, UnqualifiedDomains};
 pub use event::{
-    AbortReason, AuthRequest, CloseReason, Event, HelloKind, HelloRequest, MailRequest, MessageEnd,
-    MessageStart, RcptRequest, SaslStep, Ticket, UsageError, UsageErrorKind, Violation,
-    VrfyRequest,
+    AbortReason, Answer, AnswerError, AuthRequest, CloseReason, Event, HelloKind, HelloRequest,
+    MailRequest, MessageEnd, MessageStart, RcptRequest, SaslStep, Ticket, UsageError,
+    UsageErrorKind, Violation, VrfyRequest,
 };
 
 use crate::line::LineFramer;
@@ -60,7 +60,6 @@ pub struct Server {
     txn: Option<Transaction>,
     last_now: Instant,
     deadline: Option<Instant>,
-    rearm: bool,
     /// The encoded EHLO/HELO/LHLO reply for (kind, TLS state): it depends on nothing
     /// else, so it is built once and copied out afterwards.
     hello_reply: Option<(HelloKind, bool, Vec<u8>)>,
@@ -122,7 +121,6 @@ impl Server {
             txn: None,
             last_now: now,
             deadline,
-            rearm: false,
             hello_reply: None,
         })
     }
@@ -189,11 +187,6 @@ impl Server {
         if now > self.last_now {
             self.last_now = now;
         }
-        if self.rearm {
-            self.rearm = false;
-            self.deadline = now.checked_add(self.current_timeout());
-            return;
-        }
         if self.pending.is_some() || matches!(self.phase, Phase::AwaitingTls) {
             return;
         }
@@ -228,11 +221,7 @@ impl Server {
         if matches!(self.phase, Phase::Closed | Phase::AwaitingTls) || self.pending.is_some() {
             return None;
         }
-        if self.rearm {
-            Some(self.last_now)
-        } else {
-            self.deadline
-        }
+        self.deadline
     }
 
     /// False when the transport should stop reading for now: a decision is pending with
@@ -299,14 +288,10 @@ impl Server {
         self.finish(CloseReason::Application);
     }
 
-    /// Accepts a decision with the standard positive reply.
-    pub fn accept(&mut self, ticket: Ticket) -> Result<(), UsageError<Ticket>> {
-        let Some(pending) = self.take_pending(&ticket) else {
-            return Err(UsageError::new(UsageErrorKind::WrongTicket, ticket));
-        };
-        self.accepted(pending, None);
-        self.process();
-        Ok(())
+    /// Accepts a decision with the standard positive reply. `now` restarts the timer: the
+    /// application's decision took its own time.
+    pub fn accept(&mut self, now: Instant, ticket: Ticket) -> Result<(), AnswerError> {
+        self.answer(now, ticket, Answer::Accept)
     }
 
     /// Answers a decision with the given reply. A 2xx reply accepts (with that text), a
@@ -314,94 +299,101 @@ impl Server {
     /// EHLO (use [`Server::accept`], which lists the extensions).
     pub fn respond(
         &mut self,
+        now: Instant,
         ticket: Ticket,
         reply: Reply,
-    ) -> Result<(), UsageError<(Ticket, Reply)>> {
-        let code = reply.code();
-        let bad_answer = code.is_intermediate()
-            || (code.is_positive() && matches!(self.pending, Some(Pending::Hello(..))));
-        if !self.ticket_matches(&ticket) {
-            return Err(UsageError::new(
-                UsageErrorKind::WrongTicket,
-                (ticket, reply),
-            ));
-        }
-        if bad_answer {
-            return Err(UsageError::new(
-                UsageErrorKind::WrongAnswer,
-                (ticket, reply),
-            ));
-        }
-        let Some(pending) = self.take_pending(&ticket) else {
-            return Err(UsageError::new(
-                UsageErrorKind::WrongTicket,
-                (ticket, reply),
-            ));
-        };
-        if code.is_positive() {
-            self.accepted(pending, Some(reply));
-        } else {
-            self.refused_decision(pending, reply);
-        }
-        self.process();
-        Ok(())
+    ) -> Result<(), AnswerError> {
+        self.answer(now, ticket, Answer::Reply(reply))
     }
 
     /// LMTP (RFC 2033 4.2): answers a [`MessageEnd`] with one reply per accepted recipient,
     /// in order.
     pub fn respond_each(
         &mut self,
+        now: Instant,
         ticket: Ticket,
         replies: Vec<Reply>,
-    ) -> Result<(), UsageError<(Ticket, Vec<Reply>)>> {
-        if !self.ticket_matches(&ticket) {
-            return Err(UsageError::new(
-                UsageErrorKind::WrongTicket,
-                (ticket, replies),
-            ));
-        }
-        let Some(Pending::Message { replies: expected }) = self.pending else {
-            return Err(UsageError::new(
-                UsageErrorKind::WrongAnswer,
-                (ticket, replies),
-            ));
-        };
-        if replies.len() != expected || replies.iter().any(|r| r.code().is_intermediate()) {
-            return Err(UsageError::new(
-                UsageErrorKind::WrongAnswer,
-                (ticket, replies),
-            ));
-        }
-        self.pending = None;
-        for r in &replies {
-            self.send_reply(r, known_status(&Pending::Message { replies: 1 }, r.code()));
-        }
-        self.txn = None;
-        self.process();
-        Ok(())
+    ) -> Result<(), AnswerError> {
+        self.answer(now, ticket, Answer::Each(replies))
     }
 
     /// Sends a `334` challenge in an application-driven SASL exchange ([`Event::SaslStep`]);
     /// the client's answer arrives as the next `SaslStep`.
     pub fn sasl_challenge(
         &mut self,
+        now: Instant,
         ticket: Ticket,
         challenge: &[u8],
-    ) -> Result<(), UsageError<Ticket>> {
-        if !matches!(self.pending, Some(Pending::Sasl(_))) {
-            let kind = if self.ticket_matches(&ticket) {
-                UsageErrorKind::WrongAnswer
-            } else {
-                UsageErrorKind::WrongTicket
-            };
-            return Err(UsageError::new(kind, ticket));
+    ) -> Result<(), AnswerError> {
+        self.answer(now, ticket, Answer::Challenge(challenge.to_vec()))
+    }
+
+    /// Answers the pending decision: what [`accept`](Self::accept),
+    /// [`respond`](Self::respond), [`respond_each`](Self::respond_each) and
+    /// [`sasl_challenge`](Self::sasl_challenge) do. An answer that does not fit comes back
+    /// in the error with its ticket, and the decision stays pending.
+    pub fn answer(
+        &mut self,
+        now: Instant,
+        ticket: Ticket,
+        answer: Answer,
+    ) -> Result<(), AnswerError> {
+        if !self.ticket_matches(&ticket) {
+            return Err(UsageError::new(
+                UsageErrorKind::WrongTicket,
+                (ticket, answer),
+            ));
         }
-        let Some(Pending::Sasl(mech)) = self.take_pending(&ticket) else {
-            return Err(UsageError::new(UsageErrorKind::WrongTicket, ticket));
+        if !self.fits(&answer) {
+            return Err(UsageError::new(
+                UsageErrorKind::WrongAnswer,
+                (ticket, answer),
+            ));
+        }
+        let Some(pending) = self.take_pending(now, &ticket) else {
+            return Err(UsageError::new(
+                UsageErrorKind::WrongTicket,
+                (ticket, answer),
+            ));
         };
-        self.challenge(challenge);
-        self.enter_sasl(SaslState::Custom(mech));
+        match answer {
+            Answer::Accept => self.accepted(pending, None),
+            Answer::Reply(r) if r.code().is_positive() => self.accepted(pending, Some(r)),
+            Answer::Reply(r) => self.refused_decision(pending, r),
+            Answer::Each(replies) => {
+                for r in &replies {
+                    self.send_reply(r, known_status(&pending, r.code()));
+                }
+                self.txn = None;
+            }
+            Answer::Challenge(c) => {
+                if let Pending::Sasl(mech) = pending {
+                    self.challenge(&c);
+                    self.enter_sasl(SaslState::Custom(mech));
+                }
+            }
+        }
         self.process();
         Ok(())
+    }
+
+    /// True when `answer` fits the pending decision: no 3xx reply (the machine's own
+    /// business), no 2xx to EHLO (accept lists the extensions), one reply per recipient
+    /// for [`Answer::Each`], challenges only in a SASL exchange.
+    fn fits(&self, answer: &Answer) -> bool {
+        let pending = self.pending.as_ref();
+        match answer {
+            Answer::Accept => true,
+            Answer::Reply(r) => {
+                let code = r.code();
+                let hello = matches!(pending, Some(Pending::Hello(..)));
+                !(code.is_intermediate() || code.is_positive() && hello)
+            }
+            Answer::Each(replies) => {
+                matches!(pending, Some(Pending::Message { replies: n }) if *n == replies.len())
+                    && !replies.iter().any(|r| r.code().is_intermediate())
+            }
+            Answer::Challenge(_) => matches!(pending, Some(Pending::Sasl(_))),
+        }
     }
 }

@@ -99,7 +99,6 @@ impl Server {
         if now > self.last_now {
             self.last_now = now;
         }
-        self.rearm = false;
         self.arm_timer();
     }
 
@@ -132,12 +131,12 @@ impl Server {
             && !matches!(self.phase, Phase::Closed)
     }
 
-    pub(super) fn take_pending(&mut self, t: &Ticket) -> Option<Pending> {
+    pub(super) fn take_pending(&mut self, now: Instant, t: &Ticket) -> Option<Pending> {
         if !self.ticket_matches(t) {
             return None;
         }
         // The application's decision took its own time; measure the next wait afresh.
-        self.rearm = true;
+        self.touch(now);
         self.pending.take()
     }
 

@@ -363,10 +363,13 @@ impl Harness {
     /// Gives `d` for `t`; a usage error here is a bug in the machine or the test.
     pub fn answer(&mut self, t: Ticket, d: Decision) {
         let r = match d {
-            Decision::Accept => self.server.accept(t).map_err(|e| e.kind),
-            Decision::Respond(r) => self.server.respond(t, r).map_err(|e| e.kind),
-            Decision::Each(v) => self.server.respond_each(t, v).map_err(|e| e.kind),
-            Decision::Challenge(c) => self.server.sasl_challenge(t, &c).map_err(|e| e.kind),
+            Decision::Accept => self.server.accept(self.now, t).map_err(|e| e.kind),
+            Decision::Respond(r) => self.server.respond(self.now, t, r).map_err(|e| e.kind),
+            Decision::Each(v) => self.server.respond_each(self.now, t, v).map_err(|e| e.kind),
+            Decision::Challenge(c) => self
+                .server
+                .sasl_challenge(self.now, t, &c)
+                .map_err(|e| e.kind),
             Decision::Hold => {
                 assert!(self.held.is_none(), "two tickets held at once");
                 self.held = Some(t);

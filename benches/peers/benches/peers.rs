@@ -58,10 +58,10 @@ fn drive(s: &mut Server) -> usize {
     let mut n = 0;
     while let Some(ev) = s.poll_event() {
         let _ = match ev {
-            Event::Hello(r) => s.accept(r.ticket),
-            Event::Mail(r) => s.accept(r.ticket),
-            Event::Rcpt(r) => s.accept(r.ticket),
-            Event::MessageEnd(r) => s.accept(r.ticket),
+            Event::Hello(r) => s.accept(Instant::now(), r.ticket),
+            Event::Mail(r) => s.accept(Instant::now(), r.ticket),
+            Event::Rcpt(r) => s.accept(Instant::now(), r.ticket),
+            Event::MessageEnd(r) => s.accept(Instant::now(), r.ticket),
             Event::MessageChunk(c) => {
                 n += c.len();
                 Ok(())
