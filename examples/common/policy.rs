@@ -108,7 +108,11 @@ impl Policy {
     pub fn on_event(&mut self, server: &mut Server, event: Event) -> Option<Store> {
         let answered = match event {
             Event::Hello(h) => server.accept(h.ticket).map_err(|e| e.kind),
-            Event::Mail(m) => server.accept(m.ticket).map_err(|e| e.kind),
+            // RFC 6409 6.1: an account bound to addresses sends only as them.
+            Event::Mail(m) => match self.users.sender_refusal(self.user.as_deref(), &m.from) {
+                Some(no) => server.respond(m.ticket, no).map_err(|e| e.kind),
+                None => server.accept(m.ticket).map_err(|e| e.kind),
+            },
             Event::Rcpt(r) => server.accept(r.ticket).map_err(|e| e.kind),
             Event::Vrfy(v) => server.accept(v.ticket).map_err(|e| e.kind),
             Event::MessageStart => {
