@@ -23,7 +23,7 @@ fn script() -> Vec<u8> {
 
 fn run(input: &[u8], piece: usize) -> usize {
     let now = Instant::now();
-    let mut server = Server::new(ServerConfig::default(), now);
+    let mut server = Server::new(ServerConfig::default(), now).expect("valid configuration");
     let mut out = 0;
     for part in input.chunks(piece) {
         server.handle_input(now, part);

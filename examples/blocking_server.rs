@@ -7,7 +7,7 @@
 //! cargo run --release --example blocking_server -- --listen 127.0.0.1:2525 --maildir ./maildir
 //!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD]
 //!     [--hostname NAME] [--max-size BYTES] [--max-recipients N] [--lmtp] [--verbose]
-//!     [--discard]
+//!     [--discard] [--received-auth] [--add-missing-headers]
 //! ```
 //!
 //! The options mean what they mean for `examples/server.rs`, the tokio version: TLS is
@@ -20,6 +20,8 @@ mod maildir;
 mod options;
 #[path = "common/policy.rs"]
 mod policy;
+#[path = "common/stamp.rs"]
+mod stamp;
 #[path = "common/tls.rs"]
 mod tls;
 #[path = "common/transcript.rs"]
@@ -39,7 +41,7 @@ use smtp_sansio::server::{Event, Server, ServerConfig};
 
 use maildir::Maildir;
 use options::Options;
-use policy::Policy;
+use policy::{Policy, TraceOptions};
 use users::Users;
 
 /// A client that stops reading our replies is dropped after this.
@@ -59,6 +61,7 @@ struct Shared {
     /// Sessions running now, against `max_sessions`.
     open: AtomicUsize,
     max_sessions: usize,
+    trace: TraceOptions,
 }
 
 fn main() -> ExitCode {
@@ -92,7 +95,12 @@ fn run(opts: Options) -> Result<(), String> {
         true => "discarding messages".to_owned(),
         false => format!("storing into {}", opts.maildir.display()),
     };
+    let trace = TraceOptions {
+        received_auth: opts.received_auth,
+        add_missing_headers: opts.add_missing_headers,
+    };
     let shared = Arc::new(Shared {
+        trace,
         config: Arc::new(opts.config),
         tls,
         maildir,
@@ -183,16 +191,18 @@ fn session(mut tcp: TcpStream, peer: &str, implicit: bool, shared: &Shared) -> i
         shared.maildir.clone(),
         shared.users.clone(),
         shared.verbose,
-    );
+    )
+    .with_trace(shared.trace);
     let config = shared.config.clone();
     if implicit {
         // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
         let mut tls = handshake(&shared.tls, tcp)?;
-        let mut server = Server::new_tls(config, Instant::now());
+        policy.tls_established(stamp::tls_names(&tls.conn));
+        let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
         serve(&mut tls, &mut server, &mut policy)?;
         return close(&mut tls);
     }
-    let mut server = Server::new(config, Instant::now());
+    let mut server = Server::new(config, Instant::now()).map_err(io::Error::other)?;
     if serve(&mut tcp, &mut server, &mut policy)? == Turn::Closed {
         return Ok(());
     }
@@ -200,6 +210,7 @@ fn session(mut tcp: TcpStream, peer: &str, implicit: bool, shared: &Shared) -> i
     // what followed the command (CVE-2011-0411); nothing is buffered here, so the
     // handshake reads the socket afresh.
     let mut tls = handshake(&shared.tls, tcp)?;
+    policy.tls_established(stamp::tls_names(&tls.conn));
     server
         .tls_established(Instant::now())
         .map_err(io::Error::other)?;

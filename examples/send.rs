@@ -264,6 +264,8 @@ fn run(args: Args) -> Result<bool, Failure> {
         }
     };
     let mut config = ClientConfig::new(hostname::to_host(&helo).map_err(usage)?);
+    // RFC 6531 3.7.1: a U-label never goes in EHLO; say so before any command.
+    config.validate().map_err(usage)?;
     config.lmtp = args.lmtp;
     config.use_chunking = args.bdat;
     // Credentials only under TLS by default; `--starttls never` is the explicit request
@@ -349,7 +351,15 @@ fn run(args: Args) -> Result<bool, Failure> {
                     .map_err(|e| io(format!("TLS handshake: {e}")))?;
             }
             transport = Transport::Tls(Box::new(StreamOwned::new(conn, socket)));
-            client.tls_established(Instant::now()).map_err(io)?;
+            // Without --insecure rustls checked the chain against the webpki roots and the
+            // name, so the session may carry REQUIRETLS (RFC 8689 4.2.1).
+            if args.insecure {
+                client.tls_established(Instant::now()).map_err(io)?;
+            } else {
+                client
+                    .tls_established_verified(Instant::now())
+                    .map_err(io)?;
+            }
             continue;
         }
         let now = Instant::now();

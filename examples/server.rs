@@ -7,10 +7,14 @@
 //! cargo run --release --example server -- [--listen 127.0.0.1:2525] [--maildir ./maildir]
 //!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD]
 //!     [--hostname NAME] [--max-size BYTES] [--max-recipients N] [--lmtp] [--verbose]
-//!     [--discard] [--disable EXT] [--relay HOST:PORT [--relay-user NAME:PASSWORD]
+//!     [--discard] [--disable EXT] [--received-auth] [--add-missing-headers]
+//!     [--relay HOST:PORT [--relay-user NAME:PASSWORD]
 //!     [--relay-starttls required|opportunistic] [--relay-insecure] [--relay-timeout SECS]
 //!     [--relay-final-timeout SECS]]
 //! ```
+//!
+//! Every stored message starts with our `Received:`, `Return-Path:` and `Delivered-To:`
+//! fields (RFC 5321 4.4; see `common/stamp.rs`), then the bytes received.
 //!
 //! Without `--user` it is an open local sink and AUTH is not offered. With one or more
 //! users, AUTH PLAIN and LOGIN are offered once TLS is up and MAIL requires them, as on a
@@ -32,6 +36,8 @@ mod options;
 mod policy;
 #[path = "common/relay.rs"]
 mod relay;
+#[path = "common/stamp.rs"]
+mod stamp;
 #[path = "common/tls.rs"]
 mod tls;
 #[path = "common/tls_client.rs"]
@@ -56,7 +62,7 @@ use tokio_rustls::TlsAcceptor;
 
 use maildir::Maildir;
 use options::Options;
-use policy::Policy;
+use policy::{Policy, TraceOptions};
 use relay::{Relay, RelaySession};
 use users::Users;
 
@@ -80,6 +86,7 @@ struct Shared {
     open: AtomicUsize,
     max_sessions: usize,
     relay: Option<Arc<Relay>>,
+    trace: TraceOptions,
 }
 
 impl Shared {
@@ -141,7 +148,12 @@ async fn run(mut opts: Options) -> Result<(), String> {
         (None, false) => "discarding messages".to_owned(),
         (None, true) => format!("storing into {}", opts.maildir.display()),
     };
+    let trace = TraceOptions {
+        received_auth: opts.received_auth,
+        add_missing_headers: opts.add_missing_headers,
+    };
     let shared = Arc::new(Shared {
+        trace,
         config: Arc::new(opts.config),
         tls: TlsAcceptor::from(tls_config),
         maildir,
@@ -250,7 +262,8 @@ async fn session(
         shared.maildir.clone(),
         shared.users.clone(),
         shared.verbose,
-    );
+    )
+    .with_trace(shared.trace);
     let mut relay = shared
         .relay
         .clone()
@@ -275,7 +288,7 @@ async fn serve_session(
         return Box::pin(over_tls(tcp, None, shared, policy, relay, stop)).await;
     }
     let mut tcp = tcp;
-    let mut server = Server::new(shared.config(), Instant::now());
+    let mut server = Server::new(shared.config(), Instant::now()).map_err(io::Error::other)?;
     if serve(&mut tcp, &mut server, policy, relay, stop).await? == Turn::Closed {
         return close(&mut tcp).await;
     }
@@ -297,6 +310,7 @@ async fn over_tls(
     stop: &mut watch::Receiver<bool>,
 ) -> io::Result<()> {
     let mut tls = handshake(&shared.tls, tcp, stop).await?;
+    policy.tls_established(stamp::tls_names(tls.get_ref().1));
     let mut server = match server {
         Some(mut server) => {
             server
@@ -304,7 +318,7 @@ async fn over_tls(
                 .map_err(io::Error::other)?;
             server
         }
-        None => Server::new_tls(shared.config(), Instant::now()),
+        None => Server::new_tls(shared.config(), Instant::now()).map_err(io::Error::other)?,
     };
     serve(&mut tls, &mut server, policy, relay, stop).await?;
     close(&mut tls).await
@@ -518,10 +532,17 @@ async fn handle(
     starttls: &mut bool,
 ) -> io::Result<()> {
     let event = match relay.as_mut() {
-        Some(r) => match Box::pin(r.on_event(server, event)).await {
-            Some(event) => event,
-            None => return Ok(()),
-        },
+        Some(r) => {
+            if let Event::MessageStart(start) = &event {
+                // RFC 5321 4.4: a relayed message starts with our Received field.
+                let by = server.config().hostname.clone();
+                r.received(|id| policy.received_field(start, &by, id));
+            }
+            match Box::pin(r.on_event(server, event)).await {
+                Some(event) => event,
+                None => return Ok(()),
+            }
+        }
         None => event,
     };
     if let Event::StartTls = event {

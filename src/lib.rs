@@ -64,7 +64,14 @@
 //!    `220`), drop anything read from the socket but not yet fed to the machine, run the
 //!    TLS handshake, then call [`tls_established`](server::Server::tls_established);
 //! 5. once [`is_closed`](server::Server::is_closed) is true (after
-//!    [`Event::Closed`](server::Event::Closed)), write the remaining output and close.
+//!    [`Event::Closed`](server::Event::Closed)), write the remaining output and close;
+//! 6. when it delivers or relays a message, prepend a `Received:` field (RFC 5321 4.4,
+//!    3.6.3) built from the facts in [`Event::MessageStart`](server::Event::MessageStart)
+//!    ([`MessageStart::received`](server::MessageStart::received)), and on final delivery
+//!    a `Return-Path:` field ([`trace::return_path`]) above it. The machine passes the
+//!    body on exactly as received; nothing else in it may change. Mail loops need no
+//!    duty of the application: the machine counts `Received:` fields and refuses a
+//!    message over [`Limits::hops`](server::Limits::hops) with `554 5.4.6` (RFC 5321 6.3).
 //!
 //! It SHOULD stop reading while [`wants_input`](server::Server::wants_input) is false;
 //! the machine bounds its buffers either way.
@@ -79,7 +86,8 @@
 //!
 //! fn main() -> std::io::Result<()> {
 //!     let (mut sock, _) = TcpListener::bind("127.0.0.1:2525")?.accept()?;
-//!     let mut server = Server::new(ServerConfig::default(), Instant::now());
+//!     let mut server = Server::new(ServerConfig::default(), Instant::now())
+//!         .map_err(std::io::Error::other)?;
 //!     let mut body = Vec::new();
 //!     let mut buf = [0u8; 16 * 1024];
 //!     loop {
@@ -146,6 +154,7 @@ pub mod line;
 pub mod sasl;
 pub mod server;
 mod syntax;
+pub mod trace;
 pub mod types;
 
 pub use error::{DecodeError, InvalidValue, SyntaxErrorKind};

@@ -855,3 +855,240 @@ fn non_ascii_recipient_in_a_stream_needs_smtputf8_on_mail() {
     h.rcpt(id, "\u{e9}l\u{e8}ve@example.net");
     h.expect_out("RCPT TO:<\u{e9}l\u{e8}ve@example.net>\r\n");
 }
+
+// ----- what the client refuses to send, streamed (the same rules as whole messages) -----
+
+fn closed_aborted(events: &[ClientEvent]) -> bool {
+    events.iter().any(|e| {
+        matches!(
+            e,
+            ClientEvent::Closed {
+                reason: CloseReason::Aborted
+            }
+        )
+    })
+}
+
+fn not_sent(e: MessageError) -> Option<(MessageStatus, Option<u16>)> {
+    Some((MessageStatus::NotSent(e), None))
+}
+
+#[test]
+fn stream_size_is_the_callers_estimate_never_made_up() {
+    let mut h = H::ready(config(), &["PIPELINING", "SIZE 100000"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
+    h.feed("250 OK\n250 OK");
+    h.chunk(id, b"a\nb\n");
+    h.end(id);
+    h.feed("354 go");
+    h.expect_out("DATA\r\na\r\nb\r\n.\r\n");
+    let mut h = H::ready(config(), &["PIPELINING", "SIZE 100000"]);
+    h.start("a@example.org", params(|p| p.size = Some(4096)));
+    h.expect_out("MAIL FROM:<a@example.org> SIZE=4096\r\n");
+}
+
+#[test]
+fn stream_line_over_998_octets_before_mail_is_not_sent() {
+    let mut h = H::new(config());
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.chunk(id, b"Subject: x\r\n\r\n");
+    h.chunk(id, &[b'y'; 999]);
+    h.feed("220 mx");
+    h.feed("250-mx\n250 PIPELINING");
+    // MAIL never goes.
+    h.expect_out("EHLO relay.example\r\n");
+    let long = MessageError::LineTooLong { line: 3 };
+    assert_eq!(result_of(&h.take_events()), not_sent(long));
+    assert!(!h.c.is_closed());
+}
+
+#[test]
+fn stream_line_over_998_octets_inside_data_closes_the_connection() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.chunk(id, b"Subject: x\r\n\r\n");
+    h.feed("250 OK\n250 OK\n354 go");
+    h.chunk(id, &[b'y'; 600]);
+    let mut want = String::from(
+        "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nSubject: x\r\n\r\n",
+    );
+    want.push_str(&"y".repeat(600));
+    h.expect_out(&want);
+    h.take_events();
+    // The line goes over 998 octets only in the next piece: none of it goes out, and
+    // there is no end of data, so the server can never take the partial message.
+    h.chunk(id, &[b'y'; 399]);
+    h.expect_out("");
+    let ev = h.take_events();
+    let long = MessageError::LineTooLong { line: 3 };
+    assert_eq!(result_of(&ev), not_sent(long));
+    assert!(closed_aborted(&ev), "{ev:?}");
+    assert_eq!(h.c.body_end(id, h.now), Err(UsageError::NoSuchTransaction));
+}
+
+#[test]
+fn stream_line_of_998_octets_goes() {
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.chunk(id, &[b'y'; 500]);
+    h.chunk(id, &[b'y'; 498]);
+    h.chunk(id, b"\r\n");
+    h.end(id);
+    h.feed("354 go\n250 2.0.0 queued");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Accepted, Some(250)))
+    );
+}
+
+#[test]
+fn stream_line_over_998_octets_under_bdat_sends_rset() {
+    let mut cfg = config();
+    cfg.use_chunking = true;
+    let mut h = H::ready(cfg, &["PIPELINING", "CHUNKING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.chunk(id, b"abc\r\n");
+    h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 5\r\nabc\r\n");
+    h.chunk(id, &[b'z'; 1000]);
+    h.expect_out("");
+    // The chunk's reply is due first; then RSET discards what the server holds.
+    h.feed("250 2.0.0 5 octets");
+    h.expect_out("RSET\r\n");
+    let long = MessageError::LineTooLong { line: 2 };
+    assert_eq!(result_of(&h.take_events()), not_sent(long));
+    h.feed("250 OK");
+    assert!(!h.c.is_closed());
+}
+
+#[test]
+fn stream_binarymime_is_exempt_from_the_line_limit() {
+    let mut h = H::ready(config(), &["PIPELINING", "CHUNKING", "BINARYMIME"]);
+    let id = h.start("a@example.org", params(|p| p.body = Some(Body::BinaryMime)));
+    h.rcpt(id, "b@example.net");
+    h.feed("250 OK\n250 OK");
+    h.chunk(id, &[0xFF; 2000]);
+    h.end(id);
+    h.feed("250 2.0.0 2000 octets\n250 2.0.0 queued");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Accepted, Some(250)))
+    );
+}
+
+#[test]
+fn stream_session_with_a_u_label_hello_name_sends_no_ehlo() {
+    let mut cfg = config();
+    cfg.hello_host = Host::Domain(Domain::new("bücher.example").unwrap());
+    let mut h = H::new(cfg);
+    h.start("a@example.org", MailParams::default());
+    h.feed("220 mx");
+    h.expect_out("QUIT\r\n");
+    let ev = h.take_events();
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        ClientEvent::Error(smtp_sansio::client::ClientError::HelloNameNotAscii)
+    )));
+    assert_eq!(result_of(&ev), Some((MessageStatus::Aborted, None)));
+}
+
+#[test]
+fn stream_undeclared_8bit_to_a_server_without_8bitmime_is_cancelled() {
+    // Inside DATA: the connection is dropped before the 8-bit line goes.
+    let mut h = H::ready(config(), &["PIPELINING"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.chunk(id, b"Subject: x\r\n\r\n");
+    h.feed("250 OK\n250 OK\n354 go");
+    h.take_events();
+    h.expect_out(
+        "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nSubject: x\r\n\r\n",
+    );
+    h.chunk(id, b"caf\xc3\xa9\r\n");
+    h.expect_out("");
+    let ev = h.take_events();
+    assert_eq!(
+        result_of(&ev),
+        not_sent(MessageError::EightBitMimeNotOffered)
+    );
+    assert!(closed_aborted(&ev), "{ev:?}");
+    // Handed over before MAIL: MAIL never goes.
+    let mut h = H::new(config());
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.chunk(id, b"caf\xc3\xa9\r\n");
+    h.feed("220 mx");
+    h.feed("250 mx");
+    h.expect_out("EHLO relay.example\r\n");
+    let ev = h.take_events();
+    assert_eq!(
+        result_of(&ev),
+        not_sent(MessageError::EightBitMimeNotOffered)
+    );
+}
+
+#[test]
+fn stream_8bit_content_goes_to_an_8bitmime_server() {
+    // Declared up front, as it should be...
+    let mut h = H::ready(config(), &["PIPELINING", "8BITMIME"]);
+    let id = h.start(
+        "a@example.org",
+        params(|p| p.body = Some(Body::EightBitMime)),
+    );
+    h.rcpt(id, "b@example.net");
+    h.chunk(id, b"caf\xc3\xa9\r\n");
+    h.end(id);
+    h.feed("250 OK\n250 OK\n354 go\n250 2.0.0 queued");
+    h.expect_out(
+        "MAIL FROM:<a@example.org> BODY=8BITMIME\r\nRCPT TO:<b@example.net>\r\nDATA\r\ncaf\u{e9}\r\n.\r\n",
+    );
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Accepted, Some(250)))
+    );
+    // ...or not: the server said it carries 8-bit data, so nothing is cancelled.
+    let mut h = H::ready(config(), &["PIPELINING", "8BITMIME"]);
+    let id = h.start("a@example.org", MailParams::default());
+    h.rcpt(id, "b@example.net");
+    h.chunk(id, b"caf\xc3\xa9\r\n");
+    h.end(id);
+    h.feed("250 OK\n250 OK\n354 go\n250 2.0.0 queued");
+    assert_eq!(
+        result_of(&h.take_events()),
+        Some((MessageStatus::Accepted, Some(250)))
+    );
+}
+
+#[test]
+fn stream_requiretls_is_only_sent_over_verified_tls() {
+    for verified in [false, true] {
+        let mut cfg = config();
+        cfg.starttls = StartTlsPolicy::Required;
+        let mut h = H::new(cfg);
+        h.start("a@example.org", params(|p| p.requiretls = true));
+        h.feed("220 mx");
+        h.feed("250-mx\n250 STARTTLS");
+        h.feed("220 go");
+        h.expect_out("EHLO relay.example\r\nSTARTTLS\r\n");
+        if verified {
+            h.c.tls_established_verified(h.now).unwrap();
+        } else {
+            h.c.tls_established(h.now).unwrap();
+        }
+        h.feed("250-mx\n250 REQUIRETLS");
+        if verified {
+            h.expect_out("EHLO relay.example\r\nMAIL FROM:<a@example.org> REQUIRETLS\r\n");
+        } else {
+            h.expect_out("EHLO relay.example\r\n");
+            let ev = h.take_events();
+            assert_eq!(result_of(&ev), not_sent(MessageError::RequireTlsUnverified));
+        }
+    }
+}

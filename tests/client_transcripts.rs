@@ -960,7 +960,7 @@ fn requiretls_needs_the_extension_and_a_tls_session() {
         .send_message(env, Bytes::from_static(b"hi\r\n"), h.now)
         .unwrap();
     h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 STARTTLS\nC: STARTTLS\nS: 220 go");
-    h.client.tls_established(h.now).unwrap();
+    h.client.tls_established_verified(h.now).unwrap();
     h.run(
         "C: EHLO client.example
          S: 250-mx
@@ -1213,7 +1213,7 @@ fn several_messages_per_connection_and_quit() {
 
 fn session_script() -> (&'static [u8], Vec<u8>) {
     let server: &[u8] = b"220-mx.example ESMTP\r\n220 welcome\r\n250-mx.example\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250 8BITMIME\r\n250 2.1.0 ok\r\n550 5.1.1 nope\r\n250 2.1.5 ok\r\n354 go\r\n250-2.0.0 queued\r\n250 2.0.0 as 1234\r\n221 bye\r\n";
-    let client = b"EHLO client.example\r\nMAIL FROM:<a@x.example> SIZE=11\r\nRCPT TO:<b@y.example>\r\nRCPT TO:<c@y.example>\r\nDATA\r\nhello\r\n..dot\r\n.\r\nQUIT\r\n".to_vec();
+    let client = b"EHLO client.example\r\nMAIL FROM:<a@x.example> SIZE=13\r\nRCPT TO:<b@y.example>\r\nRCPT TO:<c@y.example>\r\nDATA\r\nhello\r\n..dot\r\n.\r\nQUIT\r\n".to_vec();
     (server, client)
 }
 
@@ -1980,4 +1980,223 @@ proptest! {
         prop_assert!(h.client.is_closed());
         prop_assert_eq!(h.results().len(), 1, "every message gets exactly one result");
     }
+}
+
+// ----- what the client refuses to send (RFC 1870 5, 5321 4.5.3.1.6, 6531 3.7.1, 6152, 8689)
+
+/// Queues one message with an owned body.
+fn send_owned(h: &mut Harness, body: Vec<u8>) {
+    h.client
+        .send_message(
+            envelope("a@x.example", &["b@y.example"]),
+            Bytes::from(body),
+            h.now,
+        )
+        .unwrap();
+    h.drain();
+}
+
+#[test]
+fn size_declares_the_octets_sent_after_crlf_normalisation() {
+    // Bare LF and bare CR go as CRLF, the unterminated last line gets its CRLF under DATA,
+    // and the transparency dot is not counted (RFC 1870 5): "a\r\n" ".b\r\n" "c\r\n".
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"a\n.b\rc");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250 SIZE 1000
+         C: MAIL FROM:<a@x.example> SIZE=10
+         S: 250 ok
+         C: RCPT TO:<b@y.example>
+         S: 250 ok
+         C: DATA
+         S: 354 go
+         C: a
+         C: ..b
+         C: c
+         C: .",
+    );
+    // BDAT: normalised, and nothing added at the end; the declared size is the chunk's.
+    let mut c = config();
+    c.use_chunking = true;
+    let mut h = Harness::new(c);
+    h.send("a@x.example", &["b@y.example"], b"a\n.b\rc");
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250-CHUNKING
+         S: 250 SIZE 1000
+         C: MAIL FROM:<a@x.example> SIZE=8
+         S: 250 ok
+         C: RCPT TO:<b@y.example>",
+    );
+    h.feed(b"250 ok\r\n");
+    assert_eq!(esc(&h.take_output()), esc(b"BDAT 8 LAST\r\na\r\n.b\r\nc"));
+    // The limit is judged on the same count: 4 raw octets, 5 sent.
+    let mut h = Harness::new(config());
+    h.send("a@x.example", &["b@y.example"], b"abc\n");
+    h.client.quit(h.now);
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 SIZE 4\nC: QUIT");
+    let too_large = MessageError::TooLarge { size: 5, limit: 4 };
+    assert_eq!(h.results(), vec![MessageStatus::NotSent(too_large)]);
+}
+
+#[test]
+fn line_over_998_octets_is_refused_before_anything_is_sent() {
+    let long = |n: usize| {
+        let mut b = b"Subject: x\r\n\r\n".to_vec();
+        b.extend(std::iter::repeat_n(b'y', n));
+        b.extend_from_slice(b"\r\nend\r\n");
+        b
+    };
+    for chunking in [false, true] {
+        let mut c = config();
+        c.use_chunking = chunking;
+        let mut h = Harness::new(c);
+        send_owned(&mut h, long(999));
+        send_owned(&mut h, long(998));
+        // Only the second message's MAIL goes out; the first is never offered.
+        h.run(
+            "S: 220 mx
+             C: EHLO client.example
+             S: 250-mx
+             S: 250-CHUNKING
+             S: 250 SIZE
+             C: MAIL FROM:<a@x.example> SIZE=1019",
+        );
+        let refused = MessageError::LineTooLong { line: 3 };
+        assert_eq!(
+            h.results(),
+            vec![MessageStatus::NotSent(refused)],
+            "chunking {chunking}"
+        );
+    }
+    // The limit excludes the line end, whichever form it takes in the input.
+    let mut h = Harness::new(config());
+    let mut body = vec![b'z'; 998];
+    body.push(b'\n');
+    body.extend(vec![b'z'; 999]);
+    send_owned(&mut h, body);
+    h.client.quit(h.now);
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx\nC: QUIT");
+    let refused = MessageError::LineTooLong { line: 2 };
+    assert_eq!(h.results(), vec![MessageStatus::NotSent(refused)]);
+}
+
+#[test]
+fn binarymime_is_exempt_from_the_line_limit() {
+    let mut p = MailParams::default();
+    p.body = Some(Body::BinaryMime);
+    let mut h = Harness::new(config());
+    let body = vec![0xFFu8; 3000];
+    h.client
+        .send_message(
+            envelope("a@x.example", &["b@y.example"]).with_params(p),
+            Bytes::from(body),
+            h.now,
+        )
+        .unwrap();
+    h.run(
+        "S: 220 mx
+         C: EHLO client.example
+         S: 250-mx
+         S: 250-CHUNKING
+         S: 250 BINARYMIME
+         C: MAIL FROM:<a@x.example> BODY=BINARYMIME
+         S: 250 ok
+         C: RCPT TO:<b@y.example>",
+    );
+    h.feed(b"250 ok\r\n");
+    let out = h.take_output();
+    assert!(
+        out.starts_with(b"BDAT 3000 LAST\r\n"),
+        "{}",
+        esc(&out[..20])
+    );
+}
+
+#[test]
+fn ehlo_name_with_a_u_label_is_never_sent() {
+    let host = Host::Domain(Domain::new("bücher.example").unwrap());
+    let mut c = config();
+    c.hello_host = host;
+    assert_eq!(c.validate(), Err(ClientError::HelloNameNotAscii));
+    let mut h = Harness::new(c);
+    h.send("a@x.example", &["b@y.example"], b"hi\r\n");
+    h.run("S: 220 mx\nC: QUIT\nS: 221 bye");
+    assert_eq!(h.errors(), vec![&ClientError::HelloNameNotAscii]);
+    assert_eq!(h.results(), vec![MessageStatus::Aborted]);
+    assert_eq!(h.closed(), Some(&CloseReason::Error));
+    // The same name in A-labels goes as given.
+    let mut c = config();
+    c.hello_host = Host::Domain(Domain::new("xn--bcher-kva.example").unwrap());
+    assert_eq!(c.validate(), Ok(()));
+    let mut h = Harness::new(c);
+    h.run("S: 220 mx\nC: EHLO xn--bcher-kva.example");
+}
+
+#[test]
+fn undeclared_8bit_content_is_never_sent_without_8bitmime() {
+    // DATA and BDAT alike; an explicit BODY=7BIT does not make the content 7-bit.
+    for (chunking, declared) in [(false, None), (true, None), (false, Some(Body::SevenBit))] {
+        let mut c = config();
+        c.use_chunking = chunking;
+        let mut p = MailParams::default();
+        p.body = declared;
+        let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
+        let mut h = Harness::new(c.clone());
+        h.client
+            .send_message(env.clone(), Bytes::from_static(b"caf\xc3\xa9\r\n"), h.now)
+            .unwrap();
+        h.client.quit(h.now);
+        h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 CHUNKING\nC: QUIT");
+        let refused = MessageStatus::NotSent(MessageError::EightBitMimeNotOffered);
+        assert_eq!(h.results(), vec![refused], "chunking {chunking}");
+        // Offered: declared.
+        let mut h = Harness::new(c);
+        h.client
+            .send_message(env, Bytes::from_static(b"caf\xc3\xa9\r\n"), h.now)
+            .unwrap();
+        h.run(
+            "S: 220 mx
+             C: EHLO client.example
+             S: 250-mx
+             S: 250-CHUNKING
+             S: 250 8BITMIME
+             C: MAIL FROM:<a@x.example> BODY=8BITMIME",
+        );
+    }
+}
+
+#[test]
+fn requiretls_is_only_sent_over_verified_tls() {
+    let mut p = MailParams::default();
+    p.requiretls = true;
+    let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
+    let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
+    h.client
+        .send_message(env.clone(), Bytes::from_static(b"hi\r\n"), h.now)
+        .unwrap();
+    h.client
+        .send_message(
+            envelope("c@x.example", &["b@y.example"]),
+            Bytes::from_static(b"hi\r\n"),
+            h.now,
+        )
+        .unwrap();
+    h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 STARTTLS\nC: STARTTLS\nS: 220 go");
+    // TLS is up, but nobody checked the certificate: the REQUIRETLS message never goes,
+    // the next one does.
+    h.client.tls_established(h.now).unwrap();
+    h.run(
+        "C: EHLO client.example
+         S: 250-mx
+         S: 250 REQUIRETLS
+         C: MAIL FROM:<c@x.example>",
+    );
+    let refused = MessageStatus::NotSent(MessageError::RequireTlsUnverified);
+    assert_eq!(h.results(), vec![refused]);
 }

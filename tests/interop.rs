@@ -80,8 +80,9 @@ fn assert_stored_exactly(maildir: &Path, expected: &[Vec<u8>]) {
     }
 }
 
+/// A complete message: with Message-ID and Date, an MSA (`--user`) adds nothing (RFC 6409 8).
 fn msg(id: &str, body: &str) -> Vec<u8> {
-    format!("Subject: {id}\r\nMessage-ID: <{id}@interop.example>\r\n\r\n{body}").into_bytes()
+    format!("Subject: {id}\r\nMessage-ID: <{id}@interop.example>\r\nDate: Thu, 03 Dec 2026 18:59:16 +0000\r\n\r\n{body}").into_bytes()
 }
 
 #[test]
@@ -91,7 +92,9 @@ fn smtplib_starttls_auth_plain_and_login_8bit_smtputf8_several_messages() {
     }
     let (_server, plain, tls, maildir) = tokio_server(&[]);
     let work = temp_dir("smtplib");
-    let mut eight_bit = b"Subject: 8bit\r\n\r\nGr\xc3\xbc\xc3\x9fe \xe2\x82\xac\r\n".to_vec();
+    let mut eight_bit = b"Subject: 8bit\r\nMessage-ID: <8bit@interop.example>\r\n\
+        Date: Thu, 03 Dec 2026 18:59:16 +0000\r\n\r\nGr\xc3\xbc\xc3\x9fe \xe2\x82\xac\r\n"
+        .to_vec();
     eight_bit.extend_from_slice(b"..two dots\r\n.\r\n.not the end\r\n");
     let bodies = vec![
         eight_bit,

@@ -13,7 +13,10 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use peers::{Running, example_binary, interop_dir, python_module, spawn, stored, temp_dir};
+use peers::{
+    Running, example_binary, interop_dir, python_module, spawn, stored, stored_raw, strip_trace,
+    temp_dir,
+};
 
 const USER: &str = "relay-user";
 const PASSWORD: &str = "relay-pass";
@@ -115,8 +118,9 @@ impl Smtp {
     }
 }
 
+/// A complete message: with Message-ID and Date, an MSA upstream adds nothing (RFC 6409 8).
 fn msg(id: &str, extra: &str) -> Vec<u8> {
-    format!("Subject: {id}\r\nMessage-ID: <{id}@relay.test>\r\n\r\n{extra}.leading dot\r\n..two\r\nend\r\n").into_bytes()
+    format!("Subject: {id}\r\nMessage-ID: <{id}@relay.test>\r\nDate: Thu, 03 Dec 2026 18:59:16 +0000\r\n\r\n{extra}.leading dot\r\n..two\r\nend\r\n").into_bytes()
 }
 
 fn wait_for(mut f: impl FnMut() -> bool) {
@@ -172,11 +176,15 @@ struct Script {
     greeting: Option<&'static str>,
     /// Read the whole body, then never answer it (the connection stays open).
     silent_end: bool,
+    /// Every body received in full, as received (with our trace fields); the list
+    /// `scripted` returns has them without.
+    raw: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 /// Scripted upstream: accepts connections one after another; RCPT verdicts by local
 /// part (`bad…` 550, `later…` 450, `fail421…` 421 + close, else 250). Bodies it
-/// received in full are pushed to the returned list (dot-unstuffed).
+/// received in full are pushed to the returned list (dot-unstuffed, without the trace
+/// fields at their top; `Script::raw` keeps them whole).
 fn scripted(script: Script) -> (SocketAddr, Arc<Mutex<Vec<Vec<u8>>>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
@@ -256,7 +264,8 @@ fn serve_script(conn: TcpStream, s: Script, got: Arc<Mutex<Vec<Vec<u8>>>>) {
                     }
                 }
             }
-            got.lock().unwrap().push(body);
+            got.lock().unwrap().push(strip_trace(&body).to_vec());
+            s.raw.lock().unwrap().push(body);
             if s.silent_end {
                 // Hold the connection open, silent, well past the relay's cap.
                 std::thread::sleep(Duration::from_secs(60));
@@ -379,7 +388,9 @@ fn upstream_slower_than_the_client() {
     assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
     assert!(c.cmd("RCPT TO:<ok@example.org>").starts_with("250"));
     assert!(c.cmd("RCPT TO:<bad@example.org>").starts_with("550 5.1.1"));
-    let mut big = b"Subject: big\r\n\r\n".to_vec();
+    let mut big =
+        b"Subject: big\r\nMessage-ID: <big@relay.test>\r\nDate: Thu, 03 Dec 2026 18:59:16 +0000\r\n\r\n"
+            .to_vec();
     for i in 0..40_000 {
         big.extend_from_slice(format!(".{i:08} some text for the slow upstream\r\n").as_bytes());
     }
@@ -501,6 +512,7 @@ fn through_aiosmtpd_with_starttls_and_auth() {
         .unwrap()
         .read_to_end(&mut got)
         .unwrap();
+    let got = strip_trace(&got);
     assert_eq!(got.escape_ascii().to_string(), m.escape_ascii().to_string());
     let env = std::fs::read_to_string(out.join("1.env")).unwrap();
     assert!(
@@ -606,7 +618,8 @@ fn relay_offers_only_what_the_upstream_keeps() {
     assert!(r.starts_with("250"), "{r}");
     assert!(c.cmd("QUIT").starts_with("221"));
     envelopes(&out, 1);
-    assert_eq!(std::fs::read(out.join("1.eml")).unwrap(), m);
+    let got = std::fs::read(out.join("1.eml")).unwrap();
+    assert_eq!(strip_trace(&got), m);
 }
 
 /// RFC 1870 6: a declared size over the upstream's SIZE is refused at MAIL (`552`),
@@ -808,4 +821,57 @@ fn relay_refuses_a_sender_outside_the_accounts_addresses() {
     let (ok, said) = submit(addr, ("alice", "pw"), "any@alice.example", "b@example.org");
     assert!(ok, "{said}");
     assert_eq!(bodies.lock().unwrap().len(), 2);
+}
+
+/// RFC 5321 4.4: a relayed message starts with our `Received:` field (the client's EHLO
+/// name and address, the protocol, `for` its one recipient), then the bytes received;
+/// the kept copy is the very bytes the upstream got. An MSA adds a missing
+/// `Message-ID:` and `Date:` (RFC 6409 8.1, 8.3) at the end of the header.
+#[test]
+fn relayed_message_starts_with_our_received_field() {
+    let script = Script {
+        ext: vec!["PIPELINING", "8BITMIME"],
+        ..Default::default()
+    };
+    let raw = script.raw.clone();
+    let (up, bodies) = scripted(script);
+    let (_relay, addr, copies) = open_relay(up, true);
+    let mut c = Smtp::connect(addr);
+    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<ok@example.org>").starts_with("250"));
+    let m = msg("traced", "");
+    assert!(c.data(&m).starts_with("250"));
+    // Without Message-ID and Date.
+    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<ok@example.org>").starts_with("250"));
+    assert!(c.data(b"Subject: bare\r\n\r\nbody\r\n").starts_with("250"));
+    assert!(c.cmd("QUIT").starts_with("221"));
+
+    let raw = raw.lock().unwrap().clone();
+    assert_eq!(raw.len(), 2);
+    let first = String::from_utf8_lossy(&raw[0]).into_owned();
+    assert!(
+        first.starts_with("Received: from client.example ([127.0.0.1]) by "),
+        "{first}"
+    );
+    let unfolded = peers::trace_of(&raw[0]).replace("\r\n\t", " ");
+    assert!(unfolded.contains("with ESMTP"), "{unfolded}");
+    assert!(unfolded.contains("for <ok@example.org>"), "{unfolded}");
+    assert_eq!(peers::trace_of(&raw[0]).matches("Received:").count(), 1);
+    assert_eq!(
+        bodies.lock().unwrap()[0],
+        m,
+        "below the trace field: the bytes sent"
+    );
+    let second = String::from_utf8_lossy(strip_trace(&raw[1])).into_owned();
+    assert!(second.starts_with("Subject: bare\r\n"), "{second}");
+    assert!(second.contains("\r\nMessage-ID: <"), "{second}");
+    assert!(second.contains("\r\nDate: "), "{second}");
+    assert!(second.ends_with("\r\n\r\nbody\r\n"), "{second}");
+    wait_for(|| stored_raw(&copies).len() == 2);
+    let mut kept = stored_raw(&copies);
+    kept.sort();
+    let mut sent = raw;
+    sent.sort();
+    assert_eq!(kept, sent, "the copy holds exactly what the upstream got");
 }

@@ -288,16 +288,16 @@ fn eight_bit_bytes_in_command() {
 }
 
 #[test]
-fn overlong_command_line_500_5_5_6_and_connection_usable() {
+fn overlong_command_line_500_5_5_2_and_connection_usable() {
     let mut h = after_ehlo(cfg(), Policy::accept_all());
     // If the line were cut at 512 octets, the tail would read as `QUIT`.
     let line = format!("NOOP {}QUIT", "A".repeat(512 - 5));
     h.run(&format!(
         "C: {line}
-         S: 500 5.5.6 Line too long
+         S: 500 5.5.2 Line too long
          A: open
          C: MAIL FROM:<{}@example.com>
-         S: 500 5.5.6 Line too long
+         S: 500 5.5.2 Line too long
          C: NOOP
          S: 250 2.0.0 OK",
         "x".repeat(100_000)
@@ -331,7 +331,7 @@ fn endless(total: usize) {
     }
     h.run(
         "C: \\r\\nNOOP\\r\\n
-         S: 500 5.5.6 Line too long
+         S: 500 5.5.2 Line too long
          S: 250 2.0.0 OK",
     );
 }
@@ -654,7 +654,7 @@ fn data_line_too_long_rejected() {
         "C: DATA
          S: 354 End data with <CR><LF>.<CR><LF>
          C: short\\r\\n{long}\\r\\nMAIL FROM:<evil@example.com>\\r\\n.\\r\\n
-         S: 500 5.5.6 Line too long
+         S: 500 5.3.4 Message line too long
          C: MAIL FROM:<a@example.com>
          S: 250 2.1.0 Sender OK"
     ));
@@ -683,7 +683,7 @@ fn flood_back_pressure_through_wants_input() {
     let now = std::time::Instant::now();
     let mut cfg = ServerConfig::default();
     cfg.limits.buffered_input = 1000;
-    let mut s = Server::new(cfg, now);
+    let mut s = Server::new(cfg, now).expect("valid configuration");
     assert_eq!(s.config().limits.buffered_input, 1000);
     assert!(s.wants_input());
     s.handle_input(now, b"EHLO a.example\r\n");
@@ -713,7 +713,7 @@ fn flood_back_pressure_thresholds_are_exact() {
     let now = std::time::Instant::now();
     let mut cfg = ServerConfig::default();
     cfg.limits.buffered_input = 1000;
-    let mut s = Server::new(cfg, now);
+    let mut s = Server::new(cfg, now).expect("valid configuration");
     while s.poll_transmit().is_some() {}
     s.handle_input(now, b"EHLO a.example\r\n");
     let hello = match s.poll_event() {

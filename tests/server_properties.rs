@@ -172,7 +172,7 @@ proptest! {
 
 /// Regression: the reason a message fails must not depend on where reads were split.
 /// A long line followed by a bare LF used to give `550 5.6.0` when both came in one read
-/// and `500 5.5.6` when the read ended between them.
+/// and `500 5.5.2` when the read ended between them.
 #[test]
 fn abort_reason_independent_of_read_boundaries() {
     let open = b"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n".to_vec();

@@ -1,6 +1,6 @@
 //! Maildir delivery shared by the example servers: each message is written to `tmp/`,
-//! synced, then renamed into `new/`, so a reader never sees half a message and nothing
-//! is acknowledged before it is on disk.
+//! synced, then renamed into `new/` and the directory synced, so a reader never sees half
+//! a message and nothing is acknowledged before it (and its name) is on disk.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -50,6 +50,7 @@ impl Maildir {
         Ok(Delivery {
             file: Some(file),
             tmp,
+            unique: name.split('.').take(2).collect(),
             new: self.root.join("new").join(name),
             size: 0,
         })
@@ -62,6 +63,8 @@ pub struct Delivery {
     file: Option<File>,
     tmp: PathBuf,
     new: PathBuf,
+    /// The name's unique part without dots (an RFC 5322 atom), for the trace id.
+    unique: String,
     size: u64,
 }
 
@@ -75,13 +78,24 @@ impl Delivery {
         }
     }
 
-    /// Syncs and moves the file into `new/`; returns its final path.
+    /// Syncs and moves the file into `new/`, then syncs `new/` so that the rename itself
+    /// survives a crash; returns the final path. Only then may the `250` go out (RFC 5321
+    /// 6.1).
     pub fn commit(mut self) -> io::Result<PathBuf> {
         if let Some(f) = self.file.take() {
             f.sync_all()?;
         }
         fs::rename(&self.tmp, &self.new)?;
+        if let Some(dir) = self.new.parent() {
+            File::open(dir)?.sync_all()?;
+        }
         Ok(self.new.clone())
+    }
+
+    /// The unique part of the file name (`<seconds>M<micros>P<pid>Q<counter>`), usable as
+    /// the `id` of a `Received:` field.
+    pub fn unique(&self) -> &str {
+        &self.unique
     }
 
     /// Bytes written so far.

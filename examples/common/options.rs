@@ -43,6 +43,9 @@ options:
   --lmtp                  speak LMTP (RFC 2033) instead of SMTP
   --verbose               log the dialogue (C:/S: lines, credentials redacted)
   --discard               accept messages and drop them (load tests)
+  --received-auth         name the authenticated user in the Received: field we add
+  --add-missing-headers   add Message-ID: and Date: to messages lacking them (RFC 6409
+                          8.1, 8.3); on by default with --user
   --disable EXT           do not offer an extension (repeatable): pipelining, 8bitmime,
                           smtputf8, chunking, binarymime, dsn, enhancedstatuscodes,
                           requiretls
@@ -109,6 +112,10 @@ pub struct Options {
     pub config: ServerConfig,
     pub verbose: bool,
     pub discard: bool,
+    /// `--received-auth`.
+    pub received_auth: bool,
+    /// `--add-missing-headers` (with `--user` the servers add them anyway).
+    pub add_missing_headers: bool,
     /// `--max-sessions`.
     pub max_sessions: usize,
     /// `--maildir` was given (with `--relay`, a copy is kept only then).
@@ -135,6 +142,8 @@ impl Options {
             config: ServerConfig::default(),
             verbose: false,
             discard: false,
+            received_auth: false,
+            add_missing_headers: false,
             max_sessions: DEFAULT_MAX_SESSIONS,
             maildir_given: false,
             relay: None,
@@ -176,6 +185,8 @@ impl Options {
                 "--lmtp" => o.config.lmtp = true,
                 "--verbose" => o.verbose = true,
                 "--discard" => o.discard = true,
+                "--received-auth" => o.received_auth = true,
+                "--add-missing-headers" => o.add_missing_headers = true,
                 "--disable" => disable(&mut o.config, &value()?)?,
                 "--relay" => {
                     let addr = value()?;
@@ -275,11 +286,17 @@ impl Options {
         }
         // The transport can always upgrade: with no certificate given, one is generated.
         o.config.starttls = true;
+        // Limits given on the command line are the operator's explicit choice, below the
+        // RFC minimums too (test sinks with a 1-second timeout, say).
+        o.config.allow_below_rfc_minimums = true;
         if !o.users.is_empty() {
             // AUTH only under TLS is the default (auth_requires_tls), as RFC 8314 asks.
             o.config.auth_mechanisms = vec![Mechanism::PLAIN, Mechanism::LOGIN];
             o.config.require_auth = true;
         }
+        o.config
+            .validate()
+            .map_err(|e| format!("configuration refused: {e}"))?;
         Ok(o)
     }
 }
@@ -289,7 +306,11 @@ fn disable(config: &mut ServerConfig, ext: &str) -> Result<(), String> {
     let e = &mut config.extensions;
     match ext.to_ascii_lowercase().as_str() {
         "pipelining" => e.pipelining = false,
-        "8bitmime" => e.eight_bit_mime = false,
+        // RFC 6531 3.1: SMTPUTF8 cannot be offered without 8BITMIME.
+        "8bitmime" => {
+            e.eight_bit_mime = false;
+            e.smtputf8 = false;
+        }
         "smtputf8" => e.smtputf8 = false,
         "chunking" => e.chunking = false,
         "binarymime" => e.binary_mime = false,

@@ -1,18 +1,22 @@
 //! The application's half of a session, shared by the example servers: it answers the
 //! machine's tickets (every address is accepted, AUTH is checked against `--user`, bodies
-//! go to the Maildir) and writes the log. It does no I/O on the connection, so a blocking
+//! go to the Maildir behind our trace fields, see [`Policy::trace_prefix`]) and writes
+//! the log. It does no I/O on the connection, so a blocking
 //! and an async run loop use it alike; only storing a message may block, and the run loop
 //! decides where that happens (see [`Store`]).
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use smtp_sansio::server::{Event, Server, Ticket};
+use smtp_sansio::server::{Event, MessageStart, Server, Ticket};
+use smtp_sansio::trace::{self, DateTime};
 use smtp_sansio::types::Reply;
 
 use crate::maildir::{Delivery, Maildir};
+use crate::stamp::Stamp;
 use crate::transcript::Transcript;
 use crate::users::Users;
 
@@ -28,6 +32,29 @@ pub struct Policy {
     user: Option<String>,
     messages: u64,
     transcript: Option<Transcript>,
+    trace: TraceOptions,
+    facts: Facts,
+    /// The rewrite of the message being stored.
+    stamp: Option<Stamp>,
+}
+
+/// What the operator chose about the fields added to stored messages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TraceOptions {
+    /// `--received-auth`: name the authenticated user in `Received:`.
+    pub received_auth: bool,
+    /// `--add-missing-headers`: add `Message-ID:` and `Date:` when missing even without
+    /// `--user` (with `--user` it is on anyway: an MSA, RFC 6409 8.1, 8.3).
+    pub add_missing_headers: bool,
+}
+
+/// What only the transport knows, for the trace fields; the machine tells the rest in
+/// `Event::MessageStart`.
+#[derive(Debug, Default)]
+struct Facts {
+    peer: Option<IpAddr>,
+    /// TLS version and cipher suite.
+    tls: Option<(String, String)>,
 }
 
 /// A message whose body is complete and whose final reply waits until it is on disk.
@@ -86,7 +113,72 @@ impl Policy {
             user: None,
             messages: 0,
             transcript: verbose.then(|| Transcript::new(peer)),
+            trace: TraceOptions::default(),
+            facts: Facts {
+                peer: peer.parse::<SocketAddr>().ok().map(|a| a.ip()),
+                ..Facts::default()
+            },
+            stamp: None,
         }
+    }
+
+    /// Sets the operator's choices about added fields.
+    pub fn with_trace(mut self, trace: TraceOptions) -> Self {
+        self.trace = trace;
+        self
+    }
+
+    /// Tells the policy that the session now runs over TLS, with this version and cipher
+    /// suite (for the `tls` clause of `Received:`, RFC 8314 4.3).
+    pub fn tls_established(&mut self, names: Option<(String, String)>) {
+        self.facts.tls = names;
+    }
+
+    /// The fields written before a message delivered into the Maildir: `Return-Path:`
+    /// and one `Delivered-To:` per recipient (final delivery), then our `Received:`
+    /// (RFC 5321 4.4: the facts of `MessageStart`, the client's address, TLS, the file's
+    /// unique name as id).
+    pub fn trace_prefix(&self, start: &MessageStart, by: &str, id: &str) -> Vec<u8> {
+        let received = self.received_field(start, by, id);
+        if received.is_empty() {
+            return received;
+        }
+        // Final delivery inserts Return-Path at the very beginning (RFC 5321 4.4), above
+        // the Received field of our receipt, as delivery agents do with Delivered-To.
+        let mut out = trace::return_path(&start.from);
+        for to in &start.recipients {
+            out.extend_from_slice(&trace::delivered_to(to));
+        }
+        out.extend_from_slice(&received);
+        out
+    }
+
+    /// Our `Received:` field alone, as a relay prepends it (RFC 5321 4.4): the facts of
+    /// `MessageStart`, the client's address, TLS, the user with `--received-auth`.
+    pub fn received_field(&self, start: &MessageStart, by: &str, id: &str) -> Vec<u8> {
+        // The clock can only fail beyond year 9999; the epoch is then the honest fallback.
+        let date =
+            DateTime::from_system_time(SystemTime::now(), 0).or_else(|_| DateTime::from_unix(0, 0));
+        let Ok(date) = date else {
+            return Vec::new();
+        };
+        let mut r = start.received(by, date).id(id);
+        if let Some(ip) = self.facts.peer {
+            r = r.peer(ip);
+        }
+        if let Some((version, cipher)) = self.facts.tls.as_ref().filter(|_| start.tls) {
+            r = r.tls(version, cipher);
+        }
+        if let Some(user) = self.user.as_deref().filter(|_| self.trace.received_auth) {
+            r = r.authenticated_as(user);
+        }
+        r.to_bytes()
+    }
+
+    /// Whether `Message-ID:` and `Date:` are added when missing: with `--user` (an MSA,
+    /// RFC 6409 8.1, 8.3) or `--add-missing-headers`.
+    fn add_missing(&self) -> bool {
+        self.trace.add_missing_headers || !self.users.is_empty()
     }
 
     /// Logs bytes read from the client (with `--verbose`).
@@ -115,7 +207,7 @@ impl Policy {
             },
             Event::Rcpt(r) => server.accept(r.ticket).map_err(|e| e.kind),
             Event::Vrfy(v) => server.accept(v.ticket).map_err(|e| e.kind),
-            Event::MessageStart => {
+            Event::MessageStart(start) => {
                 self.delivery = match self.maildir.as_ref().map(Maildir::create) {
                     Some(Ok(d)) => Some(d),
                     Some(Err(e)) => {
@@ -127,11 +219,15 @@ impl Policy {
                     }
                     None => None,
                 };
+                self.stamp = self.delivery.as_ref().map(|d| {
+                    let prefix = self.trace_prefix(&start, &server.config().hostname, d.unique());
+                    Stamp::new(prefix, self.add_missing(), &server.config().hostname)
+                });
                 Ok(())
             }
             Event::MessageChunk(chunk) => {
-                if let Some(d) = self.delivery.as_mut() {
-                    if let Err(e) = d.write(&chunk) {
+                if let (Some(d), Some(stamp)) = (self.delivery.as_mut(), self.stamp.as_mut()) {
+                    if let Err(e) = stamp.chunk(&chunk, &mut |b| d.write(b)) {
                         log(format_args!(
                             "{}: cannot write message file: {e}",
                             self.peer
@@ -142,6 +238,16 @@ impl Policy {
                 Ok(())
             }
             Event::MessageEnd(end) => {
+                if let (Some(d), Some(stamp)) = (self.delivery.as_mut(), self.stamp.as_mut()) {
+                    if let Err(e) = stamp.finish(&mut |b| d.write(b)) {
+                        log(format_args!(
+                            "{}: cannot write message file: {e}",
+                            self.peer
+                        ));
+                        self.delivery = None;
+                    }
+                }
+                self.stamp = None;
                 return Some(Store {
                     ticket: end.ticket,
                     delivery: self.delivery.take(),
@@ -153,6 +259,7 @@ impl Policy {
             Event::MessageAborted(reason) => {
                 // Dropping the delivery removes its file from tmp/.
                 self.delivery = None;
+                self.stamp = None;
                 log(format_args!("{}: message dropped: {reason:?}", self.peer));
                 Ok(())
             }

@@ -9,7 +9,10 @@
 //! * Each RCPT is forwarded and answered with the upstream's verdict (code, enhanced
 //!   code, text).
 //! * Body chunks stream upstream as they arrive; no message is ever held whole. While the
-//!   upstream is slower than the client, the session stops reading the client.
+//!   upstream is slower than the client, the session stops reading the client. The first
+//!   bytes sent are our `Received:` field (RFC 5321 4.4; built by `Policy::received_field`
+//!   from `MessageStart`), and a missing `Message-ID:` or `Date:` is added at the end of
+//!   the header (RFC 6409 8.1, 8.3; `common/stamp.rs`). The copy gets the same bytes.
 //! * The final reply to the message is the upstream's final reply. With `--maildir`, a
 //!   copy is kept, committed only when the upstream accepted the message. An upstream
 //!   that stays silent after the end of data gets `--relay-final-timeout` (default 2
@@ -58,9 +61,9 @@
 //! non-relaying server does (`Users::sender_refusal`).
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustls::pki_types::ServerName;
 
@@ -80,6 +83,7 @@ use tokio_rustls::client::TlsStream;
 
 use crate::maildir::{Delivery, Maildir};
 use crate::options::RelayOptions;
+use crate::stamp::Stamp;
 use crate::users::Users;
 
 /// Connecting and the TLS handshake with the upstream must finish within this.
@@ -93,6 +97,9 @@ const BACKLOG_LIMIT: usize = 1024 * 1024;
 /// The start-up look at the upstream's EHLO gives up after this; the first session
 /// learns it then.
 const PROBE_TIME: Duration = Duration::from_secs(15);
+
+/// Numbers the ids of our Received fields.
+static TRACE_IDS: AtomicU64 = AtomicU64::new(0);
 
 /// What every relaying session shares.
 pub struct Relay {
@@ -313,7 +320,13 @@ impl Relay {
             Ok(Ok(tls)) => {
                 up.io = Io::Tls(Box::new(tls));
                 up.tls = true;
-                let _ = up.client.tls_established(Instant::now());
+                // RFC 8689 4.2.1: the machine sends REQUIRETLS only over a verified
+                // certificate.
+                let _ = if self.opts.insecure {
+                    up.client.tls_established(Instant::now())
+                } else {
+                    up.client.tls_established_verified(Instant::now())
+                };
             }
             Ok(Err(e)) => {
                 eprintln!("{peer}: relay: TLS with the upstream failed: {e}");
@@ -430,6 +443,43 @@ struct Txn {
     without_auth: Option<(ReversePath<'static>, MailParams<'static>)>,
     /// That happened: MAIL goes again without it once this transaction's result comes.
     resend: bool,
+    /// Our Received field first, then the body (with a missing Message-ID and Date).
+    stamp: Option<Stamp>,
+}
+
+impl Txn {
+    /// Passes body bytes (`None`: the end) through the stamp to the copy, and to the
+    /// upstream unless it already gave its verdict: both get the same bytes.
+    fn pass(
+        &mut self,
+        peer: &str,
+        mut up: Option<&mut Upstream>,
+        chunk: Option<&[u8]>,
+        now: Instant,
+    ) {
+        let Some(mut stamp) = self.stamp.take() else {
+            return;
+        };
+        let mut out = |b: &[u8]| -> io::Result<()> {
+            if let Some(d) = self.copy.as_mut() {
+                if let Err(e) = d.write(b) {
+                    eprintln!("{peer}: relay: copy dropped: {e}");
+                    self.copy = None;
+                }
+            }
+            if self.failed.is_none() {
+                if let Some(up) = up.as_mut() {
+                    let _ = up.client.body_chunk(self.id, b, now);
+                }
+            }
+            Ok(())
+        };
+        let _ = match chunk {
+            Some(c) => stamp.chunk(c, &mut out),
+            None => stamp.finish(&mut out),
+        };
+        self.stamp = Some(stamp);
+    }
 }
 
 /// One incoming session's relay state.
@@ -442,6 +492,8 @@ pub struct RelaySession {
     pending: Option<Pending>,
     /// A MAIL waiting for the upstream session to be ready.
     deferred: Option<(ReversePath<'static>, MailParams<'static>)>,
+    /// Our Received field for the message about to start (see [`RelaySession::received`]).
+    received: Option<Vec<u8>>,
     /// The name of the last AUTH attempt; the session's identity once the machine says
     /// it is authenticated (no AUTH is accepted after a successful one, RFC 4954 4).
     auth_name: Option<String>,
@@ -461,6 +513,7 @@ impl RelaySession {
             txn: None,
             pending: None,
             deferred: None,
+            received: None,
             auth_name: None,
             lost: None,
             relayed: 0,
@@ -527,6 +580,22 @@ impl RelaySession {
         }
     }
 
+    /// Prepares our `Received:` field for the message that starts now (RFC 5321 4.4):
+    /// `build` gets the id for its ID clause. Call before passing `MessageStart` on.
+    pub fn received(&mut self, build: impl FnOnce(&str) -> Vec<u8>) {
+        let n = TRACE_IDS.fetch_add(1, Ordering::Relaxed);
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let id = format!(
+            "{}R{}P{}Q{n}",
+            t.as_secs(),
+            t.subsec_micros(),
+            std::process::id()
+        );
+        self.received = Some(build(&id));
+    }
+
     /// The authenticated user of this session, if any.
     fn user(&self, server: &Server) -> Option<String> {
         self.auth_name.clone().filter(|_| server.is_authenticated())
@@ -588,33 +657,28 @@ impl RelaySession {
                     Err(_) => self.answer(server, r.ticket, unavailable()),
                 }
             }
-            Event::MessageStart => {
-                if let (Some(txn), Some(m)) = (self.txn.as_mut(), self.maildir.as_ref()) {
+            Event::MessageStart(_) => {
+                let received = self.received.take().unwrap_or_default();
+                let txn = self.txn.as_mut()?;
+                if let Some(m) = self.maildir.as_ref() {
                     match m.create() {
                         Ok(d) => txn.copy = Some(d),
                         Err(e) => eprintln!("{}: relay: no copy kept: {e}", self.peer),
                     }
                 }
+                // An MSA adds a missing Message-ID and Date (RFC 6409 8.1, 8.3).
+                txn.stamp = Some(Stamp::new(received, true, &self.relay.base.hostname));
             }
             Event::MessageChunk(chunk) => {
                 let txn = self.txn.as_mut()?;
-                if let Some(d) = txn.copy.as_mut() {
-                    if let Err(e) = d.write(&chunk) {
-                        eprintln!("{}: relay: copy dropped: {e}", self.peer);
-                        txn.copy = None;
-                    }
-                }
-                if txn.failed.is_none() {
-                    if let Some(up) = self.up.as_mut() {
-                        let _ = up.client.body_chunk(txn.id, &chunk, now);
-                    }
-                }
+                txn.pass(&self.peer, self.up.as_mut(), Some(&chunk), now);
             }
             Event::MessageEnd(end) => {
-                let Some(txn) = self.txn.as_ref() else {
+                let Some(txn) = self.txn.as_mut() else {
                     self.answer(server, end.ticket, unavailable());
                     return None;
                 };
+                txn.pass(&self.peer, self.up.as_mut(), None, now);
                 if let Some(failed) = txn.failed.clone() {
                     self.txn = None;
                     self.answer(server, end.ticket, failed);
@@ -681,6 +745,7 @@ impl RelaySession {
                     copy: None,
                     without_auth: with_auth.then_some((from, params)),
                     resend: false,
+                    stamp: None,
                 });
                 self.pending = Some(Pending::Mail(ticket));
             }

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use super::ClientError;
 use crate::types::{Domain, Host, Mechanism, Secret};
 
 /// When to upgrade the connection with STARTTLS (RFC 3207).
@@ -147,7 +148,10 @@ impl Default for ClientTimeouts {
 #[non_exhaustive]
 pub struct ClientConfig {
     /// What EHLO/HELO/LHLO sends: the client's FQDN or an address literal
-    /// (RFC 5321 4.1.4). Default `localhost`, which applications should replace.
+    /// (RFC 5321 4.1.4). Default `localhost`, which applications should replace. A
+    /// domain must be in A-labels (RFC 6531 3.7.1): a U-label fails the session with
+    /// [`ClientError::HelloNameNotAscii`] instead of going on the wire (check early with
+    /// [`ClientConfig::validate`]).
     pub hello_host: Host<'static>,
     /// Speak LMTP (RFC 2033): `LHLO`, no HELO fallback, one reply per recipient after
     /// the message. Default `false`.
@@ -181,6 +185,14 @@ impl ClientConfig {
             hello_host,
             ..Self::default()
         }
+    }
+
+    /// Checks what a session would refuse later: today, a hello name that is not all
+    /// A-labels ([`ClientError::HelloNameNotAscii`]). [`Client::new`](super::Client::new)
+    /// takes any configuration; calling this first lets an application report the
+    /// mistake before it connects.
+    pub fn validate(&self) -> Result<(), ClientError> {
+        super::rules::check_hello_name(&self.hello_host)
     }
 }
 

@@ -194,8 +194,13 @@ pub enum MessageStatus {
     Rejected,
     /// Every RCPT was refused, so no body was sent.
     NoValidRecipients,
-    /// Never sent: the server lacks an extension the message needs. Fault: neither side;
-    /// the message must go elsewhere or be converted.
+    /// Not delivered, because the client refused to send it to this server: the server
+    /// lacks an extension the message needs, or the content breaks a rule of the wire
+    /// (see [`MessageError`]). Whole messages are refused before MAIL. A streamed body
+    /// is checked as it comes; when it breaks a rule midway the transaction is cancelled
+    /// so that the server can never accept the partial message (RSET, or inside DATA a
+    /// closed connection, [`CloseReason::Aborted`]). Fault: neither side; the message
+    /// must go elsewhere or be converted.
     NotSent(MessageError),
     /// The session ended before the server answered. The message may or may not have
     /// been delivered if its body had already gone out (RFC 5321 6.1 accepts a duplicate
@@ -222,6 +227,21 @@ pub enum MessageError {
     /// REQUIRETLS needs the extension and a TLS session (RFC 8689 4.1).
     #[error("REQUIRETLS requested but not offered or the session is not under TLS")]
     RequireTlsUnavailable,
+    /// REQUIRETLS needs TLS whose server certificate was verified (RFC 8689 4.2.1), and
+    /// the application reported the handshake with
+    /// [`Client::tls_established`](super::Client::tls_established), not
+    /// [`Client::tls_established_verified`](super::Client::tls_established_verified).
+    /// Fault: the connection's security; the message must go over a verified one.
+    #[error("REQUIRETLS requested but the server's certificate was not verified")]
+    RequireTlsUnverified,
+    /// A line of the body is longer than 998 octets without its CRLF (RFC 5321
+    /// 4.5.3.1.6, RFC 5322 2.1.1). Fault: the message; encode it (quoted-printable,
+    /// base64) or send it as `BODY=BINARYMIME`, which has no line limit.
+    #[error("line {line} of the message is longer than 998 octets")]
+    LineTooLong {
+        /// The line, counting from 1.
+        line: usize,
+    },
     /// The message exceeds the server's SIZE limit (RFC 1870 4).
     #[error("message of {size} octets exceeds the server's SIZE limit of {limit}")]
     TooLarge {
@@ -284,6 +304,12 @@ pub enum ClientError {
     /// A reply had more than `max_reply_lines` lines. Fault: server.
     #[error("reply has too many lines")]
     TooManyReplyLines,
+    /// The configured hello name ([`ClientConfig::hello_host`](super::ClientConfig))
+    /// holds a U-label; EHLO, HELO and LHLO take A-labels or an address literal only
+    /// (RFC 6531 3.7.1, RFC 5321 4.1.1.1). Nothing was said but QUIT. Fault:
+    /// configuration; convert the name to A-labels (`xn--`, RFC 5891) first.
+    #[error("the hello name is not ASCII; EHLO needs A-labels (RFC 6531 3.7.1)")]
+    HelloNameNotAscii,
     /// A reply came when none was due. Fault: server.
     #[error("unexpected reply: {0}")]
     UnexpectedReply(Reply),
@@ -351,8 +377,9 @@ pub enum CloseReason {
     ServiceUnavailable(Reply),
     /// The [`ClientEvent::Error`] before this event ended it.
     Error,
-    /// The application aborted a streamed transaction inside its DATA body
-    /// ([`Client::abort_transaction`](super::Client::abort_transaction)): closing the
+    /// A streamed transaction was cancelled inside its DATA body, by the application
+    /// ([`Client::abort_transaction`](super::Client::abort_transaction)) or by the client
+    /// because the body broke a rule ([`MessageStatus::NotSent`]): closing the
     /// connection is the only way to keep the partial message from being delivered.
     Aborted,
 }

@@ -55,12 +55,42 @@
 //! [`Client::handle_eof`] when the peer closes); after every call drain
 //! [`Client::poll_event`] and [`Client::poll_transmit`]; call [`Client::handle_timeout`]
 //! once [`Client::poll_timeout`]'s instant has passed; on [`ClientEvent::StartTls`]
-//! write what is pending, run the TLS handshake, then call [`Client::tls_established`];
-//! on [`ClientEvent::Closed`] write what is pending and close the connection.
+//! write what is pending, run the TLS handshake, then call
+//! [`Client::tls_established_verified`] if the server's certificate was verified,
+//! [`Client::tls_established`] if not; on [`ClientEvent::Closed`] write what is pending
+//! and close the connection.
+//!
+//! # What the client refuses to send
+//!
+//! The same rules hold for whole messages ([`Client::send_message`]) and streamed ones
+//! ([`Client::start_transaction`]); a message that breaks one ends as
+//! [`MessageStatus::NotSent`] with the [`MessageError`] that names it.
+//!
+//! - **A wrong `SIZE`.** For a whole message `SIZE=` is the octet count as sent: line
+//!   ends normalised to CRLF, the CRLF added after an unterminated last line under DATA,
+//!   no dot-stuffing (RFC 1870 5). A streamed body is not known up front: the client
+//!   passes the caller's estimate and never makes one up.
+//! - **Lines over 998 octets** (CRLF excluded; RFC 5321 4.5.3.1.6, RFC 5322 2.1.1):
+//!   [`MessageError::LineTooLong`], before MAIL for a whole message; mid-stream the
+//!   transaction is cancelled (RSET, or inside DATA a closed connection) so the server
+//!   never accepts part of it. `BODY=BINARYMIME` has no lines and is exempt. Long lines
+//!   are never wrapped: that would change the message.
+//! - **A hello name with U-labels.** EHLO/HELO/LHLO take A-labels or an address literal
+//!   only (RFC 6531 3.7.1): the session sends QUIT instead and fails with
+//!   [`ClientError::HelloNameNotAscii`]; [`ClientConfig::validate`] says so up front.
+//! - **Undeclared 8-bit content to a server without 8BITMIME** (RFC 5321 2.4, RFC 6152):
+//!   a whole message with an octet of 0x80 or above is declared `BODY=8BITMIME` when
+//!   the server offers it, otherwise not sent ([`MessageError::EightBitMimeNotOffered`]).
+//!   A streamed body cannot be declared after MAIL: declare `BODY=8BITMIME` up front;
+//!   undeclared 8-bit octets to a server without 8BITMIME cancel the transaction.
+//! - **`REQUIRETLS` over unverified TLS** (RFC 8689 4.2.1): only after
+//!   [`Client::tls_established_verified`]; after [`Client::tls_established`] the message
+//!   fails before MAIL with [`MessageError::RequireTlsUnverified`].
 
 mod auth;
 mod config;
 mod event;
+mod rules;
 mod stream;
 mod txn;
 
@@ -174,6 +204,8 @@ pub struct Client {
     grace: bool,
     caps: Option<Capabilities>,
     tls: bool,
+    /// The application said the TLS peer's certificate was verified.
+    tls_verified: bool,
     starttls_declined: bool,
     authenticated: bool,
     /// A failure started the QUIT in progress.
@@ -205,6 +237,7 @@ impl Client {
             grace: false,
             caps: None,
             tls: false,
+            tls_verified: false,
             starttls_declined: false,
             authenticated: false,
             failed: false,
@@ -308,13 +341,28 @@ impl Client {
     }
 
     /// The transport now runs TLS (after [`ClientEvent::StartTls`] and a successful
-    /// handshake). Everything learnt before is forgotten and EHLO is sent again
-    /// (RFC 3207 4.2).
+    /// handshake), with a server certificate that was NOT verified, or not known to be
+    /// (opportunistic TLS, a test certificate). Everything learnt before is forgotten and
+    /// EHLO is sent again (RFC 3207 4.2). Messages asking for `REQUIRETLS` are refused on
+    /// such a session ([`MessageError::RequireTlsUnverified`], RFC 8689 4.2.1); call
+    /// [`Client::tls_established_verified`] when the certificate was checked.
     pub fn tls_established(&mut self, now: Instant) -> Result<(), UsageError> {
+        self.tls_up(now, false)
+    }
+
+    /// As [`Client::tls_established`], for a handshake in which the application verified
+    /// the server's certificate chain and name (RFC 8689 4.2.1, RFC 6125): the session
+    /// may then carry `REQUIRETLS` messages.
+    pub fn tls_established_verified(&mut self, now: Instant) -> Result<(), UsageError> {
+        self.tls_up(now, true)
+    }
+
+    fn tls_up(&mut self, now: Instant, verified: bool) -> Result<(), UsageError> {
         if self.state != State::AwaitTls {
             return Err(UsageError::NotAwaitingTls);
         }
         self.tls = true;
+        self.tls_verified = verified;
         self.caps = None;
         self.rx.clear();
         self.framer.reset();
@@ -368,7 +416,9 @@ impl Client {
     /// The body is the whole message (header and content) as given; line endings are
     /// normalised to CRLF and dot-stuffing is applied on the way out. It is taken whole
     /// as `Bytes` (shared, never copied whole) because `SIZE` and `BODY` must be known
-    /// before MAIL is sent.
+    /// before MAIL is sent. A body the wire cannot carry (see
+    /// [what the client refuses to send](self#what-the-client-refuses-to-send)) is never
+    /// offered: its result is [`MessageStatus::NotSent`].
     pub fn send_message(
         &mut self,
         envelope: Envelope,
@@ -481,6 +531,9 @@ impl Client {
     }
 
     fn send_hello(&mut self, now: Instant) {
+        if let Err(e) = rules::check_hello_name(&self.config.hello_host) {
+            return self.fail_and_quit(now, e);
+        }
         let host = self.config.hello_host.clone();
         // RFC 2033 4.1: LMTP greets with LHLO, which is EHLO under another name.
         let cmd = if self.config.lmtp {

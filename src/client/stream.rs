@@ -17,12 +17,13 @@ use bytes::{Bytes, BytesMut};
 
 use super::{
     Client, ClientEvent, CloseReason, Expect, MessageError, MessageId, MessageStatus, State,
-    UsageError, txn,
+    UsageError, rules, txn,
 };
 use crate::data::DotStuffer;
 use crate::types::{
     Body, Command, ForwardPath, MailParams, RcptParams, Reply, ReplyCode, ReversePath,
 };
+use rules::{BodyScan, ContentRules};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -56,6 +57,10 @@ pub(super) struct Stream {
     /// lock-step).
     held: BytesMut,
     stuffer: DotStuffer,
+    /// Every body byte handed over so far, measured (line lengths, 8-bit octets).
+    scan: BodyScan,
+    /// What the body may hold, fixed when MAIL went out.
+    rules: Option<ContentRules>,
     ended: bool,
     end_sent: bool,
     lmtp_delivered: usize,
@@ -90,10 +95,23 @@ impl Client {
     /// mismatch ends the transaction at once with [`MessageStatus::NotSent`]:
     /// `SMTPUTF8` (or a non-ASCII reverse path) needs SMTPUTF8; `BODY=8BITMIME` needs
     /// 8BITMIME; `BODY=BINARYMIME` needs CHUNKING and BINARYMIME; `RET`/`ENVID` need
-    /// DSN; `REQUIRETLS` needs the extension and TLS; a declared `SIZE` above the
-    /// announced limit is [`MessageError::TooLarge`]. Meaning-free parameters are
-    /// adjusted instead: `SIZE` and `BODY=7BIT` are left out when the server lacks the
-    /// extension that defines them (RFC 1870, RFC 6152). Other parameters go as given.
+    /// DSN; `REQUIRETLS` needs the extension and TLS with a verified certificate
+    /// ([`Client::tls_established_verified`]); a declared `SIZE` above the announced
+    /// limit is [`MessageError::TooLarge`]. Meaning-free parameters are adjusted
+    /// instead: `SIZE` and `BODY=7BIT` are left out when the server lacks the extension
+    /// that defines them (RFC 1870, RFC 6152). Other parameters go as given.
+    ///
+    /// `SIZE` is the caller's estimate: the client cannot count a body it has not seen,
+    /// so it never declares one itself. RFC 1870 6 asks for the octets as they will go
+    /// (lines ending in CRLF, no dot-stuffing), rounded up rather than down; a relay
+    /// passing its client's `SIZE` on adds the length of the trace fields it prepends.
+    ///
+    /// The body is checked as it comes (see [`Client::body_chunk`]): a line over 998
+    /// octets, or an 8-bit octet when `BODY=8BITMIME` was not declared and the server
+    /// lacks 8BITMIME, cancels the transaction. Declare `BODY=8BITMIME` (or
+    /// `BINARYMIME`) up front whenever the body may hold 8-bit octets: after MAIL it is
+    /// too late to say so. When the server offers 8BITMIME an undeclared 8-bit body still
+    /// goes, as the server has said it can carry it.
     ///
     /// ```
     /// use std::time::Instant;
@@ -167,6 +185,8 @@ impl Client {
             data_open: false,
             held: BytesMut::new(),
             stuffer: DotStuffer::new(),
+            scan: BodyScan::default(),
+            rules: None,
             ended: false,
             end_sent: false,
             lmtp_delivered: 0,
@@ -217,6 +237,16 @@ impl Client {
     /// Bytes that cannot go out yet (before the `354`) are held; see
     /// [`Client::pending_output`] to bound them. Once the transaction has been decided
     /// (refused DATA, a failed chunk) the bytes are dropped.
+    ///
+    /// Each piece is checked before any of it goes out. A line longer than 998 octets
+    /// (CRLF excluded; RFC 5321 4.5.3.1.6) unless `BODY=BINARYMIME`, or an 8-bit octet
+    /// the server cannot take (RFC 5321 2.4, RFC 6152), cancels the transaction as
+    /// [`Client::abort_transaction`] does: RSET before the body or under BDAT, a closed
+    /// connection inside a DATA body ([`CloseReason::Aborted`]), so that the server never
+    /// accepts part of the message. The outcome is [`MessageStatus::NotSent`] with
+    /// [`MessageError::LineTooLong`] or [`MessageError::EightBitMimeNotOffered`]; the call
+    /// itself succeeds. Body given before MAIL went out is checked when MAIL is due, and
+    /// MAIL is then not sent.
     pub fn body_chunk(
         &mut self,
         txn: MessageId,
@@ -228,6 +258,12 @@ impl Client {
             return Err(UsageError::OutOfOrder);
         }
         if s.result.is_none() && !chunk.is_empty() {
+            s.scan.push(chunk);
+            // Before MAIL the rules are not known yet; `pump` checks what was held then.
+            if let Some(Err(e)) = s.rules.map(|r| r.check(&s.scan)) {
+                self.cancel_stream(now, MessageStatus::NotSent(e));
+                return Ok(());
+            }
             if s.mode == Mode::Data && s.data_open {
                 let mut out = BytesMut::with_capacity(chunk.len() + 16);
                 s.stuffer.push(chunk, &mut out);
@@ -263,29 +299,42 @@ impl Client {
     /// [`Client::body_end`] the message is out of the client's hands and its outcome
     /// still comes.
     pub fn abort_transaction(&mut self, txn: MessageId, now: Instant) -> Result<(), UsageError> {
-        let s = self.stream_mut(txn)?;
+        self.stream_mut(txn)?;
+        self.cancel_stream(now, MessageStatus::Aborted);
+        Ok(())
+    }
+
+    /// Ends the open streamed transaction with `status` so that the server can never
+    /// accept what it has of the message: nothing sent yet, RSET, or inside a DATA body
+    /// a closed connection (RFC 5321 4.1.1.4 has no other way). After the end of data
+    /// the outcome is the server's.
+    fn cancel_stream(&mut self, now: Instant, status: MessageStatus) {
+        let Some(s) = self.stream.as_mut() else {
+            return;
+        };
+        let id = s.id;
         if !s.mail_sent() {
             self.stream = None;
-            self.push_result(txn, MessageStatus::Aborted, None);
+            self.push_result(id, status, None);
             self.next_step(now);
-            return Ok(());
+            return;
         }
         if s.end_sent || s.result.is_some() {
-            return Ok(());
+            return;
         }
         if s.mode == Mode::Data && s.body_started {
             self.stream = None;
-            self.push_result(txn, MessageStatus::Aborted, None);
+            self.push_result(id, status, None);
             // Whatever of the body is still unsent must never reach the server.
             self.staging.clear();
             self.tx.clear();
             self.close(CloseReason::Aborted);
-            return Ok(());
+            return;
         }
-        s.decide(MessageStatus::Aborted, None);
+        s.held.clear();
+        s.decide(status, None);
         self.needs_rset = true;
         self.finish_stream_if_done(now);
-        Ok(())
     }
 
     /// Octets handed to the machine and not yet taken by [`Client::poll_transmit`]:
@@ -330,22 +379,11 @@ impl Client {
         &self,
         from: &ReversePath<'static>,
         params: &MailParams<'static>,
-    ) -> Result<(MailParams<'static>, Mode, bool), MessageError> {
+    ) -> Result<(MailParams<'static>, Mode, bool, ContentRules), MessageError> {
         let caps = self.caps.clone().unwrap_or_default();
         let mut p = params.clone();
         let pipelined = self.config.use_pipelining && caps.pipelining();
-        match p.body {
-            Some(Body::BinaryMime) if !(caps.chunking() && caps.binary_mime()) => {
-                return Err(MessageError::BinaryMimeNotOffered);
-            }
-            // RFC 6152 3: 8-bit content only to a server that offers 8BITMIME.
-            Some(Body::EightBitMime) if !caps.eight_bit_mime() => {
-                return Err(MessageError::EightBitMimeNotOffered);
-            }
-            // BODY= exists only with 8BITMIME (RFC 6152 2); 7BIT is the default anyway.
-            Some(Body::SevenBit) if !caps.eight_bit_mime() => p.body = None,
-            _ => {}
-        }
+        rules::declare_body(&caps, &mut p)?;
         let binary = p.body == Some(Body::BinaryMime);
         let mode = if binary || (self.config.use_chunking && caps.chunking()) {
             Mode::Bdat
@@ -362,8 +400,11 @@ impl Client {
         if (p.ret.is_some() || p.envid.is_some()) && !caps.dsn() {
             return Err(MessageError::DsnNotOffered);
         }
-        if p.requiretls && !(caps.requiretls() && self.tls) {
-            return Err(MessageError::RequireTlsUnavailable);
+        self.check_requiretls(&caps, &p)?;
+        let rules = ContentRules::new(&caps, &p);
+        // Body handed over before MAIL is held; it is checked now, before MAIL goes.
+        if let Some(s) = self.stream.as_ref() {
+            rules.check(&s.scan)?;
         }
         match (caps.size(), p.size) {
             // SIZE= exists only with the extension (RFC 1870 6); it is an estimate.
@@ -373,7 +414,7 @@ impl Client {
             }
             _ => {}
         }
-        Ok((p, mode, pipelined))
+        Ok((p, mode, pipelined, rules))
     }
 
     /// Sends whatever the streamed transaction can send now.
@@ -396,11 +437,12 @@ impl Client {
                 return;
             }
             match self.stream_plan(&from, &params) {
-                Ok((params, mode, pipelined)) => {
+                Ok((params, mode, pipelined, rules)) => {
                     if let Some(s) = self.stream.as_mut() {
                         s.mode = mode;
                         s.pipelined = pipelined;
                         s.utf8 = params.smtputf8;
+                        s.rules = Some(rules);
                     }
                     self.send(now, &Command::Mail { from, params }, Expect::Mail);
                 }

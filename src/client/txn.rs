@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
+use super::rules::{self, BodyScan, ContentRules};
 use super::{Client, ClientError, ClientEvent, Expect, MessageError, MessageStatus, Queued, State};
 use crate::data::DotStuffer;
 use crate::types::{Body, Command, ForwardPath, MailParams, RcptParams, Reply, ReplyCode};
@@ -165,33 +166,25 @@ impl Client {
         }
     }
 
-    /// Checks the message against the server's extensions and works out the MAIL
-    /// parameters and how the body goes.
+    /// Checks the message against the server's extensions and the rules of the wire
+    /// (see `rules.rs`), and works out the MAIL parameters and how the body goes.
     fn prepare(&self, q: &Queued) -> Result<(MailParams<'static>, Mode, Bytes), MessageError> {
         let caps = self.caps.clone().unwrap_or_default();
         let mut p = q.envelope.params.clone();
-        let binary = p.body == Some(Body::BinaryMime);
-        if binary && !(caps.chunking() && caps.binary_mime()) {
-            return Err(MessageError::BinaryMimeNotOffered);
+        let scan = BodyScan::of(&q.body);
+        if scan.eight_bit() && p.body != Some(Body::BinaryMime) {
+            // RFC 6152 3: 8-bit content is declared; `declare_body` refuses it when the
+            // server lacks 8BITMIME (RFC 5321 2.4).
+            p.body = Some(Body::EightBitMime);
         }
+        rules::declare_body(&caps, &mut p)?;
+        let binary = p.body == Some(Body::BinaryMime);
         let mode = if binary || (self.config.use_chunking && caps.chunking()) {
             Mode::Bdat
         } else {
             Mode::Data
         };
-        if !binary {
-            let eight_bit = q.body.iter().any(|&b| b >= 0x80);
-            if eight_bit || p.body == Some(Body::EightBitMime) {
-                // RFC 6152 3: 8-bit content only to a server that offers 8BITMIME.
-                if !caps.eight_bit_mime() {
-                    return Err(MessageError::EightBitMimeNotOffered);
-                }
-                p.body = Some(Body::EightBitMime);
-            } else if !caps.eight_bit_mime() {
-                // BODY= exists only with 8BITMIME (RFC 6152 2).
-                p.body = None;
-            }
-        }
+        ContentRules::new(&caps, &p).check(&scan)?;
         let non_ascii =
             !q.envelope.from.is_ascii() || q.envelope.recipients.iter().any(|r| !r.path.is_ascii());
         if non_ascii || p.smtputf8 {
@@ -209,9 +202,7 @@ impl Client {
         if dsn && !caps.dsn() {
             return Err(MessageError::DsnNotOffered);
         }
-        if p.requiretls && !(caps.requiretls() && self.tls) {
-            return Err(MessageError::RequireTlsUnavailable);
-        }
+        self.check_requiretls(&caps, &p)?;
         let body = if mode == Mode::Bdat && !binary {
             crlf_normalised(&q.body)
         } else {
@@ -220,7 +211,13 @@ impl Client {
         p.size = match caps.size() {
             None => None,
             Some(limit) => {
-                let size = body.len() as u64;
+                // RFC 1870 5: the octets as they go, line ends as CRLF, without
+                // dot-stuffing; a binary body goes as given.
+                let size = if binary {
+                    body.len() as u64
+                } else {
+                    scan.octets(mode == Mode::Data)
+                };
                 if let Some(limit) = limit.filter(|&l| size > l) {
                     return Err(MessageError::TooLarge { size, limit });
                 }

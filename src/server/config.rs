@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::data::BareLineEndings;
 use crate::syntax::Grammar;
-use crate::types::Mechanism;
+use crate::types::{Domain, Mechanism};
 
 /// How a [`Server`](super::Server) behaves. Every limit is configurable; the defaults are
 /// the RFC figures or the safe choice.
@@ -41,10 +41,16 @@ pub struct ServerConfig {
     pub bare_line_endings: BareLineEndings,
     /// Answer `VRFY` with the application's decision instead of the stock `252`.
     pub ask_vrfy: bool,
+    /// What to do with envelope domains that are not fully qualified. Default:
+    /// [`UnqualifiedDomains::Accept`].
+    pub unqualified_domains: UnqualifiedDomains,
     /// Limits.
     pub limits: Limits,
     /// Timeouts (RFC 5321 4.5.3.2).
     pub timeouts: Timeouts,
+    /// Accept limits and timeouts below the RFC minimums ([`ConfigError::BelowMinimum`]):
+    /// test sinks and fuzzers want tiny ones. Default false.
+    pub allow_below_rfc_minimums: bool,
 }
 
 impl Default for ServerConfig {
@@ -62,10 +68,105 @@ impl Default for ServerConfig {
             require_auth: false,
             bare_line_endings: BareLineEndings::Reject,
             ask_vrfy: false,
+            unqualified_domains: UnqualifiedDomains::Accept,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
+            allow_below_rfc_minimums: false,
         }
     }
+}
+
+impl ServerConfig {
+    /// The default configuration with this host name in the greeting and EHLO reply.
+    pub fn new(hostname: impl Into<String>) -> Self {
+        Self {
+            hostname: hostname.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Checks that the configuration can exist on the wire. [`Server::new`](super::Server::new)
+    /// and its siblings call it; call it yourself to refuse a bad configuration at start
+    /// rather than at the first connection.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let x = &self.extensions;
+        if x.smtputf8 && !x.eight_bit_mime {
+            return Err(ConfigError::SmtpUtf8WithoutEightBitMime);
+        }
+        if self.lmtp && !(x.pipelining && x.enhanced_status_codes) {
+            return Err(ConfigError::LmtpWithoutPipeliningAndEnhancedStatusCodes);
+        }
+        if self.allow_below_rfc_minimums {
+            return Ok(());
+        }
+        let l = &self.limits;
+        let t = &self.timeouts;
+        let checks: [(&'static str, u64, u64); 5] = [
+            // RFC 5321 4.5.3.1.4, 4.5.3.1.6, 4.5.3.1.8; RFC 4954 4; RFC 5321 4.5.3.2.7.
+            ("limits.command_line", 512, l.command_line as u64),
+            (
+                "limits.text_line",
+                1000,
+                l.text_line.map_or(u64::MAX, |n| n as u64),
+            ),
+            ("limits.recipients", 100, l.recipients as u64),
+            ("limits.sasl_line", 12288, l.sasl_line as u64),
+            ("timeouts.command (seconds)", 300, t.command.as_secs()),
+        ];
+        for (setting, minimum, configured) in checks {
+            if configured < minimum {
+                return Err(ConfigError::BelowMinimum {
+                    setting,
+                    minimum,
+                    configured,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A [`ServerConfig`] that cannot exist on the wire. Fault: the embedding application;
+/// no session was started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// SMTPUTF8 without 8BITMIME (RFC 6531 3.1 item 8: a server offering SMTPUTF8 MUST
+    /// offer 8BITMIME).
+    #[error("SMTPUTF8 requires 8BITMIME to be offered too (RFC 6531 3.1)")]
+    SmtpUtf8WithoutEightBitMime,
+    /// LMTP without PIPELINING and ENHANCEDSTATUSCODES (RFC 2033 5: both MUST be
+    /// supported).
+    #[error("LMTP requires PIPELINING and ENHANCEDSTATUSCODES (RFC 2033 5)")]
+    LmtpWithoutPipeliningAndEnhancedStatusCodes,
+    /// A limit or timeout under the figure the RFCs set as the least a server must
+    /// allow; set [`ServerConfig::allow_below_rfc_minimums`] to use it anyway.
+    #[error("{setting} is {configured}, below the RFC minimum of {minimum}")]
+    BelowMinimum {
+        /// The setting, as a path into [`ServerConfig`].
+        setting: &'static str,
+        /// The least the RFCs allow.
+        minimum: u64,
+        /// What was configured.
+        configured: u64,
+    },
+}
+
+/// What the server does with an envelope address whose domain is a single label
+/// (`alice@mailhost`). RFC 5321 2.3.5 allows only fully qualified names in SMTP, and
+/// RFC 6409 4.2 makes a submission server ensure it, by refusal or by completing the
+/// name. The bare `<Postmaster>` has no domain and is always accepted (RFC 5321 4.5.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnqualifiedDomains {
+    /// Hand them to the application as sent: test sinks receive `user@localhost`.
+    Accept,
+    /// Refuse them: `553 5.1.8` at MAIL (bad sender's system address, RFC 3463) and
+    /// `550 5.1.2` at RCPT (bad destination system address).
+    Refuse,
+    /// Complete them with this domain (`alice@mailhost` becomes
+    /// `alice@mailhost.example.org`); the application sees the completed address.
+    Qualify(Domain<'static>),
 }
 
 /// ESMTP extensions the server announces and accepts parameters for.
@@ -129,6 +230,10 @@ pub struct Limits {
     /// (RFC 3030 2); a larger one is answered at once and the session closes. Default
     /// 64 MiB.
     pub bdat_discard: u64,
+    /// `Received:` fields a message may carry in its header (RFC 5321 6.3 loop
+    /// detection); one with more is refused with `554 5.4.6` and never delivered.
+    /// Default 100, the figure RFC 5321 6.3 gives; `usize::MAX` turns the check off.
+    pub hops: usize,
     /// Protocol errors, and AUTH attempts the application refused, tolerated before
     /// `421 4.7.0` and close.
     pub errors: u32,
@@ -147,6 +252,7 @@ impl Default for Limits {
             recipients: 100,
             message_size: Some(32 * 1024 * 1024),
             bdat_discard: 64 * 1024 * 1024,
+            hops: 100,
             errors: 20,
             buffered_input: 256 * 1024,
         }

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use thiserror::Error;
 
+use crate::trace::{DateTime, Protocol, Received};
 use crate::types::{
     ForwardPath, Host, MailParams, Mechanism, RcptParams, Reply, ReversePath, Secret,
 };
@@ -29,8 +30,9 @@ pub enum Event {
     Mail(MailRequest),
     /// RCPT TO, already checked for syntax, sequence, limits and parameters.
     Rcpt(RcptRequest),
-    /// A message body begins (after `354`, or with the first BDAT chunk).
-    MessageStart,
+    /// A message body begins (after `354`, or with the first BDAT chunk), with the
+    /// session facts a delivering or relaying application needs for its trace fields.
+    MessageStart(MessageStart),
     /// A piece of the message body, dot-unstuffed, exactly as it will be stored. Pieces
     /// share the receive buffer's memory (no copy).
     MessageChunk(Bytes),
@@ -106,6 +108,70 @@ pub struct RcptRequest {
     pub params: RcptParams<'static>,
 }
 
+/// The facts of the session and transaction a message body belongs to: what a
+/// `Received:` field (RFC 5321 4.4) and a `Return-Path:` field are made of.
+///
+/// An application that delivers or relays the message MUST prepend a `Received:` field
+/// (RFC 5321 4.4, 3.6.3; [`MessageStart::received`] builds one), and one that delivers it
+/// finally MUST add `Return-Path:` ([`crate::trace::return_path`]) above it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MessageStart {
+    /// The greeting verb the client used.
+    pub hello: HelloKind,
+    /// The name the client gave in EHLO, HELO or LHLO.
+    pub hello_host: Host<'static>,
+    /// True when the session runs over TLS (STARTTLS or implicit).
+    pub tls: bool,
+    /// True after a successful AUTH.
+    pub authenticated: bool,
+    /// The reverse path of the transaction.
+    pub from: ReversePath<'static>,
+    /// True when MAIL carried `SMTPUTF8` (RFC 6531).
+    pub smtputf8: bool,
+    /// The recipients accepted, in order (for `Delivered-To:` fields, say). A
+    /// `Received:` field names the recipient in its `for` clause only when there is
+    /// exactly one (RFC 5321 4.4 warns against listing several).
+    pub recipients: Vec<ForwardPath<'static>>,
+}
+
+impl MessageStart {
+    /// The `with` protocol of this message's `Received:` field (RFC 3848, RFC 6531
+    /// 3.7.3): ESMTP, ESMTPS, ESMTPA, ESMTPSA, LMTP..., UTF8SMTP... or SMTP after HELO.
+    pub fn protocol(&self) -> Protocol {
+        Protocol::from_session(self.hello, self.tls, self.authenticated, self.smtputf8)
+    }
+
+    /// A `Received:` field for this message from the session's facts: `by` is this
+    /// server's name (usually [`ServerConfig::hostname`](super::ServerConfig::hostname)),
+    /// `date` the time of receipt (the crate reads no clock). Add what only the transport
+    /// knows with the builder: [`Received::peer`], [`Received::tls`], [`Received::id`].
+    ///
+    /// ```
+    /// # use smtp_sansio::server::MessageStart;
+    /// # fn stamp(start: &MessageStart) -> Result<Vec<u8>, smtp_sansio::InvalidValue> {
+    /// use smtp_sansio::trace::{DateTime, return_path};
+    /// use std::time::SystemTime;
+    ///
+    /// let date = DateTime::from_system_time(SystemTime::now(), 0)?;
+    /// let received = start
+    ///     .received("mx.example.org", date)
+    ///     .peer("192.0.2.7".parse().expect("an address"))
+    ///     .id("1A2B3C");
+    /// // Final delivery: Return-Path on top, then Received, then the message.
+    /// let mut head = return_path(&start.from);
+    /// head.extend_from_slice(&received.to_bytes());
+    /// # Ok(head) }
+    /// ```
+    pub fn received(&self, by: &str, date: DateTime) -> Received {
+        let r = Received::new(by, self.protocol(), date).from_host(&self.hello_host);
+        match self.recipients.as_slice() {
+            [only] => r.recipient(only),
+            _ => r,
+        }
+    }
+}
+
 /// The end of a message body.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -132,6 +198,9 @@ pub enum AbortReason {
     ConnectionLost,
     /// RSET or EHLO ended a BDAT transaction before its last chunk.
     Reset,
+    /// More `Received:` fields than [`Limits::hops`](super::Limits::hops): a mail loop
+    /// (RFC 5321 6.3; `554 5.4.6`).
+    TooManyHops,
 }
 
 /// Decoded AUTH PLAIN / LOGIN credentials.

@@ -18,15 +18,19 @@ use std::time::Instant;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-pub use config::{Extensions, Limits, ServerConfig, Timeouts};
+pub use config::{ConfigError, Extensions, Limits, ServerConfig, Timeouts, UnqualifiedDomains};
 pub use event::{
     AbortReason, AuthRequest, CloseReason, Event, HelloKind, HelloRequest, MailRequest, MessageEnd,
-    RcptRequest, SaslStep, Ticket, UsageError, UsageErrorKind, Violation, VrfyRequest,
+    MessageStart, RcptRequest, SaslStep, Ticket, UsageError, UsageErrorKind, Violation,
+    VrfyRequest,
 };
 
 use crate::data::{BdatDecoder, DataDecoder};
 use crate::line::LineFramer;
-use crate::types::{ForwardPath, MailParams, Mechanism, Reply};
+use crate::trace::HeaderScan;
+use crate::types::{
+    EnhancedStatus, ForwardPath, Host, MailParams, Mechanism, Reply, ReplyCode, ReversePath,
+};
 use replies::Std;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -88,17 +92,20 @@ struct BdatIn {
 
 #[derive(Debug)]
 struct Transaction {
+    from: ReversePath<'static>,
     params: MailParams<'static>,
     rcpts: Vec<ForwardPath<'static>>,
     rcpt_attempts: usize,
     bdat: bool,
     size: u64,
+    /// The header so far, for the hop count (RFC 5321 6.3).
+    header: HeaderScan,
 }
 
 #[derive(Debug)]
 enum Pending {
-    Hello(HelloKind),
-    Mail(MailParams<'static>),
+    Hello(HelloKind, Host<'static>),
+    Mail(ReversePath<'static>, MailParams<'static>),
     Rcpt(ForwardPath<'static>),
     /// The end of a message; the replies it takes (LMTP: one per recipient).
     Message {
@@ -126,6 +133,8 @@ pub struct Server {
     phase: Phase,
     pending: Option<Pending>,
     hello: Option<HelloKind>,
+    /// The name given with the accepted EHLO, HELO or LHLO (for trace fields).
+    hello_host: Option<Host<'static>>,
     refused: bool,
     tls: bool,
     authenticated: bool,
@@ -150,40 +159,45 @@ fn one_line(s: String) -> String {
 }
 
 impl Server {
-    /// A session that greets the client with `220` at once.
+    /// A session that greets the client with `220` at once. Fails, starting nothing, when
+    /// the configuration cannot exist on the wire ([`ServerConfig::validate`]).
     ///
     /// `config` is a [`ServerConfig`] or an `Arc` of one: a server with many sessions
     /// passes clones of one `Arc`, so the configuration is not copied per connection.
-    pub fn new(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
-        let mut s = Self::blank(config, now);
+    pub fn new(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Result<Self, ConfigError> {
+        let mut s = Self::blank(config, now)?;
         let greeting = one_line(format!("220 {} {}", s.cfg.hostname, s.cfg.greeting)) + "\r\n";
         s.tx.put_slice(greeting.as_bytes());
-        s
+        Ok(s)
     }
 
     /// A session that refuses service with a `554` greeting (RFC 5321 3.1): it then answers
     /// every command but QUIT with `503` until the client quits.
-    pub fn refuse(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
-        let mut s = Self::blank(config, now);
+    pub fn refuse(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Result<Self, ConfigError> {
+        let mut s = Self::blank(config, now)?;
         let greeting = one_line(format!("554 {} No SMTP service here", s.cfg.hostname)) + "\r\n";
         s.tx.put_slice(greeting.as_bytes());
         s.refused = true;
-        s
+        Ok(s)
     }
 
     /// A session whose transport is already encrypted (implicit TLS, RFC 8314): STARTTLS
     /// is not offered and AUTH is allowed at once.
-    pub fn new_tls(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
-        let mut s = Self::new(config, now);
+    pub fn new_tls(
+        config: impl Into<Arc<ServerConfig>>,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        let mut s = Self::new(config, now)?;
         s.tls = true;
-        s
+        Ok(s)
     }
 
-    fn blank(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Self {
+    fn blank(config: impl Into<Arc<ServerConfig>>, now: Instant) -> Result<Self, ConfigError> {
         let config = config.into();
+        config.validate()?;
         let framer = LineFramer::new(config.limits.command_line);
         let deadline = now.checked_add(config.timeouts.command);
-        Self {
+        Ok(Self {
             id: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
             seq: 0,
             cfg: config,
@@ -194,6 +208,7 @@ impl Server {
             phase: Phase::Command,
             pending: None,
             hello: None,
+            hello_host: None,
             refused: false,
             tls: false,
             authenticated: false,
@@ -203,7 +218,7 @@ impl Server {
             deadline,
             rearm: false,
             hello_reply: None,
-        }
+        })
     }
 
     /// Feeds bytes read from the client. Never fails: everything the client does wrong is
@@ -356,6 +371,7 @@ impl Server {
         }
         self.tls = true;
         self.hello = None;
+        self.hello_host = None;
         self.authenticated = false;
         self.txn = None;
         self.rx.clear();
@@ -397,7 +413,7 @@ impl Server {
     ) -> Result<(), UsageError<(Ticket, Reply)>> {
         let code = reply.code();
         let bad_answer = code.is_intermediate()
-            || (code.is_positive() && matches!(self.pending, Some(Pending::Hello(_))));
+            || (code.is_positive() && matches!(self.pending, Some(Pending::Hello(..))));
         if !self.ticket_matches(&ticket) {
             return Err(UsageError::new(
                 UsageErrorKind::WrongTicket,
@@ -452,7 +468,7 @@ impl Server {
         }
         self.pending = None;
         for r in &replies {
-            self.send_reply(r);
+            self.send_reply(r, known_status(&Pending::Message { replies: 1 }, r.code()));
         }
         self.txn = None;
         self.process();
@@ -548,9 +564,12 @@ impl Server {
         };
     }
 
-    fn send_reply(&mut self, r: &Reply) {
+    /// Writes a reply the application (or a relay's upstream) chose. With
+    /// ENHANCEDSTATUSCODES offered every line carries a code (RFC 2034 3): a reply without
+    /// one gets `known`, the code that fits the decision it answers.
+    fn send_reply(&mut self, r: &Reply, known: EnhancedStatus) {
         if self.cfg.extensions.enhanced_status_codes {
-            r.encode(&mut self.tx);
+            r.with_status_everywhere(known).encode(&mut self.tx);
         } else {
             r.without_status().encode(&mut self.tx);
         }
@@ -659,9 +678,13 @@ impl Server {
     }
 
     fn accepted(&mut self, pending: Pending, custom: Option<Reply>) {
+        let known = custom.as_ref().map_or(EnhancedStatus::known(2, 0, 0), |r| {
+            known_status(&pending, r.code())
+        });
         let std = match pending {
-            Pending::Hello(kind) => {
+            Pending::Hello(kind, host) => {
                 self.hello = Some(kind);
+                self.hello_host = Some(host);
                 let tls = self.tls;
                 match &self.hello_reply {
                     Some((k, t, bytes)) if *k == kind && *t == tls => {
@@ -676,13 +699,15 @@ impl Server {
                 }
                 return;
             }
-            Pending::Mail(params) => {
+            Pending::Mail(from, params) => {
                 self.txn = Some(Transaction {
+                    from,
                     params,
                     rcpts: Vec::new(),
                     rcpt_attempts: 0,
                     bdat: false,
                     size: 0,
+                    header: HeaderScan::new(),
                 });
                 replies::SENDER_OK
             }
@@ -697,7 +722,7 @@ impl Server {
                 self.txn = None;
                 for _ in 0..n {
                     match &custom {
-                        Some(r) => self.send_reply(r),
+                        Some(r) => self.send_reply(r, known),
                         None => self.send_std(&replies::MESSAGE_OK),
                     }
                 }
@@ -711,17 +736,18 @@ impl Server {
             Pending::Vrfy => replies::VRFY,
         };
         match custom {
-            Some(r) => self.send_reply(&r),
+            Some(r) => self.send_reply(&r, known),
             None => self.send_std(&std),
         }
     }
 
     fn refused_decision(&mut self, pending: Pending, reply: Reply) {
+        let known = known_status(&pending, reply.code());
         match pending {
             Pending::Message { replies: n } => {
                 self.txn = None;
                 for _ in 0..n {
-                    self.send_reply(&reply);
+                    self.send_reply(&reply, known);
                 }
                 return;
             }
@@ -729,13 +755,13 @@ impl Server {
                 // A refused AUTH counts as an error, so that one connection cannot try
                 // passwords without end.
                 self.leave_sasl();
-                self.send_reply(&reply);
+                self.send_reply(&reply, known);
                 self.count_error();
                 return;
             }
-            Pending::Hello(_) | Pending::Mail(_) | Pending::Rcpt(_) | Pending::Vrfy => {}
+            Pending::Hello(..) | Pending::Mail(..) | Pending::Rcpt(_) | Pending::Vrfy => {}
         }
-        self.send_reply(&reply);
+        self.send_reply(&reply, known);
     }
 
     fn check_overflow(&mut self) {
@@ -746,4 +772,27 @@ impl Server {
             self.finish(CloseReason::InputOverflow);
         }
     }
+}
+
+/// The enhanced status code for an application's reply that carries none (RFC 2034 3):
+/// the one RFC 3463 and RFC 4954 give for that decision and outcome, else the class
+/// default.
+fn known_status(pending: &Pending, code: ReplyCode) -> EnhancedStatus {
+    let (class, (subject, detail)) = (
+        code.class(),
+        match (pending, code.get()) {
+            // RFC 4954 6 and RFC 3463 X.7.z: the authentication outcomes.
+            (Pending::Auth | Pending::Sasl(_), 235) => (7, 0),
+            (_, 454) => (7, 0),
+            (_, 530) => (7, 0),
+            (_, 534) => (7, 9),
+            (_, 535) => (7, 8),
+            (_, 538) => (7, 11),
+            // RFC 3463 X.1.0 (other address status), X.1.5 (destination address valid).
+            (Pending::Mail(..), 250) => (1, 0),
+            (Pending::Rcpt(_), 250 | 251) => (1, 5),
+            _ => (0, 0),
+        },
+    );
+    EnhancedStatus::known(class, subject, detail)
 }

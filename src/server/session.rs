@@ -2,17 +2,24 @@
 
 use bytes::Bytes;
 
+use super::UnqualifiedDomains;
 use super::replies::{self, Std};
 use super::{
     AbortReason, AuthRequest, BdatIn, CloseReason, DataIn, Event, HelloKind, HelloRequest,
-    MailRequest, MessageEnd, Pending, Phase, RcptRequest, SaslState, SaslStep, Server, VrfyRequest,
+    MailRequest, MessageEnd, MessageStart, Pending, Phase, RcptRequest, SaslState, SaslStep,
+    Server, VrfyRequest,
 };
 use crate::data::{BareLineEndings, BdatDecoder, DataDecoder, DataStep};
 use crate::error::{DecodeError, SyntaxErrorKind};
 use crate::line::LineFrame;
 use crate::sasl::{self, SaslResponse};
 use crate::syntax::parse_command;
-use crate::types::{Body, Command, Mechanism, Secret};
+use crate::types::{Body, Command, ForwardPath, Mailbox, Mechanism, ReversePath, Secret};
+
+/// RFC 3461 4.4: the longest ENVID value.
+const ENVID_MAX: usize = 100;
+/// RFC 3461 4.2: the longest ORCPT value.
+const ORCPT_MAX: usize = 500;
 
 /// Verbs of RFC 5321 and its relatives that exist but are not offered (`502`).
 const KNOWN_UNSUPPORTED: &[&str] = &[
@@ -48,8 +55,10 @@ impl Server {
             Some(LineFrame::TooLong { .. }) => {
                 if matches!(self.phase, Phase::Sasl(_)) {
                     self.leave_sasl();
+                    self.error(&replies::SASL_LINE_TOO_LONG);
+                } else {
+                    self.error(&replies::LINE_TOO_LONG);
                 }
-                self.error(&replies::LINE_TOO_LONG);
                 true
             }
             Some(LineFrame::Line(line)) => {
@@ -97,16 +106,26 @@ impl Server {
         }
     }
 
+    /// True when the header read so far has more `Received:` fields than allowed
+    /// (RFC 5321 6.3).
+    fn too_many_hops(&self) -> bool {
+        self.txn
+            .as_ref()
+            .is_some_and(|t| t.header.received() > self.cfg.limits.hops)
+    }
+
     /// Why the message in DATA fails, from facts about all of it so far, in a fixed
-    /// order: size (RFC 1870), bare line endings (RFC 5321 2.3.8), line length
-    /// (4.5.3.1.6).
+    /// order: a mail loop (RFC 5321 6.3), size (RFC 1870), bare line endings (RFC 5321
+    /// 2.3.8), line length (4.5.3.1.6).
     fn abort_reason(&self) -> Option<AbortReason> {
         let Phase::Data(d) = &self.phase else {
             return None;
         };
         let size = self.txn.as_ref().map_or(0, |t| t.size);
         let reject_bare = self.cfg.bare_line_endings == BareLineEndings::Reject;
-        if self.cfg.limits.message_size.is_some_and(|l| size > l) {
+        if self.too_many_hops() {
+            Some(AbortReason::TooManyHops)
+        } else if self.cfg.limits.message_size.is_some_and(|l| size > l) {
             Some(AbortReason::TooBig)
         } else if reject_bare && d.decoder.saw_bare_line_ending() {
             Some(AbortReason::BareLineEnding)
@@ -122,6 +141,11 @@ impl Server {
     fn data_chunk(&mut self, chunk: Bytes) {
         if let Some(t) = self.txn.as_mut() {
             t.size = t.size.saturating_add(chunk.len() as u64);
+            // The header is scanned before the chunk goes out: the chunk that shows a
+            // loop is not delivered.
+            if t.header.in_header() {
+                t.header.feed(&chunk);
+            }
         }
         let failing = self.abort_reason();
         let Phase::Data(d) = &mut self.phase else {
@@ -143,8 +167,24 @@ impl Server {
             if b.discard.is_none() {
                 if let Some(t) = self.txn.as_mut() {
                     t.size += chunk.len() as u64;
+                    if t.header.in_header() {
+                        t.header.feed(&chunk);
+                    }
                 }
-                self.events.push_back(Event::MessageChunk(chunk));
+                if self.too_many_hops() {
+                    // RFC 5321 6.3: a loop. The rest of the chunk is read and dropped;
+                    // the transaction is over.
+                    let last = matches!(&self.phase, Phase::Bdat(b) if b.last);
+                    let n = if last { self.end_of_data_replies() } else { 1 };
+                    self.events
+                        .push_back(Event::MessageAborted(AbortReason::TooManyHops));
+                    self.txn = None;
+                    if let Phase::Bdat(b) = &mut self.phase {
+                        b.discard = Some((replies::TOO_MANY_HOPS, n));
+                    }
+                } else {
+                    self.events.push_back(Event::MessageChunk(chunk));
+                }
             }
         }
         let Phase::Bdat(b) = &mut self.phase else {
@@ -156,7 +196,8 @@ impl Server {
         let (size, last, discard) = (b.size, b.last, b.discard);
         self.phase = Phase::Command;
         match discard {
-            Some((r, n)) if r.code == replies::TOO_BIG.code => {
+            // Refusals of the message, not errors of the client.
+            Some((r, n)) if r == replies::TOO_BIG || r == replies::TOO_MANY_HOPS => {
                 for _ in 0..n {
                     self.send_std(&r);
                 }
@@ -195,6 +236,24 @@ impl Server {
         } else {
             String::new()
         }
+    }
+
+    /// Reports the start of a body with the facts trace fields are made of.
+    fn message_start(&mut self) {
+        // A transaction exists only after an accepted EHLO, HELO or LHLO.
+        let (Some(t), Some(hello), Some(host)) = (&self.txn, self.hello, &self.hello_host) else {
+            return;
+        };
+        let start = MessageStart {
+            hello,
+            hello_host: host.clone(),
+            tls: self.tls,
+            authenticated: self.authenticated,
+            from: t.from.clone(),
+            smtputf8: t.params.smtputf8,
+            recipients: t.rcpts.clone(),
+        };
+        self.events.push_back(Event::MessageStart(start));
     }
 
     fn message_end(&mut self) {
@@ -279,13 +338,11 @@ impl Server {
                 }
                 // RFC 5321 4.1.4: a new EHLO resets any transaction.
                 self.reset_transaction();
-                let ticket = self.ticket(Pending::Hello(kind));
-                self.events.push_back(Event::Hello(HelloRequest {
-                    ticket,
-                    kind,
-                    // Slices of the line, not copies (see tests/alloc.rs).
-                    host: host.into_shared(line),
-                }));
+                // Slices of the line, not copies (see tests/alloc.rs).
+                let host = host.into_shared(line);
+                let ticket = self.ticket(Pending::Hello(kind, host.clone()));
+                self.events
+                    .push_back(Event::Hello(HelloRequest { ticket, kind, host }));
             }
             Command::Mail { from, params } => {
                 self.mail(from.into_shared(line), params.into_owned())
@@ -311,7 +368,8 @@ impl Server {
                     self.send_std(&replies::VRFY);
                 }
             }
-            Command::Expn(_) => self.error(&replies::EXPN),
+            // Not an error: RFC 5321 7.3 makes 252 the answer of a site without EXPN.
+            Command::Expn(_) => self.send_std(&replies::EXPN),
             Command::StartTls => self.starttls(),
             Command::Auth {
                 mechanism,
@@ -379,6 +437,14 @@ impl Server {
         if unsupported {
             return self.error(&replies::UNKNOWN_PARAM);
         }
+        // RFC 3461 4.4: an ENVID value is at most 100 characters.
+        if params
+            .envid
+            .as_ref()
+            .is_some_and(|e| e.encoded_len() > ENVID_MAX)
+        {
+            return self.error(&replies::BAD_PARAM_VALUE);
+        }
         if params.requiretls && !self.tls {
             return self.error(&replies::REQUIRETLS_NEEDS_TLS);
         }
@@ -389,9 +455,16 @@ impl Server {
             }
         }
         if !from.is_ascii() && !params.smtputf8 {
-            return self.error(&replies::NEED_SMTPUTF8);
+            return self.error(&replies::NEED_SMTPUTF8_MAIL);
         }
-        let ticket = self.ticket(Pending::Mail(params.clone()));
+        let from = match from {
+            ReversePath::Mailbox(m) => match self.qualified(m) {
+                Some(m) => ReversePath::Mailbox(m),
+                None => return self.send_std(&replies::SENDER_NOT_QUALIFIED),
+            },
+            ReversePath::Null => ReversePath::Null,
+        };
+        let ticket = self.ticket(Pending::Mail(from.clone(), params.clone()));
         self.events.push_back(Event::Mail(MailRequest {
             ticket,
             from,
@@ -408,15 +481,40 @@ impl Server {
             return self.error(&replies::NEED_HELLO);
         }
         let dsn = self.cfg.extensions.dsn;
+        let smtputf8 = self.cfg.extensions.smtputf8;
         let max = self.cfg.limits.recipients;
+        let to = match to {
+            ForwardPath::Mailbox(m) => match self.qualified(m) {
+                Some(m) => ForwardPath::Mailbox(m),
+                None => return self.send_std(&replies::RCPT_NOT_QUALIFIED),
+            },
+            // RFC 5321 4.5.1: the bare form has no domain and is always accepted.
+            ForwardPath::Postmaster => ForwardPath::Postmaster,
+        };
         let Some(t) = self.txn.as_mut() else {
             return self.error(&replies::NEED_MAIL);
         };
         if t.bdat {
             return self.error(&replies::RCPT_AFTER_BDAT);
         }
-        if (params.notify.is_some() || params.orcpt.is_some()) && !dsn || !params.other.is_empty() {
+        // RFC 6533 3: a UTF-8 original recipient needs DSN and SMTPUTF8 both offered.
+        let utf8_orcpt = params
+            .orcpt
+            .as_ref()
+            .is_some_and(|o| o.addr_type().eq_ignore_ascii_case("utf-8"));
+        if (params.notify.is_some() || params.orcpt.is_some()) && !dsn
+            || utf8_orcpt && !smtputf8
+            || !params.other.is_empty()
+        {
             return self.error(&replies::UNKNOWN_PARAM);
+        }
+        // RFC 3461 4.2: an ORCPT value is at most 500 characters.
+        if params
+            .orcpt
+            .as_ref()
+            .is_some_and(|o| o.encoded_len() > ORCPT_MAX)
+        {
+            return self.error(&replies::BAD_PARAM_VALUE);
         }
         if !to.is_ascii() && !t.params.smtputf8 {
             return self.error(&replies::NEED_SMTPUTF8);
@@ -429,6 +527,19 @@ impl Server {
         let ticket = self.ticket(Pending::Rcpt(to.clone()));
         self.events
             .push_back(Event::Rcpt(RcptRequest { ticket, to, params }));
+    }
+
+    /// Applies [`UnqualifiedDomains`] to an envelope mailbox: the mailbox to go on with,
+    /// or `None` to refuse it.
+    fn qualified(&self, m: Mailbox<'static>) -> Option<Mailbox<'static>> {
+        if m.is_fully_qualified() {
+            return Some(m);
+        }
+        match &self.cfg.unqualified_domains {
+            UnqualifiedDomains::Accept => Some(m),
+            UnqualifiedDomains::Refuse => None,
+            UnqualifiedDomains::Qualify(suffix) => m.qualified(suffix),
+        }
     }
 
     fn data(&mut self) {
@@ -459,7 +570,7 @@ impl Server {
             aborted: None,
         });
         self.arm_timer();
-        self.events.push_back(Event::MessageStart);
+        self.message_start();
     }
 
     fn bdat(&mut self, size: u64, last: bool) {
@@ -485,10 +596,11 @@ impl Server {
         }
         let first = !t.bdat;
         t.bdat = true;
+        let too_big = limit.is_some_and(|l| t.size.saturating_add(size) > l);
         if first {
-            self.events.push_back(Event::MessageStart);
+            self.message_start();
         }
-        if limit.is_some_and(|l| t.size.saturating_add(size) > l) {
+        if too_big {
             self.events
                 .push_back(Event::MessageAborted(AbortReason::TooBig));
             // LMTP: the reply to BDAT LAST is one per recipient (RFC 2033 4.2).
@@ -705,7 +817,8 @@ fn abort_reply(reason: AbortReason) -> Std {
     match reason {
         AbortReason::TooBig => replies::TOO_BIG,
         AbortReason::BareLineEnding => replies::BARE_LINE_ENDING,
-        AbortReason::LineTooLong => replies::LINE_TOO_LONG,
+        AbortReason::LineTooLong => replies::TEXT_LINE_TOO_LONG,
+        AbortReason::TooManyHops => replies::TOO_MANY_HOPS,
         _ => replies::TOO_BIG,
     }
 }

@@ -42,6 +42,13 @@ impl<'a> Domain<'a> {
         self.0.is_ascii()
     }
 
+    /// True when the name has more than one label. RFC 5321 2.3.5 allows only fully
+    /// qualified names in SMTP; a one-label name (`mailhost`, `localhost`) is local
+    /// shorthand.
+    pub fn is_fully_qualified(&self) -> bool {
+        self.0.contains('.')
+    }
+
     /// Detaches the value from the input it borrows.
     pub fn into_owned(self) -> Domain<'static> {
         Domain(self.0.into_owned())
@@ -304,6 +311,29 @@ impl<'a> Mailbox<'a> {
         self.local.0.is_ascii() && self.host.is_ascii()
     }
 
+    /// True when the host is an address literal or a fully qualified domain
+    /// ([`Domain::is_fully_qualified`]).
+    pub fn is_fully_qualified(&self) -> bool {
+        match &self.host {
+            Host::Domain(d) => d.is_fully_qualified(),
+            Host::Literal(_) => true,
+        }
+    }
+
+    /// The same mailbox with `suffix` appended to a one-label domain (`alice@mailhost`
+    /// becomes `alice@mailhost.example.org`); `None` when the result would be no valid
+    /// domain (too long).
+    pub fn qualified(&self, suffix: &Domain<'_>) -> Option<Mailbox<'static>> {
+        let Host::Domain(d) = &self.host else {
+            return Some(self.clone().into_owned());
+        };
+        let domain = Domain::new(format!("{}.{}", d.as_str(), suffix.as_str())).ok()?;
+        Some(Mailbox::new(
+            self.local.clone().into_owned(),
+            Host::Domain(domain),
+        ))
+    }
+
     /// Writes `local@host`.
     pub fn encode(&self, out: &mut BytesMut) {
         out.put_slice(self.local.0.as_bytes());
@@ -410,6 +440,16 @@ impl ForwardPath<'_> {
             Self::Mailbox(m) => m.encode(out),
         }
         out.put_u8(b'>');
+    }
+
+    /// True for the postmaster: the bare `<Postmaster>`, or a mailbox whose local part
+    /// is `postmaster` in any case (RFC 5321 4.5.1). A server MUST accept the bare form
+    /// and deliver it locally, whatever its relay policy.
+    pub fn is_postmaster(&self) -> bool {
+        match self {
+            Self::Postmaster => true,
+            Self::Mailbox(m) => m.local_part().as_str().eq_ignore_ascii_case("postmaster"),
+        }
     }
 
     /// True when the path is ASCII.

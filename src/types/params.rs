@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 
 use bytes::{BufMut, BytesMut};
 
@@ -112,6 +113,33 @@ impl<'a> XText<'a> {
         }
     }
 
+    /// Octets of the `xtext` form that [`XText::encode`] writes.
+    pub fn encoded_len(&self) -> usize {
+        self.0
+            .bytes()
+            .map(|b| {
+                if (33..=126).contains(&b) && b != b'+' && b != b'=' {
+                    1
+                } else {
+                    3
+                }
+            })
+            .sum()
+    }
+
+    /// Writes the `utf-8-addr-xtext` form of `ORCPT=utf-8;` (RFC 6533 3): printable
+    /// ASCII but `+`, `=` and `\` as it is, everything else as `\x{HEX}`. Valid with or
+    /// without SMTPUTF8.
+    pub(crate) fn encode_utf8_addr(&self, out: &mut BytesMut) {
+        for c in self.0.chars() {
+            if c.is_ascii_graphic() && !matches!(c, '+' | '=' | '\\') {
+                out.put_u8(c as u8);
+            } else {
+                let _ = write!(out, "\\x{{{:02X}}}", u32::from(c));
+            }
+        }
+    }
+
     /// Detaches the value from the input it borrows.
     pub fn into_owned(self) -> XText<'static> {
         XText(Cow::Owned(self.0.into_owned()))
@@ -151,6 +179,19 @@ impl<'a> Orcpt<'a> {
     /// The original recipient.
     pub fn address(&self) -> &XText<'a> {
         &self.address
+    }
+
+    /// Octets of the parameter value on the wire (`addr-type;address`), which RFC 3461
+    /// 4.2 limits to 500.
+    pub fn encoded_len(&self) -> usize {
+        let address = if self.addr_type.eq_ignore_ascii_case("utf-8") {
+            let mut out = BytesMut::new();
+            self.address.encode_utf8_addr(&mut out);
+            out.len()
+        } else {
+            self.address.encoded_len()
+        };
+        self.addr_type.len() + 1 + address
     }
 
     /// Detaches the value from the input it borrows.
@@ -424,7 +465,11 @@ impl RcptParams<'_> {
             out.put_slice(b" ORCPT=");
             out.put_slice(o.addr_type.as_bytes());
             out.put_u8(b';');
-            o.address.encode(out);
+            if o.addr_type.eq_ignore_ascii_case("utf-8") {
+                o.address.encode_utf8_addr(out);
+            } else {
+                o.address.encode(out);
+            }
         }
         for p in &self.other {
             out.put_u8(b' ');

@@ -355,6 +355,50 @@ impl Reply {
         }
     }
 
+    /// The same reply with an enhanced status code on every line (RFC 2034 3: once the
+    /// extension is offered, every 2xx, 4xx and 5xx reply carries one). The reply's own
+    /// code is kept; a reply without one gets `fallback`, or the class default (`2.0.0`,
+    /// `4.0.0`, `5.0.0`) when `fallback` is of another class. `3xx` replies are left as
+    /// they are: the extension does not cover them.
+    pub(crate) fn with_status_everywhere(&self, fallback: EnhancedStatus) -> Cow<'_, Self> {
+        let class = self.code.class();
+        if !matches!(class, 2 | 4 | 5) {
+            return Cow::Borrowed(self);
+        }
+        let status = self
+            .enhanced_status()
+            .unwrap_or(if fallback.class() == class {
+                fallback
+            } else {
+                EnhancedStatus::known(class, 0, 0)
+            });
+        let carries = |l: &Text| {
+            EnhancedStatus::parse_prefix(l.as_str().as_bytes()).is_some_and(|(st, n)| {
+                st == status && l.as_str().as_bytes().get(n).is_none_or(|&b| b == b' ')
+            })
+        };
+        if self.lines.iter().all(carries) {
+            return Cow::Borrowed(self);
+        }
+        let texts: Vec<Text> = self
+            .lines
+            .iter()
+            .map(|l| {
+                let s = l.as_str();
+                let bare = match EnhancedStatus::parse_prefix(s.as_bytes()) {
+                    Some((st, n))
+                        if st == status && s.as_bytes().get(n).is_none_or(|&b| b == b' ') =>
+                    {
+                        s[n..].strip_prefix(' ').unwrap_or(&s[n..])
+                    }
+                    _ => s,
+                };
+                Text(Cow::Owned(bare.to_owned()))
+            })
+            .collect();
+        Cow::Owned(Self::with_status(self.code, status, texts))
+    }
+
     /// Writes the reply in wire form: `code-text` lines, then `code SP text` (RFC 5321 4.2.1).
     pub fn encode(&self, out: &mut BytesMut) {
         let last = self.lines.len().saturating_sub(1);

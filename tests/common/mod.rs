@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use smtp_sansio::server::{
     AbortReason, AuthRequest, CloseReason, Event, HelloKind, HelloRequest, MailRequest, MessageEnd,
-    RcptRequest, SaslStep, Server, ServerConfig, Ticket, Violation, VrfyRequest,
+    MessageStart, RcptRequest, SaslStep, Server, ServerConfig, Ticket, Violation, VrfyRequest,
 };
 use smtp_sansio::types::Reply;
 
@@ -214,18 +214,35 @@ pub struct Harness {
     pub last_transmits: Vec<Vec<u8>>,
     /// Largest single `poll_transmit` buffer seen.
     pub max_transmit: usize,
+    /// The facts of every `MessageStart`, in order.
+    pub starts: Vec<MessageStart>,
+}
+
+/// Transcripts reach limits with short inputs, so they may set limits below the RFC
+/// minimums; the minimums themselves are tested in `server_config.rs`.
+fn small_limits_allowed(mut cfg: ServerConfig) -> ServerConfig {
+    cfg.allow_below_rfc_minimums = true;
+    cfg
 }
 
 impl Harness {
     pub fn new(cfg: ServerConfig, policy: Policy) -> Self {
         let t0 = Instant::now();
-        Self::with(Server::new(cfg, t0), policy, t0)
+        Self::with(
+            Server::new(small_limits_allowed(cfg), t0).expect("valid configuration"),
+            policy,
+            t0,
+        )
     }
 
     /// A session refused with a `554` greeting (RFC 5321 3.1).
     pub fn refused(cfg: ServerConfig, policy: Policy) -> Self {
         let t0 = Instant::now();
-        Self::with(Server::refuse(cfg, t0), policy, t0)
+        Self::with(
+            Server::refuse(small_limits_allowed(cfg), t0).expect("valid configuration"),
+            policy,
+            t0,
+        )
     }
 
     pub fn with(server: Server, policy: Policy, t0: Instant) -> Self {
@@ -242,6 +259,7 @@ impl Harness {
             held: None,
             last_transmits: Vec::new(),
             max_transmit: 0,
+            starts: Vec::new(),
         };
         h.pump();
         h
@@ -284,9 +302,10 @@ impl Harness {
                 let d = decide(&mut self.policy.rcpt, &r);
                 self.answer(r.ticket, d);
             }
-            Event::MessageStart => {
+            Event::MessageStart(start) => {
                 self.body.clear();
                 self.log.push(Ev::MessageStart);
+                self.starts.push(start);
             }
             Event::MessageChunk(c) => {
                 assert!(!c.is_empty(), "empty MessageChunk");
@@ -552,7 +571,11 @@ impl Harness {
     /// A session on an implicitly encrypted transport (RFC 8314), e.g. for AUTH tests.
     pub fn new_tls(cfg: ServerConfig, policy: Policy) -> Self {
         let t0 = Instant::now();
-        Self::with(Server::new_tls(cfg, t0), policy, t0)
+        Self::with(
+            Server::new_tls(small_limits_allowed(cfg), t0).expect("valid configuration"),
+            policy,
+            t0,
+        )
     }
 }
 

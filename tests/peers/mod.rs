@@ -137,8 +137,17 @@ pub fn spawn(mut cmd: Command, listeners: usize) -> Running {
     }
 }
 
-/// The messages in a Maildir's `new/`, sorted by file name.
+/// The messages in a Maildir's `new/`, sorted by file name, each without the trace
+/// fields a receiving server prepends ([`strip_trace`]): the bytes the client sent.
 pub fn stored(maildir: &Path) -> Vec<Vec<u8>> {
+    stored_raw(maildir)
+        .into_iter()
+        .map(|m| strip_trace(&m).to_vec())
+        .collect()
+}
+
+/// The files in a Maildir's `new/`, sorted by file name, exactly as stored.
+pub fn stored_raw(maildir: &Path) -> Vec<Vec<u8>> {
     let mut files: Vec<_> = std::fs::read_dir(maildir.join("new"))
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -147,6 +156,36 @@ pub fn stored(maildir: &Path) -> Vec<Vec<u8>> {
         .iter()
         .map(|p| std::fs::read(p).expect("read message"))
         .collect()
+}
+
+/// `msg` without the trace fields at its top: the leading `Received:`, `Return-Path:` and
+/// `Delivered-To:` fields (with their continuation lines) that delivering and relaying
+/// servers prepend (RFC 5321 4.4). Everything from the first other line on is kept as is.
+pub fn strip_trace(msg: &[u8]) -> &[u8] {
+    let mut rest = msg;
+    let mut in_trace = false;
+    loop {
+        let Some(n) = rest.iter().position(|&b| b == b'\n') else {
+            return rest;
+        };
+        let line = &rest[..=n];
+        let continued = in_trace && matches!(line[0], b' ' | b'\t');
+        let lower = line.to_ascii_lowercase();
+        let trace = ["received:", "return-path:", "delivered-to:"]
+            .iter()
+            .any(|name| lower.starts_with(name.as_bytes()));
+        if !(continued || trace) {
+            return rest;
+        }
+        in_trace = true;
+        rest = &rest[n + 1..];
+    }
+}
+
+/// The trace block [`strip_trace`] removes from `msg`, as text.
+pub fn trace_of(msg: &[u8]) -> String {
+    let body = strip_trace(msg);
+    String::from_utf8_lossy(&msg[..msg.len() - body.len()]).into_owned()
 }
 
 /// True when `program` can be run. Under CI a missing peer is a failure, never a skip.

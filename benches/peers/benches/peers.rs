@@ -44,7 +44,7 @@ fn commands(c: &mut Criterion) {
 
 /// A server that has accepted EHLO, MAIL, RCPT and sent 354.
 fn server_in_data(now: Instant) -> Server {
-    let mut s = Server::new(ServerConfig::default(), now);
+    let mut s = Server::new(ServerConfig::default(), now).expect("valid configuration");
     s.handle_input(
         now,
         b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n",
