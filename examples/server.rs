@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example server -- [--listen 127.0.0.1:2525] [--maildir ./maildir]
-//!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD]
+//!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD[:ADDRESSES]]
 //!     [--hostname NAME] [--max-size BYTES] [--max-recipients N] [--lmtp] [--verbose]
 //!     [--discard] [--disable EXT] [--received-auth] [--add-missing-headers]
 //!     [--relay HOST:PORT [--relay-user NAME:PASSWORD]

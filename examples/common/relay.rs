@@ -174,7 +174,7 @@ impl Relay {
     /// reaches it.
     pub async fn learn_at_start(&self) {
         let addr = &self.opts.addr;
-        let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+        let tcp = match tokio::time::timeout(PROBE_TIME, TcpStream::connect(addr)).await {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(e)) => {
                 eprintln!(
@@ -201,10 +201,10 @@ impl Relay {
                             eprintln!("relay: the upstream {addr} is this server");
                             return;
                         }
-                        ClientEvent::StartTls => self.upgrade(&mut up, "relay").await,
+                        ClientEvent::StartTls => self.upgrade(&mut up, "start").await,
                         ClientEvent::Ready => {
                             if let Some(caps) = up.client.capabilities() {
-                                self.learn(caps, up.secure(self), "relay");
+                                self.learn(caps, up.secure(self), "start");
                             }
                             up.client.quit(Instant::now());
                         }
