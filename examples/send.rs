@@ -3,12 +3,18 @@
 //! ```text
 //! cargo run --release --example send -- --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...]
 //!     [--starttls required|opportunistic|never] [--user NAME:PASSWORD] [--insecure]
-//!     [--lmtp] [--bdat] [--helo NAME] [--verbose] [FILE]
+//!     [--lmtp] [--bdat] [--hostname NAME] [--verbose] [FILE]
 //! ```
+//!
+//! `--hostname` (or its older name `--helo`) is the EHLO argument; by default the
+//! machine's fully qualified host name, else the address literal of the local end of
+//! the connection (RFC 5321 2.3.5, 4.1.4).
 //!
 //! The program only moves bytes: every protocol decision is the machine's. Exit status:
 //! 0 when every recipient and the message were accepted, 1 otherwise, 2 on a usage error.
 
+#[path = "common/hostname.rs"]
+mod hostname;
 #[path = "common/tls_client.rs"]
 mod tls_client;
 
@@ -24,11 +30,11 @@ use rustls::{ClientConnection, StreamOwned};
 use smtp_sansio::client::{
     AuthConfig, Client, ClientConfig, ClientEvent, Envelope, MessageStatus, StartTlsPolicy,
 };
-use smtp_sansio::types::{Domain, ForwardPath, Host, Mailbox, ReversePath};
+use smtp_sansio::types::{ForwardPath, Mailbox, ReversePath};
 
 const USAGE: &str = "usage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] \
 [--starttls required|opportunistic|never] [--user NAME:PASSWORD] [--insecure] [--lmtp] [--bdat] \
-[--helo NAME] [--verbose] [FILE]";
+[--hostname NAME] [--verbose] [FILE]";
 
 struct Args {
     server: String,
@@ -39,7 +45,8 @@ struct Args {
     insecure: bool,
     lmtp: bool,
     bdat: bool,
-    helo: String,
+    /// `--hostname`/`--helo`; `None`: the machine's name or an address literal.
+    helo: Option<String>,
     verbose: bool,
     file: Option<String>,
 }
@@ -54,7 +61,7 @@ fn parse_args() -> Result<Args, String> {
         insecure: false,
         lmtp: false,
         bdat: false,
-        helo: "localhost".into(),
+        helo: None,
         verbose: false,
         file: None,
     };
@@ -65,7 +72,7 @@ fn parse_args() -> Result<Args, String> {
             "--server" => a.server = value("--server")?,
             "--from" => a.from = value("--from")?,
             "--to" => a.to.push(value("--to")?),
-            "--helo" => a.helo = value("--helo")?,
+            "--helo" | "--hostname" => a.helo = Some(value(&arg)?),
             "--starttls" => {
                 a.starttls = Some(match value("--starttls")?.as_str() {
                     "required" => StartTlsPolicy::Required,
@@ -247,10 +254,17 @@ fn run(args: Args) -> Result<bool, Failure> {
         .to_owned();
     let server_name = ServerName::try_from(host_name.clone()).map_err(usage)?;
 
-    let mut config = ClientConfig::new(Host::Domain(
-        Domain::new(args.helo.clone()).map_err(usage)?.into_owned(),
-    ));
-    // RFC 6531 3.7.1: a U-label never goes in EHLO; say so before connecting.
+    let socket =
+        TcpStream::connect(&args.server).map_err(|e| io(format!("{}: {e}", args.server)))?;
+    let helo = match &args.helo {
+        Some(h) => h.clone(),
+        None => {
+            let local = socket.local_addr().map_err(io)?;
+            hostname::default_hostname(local.ip())
+        }
+    };
+    let mut config = ClientConfig::new(hostname::to_host(&helo).map_err(usage)?);
+    // RFC 6531 3.7.1: a U-label never goes in EHLO; say so before any command.
     config.validate().map_err(usage)?;
     config.lmtp = args.lmtp;
     config.use_chunking = args.bdat;
@@ -268,8 +282,6 @@ fn run(args: Args) -> Result<bool, Failure> {
     }
     let tls = tls_client::client_config(args.insecure).map_err(io)?;
 
-    let socket =
-        TcpStream::connect(&args.server).map_err(|e| io(format!("{}: {e}", args.server)))?;
     let mut transport = Transport::Plain(socket);
     let mut client = Client::new(config, Instant::now());
     client

@@ -5,11 +5,12 @@
 //!
 //! ```text
 //! cargo run --release --example server -- [--listen 127.0.0.1:2525] [--maildir ./maildir]
-//!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD]
+//!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD[:ADDRESSES]]
 //!     [--hostname NAME] [--max-size BYTES] [--max-recipients N] [--lmtp] [--verbose]
 //!     [--discard] [--disable EXT] [--received-auth] [--add-missing-headers]
 //!     [--relay HOST:PORT [--relay-user NAME:PASSWORD]
-//!     [--relay-starttls required|opportunistic] [--relay-insecure] [--relay-timeout SECS]]
+//!     [--relay-starttls required|opportunistic] [--relay-insecure] [--relay-timeout SECS]
+//!     [--relay-final-timeout SECS]]
 //! ```
 //!
 //! Every stored message starts with our `Received:`, `Return-Path:` and `Delivered-To:`
@@ -88,6 +89,16 @@ struct Shared {
     trace: TraceOptions,
 }
 
+impl Shared {
+    /// The configuration for a session starting now; a relay's follows its upstream.
+    fn config(&self) -> Arc<ServerConfig> {
+        match &self.relay {
+            Some(r) => r.server_config(),
+            None => self.config.clone(),
+        }
+    }
+}
+
 /// Handed to every task; the run-down waits until all are dropped.
 type Alive = mpsc::Sender<()>;
 
@@ -109,14 +120,19 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(opts: Options) -> Result<(), String> {
+async fn run(mut opts: Options) -> Result<(), String> {
     let (tls_config, about_cert) =
         tls::server_config(opts.tls_cert.as_deref(), opts.tls_key.as_deref())?;
     eprintln!("TLS: {about_cert}");
+    let users = Arc::new(std::mem::take(&mut opts.users));
     let relay = match opts.relay.clone() {
-        Some(r) => Some(Arc::new(Relay::new(r, &opts.config.hostname)?)),
+        Some(r) => Some(Arc::new(Relay::new(r, &opts.config, users.clone())?)),
         None => None,
     };
+    if let Some(r) = &relay {
+        // Before any client is served: the first one is offered what the upstream keeps.
+        r.learn_at_start().await;
+    }
     // A relay keeps copies only when asked to with --maildir.
     let keep = !opts.discard && (relay.is_none() || opts.maildir_given);
     let maildir = match !keep {
@@ -141,7 +157,7 @@ async fn run(opts: Options) -> Result<(), String> {
         config: Arc::new(opts.config),
         tls: TlsAcceptor::from(tls_config),
         maildir,
-        users: Arc::new(opts.users),
+        users,
         verbose: opts.verbose,
         open: AtomicUsize::new(0),
         max_sessions: opts.max_sessions,
@@ -272,8 +288,7 @@ async fn serve_session(
         return Box::pin(over_tls(tcp, None, shared, policy, relay, stop)).await;
     }
     let mut tcp = tcp;
-    let mut server =
-        Server::new(shared.config.clone(), Instant::now()).map_err(io::Error::other)?;
+    let mut server = Server::new(shared.config(), Instant::now()).map_err(io::Error::other)?;
     if serve(&mut tcp, &mut server, policy, relay, stop).await? == Turn::Closed {
         return close(&mut tcp).await;
     }
@@ -303,7 +318,7 @@ async fn over_tls(
                 .map_err(io::Error::other)?;
             server
         }
-        None => Server::new_tls(shared.config.clone(), Instant::now()).map_err(io::Error::other)?,
+        None => Server::new_tls(shared.config(), Instant::now()).map_err(io::Error::other)?,
     };
     serve(&mut tls, &mut server, policy, relay, stop).await?;
     close(&mut tls).await
@@ -516,10 +531,17 @@ async fn handle(
     starttls: &mut bool,
 ) -> io::Result<()> {
     let event = match relay.as_mut() {
-        Some(r) => match Box::pin(r.on_event(server, event)).await {
-            Some(event) => event,
-            None => return Ok(()),
-        },
+        Some(r) => {
+            if let Event::MessageStart(start) = &event {
+                // RFC 5321 4.4: a relayed message starts with our Received field.
+                let by = server.config().hostname.clone();
+                r.received(|id| policy.received_field(start, &by, id));
+            }
+            match Box::pin(r.on_event(server, event)).await {
+                Some(event) => event,
+                None => return Ok(()),
+            }
+        }
         None => event,
     };
     if let Event::StartTls = event {

@@ -548,7 +548,9 @@ fn cut(s: &str, max: usize) -> &str {
 fn by_domain(by: &str, utf8: bool) -> String {
     if by.len() <= MAX_DOMAIN {
         if let Ok(d) = Domain::new(by) {
-            if utf8 || d.is_ascii() {
+            // A U-label may hold any non-ASCII character, C1 controls included: never
+            // those in a header.
+            if d.is_ascii() || utf8 && !by.chars().any(char::is_control) {
                 return by.to_owned();
             }
         }

@@ -299,6 +299,199 @@ fn connection_flood_gets_421_over_max_sessions() {
     }
 }
 
+/// RFC 6409 4.3, RFC 5321 7.9: `--relay` without `--user` is an open relay unless every
+/// listener is on loopback; it is refused at start (exit 2, like other option errors)
+/// before any listener is bound.
+#[test]
+fn relay_without_users_is_refused_unless_every_listener_is_loopback() {
+    for listeners in [
+        &["--listen", "0.0.0.0:0"][..],
+        &["--listen", "127.0.0.1:0", "--implicit-tls", "0.0.0.0:0"][..],
+    ] {
+        let out = Command::new(example_binary("server"))
+            .args(listeners)
+            .args(["--relay", "127.0.0.1:9", "--discard"])
+            .output()
+            .expect("run server");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{listeners:?}: {err}");
+        assert!(err.contains("open relay"), "{err}");
+        assert!(
+            !err.contains("listening on"),
+            "bound before refusing: {err}"
+        );
+    }
+    // On loopback only it starts (the upstream need not be up).
+    let mut cmd = Command::new(example_binary("server"));
+    cmd.args(["--listen", "127.0.0.1:0", "--relay", "127.0.0.1:9"]);
+    let running = spawn(cmd, 1);
+    let mut c = Client::connect(running.addrs[0]);
+    assert!(c.cmd("QUIT").starts_with("221"));
+}
+
+/// Submits one message with Python's smtplib (STARTTLS, AUTH PLAIN) through
+/// `tests/interop/smtplib_send.py`: whether it was accepted, and what was printed.
+fn submit(addr: SocketAddr, login: (&str, &str), from: &str) -> (bool, String) {
+    let dir = temp_dir("submit");
+    let file = dir.join("msg.eml");
+    std::fs::write(&file, b"Subject: identity\r\n\r\nbody\r\n").expect("write message");
+    let plan = dir.join("plan.json");
+    let json = format!(
+        r#"{{"host": "127.0.0.1", "port": {}, "tls": "starttls", "auth": "PLAIN",
+            "user": "{}", "password": "{}",
+            "connections": [[{{"from": "{from}", "to": ["rcpt@example.net"], "file": "{}"}}]]}}"#,
+        addr.port(),
+        login.0,
+        login.1,
+        file.display()
+    );
+    std::fs::write(&plan, json).expect("write plan");
+    let out = Command::new("python3")
+        .arg(peers::interop_dir().join("smtplib_send.py"))
+        .arg(&plan)
+        .output()
+        .expect("run python3");
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// RFC 6409 6.1: `--user NAME:PASSWORD:ADDRESSES` binds an account to its senders
+/// (domain in any case, local part exact, `*@domain` for a domain); another sender gets
+/// `553 5.7.1`; `<>` stays allowed; `NAME:PASSWORD` (even with `:` in the password)
+/// still means any sender.
+#[test]
+fn accounts_with_addresses_may_send_only_as_them() {
+    for example in EXAMPLES {
+        let server = start(
+            example,
+            &[
+                "--user",
+                "alice:secret:alice@example.org,*@alice.example",
+                "--user",
+                "bob:pass:word",
+            ],
+        );
+        let alice = ("alice", "secret");
+        for from in [
+            "mallory@example.org",
+            "Alice@example.org",
+            "alice@other.example",
+        ] {
+            let (ok, said) = submit(server.addr, alice, from);
+            assert!(!ok, "{example}: {from} accepted: {said}");
+            assert!(said.contains("553") && said.contains("5.7.1"), "{said}");
+        }
+        for from in ["alice@EXAMPLE.org", "anyone@alice.example", ""] {
+            let (ok, said) = submit(server.addr, alice, from);
+            assert!(ok, "{example}: {from:?} refused: {said}");
+        }
+        let (ok, said) = submit(server.addr, ("bob", "pass:word"), "whoever@example.com");
+        assert!(ok, "{example}: {said}");
+        assert_eq!(stored(&server.maildir).len(), 4, "{example}");
+    }
+}
+
+/// What the example programs call themselves by default: the machine's fully
+/// qualified name, or the address literal of the listener.
+fn expected_default_name(ip: &str) -> Vec<String> {
+    let mut names = vec![format!("[{ip}]")];
+    let proc = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    for n in [proc, std::env::var("HOSTNAME").unwrap_or_default()] {
+        let n = n.trim().trim_end_matches('.').to_owned();
+        if n.contains('.') && !n.starts_with("localhost") {
+            names.push(n);
+        }
+    }
+    names
+}
+
+/// RFC 5321 2.3.5, 4.1.1.1: greeting and EHLO name the host by its FQDN or an address
+/// literal, never `localhost`, unless `--hostname` says otherwise.
+#[test]
+fn servers_name_the_machine_not_localhost_unless_told() {
+    for example in EXAMPLES {
+        let server = start(example, &[]);
+        let mut c = Client::connect_raw(server.addr);
+        let greeting = c.reply();
+        let name = greeting.split(' ').nth(1).unwrap_or_default().to_owned();
+        assert!(
+            expected_default_name("127.0.0.1").contains(&name),
+            "{example}: {greeting}"
+        );
+        let ehlo = c.cmd("EHLO client.example");
+        assert!(
+            ehlo.starts_with(&format!("250-{name}")),
+            "{example}: {ehlo}"
+        );
+
+        let server = start(example, &["--hostname", "mx.example.test"]);
+        let mut c = Client::connect_raw(server.addr);
+        let greeting = c.reply();
+        assert!(greeting.starts_with("220 mx.example.test "), "{greeting}");
+        let ehlo = c.cmd("EHLO client.example");
+        assert!(ehlo.starts_with("250-mx.example.test"), "{ehlo}");
+    }
+}
+
+/// `send` says EHLO with the machine's name or the address literal of its end of the
+/// connection, or with `--hostname`.
+#[test]
+fn send_names_the_machine_in_ehlo_unless_told() {
+    for (extra, want) in [
+        (None, expected_default_name("127.0.0.1")),
+        (
+            Some("client.example.test"),
+            vec!["client.example.test".to_owned()],
+        ),
+    ] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let peer = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().expect("accept");
+            s.set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("timeout");
+            s.write_all(b"220 sink.example ESMTP\r\n").expect("greet");
+            let mut line = Vec::new();
+            let mut b = [0u8; 1];
+            while !line.ends_with(b"\r\n") && s.read(&mut b).unwrap_or(0) == 1 {
+                line.push(b[0]);
+            }
+            let _ = s.write_all(b"421 4.3.2 Closing (test)\r\n");
+            String::from_utf8_lossy(&line).trim_end().to_owned()
+        });
+        let mut cmd = Command::new(example_binary("send"));
+        cmd.args(["--server", &addr.to_string(), "--from", "a@example.org"])
+            .args(["--to", "b@example.org", "--starttls", "never"])
+            .stdin(std::process::Stdio::null());
+        if let Some(h) = extra {
+            cmd.args(["--hostname", h]);
+        }
+        let _ = cmd.output().expect("run send");
+        let ehlo = peer.join().expect("peer");
+        let name = ehlo.strip_prefix("EHLO ").unwrap_or_default().to_owned();
+        assert!(want.contains(&name), "{ehlo:?} not one of {want:?}");
+    }
+}
+
+impl Client {
+    /// Connects without reading the greeting.
+    fn connect_raw(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Self {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+}
+
 // ---------------------------------------------------------------- trace fields (RFC 5321 4.4)
 
 /// The trace block of a stored file with folds undone, one field per entry: our

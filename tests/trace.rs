@@ -1074,3 +1074,17 @@ fn stamp(field: &str) -> Result<Stamp, String> {
     st.date = words.join(" ");
     Ok(st)
 }
+
+/// Found by `received_is_well_formed_for_any_input`: a U-label may hold a C1 control
+/// (U+0080..U+009F), which a UTF8* protocol let through in our own host name.
+#[test]
+fn received_our_host_name_with_a_c1_control_is_reduced() {
+    let r = Received::new("mx\u{85}.example", Protocol::Utf8Smtps, date()).to_bytes();
+    assert!(
+        !String::from_utf8_lossy(&r)
+            .chars()
+            .any(|c| c.is_control() && c != '\r' && c != '\n' && c != '\t'),
+        "{}",
+        esc(&r)
+    );
+}

@@ -12,6 +12,9 @@ use smtp_sansio::types::Mechanism;
 
 use crate::users::Users;
 
+#[path = "hostname.rs"]
+pub mod hostname;
+
 /// The option list printed by `--help`.
 pub const USAGE: &str = "\
 options:
@@ -22,9 +25,15 @@ options:
   --tls-cert PEM --tls-key PEM
                           certificate chain and private key; without them a self-signed
                           certificate for localhost, 127.0.0.1 and ::1 is generated
-  --user NAME:PASSWORD    an account (repeatable); enables AUTH PLAIN/LOGIN under TLS
-                          and requires it for MAIL, as on a submission port (RFC 6409)
-  --hostname NAME         name in the greeting and EHLO reply (default localhost)
+  --user NAME:PASSWORD[:ADDRESSES]
+                          an account (repeatable); enables AUTH PLAIN/LOGIN under TLS
+                          and requires it for MAIL, as on a submission port (RFC 6409).
+                          ADDRESSES (comma-separated, `*@domain` for a whole domain)
+                          are the senders it may use in MAIL FROM; others get 553 5.7.1
+                          (RFC 6409 6.1). Without them any sender is allowed
+  --hostname NAME         name in the greeting and EHLO reply (default: the machine's
+                          fully qualified host name, else the first listener's address
+                          literal such as [127.0.0.1])
   --max-size BYTES        largest message accepted (SIZE, RFC 1870; default 256 MiB)
   --max-recipients N      recipients per message
   --max-sessions N        connections served at once; more are answered 421 and closed
@@ -43,13 +52,24 @@ options:
 relay (tokio server only):
   --relay HOST:PORT       mirror every transaction to this server as it happens; the
                           client gets the upstream's verdicts; with --maildir a copy of
-                          each message the upstream accepted is kept
+                          each message the upstream accepted is kept. Only what the
+                          upstream's EHLO offers is advertised. Without --user every
+                          listener must be on a loopback address (no open relay,
+                          RFC 6409 4.3)
   --relay-user NAME:PASSWORD
                           authenticate to the upstream (AUTH PLAIN/LOGIN, under TLS)
   --relay-starttls required|opportunistic
                           STARTTLS to the upstream (default required)
   --relay-insecure        accept any upstream certificate (tests only)
-  --relay-timeout SECS    cap on every upstream reply wait (default: RFC 5321 4.5.3.2)";
+  --relay-timeout SECS    cap on every upstream reply wait (default: RFC 5321 4.5.3.2)
+  --relay-final-timeout SECS
+                          longest wait for the upstream's reply after the end of the
+                          data before the client gets 451 4.4.2 (default 120, RFC 6409
+                          5.3)";
+
+/// Default `--relay-final-timeout`: a submission client is answered within 2 minutes of
+/// the end of its data, whatever the upstream does.
+pub const DEFAULT_RELAY_FINAL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Default `--max-sessions`: enough for load tests (2,000 idle connections), few enough
 /// that a connection flood cannot exhaust threads or descriptors.
@@ -73,6 +93,8 @@ pub struct RelayOptions {
     pub starttls: StartTlsPolicy,
     pub insecure: bool,
     pub timeout: Option<Duration>,
+    /// `--relay-final-timeout`: cap on the wait after the end of data.
+    pub final_timeout: Duration,
 }
 
 /// Everything the command line chose.
@@ -131,7 +153,8 @@ impl Options {
         let mut relay_insecure = false;
         let mut relay_timeout = None;
         let mut relay_extra = false;
-        o.config.hostname = "localhost".into();
+        let mut relay_final_timeout = DEFAULT_RELAY_FINAL_TIMEOUT;
+        let mut hostname_given = false;
         // A disk-backed sink can take larger messages than the library's in-memory-minded
         // default; memory stays flat either way, as bodies stream to the file.
         o.config.limits.message_size = Some(DEFAULT_MAX_SIZE);
@@ -148,7 +171,10 @@ impl Options {
                 "--tls-cert" => o.tls_cert = Some(value()?.into()),
                 "--tls-key" => o.tls_key = Some(value()?.into()),
                 "--user" => o.users.add(&value()?)?,
-                "--hostname" => o.config.hostname = value()?,
+                "--hostname" => {
+                    o.config.hostname = value()?;
+                    hostname_given = true;
+                }
                 "--max-size" => o.config.limits.message_size = Some(parse(&arg, &value()?)?),
                 "--max-sessions" => o.max_sessions = parse(&arg, &value()?)?,
                 "--max-recipients" => o.config.limits.recipients = parse(&arg, &value()?)?,
@@ -173,6 +199,7 @@ impl Options {
                         starttls: StartTlsPolicy::Required,
                         insecure: false,
                         timeout: None,
+                        final_timeout: DEFAULT_RELAY_FINAL_TIMEOUT,
                     });
                 }
                 "--relay-user" => {
@@ -202,6 +229,11 @@ impl Options {
                     relay_timeout = Some(Duration::from_secs(secs.max(1)));
                     relay_extra = true;
                 }
+                "--relay-final-timeout" => {
+                    let secs: u64 = parse(&arg, &value()?)?;
+                    relay_final_timeout = Duration::from_secs(secs.max(1));
+                    relay_extra = true;
+                }
                 "-h" | "--help" => return Err(format!("usage: {program} [options]\n{USAGE}")),
                 other => return Err(format!("unknown argument {other}; try --help")),
             }
@@ -209,17 +241,41 @@ impl Options {
         if o.listen.is_empty() && o.implicit_tls.is_empty() {
             o.listen.push(SocketAddr::from(([127, 0, 0, 1], 2525)));
         }
+        if !hostname_given {
+            let first = o.listen.iter().chain(&o.implicit_tls).next();
+            let ip = first.map_or(std::net::Ipv4Addr::LOCALHOST.into(), SocketAddr::ip);
+            o.config.hostname = hostname::default_hostname(ip);
+        }
         match o.relay.as_mut() {
             Some(r) => {
                 r.user = relay_user;
                 r.starttls = relay_starttls;
                 r.insecure = relay_insecure;
                 r.timeout = relay_timeout;
+                r.final_timeout = relay_final_timeout;
                 if o.config.lmtp {
                     return Err("--relay and --lmtp do not go together".into());
                 }
                 if program != "server" {
                     return Err("--relay needs the tokio server (examples/server.rs)".into());
+                }
+                // RFC 6409 4.3, RFC 5321 7.9: relaying for anyone who connects would put
+                // the upstream account at the service of every spammer that finds the
+                // port. Checked before any listener is bound.
+                let exposed: Vec<String> = o
+                    .listen
+                    .iter()
+                    .chain(&o.implicit_tls)
+                    .filter(|a| !a.ip().is_loopback())
+                    .map(SocketAddr::to_string)
+                    .collect();
+                if o.users.is_empty() && !exposed.is_empty() {
+                    return Err(format!(
+                        "refusing to start an open relay: --relay without --user would relay \
+                         for anyone reaching {} (RFC 6409 4.3); add --user NAME:PASSWORD, or \
+                         listen on loopback addresses only",
+                        exposed.join(", ")
+                    ));
                 }
             }
             None if relay_extra => return Err("--relay-* options need --relay".into()),

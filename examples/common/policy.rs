@@ -139,6 +139,23 @@ impl Policy {
     /// (RFC 5321 4.4: the facts of `MessageStart`, the client's address, TLS, the file's
     /// unique name as id).
     pub fn trace_prefix(&self, start: &MessageStart, by: &str, id: &str) -> Vec<u8> {
+        let received = self.received_field(start, by, id);
+        if received.is_empty() {
+            return received;
+        }
+        // Final delivery inserts Return-Path at the very beginning (RFC 5321 4.4), above
+        // the Received field of our receipt, as delivery agents do with Delivered-To.
+        let mut out = trace::return_path(&start.from);
+        for to in &start.recipients {
+            out.extend_from_slice(&trace::delivered_to(to));
+        }
+        out.extend_from_slice(&received);
+        out
+    }
+
+    /// Our `Received:` field alone, as a relay prepends it (RFC 5321 4.4): the facts of
+    /// `MessageStart`, the client's address, TLS, the user with `--received-auth`.
+    pub fn received_field(&self, start: &MessageStart, by: &str, id: &str) -> Vec<u8> {
         // The clock can only fail beyond year 9999; the epoch is then the honest fallback.
         let date =
             DateTime::from_system_time(SystemTime::now(), 0).or_else(|_| DateTime::from_unix(0, 0));
@@ -155,14 +172,7 @@ impl Policy {
         if let Some(user) = self.user.as_deref().filter(|_| self.trace.received_auth) {
             r = r.authenticated_as(user);
         }
-        // Final delivery inserts Return-Path at the very beginning (RFC 5321 4.4), above
-        // the Received field of our receipt, as delivery agents do with Delivered-To.
-        let mut out = trace::return_path(&start.from);
-        for to in &start.recipients {
-            out.extend_from_slice(&trace::delivered_to(to));
-        }
-        out.extend_from_slice(&r.to_bytes());
-        out
+        r.to_bytes()
     }
 
     /// Whether `Message-ID:` and `Date:` are added when missing: with `--user` (an MSA,
@@ -190,7 +200,13 @@ impl Policy {
     pub fn on_event(&mut self, server: &mut Server, event: Event) -> Option<Store> {
         let answered = match event {
             Event::Hello(h) => server.accept(Instant::now(), h.ticket).map_err(|e| e.kind),
-            Event::Mail(m) => server.accept(Instant::now(), m.ticket).map_err(|e| e.kind),
+            // RFC 6409 6.1: an account bound to addresses sends only as them.
+            Event::Mail(m) => match self.users.sender_refusal(self.user.as_deref(), &m.from) {
+                Some(no) => server
+                    .respond(Instant::now(), m.ticket, no)
+                    .map_err(|e| e.kind),
+                None => server.accept(Instant::now(), m.ticket).map_err(|e| e.kind),
+            },
             Event::Rcpt(r) => server.accept(Instant::now(), r.ticket).map_err(|e| e.kind),
             Event::Vrfy(v) => server.accept(Instant::now(), v.ticket).map_err(|e| e.kind),
             Event::MessageStart(start) => {

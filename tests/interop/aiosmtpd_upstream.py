@@ -1,11 +1,17 @@
 """Interop peer: an aiosmtpd server with STARTTLS and AUTH that saves what it receives.
 
 Usage: python3 aiosmtpd_upstream.py CERT KEY OUTDIR USER PASSWORD
+                                    [--size N] [--smtputf8] [--auth-param]
 Prints "listening on 127.0.0.1:PORT" and serves until stdin closes. Each message is
 saved as OUTDIR/N.eml (the bytes received after dot-unstuffing) with N.env holding the
 envelope as JSON.
+
+Its extensions are narrower than the relay's: no DSN, CHUNKING, BINARYMIME or
+REQUIRETLS; SIZE only with --size (aiosmtpd's data_size_limit); SMTPUTF8 only with
+--smtputf8. Stock aiosmtpd offers AUTH but answers 555 to AUTH= on MAIL; with
+--auth-param it takes the parameter (RFC 4954 5) and saves it with the mail options.
 """
-import asyncio
+import argparse
 import json
 import os
 import socket
@@ -14,7 +20,7 @@ import sys
 import threading
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Saver:
@@ -33,8 +39,32 @@ class Saver:
         return "250 2.0.0 Saved"
 
 
+class AuthParamSMTP(SMTP):
+    """Takes AUTH= on MAIL off the line before aiosmtpd checks the parameters."""
+
+    async def smtp_MAIL(self, arg):
+        words = (arg or "").split(" ")
+        auth = [w for w in words if w.upper().startswith("AUTH=")]
+        rest = " ".join(w for w in words if not w.upper().startswith("AUTH="))
+        await super().smtp_MAIL(rest if arg is not None else None)
+        if auth and self.envelope is not None and self.envelope.mail_from:
+            self.envelope.mail_options.extend(auth)
+
+
+class AuthParamController(Controller):
+    def factory(self):
+        return AuthParamSMTP(self.handler, **self.SMTP_kwargs)
+
+
 def main():
-    cert, key, outdir, user, password = sys.argv[1:6]
+    ap = argparse.ArgumentParser()
+    for name in ("cert", "key", "outdir", "user", "password"):
+        ap.add_argument(name)
+    ap.add_argument("--size", type=int, default=None)
+    ap.add_argument("--smtputf8", action="store_true")
+    ap.add_argument("--auth-param", action="store_true")
+    a = ap.parse_args()
+    cert, key, outdir, user, password = a.cert, a.key, a.outdir, a.user, a.password
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
 
@@ -47,10 +77,12 @@ def main():
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    controller = Controller(Saver(outdir), hostname="127.0.0.1", port=port,
-                            tls_context=ctx, require_starttls=True,
-                            authenticator=authenticator, auth_required=True,
-                            auth_require_tls=True, decode_data=False)
+    kind = AuthParamController if a.auth_param else Controller
+    controller = kind(Saver(outdir), hostname="127.0.0.1", port=port,
+                      tls_context=ctx, require_starttls=True,
+                      authenticator=authenticator, auth_required=True,
+                      auth_require_tls=True, decode_data=False,
+                      data_size_limit=a.size, enable_SMTPUTF8=a.smtputf8)
     controller.start()
     print(f"listening on 127.0.0.1:{port}", flush=True)
     sys.stdin.read()
