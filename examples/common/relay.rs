@@ -94,6 +94,10 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 const QUIT_WAIT: Duration = Duration::from_secs(5);
 /// Body octets buffered for the upstream before the client is no longer read.
 const BACKLOG_LIMIT: usize = 1024 * 1024;
+/// Octets reserved for what the relay adds to a message: our Received field (at most
+/// a few hundred octets; the trace module caps each client token) and a Message-ID and
+/// Date when missing.
+const STAMP_ALLOWANCE: u64 = 2048;
 /// The start-up look at the upstream's EHLO gives up after this; the first session
 /// learns it then.
 const PROBE_TIME: Duration = Duration::from_secs(15);
@@ -363,8 +367,10 @@ fn narrowed(base: &ServerConfig, upstream: Option<(&Capabilities, bool)>) -> Ser
     // RFC 8689 4.2.1: only over TLS whose certificate was checked.
     e.requiretls &= caps.requiretls() && secure;
     e.mt_priority &= caps.has("MT-PRIORITY");
-    // RFC 1870: SIZE 0 or no SIZE means no announced limit.
+    // RFC 1870: SIZE 0 or no SIZE means no announced limit. What we offer leaves room
+    // for the fields we add, so that a message we take always fits the next hop.
     if let Some(Some(limit)) = caps.size() {
+        let limit = limit.saturating_sub(STAMP_ALLOWANCE);
         let ours = c.limits.message_size;
         c.limits.message_size = Some(ours.map_or(limit, |o| o.min(limit)));
     }
@@ -730,6 +736,9 @@ impl RelaySession {
             .is_some_and(|c| c.has("AUTH"));
         let with_auth = offered && !self.relay.no_auth_param.load(Ordering::Relaxed);
         let mut sent = params.clone();
+        // RFC 1870: the size declared upstream covers what goes upstream, our trace
+        // fields and any added Message-ID and Date included.
+        sent.size = sent.size.map(|n| n.saturating_add(STAMP_ALLOWANCE));
         if with_auth {
             sent.auth = Some(self.auth_param(server, &from, given));
         }
