@@ -74,60 +74,31 @@
 //!    message over [`Limits::hops`](server::Limits::hops) with `554 5.4.6` (RFC 5321 6.3).
 //!
 //! It SHOULD stop reading while [`wants_input`](server::Server::wants_input) is false;
-//! the machine bounds its buffers either way.
+//! the machine bounds its buffers either way. A non-blocking transport takes one
+//! [`poll_transmit`](server::Server::poll_transmit) buffer at a time and writes it fully
+//! before it takes the next (and before it reads again): output left in the machine is
+//! what tells `wants_input` to throttle a client that does not read its replies.
 //!
-//! A complete blocking server, one connection, messages written to stdout:
+//! What the machine answers by itself, with no event: sequence and syntax errors,
+//! parameters of extensions not offered (`555`), limits, `454 4.7.0` to STARTTLS while
+//! [`ServerConfig::starttls`](server::ServerConfig::starttls) is false, `252` to VRFY and
+//! EXPN, NOOP, RSET, HELP, QUIT, timeouts and the error limit. Peer violations among
+//! them are reported as [`Event::Violation`](server::Event::Violation), for logs.
 //!
-//! ```no_run
-//! use std::io::{Read, Write};
-//! use std::net::TcpListener;
-//! use std::time::Instant;
-//! use smtp_sansio::server::{Event, Server, ServerConfig};
+//! A message whose [`MessageEnd`](server::Event::MessageEnd) ticket is still held when
+//! the connection is lost (EOF, or [`shutdown`](server::Server::shutdown); no deadline
+//! runs while a decision is pending) is
+//! followed by [`MessageAborted(ConnectionLost)`](server::AbortReason::ConnectionLost);
+//! the ticket is void from then on. The client never saw a `250`, so it will send the
+//! message again: an application that already stored it may keep it (a duplicate at
+//! worst, which RFC 5321 6.1 prefers to a loss) or delete it.
 //!
-//! fn main() -> std::io::Result<()> {
-//!     let (mut sock, _) = TcpListener::bind("127.0.0.1:2525")?.accept()?;
-//!     let mut server = Server::new(ServerConfig::default(), Instant::now())
-//!         .map_err(std::io::Error::other)?;
-//!     let mut body = Vec::new();
-//!     let mut buf = [0u8; 16 * 1024];
-//!     loop {
-//!         while let Some(event) = server.poll_event() {
-//!             // A ticket answered twice or late comes back as an error value; here
-//!             // every ticket is answered once, at once, so errors cannot happen.
-//!             match event {
-//!                 Event::Hello(r) => server.accept(Instant::now(), r.ticket).ok(),
-//!                 Event::Mail(r) => server.accept(Instant::now(), r.ticket).ok(),
-//!                 Event::Rcpt(r) => server.accept(Instant::now(), r.ticket).ok(),
-//!                 Event::MessageChunk(bytes) => Some(body.extend_from_slice(&bytes)),
-//!                 Event::MessageEnd(end) => {
-//!                     std::io::stdout().write_all(&body)?; // store first, then accept
-//!                     body.clear();
-//!                     server.accept(Instant::now(), end.ticket).ok()
-//!                 }
-//!                 Event::MessageAborted(_) => Some(body.clear()),
-//!                 Event::Auth(r) => server.respond(Instant::now(), r.ticket, "535 5.7.8 No".parse().unwrap()).ok(),
-//!                 Event::SaslStep(r) => server.respond(Instant::now(), r.ticket, "535 5.7.8 No".parse().unwrap()).ok(),
-//!                 Event::Vrfy(r) => server.accept(Instant::now(), r.ticket).ok(),
-//!                 _ => None,
-//!             };
-//!         }
-//!         while let Some(out) = server.poll_transmit() {
-//!             sock.write_all(&out)?;
-//!         }
-//!         if server.is_closed() {
-//!             return Ok(());
-//!         }
-//!         let now = Instant::now();
-//!         let wait = server.poll_timeout().map(|d| d.saturating_duration_since(now));
-//!         sock.set_read_timeout(wait.filter(|w| !w.is_zero()))?;
-//!         match sock.read(&mut buf) {
-//!             Ok(0) => server.handle_eof(Instant::now()),
-//!             Ok(n) => server.handle_input(Instant::now(), &buf[..n]),
-//!             Err(_) => server.handle_timeout(Instant::now()),
-//!         }
-//!     }
-//! }
-//! ```
+//! A complete blocking server, one connection, messages written to stdout. It answers
+//! every decision at once, honours the machine's deadline (one already past too), tells
+//! a timeout from a broken connection, and bounds writes as well as reads
+//! (`tests/doc_example.rs` runs this very code):
+//!
+#![doc = concat!("```no_run\n", include_str!("doc/blocking_server.rs"), "```")]
 //!
 //! `examples/blocking_server.rs` is the same loop with a Maildir store and a thread per
 //! connection; `examples/server.rs` is the tokio version with STARTTLS and AUTH.

@@ -581,3 +581,34 @@ fn rfc5321_6_3_mail_loop_under_bdat() {
     assert!(h.log.contains(&Ev::Aborted(AbortReason::TooManyHops)));
     assert_eq!(h.message_ends(), 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// A held MessageEnd when the session ends (crate docs, run-loop contract).
+
+/// The connection ends (EOF, or shutdown: no deadline runs during a decision) while the application still holds the
+/// `MessageEnd` ticket: `MessageAborted(ConnectionLost)` follows, and the ticket is void.
+#[test]
+fn held_message_end_then_connection_lost_reports_the_abort() {
+    for end in ["eof", "shutdown"] {
+        let policy = Policy::accept_all().message(|_, _| Decision::Hold);
+        let mut h = in_transaction(cfg(), policy);
+        h.run(
+            "C: DATA
+             S: 354 End data with <CR><LF>.<CR><LF>
+             C: hi\\r\\n.\\r\\n",
+        );
+        let ticket = h.held.take().expect("held MessageEnd");
+        if end == "eof" {
+            h.eof();
+        } else {
+            h.server.shutdown();
+            h.pump();
+        }
+        assert!(
+            h.log.contains(&Ev::Aborted(AbortReason::ConnectionLost)),
+            "{end}: {}",
+            h.dump()
+        );
+        assert!(h.server.accept(Instant::now(), ticket).is_err(), "{end}");
+    }
+}

@@ -13,40 +13,45 @@ use crate::types::{Domain, Mechanism};
 pub struct ServerConfig {
     /// The name in the greeting and the EHLO reply (RFC 5321 4.1.1.1, 4.2). A CR or LF
     /// in it (or in `greeting`) is sent as a space: these texts can never start a
-    /// second reply.
+    /// second reply. Default `localhost`: set the host's name (RFC 5321 4.1.4 asks for
+    /// a fully qualified one), for example with [`ServerConfig::new`].
     pub hostname: String,
-    /// Text after the hostname in the `220` greeting.
+    /// Text after the hostname in the `220` greeting. Default `ESMTP ready`.
     pub greeting: String,
-    /// Which deviations from the strict command grammar are tolerated.
+    /// Which deviations from the strict command grammar are tolerated. Default
+    /// [`Grammar::lenient`].
     pub grammar: Grammar,
     /// Speak LMTP (RFC 2033): `LHLO` instead of EHLO/HELO and one reply per recipient
-    /// after the message.
+    /// after the message. Default false.
     pub lmtp: bool,
-    /// ESMTP extensions offered.
+    /// ESMTP extensions offered. Default: all but MT-PRIORITY ([`Extensions`]).
     pub extensions: Extensions,
-    /// STARTTLS can be offered: the transport is able to upgrade (RFC 3207).
+    /// STARTTLS can be offered: the transport is able to upgrade (RFC 3207). Default
+    /// false; while false the machine answers STARTTLS with `454 4.7.0` by itself.
     pub starttls: bool,
     /// Refuse every command but EHLO, HELO, NOOP, RSET, STARTTLS and QUIT with `530 5.7.0`
-    /// until TLS is active (RFC 3207 4).
+    /// until TLS is active (RFC 3207 4). Default false.
     pub require_tls: bool,
-    /// SASL mechanisms offered with AUTH (RFC 4954); empty: no AUTH.
+    /// SASL mechanisms offered with AUTH (RFC 4954); empty: no AUTH (the default).
     pub auth_mechanisms: Vec<Mechanism<'static>>,
     /// Offer and allow AUTH only under TLS (RFC 4954 4, RFC 6409 submission practice).
     /// Default true: no password crosses the wire in clear.
     pub auth_requires_tls: bool,
-    /// MAIL requires a successful AUTH first, as on a submission port (RFC 6409 4.3, `530 5.7.0`).
+    /// MAIL requires a successful AUTH first, as on a submission port (RFC 6409 4.3,
+    /// `530 5.7.0`). Default false.
     pub require_auth: bool,
     /// How bare CR and LF inside DATA are treated. Default: reject the message
     /// (SMTP smuggling defence).
     pub bare_line_endings: BareLineEndings,
     /// Answer `VRFY` with the application's decision instead of the stock `252`.
+    /// Default false.
     pub ask_vrfy: bool,
     /// What to do with envelope domains that are not fully qualified. Default:
     /// [`UnqualifiedDomains::Accept`].
     pub unqualified_domains: UnqualifiedDomains,
-    /// Limits.
+    /// Limits. Default: the RFC figures ([`Limits`]).
     pub limits: Limits,
-    /// Timeouts (RFC 5321 4.5.3.2).
+    /// Timeouts (RFC 5321 4.5.3.2). Default: 5 minutes each ([`Timeouts`]).
     pub timeouts: Timeouts,
     /// Accept limits and timeouts below the RFC minimums ([`ConfigError::BelowMinimum`]):
     /// test sinks and fuzzers want tiny ones. Default false.
@@ -170,7 +175,8 @@ pub enum UnqualifiedDomains {
 }
 
 /// ESMTP extensions the server announces and accepts parameters for.
-/// A parameter of an extension that is switched off is answered `555`.
+/// A parameter of an extension that is switched off is answered `555`. Every one is on
+/// by default except MT-PRIORITY.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Extensions {
@@ -215,16 +221,21 @@ impl Default for Extensions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Longest command line, CRLF included (RFC 5321 4.5.3.1.4: 512).
+    /// Longest command line, CRLF included (RFC 5321 4.5.3.1.4: 512). Default 512; a
+    /// longer one is skipped to its end and answered `500 5.5.2`.
     pub command_line: usize,
     /// Longest text line inside DATA, CRLF included (RFC 5321 4.5.3.1.6: 1000);
-    /// `None`: no limit. A longer line makes the message fail with `500 5.5.6`.
+    /// `None`: no limit. A longer line makes the message fail with `500 5.3.4`.
+    /// Default 1000.
     pub text_line: Option<usize>,
-    /// Longest SASL response line (RFC 4954 4: at least 12288).
+    /// Longest SASL response line (RFC 4954 4: at least 12288). Default 12288; a longer
+    /// one gets `500 5.5.6` (RFC 4954 6).
     pub sasl_line: usize,
     /// Recipients per message (RFC 5321 4.5.3.1.8: at least 100); more get `452 4.5.3`.
+    /// Default 100.
     pub recipients: usize,
     /// Largest message in octets, announced with SIZE (RFC 1870); `None`: no limit.
+    /// Default 32 MiB; a larger message gets `552 5.3.4`.
     pub message_size: Option<u64>,
     /// Largest refused BDAT chunk read to its end so the session stays usable
     /// (RFC 3030 2); a larger one is answered at once and the session closes. Default
@@ -235,11 +246,11 @@ pub struct Limits {
     /// Default 100, the figure RFC 5321 6.3 gives; `usize::MAX` turns the check off.
     pub hops: usize,
     /// Protocol errors, and AUTH attempts the application refused, tolerated before
-    /// `421 4.7.0` and close.
+    /// `421 4.7.0` and close. Default 20.
     pub errors: u32,
     /// Input held while the application decides; more closes the connection with
     /// `421 4.7.0`. A transport that checks [`Server::wants_input`](super::Server::wants_input)
-    /// never reaches it.
+    /// never reaches it. Default 256 KiB.
     pub buffered_input: usize,
 }
 
@@ -264,10 +275,12 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {
-    /// Waiting for the next command (4.5.3.2.7: at least 5 minutes).
+    /// Waiting for the next command (4.5.3.2.7: at least 5 minutes). Default 5 minutes;
+    /// then `421 4.4.2` and close.
     pub command: Duration,
     /// Waiting for more message data inside DATA or BDAT (4.5.3.2.5 is the client's
-    /// 3 minutes per block; the server allows as long as for a command).
+    /// 3 minutes per block; the server allows as long as for a command). Default 5
+    /// minutes.
     pub data: Duration,
 }
 

@@ -282,8 +282,9 @@ impl Server {
         if matches!(self.phase, Phase::Closed) {
             return;
         }
-        self.pending = None;
+        // A message whose final reply is held is reported lost before the ticket goes.
         self.abort_message(AbortReason::ConnectionLost);
+        self.pending = None;
         self.send_std(&replies::SHUTDOWN);
         self.finish(CloseReason::Application);
     }
