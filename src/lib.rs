@@ -128,6 +128,8 @@ mod syntax;
 pub mod trace;
 pub mod types;
 
+/// The `bytes` crate, whose `Bytes` and `BytesMut` the machines take and hand out.
+pub use bytes;
 pub use error::{DecodeError, InvalidValue, SyntaxErrorKind};
 pub use syntax::{
     Grammar, ReplyLine, decode_command, decode_reply, parse_command, parse_reply_line,
