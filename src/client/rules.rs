@@ -334,25 +334,14 @@ mod tests {
         assert_eq!(BodyScan::of(&body).long_line, Some(2));
     }
 
-    /// The obvious definition: every CRLF, bare CR and bare LF becomes CRLF.
+    /// What the DATA stuffer writes, which turns line ends into CRLF the same way (the
+    /// alphabet below has no dot, so nothing is stuffed), without its end of data and
+    /// the CRLF it adds to an open last line.
     fn normalised_model(b: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'\r' if b.get(i + 1) == Some(&b'\n') => {
-                    out.extend_from_slice(b"\r\n");
-                    i += 2;
-                }
-                b'\r' | b'\n' => {
-                    out.extend_from_slice(b"\r\n");
-                    i += 1;
-                }
-                c => {
-                    out.push(c);
-                    i += 1;
-                }
-            }
+        let mut out = crate::data::dot_stuff(b).to_vec();
+        out.truncate(out.len() - 3);
+        if b.last().is_some_and(|c| !matches!(c, b'\r' | b'\n')) {
+            out.truncate(out.len() - 2);
         }
         out
     }
