@@ -1,15 +1,17 @@
 //! A client machine and a server machine wired together in memory.
 //!
-//! Random envelopes and bodies (1 to 3 messages, one of them possibly sent through the
-//! streaming calls in random pieces while the messages after it are queued), random
-//! transport splits, random pipelining / CHUNKING / LMTP / bare-line-ending settings.
+//! Random envelopes and bodies (1 to 3 messages, each sent by a randomly chosen path:
+//! whole with `send_message`, or through the streaming calls in random pieces, with the
+//! whole messages after a stream queued while it runs), random transport splits, random
+//! pipelining / CHUNKING / LMTP / bare-line-ending settings. Both paths are one engine,
+//! so one model of the outcome holds for every message whatever its path.
 //! Asserts: no panic; every message gets exactly one `MessageResult` (a stream that
 //! stalls, or a message stuck behind one, fails this); every message the client reports
 //! `Accepted` was delivered by the server byte for byte as the body sent (line endings
 //! normalised to CRLF, and for DATA a final CRLF added); messages whose normalised lines
-//! all fit 998 octets (the client refuses longer ones) are accepted, except those cut
-//! short when a streamed body with a longer line closes the connection; the session ends
-//! closed on both sides after QUIT.
+//! all fit 998 octets are accepted, and the others are `NotSent(LineTooLong)`, except
+//! for the messages cut short when a streamed DATA body with a longer line closes the
+//! connection (`Aborted`); the session ends closed on both sides after QUIT.
 #![no_main]
 
 use std::time::Instant;
@@ -18,7 +20,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use smtp_sansio::client::{
-    Client, ClientConfig, ClientEvent, Envelope, MessageId, MessageStatus, StartTlsPolicy,
+    Client, ClientConfig, ClientEvent, Envelope, MessageError, MessageId, MessageStatus,
+    StartTlsPolicy,
 };
 use smtp_sansio::data::BareLineEndings;
 use smtp_sansio::server::{Event, Server, ServerConfig};
@@ -50,7 +53,10 @@ fn mailbox(u: &mut Unstructured<'_>) -> arbitrary::Result<Mailbox<'static>> {
     let local: String = String::arbitrary(u)?;
     let local = LocalPart::quote(&local).unwrap_or_else(|_| LocalPart::quote("x").unwrap());
     let host = *u.choose(&["example.org", "b.example", "\u{e9}.example"])?;
-    Ok(Mailbox::new(local, Host::Domain(Domain::new(host).unwrap())))
+    Ok(Mailbox::new(
+        local,
+        Host::Domain(Domain::new(host).unwrap()),
+    ))
 }
 
 struct Msg {
@@ -131,9 +137,9 @@ impl Wire {
             while let Some(ev) = self.client.poll_event() {
                 moved = true;
                 match ev {
-                    ClientEvent::MessageResult { message, status, .. } => {
-                        self.results.push((message, status))
-                    }
+                    ClientEvent::MessageResult {
+                        message, status, ..
+                    } => self.results.push((message, status)),
                     ClientEvent::Closed { .. } => self.client_closed = true,
                     other => {
                         if self.trace {
@@ -151,21 +157,33 @@ impl Wire {
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let Ok(flags) = u8::arbitrary(&mut u) else { return };
+    let Ok(flags) = u8::arbitrary(&mut u) else {
+        return;
+    };
     let lmtp = flags & 1 != 0;
     let mut msgs = Vec::new();
     for _ in 0..u.int_in_range(1..=3u8).unwrap_or(1) {
         let Ok(from) = mailbox(&mut u) else { return };
-        let from = if flags & 2 != 0 { ReversePath::Null } else { ReversePath::Mailbox(from) };
+        let from = if flags & 2 != 0 {
+            ReversePath::Null
+        } else {
+            ReversePath::Mailbox(from)
+        };
         let mut env = Envelope::new(from);
         for _ in 0..u.int_in_range(1..=3u8).unwrap_or(1) {
             let Ok(to) = mailbox(&mut u) else { return };
             env = env.to(ForwardPath::Mailbox(to));
         }
-        let Ok(body) = Vec::<u8>::arbitrary(&mut u) else { return };
-        msgs.push(Msg { envelope: env, body });
+        let Ok(body) = Vec::<u8>::arbitrary(&mut u) else {
+            return;
+        };
+        msgs.push(Msg {
+            envelope: env,
+            body,
+        });
     }
-    let stream_at = u8::arbitrary(&mut u).unwrap_or(0) % 5;
+    // Bit i: message i goes through the streaming calls.
+    let paths = u8::arbitrary(&mut u).unwrap_or(0);
     let piece_cuts: Vec<u8> = Vec::arbitrary(&mut u).unwrap_or_default();
     let cuts: Vec<u8> = Vec::arbitrary(&mut u).unwrap_or_default();
     let mut cut = cuts.iter().copied().cycle().chain(std::iter::repeat(255));
@@ -200,41 +218,56 @@ fuzz_target!(|data: &[u8]| {
         client_closed: false,
         server_closed: false,
     };
-    // One message may go through the streaming calls instead of `send_message`: its
-    // MAIL and RCPT first, then its body in pieces with the wire pumped in between, and
-    // the messages after it queued while it runs (the liveness case a queue can break).
-    let streamed = usize::from(stream_at).checked_sub(1).filter(|&i| i < msgs.len());
+    let streamed: Vec<bool> = (0..msgs.len()).map(|i| paths & (1 << i) != 0).collect();
     let mut ids = Vec::new();
-    let queue = |client: &mut Client, ids: &mut Vec<MessageId>, m: &Msg| {
-        match client.send_message(m.envelope.clone(), Bytes::from(m.body.clone()), now) {
-            Ok(id) => ids.push(id),
-            Err(e) => panic!("send_message refused a valid message: {e:?}"),
-        }
+    let queue = |client: &mut Client, ids: &mut Vec<MessageId>, m: &Msg| match client.send_message(
+        m.envelope.clone(),
+        Bytes::from(m.body.clone()),
+        now,
+    ) {
+        Ok(id) => ids.push(id),
+        Err(e) => panic!("send_message refused a valid message: {e:?}"),
     };
-    for (i, m) in msgs.iter().enumerate() {
-        if streamed.is_some_and(|s| i > s) {
-            break; // queued while the stream ran
-        }
-        if Some(i) != streamed {
+    let mut next = 0;
+    // A streamed DATA body with an overlong line closes the session: the messages not
+    // handed over by then never are, so `ids` stays a prefix of `msgs`.
+    while next < msgs.len() && !w.client.is_closed() {
+        let m = &msgs[next];
+        next += 1;
+        if !streamed[next - 1] {
             queue(&mut w.client, &mut ids, m);
             continue;
         }
         // What an application must do itself when streaming: SMTPUTF8 up front if a
-        // recipient needs it, and CRLF line endings under BDAT (RFC 3030 3).
+        // recipient needs it. The client writes CRLF line ends under BDAT, as for a
+        // whole message.
         let mut params = MailParams::default();
         params.smtputf8 = m.envelope.recipients.iter().any(|r| !r.path.is_ascii());
-        let body = if bdat { normalise(&m.body) } else { m.body.clone() };
-        let id = w
+        // One stream at a time: the one before has ended, so pumping finishes it.
+        w.pump(&mut cut);
+        let id = match w
             .client
             .start_transaction(m.envelope.from.clone(), params, now)
-            .expect("start_transaction with no other stream open");
+        {
+            Ok(id) => id,
+            Err(e) => panic!("start_transaction after the last stream ended: {e:?}"),
+        };
         ids.push(id);
         for r in &m.envelope.recipients {
-            w.client
-                .add_recipient(id, r.path.clone(), Default::default(), now)
-                .expect("add_recipient on the open stream");
+            // The transaction may have ended already (refused before MAIL, say).
+            let _ = w
+                .client
+                .add_recipient(id, r.path.clone(), Default::default(), now);
         }
         w.pump(&mut cut);
+        // The whole messages after this one are queued while it runs.
+        let later = |w: &mut Wire, ids: &mut Vec<MessageId>, next: &mut usize| {
+            while *next < msgs.len() && !streamed[*next] && !w.client.is_closed() {
+                queue(&mut w.client, ids, &msgs[*next]);
+                *next += 1;
+            }
+        };
+        let body = &m.body;
         let mut at = 0;
         for (n, &c) in piece_cuts.iter().take(8).enumerate() {
             let end = (at + usize::from(c)).min(body.len());
@@ -244,31 +277,31 @@ fuzz_target!(|data: &[u8]| {
             }
             at = end;
             if n == 0 {
-                for later in &msgs[i + 1..] {
-                    queue(&mut w.client, &mut ids, later);
-                }
+                later(&mut w, &mut ids, &mut next);
             }
             w.pump(&mut cut);
         }
         let _ = w.client.body_chunk(id, &body[at..], now);
         let _ = w.client.body_end(id, now);
-        if ids.len() < msgs.len() {
-            for later in &msgs[i + 1..] {
-                queue(&mut w.client, &mut ids, later);
-            }
-        }
+        later(&mut w, &mut ids, &mut next);
     }
     w.client.quit(now);
     w.pump(&mut cut);
     if !w.server_closed {
         w.server.handle_eof(now);
     }
-    let Wire { client, delivered, results, client_closed, .. } = w;
+    let Wire {
+        client,
+        delivered,
+        results,
+        client_closed,
+        ..
+    } = w;
 
     // One result per message: in queue order, except that whole messages queued while a
     // stream runs finish after it.
     let mut got: Vec<_> = results.iter().map(|r| r.0).collect();
-    if streamed.is_none() {
+    if !streamed.contains(&true) {
         assert_eq!(got, ids, "MessageResult per message: {results:?}");
     }
     got.sort_unstable();
@@ -276,9 +309,12 @@ fuzz_target!(|data: &[u8]| {
     want_ids.sort_unstable();
     assert_eq!(got, want_ids, "one MessageResult per message: {results:?}");
     assert!(client_closed && client.is_closed(), "client did not close");
+    // A streamed DATA body with an overlong line closes the connection mid-body; the
+    // messages after it end with the session.
+    let stream_cut =
+        !bdat && (0..msgs.len()).any(|k| streamed[k] && !lines_fit(&normalise(&msgs[k].body)));
     // The server delivers in the order the results come.
     let mut d = delivered.into_iter();
-    let stream_cut = !bdat && streamed.is_some_and(|s| !lines_fit(&normalise(&msgs[s].body)));
     for (id, status) in &results {
         let Some(k) = ids.iter().position(|i| i == id) else {
             panic!("a result for an unknown message")
@@ -291,18 +327,26 @@ fuzz_target!(|data: &[u8]| {
         // Body lines within 1000 octets (RFC 5321 4.5.3.1.6), and MAIL/RCPT lines within
         // the server's 512 (4.5.3.1.4), with room for the parameters the client adds.
         let path_fits = |p: String| p.len() + 80 <= 512;
-        let fits = lines_fit(&want)
+        let lines = lines_fit(&want);
+        let fits = lines
             && path_fits(m.envelope.from.to_string())
-            && m.envelope.recipients.iter().all(|r| path_fits(r.path.to_string()));
+            && m.envelope
+                .recipients
+                .iter()
+                .all(|r| path_fits(r.path.to_string()));
+        let path = if streamed[k] { "streamed" } else { "whole" };
         match status {
             MessageStatus::Accepted => {
                 let got = d.next().expect("accepted but never delivered");
-                assert_eq!(got, want, "delivered body differs (bdat={bdat}, streamed={:?})", streamed == Some(k));
+                assert_eq!(got, want, "delivered body differs (bdat={bdat}, {path})");
+                assert!(lines, "a line over 998 octets was accepted ({path})");
             }
-            // A streamed body with an overlong line is cancelled inside DATA by closing
-            // the connection; the messages queued behind it end with it.
             MessageStatus::Aborted if stream_cut => {}
-            other if fits => panic!("a message that fits every limit was not accepted: {other:?}"),
+            MessageStatus::NotSent(MessageError::LineTooLong { .. }) if !lines => {}
+            other if fits => {
+                panic!("a message that fits every limit was not accepted ({path}): {other:?}")
+            }
+            other if !lines => panic!("an overlong line gave {other:?}, not LineTooLong ({path})"),
             _ => {}
         }
     }
@@ -311,5 +355,6 @@ fuzz_target!(|data: &[u8]| {
 /// Every line of a CRLF-normalised body within 998 octets, CRLF excluded (RFC 5321
 /// 4.5.3.1.6); the client refuses anything longer.
 fn lines_fit(body: &[u8]) -> bool {
-    body.split(|&b| b == b'\n').all(|l| l.strip_suffix(b"\r").unwrap_or(l).len() <= 998)
+    body.split(|&b| b == b'\n')
+        .all(|l| l.strip_suffix(b"\r").unwrap_or(l).len() <= 998)
 }

@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use bytes::Bytes;
 use thiserror::Error;
 
 use crate::error::DecodeError;
@@ -132,8 +131,8 @@ pub enum ClientEvent {
         reply: Reply,
     },
     /// A streamed transaction may send its body now: the server said `354` to DATA, or
-    /// (with CHUNKING) the first BDAT chunk is about to go. Body bytes given before this
-    /// were held and now flow.
+    /// (with CHUNKING) every RCPT was answered, one accepted, and the first BDAT chunk
+    /// is about to go. Body bytes given before this were held and now flow.
     DataReady {
         /// The transaction.
         message: MessageId,
@@ -417,12 +416,4 @@ pub enum UsageError {
     /// such recipients may follow.
     #[error("a non-ASCII recipient needs SMTPUTF8 on MAIL, which already went without it")]
     NeedsSmtpUtf8,
-}
-
-/// A message waiting to be sent.
-#[derive(Debug, Clone)]
-pub(crate) struct Queued {
-    pub(crate) id: MessageId,
-    pub(crate) envelope: Envelope,
-    pub(crate) body: Bytes,
 }

@@ -63,13 +63,14 @@
 //! # What the client refuses to send
 //!
 //! The same rules hold for whole messages ([`Client::send_message`]) and streamed ones
-//! ([`Client::start_transaction`]); a message that breaks one ends as
+//! ([`Client::start_transaction`]), checked by one engine (a whole message is a streamed
+//! transaction given all at once); a message that breaks one ends as
 //! [`MessageStatus::NotSent`] with the [`MessageError`] that names it.
 //!
 //! - **A wrong `SIZE`.** For a whole message `SIZE=` is the octet count as sent: line
 //!   ends normalised to CRLF, the CRLF added after an unterminated last line under DATA,
-//!   no dot-stuffing (RFC 1870 5). A streamed body is not known up front: the client
-//!   passes the caller's estimate and never makes one up.
+//!   no dot-stuffing (RFC 1870 5). A streamed body whose end was not given before MAIL
+//!   is not known: the client passes the caller's estimate and never makes one up.
 //! - **Lines over 998 octets** (CRLF excluded; RFC 5321 4.5.3.1.6, RFC 5322 2.1.1):
 //!   [`MessageError::LineTooLong`], before MAIL for a whole message; mid-stream the
 //!   transaction is cancelled (RSET, or inside DATA a closed connection) so the server
@@ -79,9 +80,9 @@
 //!   only (RFC 6531 3.7.1): the session sends QUIT instead and fails with
 //!   [`ClientError::HelloNameNotAscii`]; [`ClientConfig::validate`] says so up front.
 //! - **Undeclared 8-bit content to a server without 8BITMIME** (RFC 5321 2.4, RFC 6152):
-//!   a whole message with an octet of 0x80 or above is declared `BODY=8BITMIME` when
+//!   a message with an octet of 0x80 or above given before MAIL is declared `BODY=8BITMIME` when
 //!   the server offers it, otherwise not sent ([`MessageError::EightBitMimeNotOffered`]).
-//!   A streamed body cannot be declared after MAIL: declare `BODY=8BITMIME` up front;
+//!   Body streamed after MAIL cannot be declared: declare `BODY=8BITMIME` up front;
 //!   undeclared 8-bit octets to a server without 8BITMIME cancel the transaction.
 //! - **`REQUIRETLS` over unverified TLS** (RFC 8689 4.2.1): only after
 //!   [`Client::tls_established_verified`]; after [`Client::tls_established`] the message
@@ -89,10 +90,11 @@
 
 mod auth;
 mod config;
+mod engine;
 mod event;
 mod rules;
 mod stream;
-mod txn;
+mod transaction;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -110,9 +112,10 @@ use crate::line::{LineFrame, LineFramer};
 use crate::syntax::reply::line_text;
 use crate::types::{Capabilities, Command, Reply, ReplyCode, Text};
 use crate::{parse_reply_line, types::Secret};
-use event::Queued;
+use transaction::{Out, Transaction};
 
-/// Where the session stands. Transactions run inside `Ready` (see `txn.rs`); which reply
+/// Where the session stands. Transactions run inside `Ready` (their phases are
+/// `transaction::TxnPhase`, their engine `engine.rs`); which reply
 /// is due next is kept apart in the `Expect` queue, so pipelined replies are matched to
 /// their commands strictly in order (RFC 2920 3.1).
 ///
@@ -193,7 +196,7 @@ pub struct Client {
     /// Lines of a multi-line reply read so far.
     partial: Option<(ReplyCode, Vec<Text>)>,
     events: VecDeque<ClientEvent>,
-    tx: VecDeque<txn::Out>,
+    tx: VecDeque<Out>,
     /// Commands written since the last flush, sent as one buffer so a pipelined group is
     /// one write (RFC 2920 3.1).
     staging: BytesMut,
@@ -212,10 +215,9 @@ pub struct Client {
     failed: bool,
     quit_requested: bool,
     needs_rset: bool,
-    queue: VecDeque<Queued>,
-    txn: Option<txn::Txn>,
-    /// The streamed transaction (see `stream.rs`), if one is open.
-    stream: Option<stream::Stream>,
+    /// Transactions, whole and streamed, in the order they go; the front one runs once
+    /// its MAIL is out.
+    txns: VecDeque<Transaction>,
     next_id: u64,
 }
 
@@ -243,9 +245,7 @@ impl Client {
             failed: false,
             quit_requested: false,
             needs_rset: false,
-            queue: VecDeque::new(),
-            txn: None,
-            stream: None,
+            txns: VecDeque::new(),
             next_id: 0,
             config,
         };
@@ -383,20 +383,7 @@ impl Client {
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.flush_staging();
-        match self.tx.front_mut()? {
-            txn::Out::Body(stream) => {
-                let piece = stream.next_piece();
-                if stream.is_done() {
-                    self.tx.pop_front();
-                }
-                self.grace = true;
-                Some(piece)
-            }
-            txn::Out::Bytes(_) => match self.tx.pop_front() {
-                Some(txn::Out::Bytes(b)) => Some(b),
-                _ => None,
-            },
-        }
+        self.next_output()
     }
 
     /// When [`Client::handle_timeout`] should be called next, if ever. Poll again after
@@ -410,34 +397,6 @@ impl Client {
         }
     }
 
-    /// Queues a message. It goes out once the session is ready and the messages queued
-    /// before it are done; its outcome comes as [`ClientEvent::MessageResult`].
-    ///
-    /// The body is the whole message (header and content) as given; line endings are
-    /// normalised to CRLF and dot-stuffing is applied on the way out. It is taken whole
-    /// as `Bytes` (shared, never copied whole) because `SIZE` and `BODY` must be known
-    /// before MAIL is sent. A body the wire cannot carry (see
-    /// [what the client refuses to send](self#what-the-client-refuses-to-send)) is never
-    /// offered: its result is [`MessageStatus::NotSent`].
-    pub fn send_message(
-        &mut self,
-        envelope: Envelope,
-        body: Bytes,
-        now: Instant,
-    ) -> Result<MessageId, UsageError> {
-        if self.quit_requested || matches!(self.state, State::Quitting | State::Closed) {
-            return Err(UsageError::Closed);
-        }
-        if envelope.recipients.is_empty() {
-            return Err(UsageError::NoRecipients);
-        }
-        self.next_id += 1;
-        let id = MessageId(self.next_id);
-        self.queue.push_back(Queued { id, envelope, body });
-        self.next_step(now);
-        Ok(id)
-    }
-
     /// Ends the session politely: QUIT goes out once the queued messages (and an open
     /// streamed transaction whose MAIL went out) are done; a streamed transaction whose
     /// MAIL has not gone out yet is aborted.
@@ -447,11 +406,12 @@ impl Client {
             return;
         }
         self.quit_requested = true;
-        if self.stream.as_ref().is_some_and(|s| !s.mail_sent()) {
+        let unstarted = self.txns.iter().find(|t| t.streamed && !t.started());
+        if let Some(id) = unstarted.map(|t| t.id) {
             // Its MAIL never went out: nothing to wait for.
-            self.abort_stream();
+            self.cancel(now, id, MessageStatus::Aborted);
         }
-        self.next_step(now);
+        self.drive(now);
     }
 
     // ----- reply reading -------------------------------------------------------------
@@ -501,7 +461,7 @@ impl Client {
             Expect::Auth => self.on_auth(now, reply),
             Expect::Rset => {
                 self.needs_rset = false;
-                self.next_step(now);
+                self.drive(now);
             }
             Expect::Quit => {
                 let reason = if self.failed {
@@ -511,7 +471,6 @@ impl Client {
                 };
                 self.close(reason);
             }
-            e if self.stream_owns_replies() => self.on_stream_reply(now, e, reply),
             e => self.on_txn_reply(now, e, reply),
         }
         if self.state != State::Closed {
@@ -619,7 +578,7 @@ impl Client {
     fn ready(&mut self, now: Instant) {
         self.state = State::Ready;
         self.events.push_back(ClientEvent::Ready);
-        self.next_step(now);
+        self.drive(now);
     }
 
     // ----- output and timers -----------------------------------------------------------
@@ -649,7 +608,7 @@ impl Client {
     fn push_bytes(&mut self, b: Bytes) {
         self.flush_staging();
         if !b.is_empty() {
-            self.tx.push_back(txn::Out::Bytes(b));
+            self.tx.push_back(Out::Bytes(b));
         }
     }
 
@@ -658,13 +617,8 @@ impl Client {
     fn flush_staging(&mut self) {
         if !self.staging.is_empty() {
             let b = self.staging.split().freeze();
-            self.tx.push_back(txn::Out::Bytes(b));
+            self.tx.push_back(Out::Bytes(b));
         }
-    }
-
-    /// Part of a DATA body is still to be handed out.
-    fn body_pending(&self) -> bool {
-        self.tx.iter().any(|o| matches!(o, txn::Out::Body(_)))
     }
 
     fn rearm(&mut self, now: Instant) {
@@ -748,29 +702,6 @@ impl Client {
         self.partial = None;
         self.rx.clear();
         self.events.push_back(ClientEvent::Closed { reason });
-    }
-
-    fn abort_messages(&mut self) {
-        if self.txn.is_some() {
-            // An unfinished body must not go out: the server would read the rest as
-            // commands.
-            self.tx.retain(|o| matches!(o, txn::Out::Bytes(_)));
-        }
-        let aborted = self
-            .txn
-            .take()
-            .map(|t| t.id)
-            .into_iter()
-            .chain(self.queue.drain(..).map(|q| q.id));
-        let events: Vec<_> = aborted
-            .map(|message| ClientEvent::MessageResult {
-                message,
-                status: MessageStatus::Aborted,
-                reply: None,
-            })
-            .collect();
-        self.events.extend(events);
-        self.abort_stream();
     }
 
     /// Keeps a credential line out of reach of `Debug` while it is built.

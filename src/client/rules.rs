@@ -1,9 +1,11 @@
-//! What the client refuses to send. Both transaction engines (whole messages in
-//! `txn.rs`, streamed ones in `stream.rs`) apply these rules through the functions here,
-//! so a rule cannot hold on one path and not the other.
+//! What the client refuses to send, and how a body is measured and written on the wire.
+//! The one transaction engine (`engine.rs`) applies these rules through the functions
+//! here, for whole and streamed messages alike.
 
-use super::{Client, ClientError, MessageError};
-use crate::types::{Body, Capabilities, Host, MailParams};
+use bytes::Bytes;
+
+use super::{ClientError, MessageError};
+use crate::types::{Body, Capabilities, ForwardPath, Host, MailParams, RcptParams};
 
 /// Longest text line, CRLF excluded (RFC 5321 4.5.3.1.6, RFC 5322 2.1.1).
 pub(super) const MAX_LINE: usize = 998;
@@ -22,9 +24,7 @@ pub(super) struct BodyScan {
     lines: usize,
     /// Octets of the open line.
     line_len: usize,
-    /// The last octet was a CR, already counted as a line end; an LF first in the next
-    /// piece belongs to it.
-    after_cr: bool,
+    ends: LineEnds,
     eight_bit: bool,
     /// The first line over [`MAX_LINE`], counting from 1.
     long_line: Option<usize>,
@@ -32,7 +32,8 @@ pub(super) struct BodyScan {
 
 impl BodyScan {
     /// The scan of a whole body.
-    pub(super) fn of(body: &[u8]) -> Self {
+    #[cfg(test)]
+    fn of(body: &[u8]) -> Self {
         let mut s = Self::default();
         s.push(body);
         s
@@ -41,31 +42,13 @@ impl BodyScan {
     /// Takes in the next piece of the body.
     pub(super) fn push(&mut self, piece: &[u8]) {
         let mut rest = piece;
-        if self.after_cr && !rest.is_empty() {
-            self.after_cr = false;
-            if let Some((&LF, tail)) = rest.split_first() {
-                rest = tail;
-            }
-        }
-        while !rest.is_empty() {
-            let Some(i) = memchr::memchr2(CR, LF, rest) else {
-                self.text(rest);
-                return;
-            };
-            let (text, tail) = rest.split_at(i);
+        while let Some((text, end)) = self.ends.next(&mut rest) {
             self.text(text);
-            self.octets = self.octets.saturating_add(2);
-            self.lines = self.lines.saturating_add(1);
-            self.line_len = 0;
-            rest = match tail {
-                [CR, LF, more @ ..] => more,
-                [CR] => {
-                    self.after_cr = true;
-                    &[]
-                }
-                [_, more @ ..] => more,
-                [] => &[],
-            };
+            if end {
+                self.octets = self.octets.saturating_add(2);
+                self.lines = self.lines.saturating_add(1);
+                self.line_len = 0;
+            }
         }
     }
 
@@ -165,25 +148,118 @@ pub(super) fn check_hello_name(host: &Host<'_>) -> Result<(), ClientError> {
     }
 }
 
-impl Client {
-    /// `REQUIRETLS` only to a server that offers it, over TLS whose certificate the
-    /// application verified (RFC 8689 4.2.1).
-    pub(super) fn check_requiretls(
-        &self,
-        caps: &Capabilities,
-        params: &MailParams<'_>,
-    ) -> Result<(), MessageError> {
-        if !params.requiretls {
-            return Ok(());
-        }
-        if !caps.requiretls() || !self.tls {
-            return Err(MessageError::RequireTlsUnavailable);
-        }
-        if !self.tls_verified {
-            return Err(MessageError::RequireTlsUnverified);
-        }
-        Ok(())
+/// `REQUIRETLS` only to a server that offers it, over TLS (`tls`) whose certificate the
+/// application verified (`verified`; RFC 8689 4.2.1).
+pub(super) fn check_requiretls(
+    caps: &Capabilities,
+    params: &MailParams<'_>,
+    tls: bool,
+    verified: bool,
+) -> Result<(), MessageError> {
+    if !params.requiretls {
+        return Ok(());
     }
+    if !caps.requiretls() || !tls {
+        return Err(MessageError::RequireTlsUnavailable);
+    }
+    if !verified {
+        return Err(MessageError::RequireTlsUnverified);
+    }
+    Ok(())
+}
+
+/// What a recipient asks of the transaction it joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct RcptNeeds {
+    /// A non-ASCII address: SMTPUTF8 on MAIL (RFC 6531 3.4).
+    pub(super) smtputf8: bool,
+    /// `NOTIFY` or `ORCPT`: the server must offer DSN (RFC 3461 4).
+    pub(super) dsn: bool,
+}
+
+impl RcptNeeds {
+    pub(super) fn of(path: &ForwardPath<'_>, params: &RcptParams<'_>) -> Self {
+        Self {
+            smtputf8: !path.is_ascii(),
+            dsn: params.notify.is_some() || params.orcpt.is_some(),
+        }
+    }
+}
+
+/// Splits a body into runs of text and line ends as the wire sees them: CRLF, a bare CR
+/// and a bare LF are each one line end (RFC 5321 2.3.8), across piece boundaries.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct LineEnds {
+    /// The last octet was a CR, already taken as a line end; an LF first in the next
+    /// piece belongs to it.
+    after_cr: bool,
+}
+
+impl LineEnds {
+    /// The next run of text from `rest`, and whether a line end follows it; `None` when
+    /// `rest` is used up.
+    pub(super) fn next<'a>(&mut self, rest: &mut &'a [u8]) -> Option<(&'a [u8], bool)> {
+        if self.after_cr && !rest.is_empty() {
+            self.after_cr = false;
+            if let Some((&LF, tail)) = rest.split_first() {
+                *rest = tail;
+            }
+        }
+        if rest.is_empty() {
+            return None;
+        }
+        let Some(i) = memchr::memchr2(CR, LF, rest) else {
+            return Some((std::mem::take(rest), false));
+        };
+        let (text, tail) = rest.split_at(i);
+        *rest = match tail {
+            [CR, LF, more @ ..] => more,
+            [CR] => {
+                self.after_cr = true;
+                &[]
+            }
+            [_, more @ ..] => more,
+            [] => &[],
+        };
+        Some((text, true))
+    }
+
+    /// `piece` with every line end written as CRLF, for BDAT, which has no dot-stuffing
+    /// pass to do it (RFC 3030 3). A piece that is already clean comes back as it is,
+    /// without a copy.
+    pub(super) fn normalise(&mut self, piece: Bytes) -> Bytes {
+        let mut piece = piece;
+        if self.after_cr && piece.first() == Some(&LF) {
+            self.after_cr = false;
+            piece = piece.slice(1..);
+        }
+        if !piece.is_empty() && is_crlf_clean(&piece) {
+            self.after_cr = false;
+            return piece;
+        }
+        let mut out = Vec::with_capacity(piece.len() + piece.len() / 32 + 2);
+        let mut rest = &piece[..];
+        while let Some((text, end)) = self.next(&mut rest) {
+            out.extend_from_slice(text);
+            if end {
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        Bytes::from(out)
+    }
+}
+
+/// Every CR in `b` is followed by an LF and every LF follows a CR.
+fn is_crlf_clean(b: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(i) = b.get(from..).and_then(|r| memchr::memchr2(CR, LF, r)) {
+        let at = from + i;
+        match (b.get(at), b.get(at + 1)) {
+            (Some(&CR), Some(&LF)) => from = at + 2,
+            _ => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -256,5 +332,50 @@ mod tests {
         let mut body = b"first\r\n".to_vec();
         body.extend_from_slice(&[b'x'; 999]);
         assert_eq!(BodyScan::of(&body).long_line, Some(2));
+    }
+
+    /// What the DATA stuffer writes, which turns line ends into CRLF the same way (the
+    /// alphabet below has no dot, so nothing is stuffed), without its end of data and
+    /// the CRLF it adds to an open last line.
+    fn normalised_model(b: &[u8]) -> Vec<u8> {
+        let mut out = crate::data::dot_stuff(b).to_vec();
+        out.truncate(out.len() - 3);
+        if b.last().is_some_and(|c| !matches!(c, b'\r' | b'\n')) {
+            out.truncate(out.len() - 2);
+        }
+        out
+    }
+
+    #[test]
+    fn crlf_normaliser_matches_the_model_whole_and_split() {
+        let alphabet = [b'a', b'\r', b'\n'];
+        for len in 0..=7u32 {
+            for n in 0..3usize.pow(len) {
+                let input: Vec<u8> = (0..len).map(|k| alphabet[n / 3usize.pow(k) % 3]).collect();
+                let want = normalised_model(&input);
+                for cut in 0..=input.len() {
+                    let mut ends = LineEnds::default();
+                    let mut got = ends
+                        .normalise(Bytes::copy_from_slice(&input[..cut]))
+                        .to_vec();
+                    got.extend_from_slice(&ends.normalise(Bytes::new()));
+                    got.extend_from_slice(&ends.normalise(Bytes::copy_from_slice(&input[cut..])));
+                    assert_eq!(
+                        got,
+                        want,
+                        "{:?} cut at {cut}",
+                        input.escape_ascii().to_string()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn clean_body_is_not_copied() {
+        let body = Bytes::from_static(b"one\r\ntwo\r\n\r\nthree");
+        let out = LineEnds::default().normalise(body.clone());
+        assert_eq!(out.as_ptr(), body.as_ptr());
+        assert_eq!(out, body);
     }
 }
