@@ -28,7 +28,7 @@ use bytes::Bytes;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use smtp_sansio::client::{
-    AuthConfig, Client, ClientConfig, ClientEvent, Envelope, MessageStatus, StartTlsPolicy,
+    AuthConfig, Client, ClientConfig, Envelope, Event, MessageStatus, StartTlsPolicy,
 };
 use smtp_sansio::types::{ForwardPath, Mailbox, ReversePath};
 
@@ -285,7 +285,7 @@ fn run(args: Args) -> Result<bool, Failure> {
     let mut transport = Transport::Plain(socket);
     let mut client = Client::new(config, Instant::now());
     client
-        .send_message(envelope, Bytes::from(body), Instant::now())
+        .send_message(Instant::now(), envelope, Bytes::from(body))
         .map_err(io)?;
 
     let mut trace = Trace {
@@ -299,20 +299,20 @@ fn run(args: Args) -> Result<bool, Failure> {
         let mut closed = false;
         while let Some(event) = client.poll_event() {
             match event {
-                ClientEvent::StartTls => upgrade = true,
-                ClientEvent::RecipientResult {
+                Event::StartTls => upgrade = true,
+                Event::RecipientResult {
                     recipient, reply, ..
                 } => {
                     all_ok &= reply.code().is_positive();
                     println!("{recipient}: {reply}");
                 }
-                ClientEvent::DeliveryResult {
+                Event::DeliveryResult {
                     recipient, reply, ..
                 } => {
                     all_ok &= reply.code().is_positive();
                     println!("{recipient}: delivery: {reply}");
                 }
-                ClientEvent::MessageResult { status, reply, .. } => {
+                Event::MessageResult { status, reply, .. } => {
                     all_ok &= status == MessageStatus::Accepted;
                     match reply {
                         Some(r) => println!("message: {status:?}: {r}"),
@@ -320,11 +320,11 @@ fn run(args: Args) -> Result<bool, Failure> {
                     }
                     client.quit(Instant::now());
                 }
-                ClientEvent::Error(e) => {
+                Event::Error(e) => {
                     all_ok = false;
                     eprintln!("send: {e}");
                 }
-                ClientEvent::Closed { .. } => closed = true,
+                Event::Closed { .. } => closed = true,
                 _ => {}
             }
         }

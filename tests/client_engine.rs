@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use smtp_sansio::client::{
-    Client, ClientConfig, ClientEvent, Envelope, MessageError, MessageStatus, StartTlsPolicy,
+    Client, ClientConfig, Envelope, Event, MessageError, MessageStatus, StartTlsPolicy,
 };
 use smtp_sansio::types::{
     Body, Domain, ForwardPath, Host, MailParams, Mailbox, Notify, RcptParams, ReversePath,
@@ -62,7 +62,7 @@ use Step::{S, Tls};
 #[derive(Debug, PartialEq)]
 struct Run {
     writes: Vec<String>,
-    events: Vec<ClientEvent>,
+    events: Vec<Event>,
 }
 
 struct Driver {
@@ -72,7 +72,7 @@ struct Driver {
     streamed: bool,
     /// The next message to hand over.
     next: usize,
-    events: Vec<ClientEvent>,
+    events: Vec<Event>,
 }
 
 impl Driver {
@@ -82,7 +82,7 @@ impl Driver {
             env = env.to_with(fp(to), p.clone());
         }
         self.c
-            .send_message(env, Bytes::from_static(m.body), self.now)
+            .send_message(self.now, env, Bytes::from_static(m.body))
             .unwrap();
     }
 
@@ -92,18 +92,18 @@ impl Driver {
         let now = self.now;
         let id = self
             .c
-            .start_transaction(rp(m.from), m.params.clone(), now)
+            .start_transaction(now, rp(m.from), m.params.clone())
             .unwrap();
         for (to, p) in &m.to {
             // A transaction refused before MAIL is gone at once; the rest is moot.
-            if self.c.add_recipient(id, fp(to), p.clone(), now).is_err() {
+            if self.c.add_recipient(now, id, fp(to), p.clone()).is_err() {
                 return;
             }
         }
         let (a, b) = m.body.split_at(m.body.len() / 2);
-        let _ = self.c.body_chunk(id, a, now);
-        let _ = self.c.body_chunk(id, b, now);
-        let _ = self.c.body_end(id, now);
+        let _ = self.c.body_chunk(now, id, a);
+        let _ = self.c.body_chunk(now, id, b);
+        let _ = self.c.body_end(now, id);
     }
 
     /// Hands over the next message (streamed: one at a time); after the last, QUIT.
@@ -128,9 +128,9 @@ impl Driver {
                 out.extend_from_slice(&b);
             }
             let Some(e) = self.c.poll_event() else { break };
-            let done = matches!(e, ClientEvent::MessageResult { .. });
+            let done = matches!(e, Event::MessageResult { .. });
             match e {
-                ClientEvent::MailResult { .. } | ClientEvent::DataReady { .. } => {
+                Event::MailResult { .. } | Event::DataReady { .. } => {
                     assert!(self.streamed, "{e:?} for a whole message");
                 }
                 e => self.events.push(e),
@@ -190,7 +190,7 @@ fn results(r: &Run) -> Vec<MessageStatus> {
     r.events
         .iter()
         .filter_map(|e| match e {
-            ClientEvent::MessageResult { status, .. } => Some(status.clone()),
+            Event::MessageResult { status, .. } => Some(status.clone()),
             _ => None,
         })
         .collect()
@@ -432,7 +432,7 @@ fn lmtp_per_recipient_outcomes_on_both_paths() {
     let deliveries = r
         .events
         .iter()
-        .filter(|e| matches!(e, ClientEvent::DeliveryResult { .. }))
+        .filter(|e| matches!(e, Event::DeliveryResult { .. }))
         .count();
     assert_eq!(deliveries, 2);
     assert_eq!(results(&r), [MessageStatus::PartiallyAccepted]);
@@ -589,11 +589,11 @@ fn dsn_recipient_added_after_mail_ends_the_transaction_not_sent() {
     let mut c = Client::new(config(), now);
     c.handle_input(now, b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
     let id = c
-        .start_transaction(rp("a@x.example"), MailParams::default(), now)
+        .start_transaction(now, rp("a@x.example"), MailParams::default())
         .unwrap();
     let mut p = RcptParams::default();
     p.notify = Some(Notify::Never);
-    c.add_recipient(id, fp("b@y.example"), p, now).unwrap();
+    c.add_recipient(now, id, fp("b@y.example"), p).unwrap();
     let mut out = Vec::new();
     while let Some(b) = c.poll_transmit() {
         out.extend_from_slice(&b);
@@ -607,7 +607,7 @@ fn dsn_recipient_added_after_mail_ends_the_transaction_not_sent() {
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
     assert!(events.iter().any(|e| matches!(
         e,
-        ClientEvent::MessageResult {
+        Event::MessageResult {
             status: MessageStatus::NotSent(MessageError::DsnNotOffered),
             ..
         }

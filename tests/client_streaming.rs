@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use smtp_sansio::client::{
-    Client, ClientConfig, ClientEvent, CloseReason, Envelope, MessageError, MessageId,
-    MessageStatus, StartTlsPolicy, UsageError,
+    Client, ClientConfig, CloseReason, Envelope, Event, MessageError, MessageId, MessageStatus,
+    StartTlsPolicy, UsageErrorKind,
 };
 use smtp_sansio::types::{
     Body, Domain, ForwardPath, Host, MailParams, Mailbox, RcptParams, ReplyCode, ReversePath,
@@ -33,7 +33,7 @@ fn fp(s: &str) -> ForwardPath<'static> {
 struct H {
     c: Client,
     now: Instant,
-    events: Vec<ClientEvent>,
+    events: Vec<Event>,
     out: Vec<u8>,
 }
 
@@ -61,7 +61,7 @@ impl H {
         }
         h.expect_out("EHLO relay.example\r\n");
         h.feed(&ehlo);
-        assert!(h.events.iter().any(|e| matches!(e, ClientEvent::Ready)));
+        assert!(h.events.iter().any(|e| matches!(e, Event::Ready)));
         h.events.clear();
         h
     }
@@ -92,7 +92,7 @@ impl H {
         );
     }
 
-    fn take_events(&mut self) -> Vec<ClientEvent> {
+    fn take_events(&mut self) -> Vec<Event> {
         self.drain();
         std::mem::take(&mut self.events)
     }
@@ -100,7 +100,7 @@ impl H {
     fn start(&mut self, from: &str, params: MailParams<'static>) -> MessageId {
         let id = self
             .c
-            .start_transaction(rp(from), params, self.now)
+            .start_transaction(self.now, rp(from), params)
             .unwrap();
         self.drain();
         id
@@ -108,18 +108,18 @@ impl H {
 
     fn rcpt(&mut self, id: MessageId, to: &str) {
         self.c
-            .add_recipient(id, fp(to), RcptParams::default(), self.now)
+            .add_recipient(self.now, id, fp(to), RcptParams::default())
             .unwrap();
         self.drain();
     }
 
     fn chunk(&mut self, id: MessageId, b: &[u8]) {
-        self.c.body_chunk(id, b, self.now).unwrap();
+        self.c.body_chunk(self.now, id, b).unwrap();
         self.drain();
     }
 
     fn end(&mut self, id: MessageId) {
-        self.c.body_end(id, self.now).unwrap();
+        self.c.body_end(self.now, id).unwrap();
         self.drain();
     }
 }
@@ -130,20 +130,20 @@ fn params(f: impl FnOnce(&mut MailParams<'static>)) -> MailParams<'static> {
     p
 }
 
-fn result_of(events: &[ClientEvent]) -> Option<(MessageStatus, Option<u16>)> {
+fn result_of(events: &[Event]) -> Option<(MessageStatus, Option<u16>)> {
     events.iter().find_map(|e| match e {
-        ClientEvent::MessageResult { status, reply, .. } => {
+        Event::MessageResult { status, reply, .. } => {
             Some((status.clone(), reply.as_ref().map(|r| r.code().get())))
         }
         _ => None,
     })
 }
 
-fn rcpt_codes(events: &[ClientEvent]) -> Vec<(String, u16)> {
+fn rcpt_codes(events: &[Event]) -> Vec<(String, u16)> {
     events
         .iter()
         .filter_map(|e| match e {
-            ClientEvent::RecipientResult {
+            Event::RecipientResult {
                 recipient, reply, ..
             } => Some((recipient.to_string(), reply.code().get())),
             _ => None,
@@ -161,9 +161,7 @@ fn pipelined_data_streams_and_stuffs_across_chunks() {
     h.expect_out("RCPT TO:<b@example.net>\r\nRCPT TO:<c@example.net>\r\n");
     h.feed("250 2.1.0 OK\n550 5.1.1 no such user\n250 2.1.5 OK");
     let ev = h.take_events();
-    assert!(
-        matches!(&ev[0], ClientEvent::MailResult { reply, .. } if reply.code() == ReplyCode::OK)
-    );
+    assert!(matches!(&ev[0], Event::MailResult { reply, .. } if reply.code() == ReplyCode::OK));
     assert_eq!(
         rcpt_codes(&ev),
         [
@@ -178,10 +176,7 @@ fn pipelined_data_streams_and_stuffs_across_chunks() {
     assert!(h.c.pending_output() > 0);
     h.expect_out("");
     h.feed("354 go on");
-    assert!(matches!(
-        h.take_events()[..],
-        [ClientEvent::DataReady { .. }]
-    ));
+    assert!(matches!(h.take_events()[..], [Event::DataReady { .. }]));
     h.expect_out("Subject: x\r\n\r\nline\r\n..dot");
     h.chunk(id, b" line\r\n.");
     h.expect_out(" line\r\n..");
@@ -247,8 +242,8 @@ fn all_recipients_refused_no_body_then_rset() {
         Some((MessageStatus::NoValidRecipients, Some(550)))
     );
     assert_eq!(
-        h.c.body_chunk(id, b"x", h.now),
-        Err(UsageError::NoSuchTransaction)
+        h.c.body_chunk(h.now, id, b"x"),
+        Err(UsageErrorKind::NoSuchTransaction.into())
     );
 }
 
@@ -259,10 +254,10 @@ fn mail_refused_reports_mail_result_then_message_result() {
     h.rcpt(id, "b@example.net");
     h.feed("452 4.3.1 try later\n503 5.5.1 need MAIL");
     let ev = h.take_events();
-    assert!(matches!(&ev[0], ClientEvent::MailResult { reply, .. } if reply.code().get() == 452));
+    assert!(matches!(&ev[0], Event::MailResult { reply, .. } if reply.code().get() == 452));
     assert_eq!(result_of(&ev), Some((MessageStatus::Rejected, Some(452))));
     assert!(
-        h.c.start_transaction(rp("a@example.org"), MailParams::default(), h.now)
+        h.c.start_transaction(h.now, rp("a@example.org"), MailParams::default())
             .is_ok()
     );
 }
@@ -277,10 +272,7 @@ fn bdat_when_chunking_is_used() {
     h.feed("250 OK\n250 OK");
     h.take_events();
     h.chunk(id, b"Subject: a\r\n\r\n");
-    assert!(matches!(
-        h.take_events()[..],
-        [ClientEvent::DataReady { .. }]
-    ));
+    assert!(matches!(h.take_events()[..], [Event::DataReady { .. }]));
     h.chunk(id, b".x\r\n");
     h.end(id);
     h.expect_out(
@@ -323,11 +315,11 @@ fn missing_extensions_refuse_before_mail() {
     ];
     for (params, from, err) in cases {
         let mut h = H::ready(config(), &["PIPELINING", "SIZE 1000"]);
-        let id = h.c.start_transaction(rp(from), params, h.now).unwrap();
+        let id = h.c.start_transaction(h.now, rp(from), params).unwrap();
         h.expect_out("");
         let ev = h.take_events();
         assert!(
-            matches!(&ev[..], [ClientEvent::MessageResult { message, status: MessageStatus::NotSent(e), reply: None }] if *message == id && *e == err),
+            matches!(&ev[..], [Event::MessageResult { message, status: MessageStatus::NotSent(e), reply: None }] if *message == id && *e == err),
             "{ev:?}"
         );
     }
@@ -352,7 +344,7 @@ fn abort_before_body_sends_rset_and_session_goes_on() {
     let mut h = H::ready(config(), &["PIPELINING"]);
     let id = h.start("a@example.org", MailParams::default());
     h.rcpt(id, "b@example.net");
-    h.c.abort_transaction(id, h.now).unwrap();
+    h.c.abort_transaction(h.now, id).unwrap();
     h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
     h.feed("250 OK\n250 OK");
     h.expect_out("RSET\r\n");
@@ -376,14 +368,14 @@ fn abort_inside_data_closes_the_connection() {
     h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\npartial");
     h.take_events();
     // Not yet written when the abort comes: it never goes out.
-    h.c.body_chunk(id, b" more", h.now).unwrap();
-    h.c.abort_transaction(id, h.now).unwrap();
+    h.c.body_chunk(h.now, id, b" more").unwrap();
+    h.c.abort_transaction(h.now, id).unwrap();
     h.expect_out("");
     let ev = h.take_events();
     assert_eq!(result_of(&ev), Some((MessageStatus::Aborted, None)));
     assert!(ev.iter().any(|e| matches!(
         e,
-        ClientEvent::Closed {
+        Event::Closed {
             reason: CloseReason::Aborted
         }
     )));
@@ -400,11 +392,14 @@ fn service_closing_mid_transaction_aborts_it() {
     assert_eq!(result_of(&ev), Some((MessageStatus::Aborted, None)));
     assert!(ev.iter().any(|e| matches!(
         e,
-        ClientEvent::Closed {
+        Event::Closed {
             reason: CloseReason::ServiceUnavailable(r)
         } if r.code().get() == 421
     )));
-    assert_eq!(h.c.body_end(id, h.now), Err(UsageError::NoSuchTransaction));
+    assert_eq!(
+        h.c.body_end(h.now, id),
+        Err(UsageErrorKind::NoSuchTransaction.into())
+    );
 }
 
 #[test]
@@ -412,24 +407,28 @@ fn one_open_transaction_at_a_time_and_order_is_checked() {
     let mut h = H::ready(config(), &["PIPELINING"]);
     let id = h.start("a@example.org", MailParams::default());
     assert_eq!(
-        h.c.start_transaction(rp("a@example.org"), MailParams::default(), h.now),
-        Err(UsageError::TransactionOpen)
+        h.c.start_transaction(h.now, rp("a@example.org"), MailParams::default())
+            .map_err(|e| e.kind),
+        Err(UsageErrorKind::TransactionOpen)
     );
     h.rcpt(id, "b@example.net");
     h.chunk(id, b"x");
     assert_eq!(
-        h.c.add_recipient(id, fp("c@example.net"), RcptParams::default(), h.now),
-        Err(UsageError::OutOfOrder)
+        h.c.add_recipient(h.now, id, fp("c@example.net"), RcptParams::default()),
+        Err(UsageErrorKind::OutOfOrder.into())
     );
     h.end(id);
-    assert_eq!(h.c.body_end(id, h.now), Err(UsageError::OutOfOrder));
+    assert_eq!(
+        h.c.body_end(h.now, id),
+        Err(UsageErrorKind::OutOfOrder.into())
+    );
 }
 
 #[test]
 fn whole_messages_and_streams_share_a_session() {
     let mut h = H::ready(config(), &["PIPELINING"]);
     let env = Envelope::new(rp("a@example.org")).to(fp("b@example.net"));
-    h.c.send_message(env, Bytes::from_static(b"whole\r\n"), h.now)
+    h.c.send_message(h.now, env, Bytes::from_static(b"whole\r\n"))
         .unwrap();
     let id = h.start("s@example.org", MailParams::default());
     h.rcpt(id, "t@example.net");
@@ -450,7 +449,7 @@ fn whole_messages_and_streams_share_a_session() {
         .filter(|e| {
             matches!(
                 e,
-                ClientEvent::MessageResult {
+                Event::MessageResult {
                     status: MessageStatus::Accepted,
                     ..
                 }
@@ -468,7 +467,7 @@ fn whole_message_queued_behind_a_running_stream_waits_for_it() {
     let id = h.start("s@example.org", MailParams::default());
     h.expect_out("MAIL FROM:<s@example.org>\r\n");
     let env = Envelope::new(rp("a@example.org")).to(fp("b@example.net"));
-    h.c.send_message(env, Bytes::from_static(b"whole\r\n"), h.now)
+    h.c.send_message(h.now, env, Bytes::from_static(b"whole\r\n"))
         .unwrap();
     // The stream's MAIL is out: it owns the session until its outcome.
     h.rcpt(id, "t@example.net");
@@ -543,12 +542,13 @@ fn chunking_offered_but_not_chosen_streams_with_data() {
 fn no_new_transaction_once_quit_is_asked() {
     let mut h = H::ready(config(), &["PIPELINING"]);
     let env = Envelope::new(rp("a@example.org")).to(fp("b@example.net"));
-    h.c.send_message(env, Bytes::from_static(b"x\r\n"), h.now)
+    h.c.send_message(h.now, env, Bytes::from_static(b"x\r\n"))
         .unwrap();
     h.c.quit(h.now);
     assert_eq!(
-        h.c.start_transaction(rp("a@example.org"), MailParams::default(), h.now),
-        Err(UsageError::Closed)
+        h.c.start_transaction(h.now, rp("a@example.org"), MailParams::default())
+            .map_err(|e| e.kind),
+        Err(UsageErrorKind::Closed)
     );
 }
 
@@ -563,8 +563,8 @@ fn recipients_refused_once_the_body_flows() {
     h.chunk(id, b"y");
     h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nxy");
     assert_eq!(
-        h.c.add_recipient(id, fp("c@example.net"), RcptParams::default(), h.now),
-        Err(UsageError::OutOfOrder)
+        h.c.add_recipient(h.now, id, fp("c@example.net"), RcptParams::default()),
+        Err(UsageErrorKind::OutOfOrder.into())
     );
 }
 
@@ -577,8 +577,8 @@ fn recipients_refused_after_body_end() {
     h.rcpt(id, "b@example.net");
     h.end(id);
     assert_eq!(
-        h.c.add_recipient(id, fp("c@example.net"), RcptParams::default(), h.now),
-        Err(UsageError::OutOfOrder)
+        h.c.add_recipient(h.now, id, fp("c@example.net"), RcptParams::default()),
+        Err(UsageErrorKind::OutOfOrder.into())
     );
 }
 
@@ -606,7 +606,7 @@ fn abort_after_mail_refused_needs_no_rset() {
     h.rcpt(id, "b@example.net");
     h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
     h.feed("550 5.7.1 no");
-    h.c.abort_transaction(id, h.now).unwrap();
+    h.c.abort_transaction(h.now, id).unwrap();
     h.feed("503 5.5.1 need MAIL");
     // No transaction was ever open on the server: nothing to reset.
     h.expect_out("");
@@ -623,7 +623,7 @@ fn abort_after_body_end_still_reports_the_outcome() {
     h.end(id);
     h.feed("354 go");
     h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n.\r\n");
-    h.c.abort_transaction(id, h.now).unwrap();
+    h.c.abort_transaction(h.now, id).unwrap();
     assert!(!h.c.is_closed());
     h.feed("250 2.0.0 queued");
     assert_eq!(
@@ -639,7 +639,7 @@ fn pending_output_counts_held_body() {
     h.rcpt(id, "b@example.net");
     h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n");
     // DATA is written with the first body bytes; they wait for the 354.
-    h.c.body_chunk(id, b"12345", h.now).unwrap();
+    h.c.body_chunk(h.now, id, b"12345").unwrap();
     assert_eq!(h.c.pending_output(), "DATA\r\n".len() + 5);
     h.expect_out("DATA\r\n");
     assert_eq!(h.c.pending_output(), 5);
@@ -653,12 +653,12 @@ fn another_message_id_is_not_the_stream() {
     let mut h = H::new(config());
     let env = Envelope::new(rp("a@example.org")).to(fp("b@example.net"));
     let whole =
-        h.c.send_message(env, Bytes::from_static(b"x\r\n"), h.now)
+        h.c.send_message(h.now, env, Bytes::from_static(b"x\r\n"))
             .unwrap();
     h.start("s@example.org", MailParams::default());
     assert_eq!(
-        h.c.add_recipient(whole, fp("c@example.net"), RcptParams::default(), h.now),
-        Err(UsageError::NoSuchTransaction)
+        h.c.add_recipient(h.now, whole, fp("c@example.net"), RcptParams::default()),
+        Err(UsageErrorKind::NoSuchTransaction.into())
     );
 }
 
@@ -748,7 +748,7 @@ fn lmtp_bdat_outcome(b: &str, c: &str) -> Option<(MessageStatus, Option<u16>)> {
     h.feed(b);
     let first = h.take_events();
     assert_eq!(first.len(), 1, "{first:?}");
-    assert!(matches!(first[0], ClientEvent::DeliveryResult { .. }));
+    assert!(matches!(first[0], Event::DeliveryResult { .. }));
     h.feed(c);
     result_of(&h.take_events())
 }
@@ -789,7 +789,7 @@ fn connection_lost_inside_data_drops_the_unsent_body() {
     h.chunk(id, b"x");
     h.feed("354 go");
     h.expect_out("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nx");
-    h.c.body_chunk(id, b"not yet written", h.now).unwrap();
+    h.c.body_chunk(h.now, id, b"not yet written").unwrap();
     h.c.handle_eof(h.now);
     assert_eq!(h.c.pending_output(), 0);
     h.expect_out("");
@@ -814,7 +814,7 @@ fn non_ascii_sender_stream_opens_with_smtputf8() {
     h.expect_out("");
     let ev = h.take_events();
     assert!(
-        ev.iter().any(|e| matches!(e, ClientEvent::MessageResult { message, status: MessageStatus::NotSent(MessageError::SmtpUtf8NotOffered), .. } if *message == id)),
+        ev.iter().any(|e| matches!(e, Event::MessageResult { message, status: MessageStatus::NotSent(MessageError::SmtpUtf8NotOffered), .. } if *message == id)),
         "{ev:?}"
     );
 }
@@ -839,12 +839,12 @@ fn non_ascii_recipient_in_a_stream_needs_smtputf8_on_mail() {
     let id = h.start("a@example.org", MailParams::default());
     h.expect_out("MAIL FROM:<a@example.org>\r\n");
     let r = h.c.add_recipient(
+        h.now,
         id,
         fp("\u{e9}l\u{e8}ve@example.net"),
         RcptParams::default(),
-        h.now,
     );
-    assert_eq!(r, Err(UsageError::NeedsSmtpUtf8));
+    assert_eq!(r, Err(UsageErrorKind::NeedsSmtpUtf8.into()));
     h.rcpt(id, "b@example.net");
     h.expect_out("RCPT TO:<b@example.net>\r\n");
 
@@ -858,11 +858,11 @@ fn non_ascii_recipient_in_a_stream_needs_smtputf8_on_mail() {
 
 // ----- what the client refuses to send, streamed (the same rules as whole messages) -----
 
-fn closed_aborted(events: &[ClientEvent]) -> bool {
+fn closed_aborted(events: &[Event]) -> bool {
     events.iter().any(|e| {
         matches!(
             e,
-            ClientEvent::Closed {
+            Event::Closed {
                 reason: CloseReason::Aborted
             }
         )
@@ -927,7 +927,10 @@ fn stream_line_over_998_octets_inside_data_closes_the_connection() {
     let long = MessageError::LineTooLong { line: 3 };
     assert_eq!(result_of(&ev), not_sent(long));
     assert!(closed_aborted(&ev), "{ev:?}");
-    assert_eq!(h.c.body_end(id, h.now), Err(UsageError::NoSuchTransaction));
+    assert_eq!(
+        h.c.body_end(h.now, id),
+        Err(UsageErrorKind::NoSuchTransaction.into())
+    );
 }
 
 #[test]
@@ -994,7 +997,7 @@ fn stream_session_with_a_u_label_hello_name_sends_no_ehlo() {
     let ev = h.take_events();
     assert!(ev.iter().any(|e| matches!(
         e,
-        ClientEvent::Error(smtp_sansio::client::ClientError::HelloNameNotAscii)
+        Event::Error(smtp_sansio::client::ClientError::HelloNameNotAscii)
     )));
     assert_eq!(result_of(&ev), Some((MessageStatus::Aborted, None)));
 }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use proptest::prelude::*;
 use smtp_sansio::client::{
-    AuthConfig, Client, ClientConfig, ClientError, ClientEvent, CloseReason, Envelope,
-    MessageError, MessageStatus, StartTlsPolicy, UsageError,
+    AuthConfig, Client, ClientConfig, ClientError, CloseReason, Envelope, Event, MessageError,
+    MessageStatus, StartTlsPolicy, UsageErrorKind,
 };
 use smtp_sansio::types::{
     Body, Domain, ForwardPath, Host, MailParams, Mailbox, Mechanism, Notify, Orcpt, RcptParams,
@@ -43,7 +43,7 @@ fn esc(b: &[u8]) -> String {
 struct Harness {
     client: Client,
     now: Instant,
-    events: Vec<ClientEvent>,
+    events: Vec<Event>,
     /// Every `poll_transmit` buffer, in order.
     writes: Vec<Bytes>,
 }
@@ -61,7 +61,7 @@ impl Harness {
 
     fn send(&mut self, from: &str, to: &[&str], body: &'static [u8]) {
         self.client
-            .send_message(envelope(from, to), Bytes::from_static(body), self.now)
+            .send_message(self.now, envelope(from, to), Bytes::from_static(body))
             .unwrap();
         self.drain();
     }
@@ -129,7 +129,7 @@ impl Harness {
         self.events
             .iter()
             .filter_map(|e| {
-                if let ClientEvent::Error(e) = e {
+                if let Event::Error(e) = e {
                     Some(e)
                 } else {
                     None
@@ -140,7 +140,7 @@ impl Harness {
 
     fn closed(&self) -> Option<&CloseReason> {
         self.events.iter().find_map(|e| {
-            if let ClientEvent::Closed { reason } = e {
+            if let Event::Closed { reason } = e {
                 Some(reason)
             } else {
                 None
@@ -152,7 +152,7 @@ impl Harness {
         self.events
             .iter()
             .filter_map(|e| {
-                if let ClientEvent::MessageResult { status, .. } = e {
+                if let Event::MessageResult { status, .. } = e {
                     Some(status.clone())
                 } else {
                     None
@@ -165,7 +165,7 @@ impl Harness {
         self.events
             .iter()
             .filter_map(|e| {
-                if let ClientEvent::RecipientResult { reply, .. } = e {
+                if let Event::RecipientResult { reply, .. } = e {
                     Some(reply.code().get())
                 } else {
                     None
@@ -215,7 +215,7 @@ fn ehlo_5xx_falls_back_to_helo() {
          S: 250 queued",
     );
     assert_eq!(h.results(), vec![MessageStatus::Accepted]);
-    assert!(h.events.contains(&ClientEvent::Ready));
+    assert!(h.events.contains(&Event::Ready));
 }
 
 #[test]
@@ -252,7 +252,7 @@ fn starttls_required_upgrades_and_says_ehlo_again() {
          C: STARTTLS
          S: 220 2.0.0 go ahead",
     );
-    assert_eq!(h.events.last(), Some(&ClientEvent::StartTls));
+    assert_eq!(h.events.last(), Some(&Event::StartTls));
     assert!(h.client.capabilities().is_some());
     h.client.tls_established(h.now).unwrap();
     assert!(
@@ -265,7 +265,7 @@ fn starttls_required_upgrades_and_says_ehlo_again() {
          S: 250 PIPELINING",
     );
     // Ready and idle: nothing more is sent until a message or QUIT is asked for.
-    assert!(h.events.contains(&ClientEvent::Ready));
+    assert!(h.events.contains(&Event::Ready));
     assert!(!h.client.is_closed());
 }
 
@@ -361,13 +361,13 @@ fn response_injection_after_starttls() {
         vec![&ClientError::StartTlsInjection { bytes: 26 }]
     );
     assert!(
-        !h.events.contains(&ClientEvent::StartTls),
+        !h.events.contains(&Event::StartTls),
         "no upgrade on a poisoned stream"
     );
     assert_eq!(h.closed(), Some(&CloseReason::Error));
     assert_eq!(
         h.client.tls_established(h.now),
-        Err(UsageError::NotAwaitingTls)
+        Err(UsageErrorKind::NotAwaitingTls.into())
     );
 }
 
@@ -417,10 +417,10 @@ fn auth_plain_with_initial_response() {
          C: AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm
          S: 235 2.7.0 Authentication successful",
     );
-    assert!(h.events.contains(&ClientEvent::Authenticated {
+    assert!(h.events.contains(&Event::Authenticated {
         mechanism: Mechanism::PLAIN
     }));
-    assert!(h.events.contains(&ClientEvent::Ready));
+    assert!(h.events.contains(&Event::Ready));
 }
 
 #[test]
@@ -440,7 +440,7 @@ fn auth_login_with_334_steps() {
          C: c2VjcmV0
          S: 235 2.7.0 ok",
     );
-    assert!(h.events.contains(&ClientEvent::Authenticated {
+    assert!(h.events.contains(&Event::Authenticated {
         mechanism: Mechanism::LOGIN
     }));
 }
@@ -570,7 +570,7 @@ fn auth_custom_mechanism_via_events() {
     );
     assert_eq!(
         h.events.last(),
-        Some(&ClientEvent::SaslChallenge {
+        Some(&Event::SaslChallenge {
             mechanism: mech,
             challenge: b"challenge".to_vec()
         })
@@ -580,13 +580,13 @@ fn auth_custom_mechanism_via_events() {
         .unwrap();
     assert_eq!(
         h.client.sasl_respond(h.now, Secret::new(Vec::new())),
-        Err(UsageError::NoSaslChallenge)
+        Err(UsageErrorKind::NoSaslChallenge.into())
     );
     h.run(
         "C: YW5zd2Vy
          S: 235 ok",
     );
-    assert!(h.events.contains(&ClientEvent::Ready));
+    assert!(h.events.contains(&Event::Ready));
 }
 
 #[test]
@@ -776,10 +776,10 @@ fn dsn_params_only_when_offered() {
     let mut h = Harness::new(config());
     let env = Envelope::new(rp("a@x.example")).to_with(fp("b@y.example"), notify);
     h.client
-        .send_message(env.clone(), Bytes::from_static(b"x\r\n"), h.now)
+        .send_message(h.now, env.clone(), Bytes::from_static(b"x\r\n"))
         .unwrap();
     h.client
-        .send_message(env, Bytes::from_static(b"x\r\n"), h.now)
+        .send_message(h.now, env, Bytes::from_static(b"x\r\n"))
         .unwrap();
     h.run(
         "S: 220 mx
@@ -794,12 +794,12 @@ fn dsn_params_only_when_offered() {
     let mut p = MailParams::default();
     p.ret = Some(smtp_sansio::types::Ret::Hdrs);
     let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
-    h.client.send_message(env, Bytes::new(), h.now).unwrap();
+    h.client.send_message(h.now, env, Bytes::new()).unwrap();
     h.client
         .send_message(
+            h.now,
             envelope("c@x.example", &["b@y.example"]),
             Bytes::new(),
-            h.now,
         )
         .unwrap();
     h.run(
@@ -821,9 +821,9 @@ fn binarymime_needs_chunking() {
     p.body = Some(Body::BinaryMime);
     h.client
         .send_message(
+            h.now,
             envelope("a@x.example", &["b@y.example"]).with_params(p),
             Bytes::from_static(b"\0\x01\n"),
-            h.now,
         )
         .unwrap();
     h.client.quit(h.now);
@@ -848,7 +848,7 @@ fn binarymime_needs_binarymime_as_well_as_chunking() {
     let mut h = Harness::new(config());
     let body = Bytes::from_static(b"\0\x01\n");
     h.client
-        .send_message(env.clone(), body.clone(), h.now)
+        .send_message(h.now, env.clone(), body.clone())
         .unwrap();
     h.client.quit(h.now);
     h.run(
@@ -863,7 +863,7 @@ fn binarymime_needs_binarymime_as_well_as_chunking() {
         vec![MessageStatus::NotSent(MessageError::BinaryMimeNotOffered)]
     );
     let mut h = Harness::new(config());
-    h.client.send_message(env, body, h.now).unwrap();
+    h.client.send_message(h.now, env, body).unwrap();
     h.run(
         "S: 220 mx
          C: EHLO client.example
@@ -898,7 +898,7 @@ fn body_7bit_is_declared_only_to_an_8bitmime_server() {
     let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
     let mut h = Harness::new(config());
     h.client
-        .send_message(env.clone(), Bytes::from_static(b"hi\r\n"), h.now)
+        .send_message(h.now, env.clone(), Bytes::from_static(b"hi\r\n"))
         .unwrap();
     h.run(
         "S: 220 mx
@@ -909,7 +909,7 @@ fn body_7bit_is_declared_only_to_an_8bitmime_server() {
     );
     let mut h = Harness::new(config());
     h.client
-        .send_message(env, Bytes::from_static(b"hi\r\n"), h.now)
+        .send_message(h.now, env, Bytes::from_static(b"hi\r\n"))
         .unwrap();
     // RFC 6152 2: BODY= exists only with 8BITMIME.
     h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx\nC: MAIL FROM:<a@x.example>");
@@ -920,7 +920,7 @@ fn body_7bit_is_declared_only_to_an_8bitmime_server() {
 fn refused_by_plain_server(env: Envelope) -> Vec<MessageStatus> {
     let mut h = Harness::new(config());
     h.client
-        .send_message(env, Bytes::from_static(b"hi\r\n"), h.now)
+        .send_message(h.now, env, Bytes::from_static(b"hi\r\n"))
         .unwrap();
     h.client.quit(h.now);
     h.run("S: 220 mx\nC: EHLO client.example\nS: 250 mx\nC: QUIT");
@@ -948,7 +948,7 @@ fn requiretls_needs_the_extension_and_a_tls_session() {
     // Offered, but this session is not encrypted.
     let mut h = Harness::new(config());
     h.client
-        .send_message(env.clone(), Bytes::from_static(b"hi\r\n"), h.now)
+        .send_message(h.now, env.clone(), Bytes::from_static(b"hi\r\n"))
         .unwrap();
     h.client.quit(h.now);
     h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 REQUIRETLS\nC: QUIT");
@@ -957,7 +957,7 @@ fn requiretls_needs_the_extension_and_a_tls_session() {
     // Offered after STARTTLS: sent.
     let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
     h.client
-        .send_message(env, Bytes::from_static(b"hi\r\n"), h.now)
+        .send_message(h.now, env, Bytes::from_static(b"hi\r\n"))
         .unwrap();
     h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 STARTTLS\nC: STARTTLS\nS: 220 go");
     h.client.tls_established_verified(h.now).unwrap();
@@ -1200,12 +1200,14 @@ fn several_messages_per_connection_and_quit() {
     );
     assert_eq!(h.closed(), Some(&CloseReason::Quit));
     assert_eq!(
-        h.client.send_message(
-            envelope("a@x.example", &["b@y.example"]),
-            Bytes::new(),
-            h.now
-        ),
-        Err(UsageError::Closed)
+        h.client
+            .send_message(
+                h.now,
+                envelope("a@x.example", &["b@y.example"]),
+                Bytes::new()
+            )
+            .map_err(|e| e.kind),
+        Err(UsageErrorKind::Closed)
     );
 }
 
@@ -1218,7 +1220,7 @@ fn session_script() -> (&'static [u8], Vec<u8>) {
 }
 
 /// Feeds `server` in the given pieces; returns the events and the client's bytes.
-fn run_split(pieces: &[&[u8]]) -> (Vec<ClientEvent>, Vec<u8>) {
+fn run_split(pieces: &[&[u8]]) -> (Vec<Event>, Vec<u8>) {
     let mut h = Harness::new(config());
     h.send(
         "a@x.example",
@@ -1239,7 +1241,7 @@ fn several_replies_in_one_read() {
     let (server, client) = session_script();
     let (events, out) = run_split(&[server]);
     assert_eq!(esc(&out), esc(&client));
-    assert!(events.contains(&ClientEvent::Closed {
+    assert!(events.contains(&Event::Closed {
         reason: CloseReason::Quit
     }));
 }
@@ -1445,11 +1447,11 @@ fn quit_drops_a_streamed_transaction_whose_mail_never_went_out() {
     let mut h = Harness::new(config());
     let id = h
         .client
-        .start_transaction(rp("a@x.example"), MailParams::default(), h.now)
+        .start_transaction(h.now, rp("a@x.example"), MailParams::default())
         .unwrap();
     h.client.quit(h.now);
     h.drain();
-    assert!(h.events.contains(&ClientEvent::MessageResult {
+    assert!(h.events.contains(&Event::MessageResult {
         message: id,
         status: MessageStatus::Aborted,
         reply: None,
@@ -1464,17 +1466,17 @@ fn message_ids_count_from_one_in_queue_order() {
     let a = h
         .client
         .send_message(
+            h.now,
             envelope("a@x.example", &["b@y.example"]),
             Bytes::new(),
-            h.now,
         )
         .unwrap();
     let b = h
         .client
         .send_message(
+            h.now,
             envelope("a@x.example", &["c@y.example"]),
             Bytes::new(),
-            h.now,
         )
         .unwrap();
     assert_eq!((a.get(), b.get()), (1, 2));
@@ -1568,9 +1570,9 @@ fn pending_output_counts_commands_and_unsent_body() {
     let mut h = Harness::new(config());
     h.client
         .send_message(
+            h.now,
             envelope("a@x.example", &["b@y.example"]),
             Bytes::from_static(b"0123456789\r\n"),
-            h.now,
         )
         .unwrap();
     h.client
@@ -1602,9 +1604,9 @@ fn large_body_streams_in_pieces() {
     let mut h = Harness::new(config());
     h.client
         .send_message(
+            h.now,
             envelope("a@x.example", &["b@y.example"]),
             Bytes::from(body.clone()),
-            h.now,
         )
         .unwrap();
     h.feed(b"220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n");
@@ -1724,7 +1726,7 @@ fn lmtp_per_recipient_replies_after_the_body() {
         .events
         .iter()
         .filter_map(|e| match e {
-            ClientEvent::DeliveryResult {
+            Event::DeliveryResult {
                 recipient, reply, ..
             } => Some((recipient.to_string(), reply.code().get())),
             _ => None,
@@ -1918,16 +1920,17 @@ fn usage_errors_never_panic() {
     let mut h = Harness::new(config());
     assert_eq!(
         h.client.tls_established(h.now),
-        Err(UsageError::NotAwaitingTls)
+        Err(UsageErrorKind::NotAwaitingTls.into())
     );
     assert_eq!(
         h.client.sasl_cancel(h.now),
-        Err(UsageError::NoSaslChallenge)
+        Err(UsageErrorKind::NoSaslChallenge.into())
     );
     assert_eq!(
         h.client
-            .send_message(Envelope::new(rp("a@x.example")), Bytes::new(), h.now),
-        Err(UsageError::NoRecipients)
+            .send_message(h.now, Envelope::new(rp("a@x.example")), Bytes::new())
+            .map_err(|e| e.kind),
+        Err(UsageErrorKind::NoRecipients)
     );
     h.client.handle_eof(h.now);
     h.client.handle_eof(h.now);
@@ -1935,12 +1938,14 @@ fn usage_errors_never_panic() {
     h.client.handle_input(h.now, b"220 late\r\n");
     h.client.quit(h.now);
     assert_eq!(
-        h.client.send_message(
-            envelope("a@x.example", &["b@y.example"]),
-            Bytes::new(),
-            h.now
-        ),
-        Err(UsageError::Closed)
+        h.client
+            .send_message(
+                h.now,
+                envelope("a@x.example", &["b@y.example"]),
+                Bytes::new()
+            )
+            .map_err(|e| e.kind),
+        Err(UsageErrorKind::Closed)
     );
 }
 
@@ -1971,7 +1976,7 @@ proptest! {
         h.send("a@x.example", &["b@y.example", "c@y.example"], b"x\n.\r\ny");
         for (i, chunk) in chunks.iter().enumerate() {
             h.feed(chunk);
-            if h.events.contains(&ClientEvent::StartTls) && i % 2 == 0 {
+            if h.events.contains(&Event::StartTls) && i % 2 == 0 {
                 let _ = h.client.tls_established(h.now);
             }
             h.client.handle_timeout(h.now + Duration::from_secs(i as u64 * 100));
@@ -1990,9 +1995,9 @@ proptest! {
 fn send_owned(h: &mut Harness, body: Vec<u8>) {
     h.client
         .send_message(
+            h.now,
             envelope("a@x.example", &["b@y.example"]),
             Bytes::from(body),
-            h.now,
         )
         .unwrap();
     h.drain();
@@ -2096,9 +2101,9 @@ fn binarymime_is_exempt_from_the_line_limit() {
     let body = vec![0xFFu8; 3000];
     h.client
         .send_message(
+            h.now,
             envelope("a@x.example", &["b@y.example"]).with_params(p),
             Bytes::from(body),
-            h.now,
         )
         .unwrap();
     h.run(
@@ -2151,7 +2156,7 @@ fn undeclared_8bit_content_is_never_sent_without_8bitmime() {
         let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
         let mut h = Harness::new(c.clone());
         h.client
-            .send_message(env.clone(), Bytes::from_static(b"caf\xc3\xa9\r\n"), h.now)
+            .send_message(h.now, env.clone(), Bytes::from_static(b"caf\xc3\xa9\r\n"))
             .unwrap();
         h.client.quit(h.now);
         h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 CHUNKING\nC: QUIT");
@@ -2160,7 +2165,7 @@ fn undeclared_8bit_content_is_never_sent_without_8bitmime() {
         // Offered: declared.
         let mut h = Harness::new(c);
         h.client
-            .send_message(env, Bytes::from_static(b"caf\xc3\xa9\r\n"), h.now)
+            .send_message(h.now, env, Bytes::from_static(b"caf\xc3\xa9\r\n"))
             .unwrap();
         h.run(
             "S: 220 mx
@@ -2180,13 +2185,13 @@ fn requiretls_is_only_sent_over_verified_tls() {
     let env = envelope("a@x.example", &["b@y.example"]).with_params(p);
     let mut h = Harness::new(tls_config(StartTlsPolicy::Required));
     h.client
-        .send_message(env.clone(), Bytes::from_static(b"hi\r\n"), h.now)
+        .send_message(h.now, env.clone(), Bytes::from_static(b"hi\r\n"))
         .unwrap();
     h.client
         .send_message(
+            h.now,
             envelope("c@x.example", &["b@y.example"]),
             Bytes::from_static(b"hi\r\n"),
-            h.now,
         )
         .unwrap();
     h.run("S: 220 mx\nC: EHLO client.example\nS: 250-mx\nS: 250 STARTTLS\nC: STARTTLS\nS: 220 go");

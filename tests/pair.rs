@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use smtp_sansio::client::{
-    Client, ClientConfig, ClientEvent, Envelope, MessageError, MessageStatus,
-};
+use smtp_sansio::client::{self, Client, ClientConfig, Envelope, MessageError, MessageStatus};
 use smtp_sansio::server::{Event, Server, ServerConfig};
 use smtp_sansio::types::{Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
 
@@ -78,11 +76,11 @@ fn serve(server: &mut Server, log: &mut ServerLog) {
 fn observe(client: &mut Client, log: &mut ClientLog) {
     while let Some(ev) = client.poll_event() {
         match ev {
-            ClientEvent::RecipientResult { reply, .. } => {
+            client::Event::RecipientResult { reply, .. } => {
                 log.rcpt_ok.push(reply.code().is_positive())
             }
-            ClientEvent::MessageResult { status, .. } => log.results.push(status),
-            ClientEvent::Closed { .. } => log.closed = true,
+            client::Event::MessageResult { status, .. } => log.results.push(status),
+            client::Event::Closed { .. } => log.closed = true,
             _ => {}
         }
     }
@@ -210,7 +208,7 @@ proptest! {
             for r in &rcpts {
                 env = env.to(ForwardPath::Mailbox(mailbox(r)));
             }
-            client.send_message(env, Bytes::from(body.clone()), now).expect("queued");
+            client.send_message(now, env, Bytes::from(body.clone())).expect("queued");
         }
         client.quit(now);
         pump(&mut client, &mut server, &mut now, piece, (&mut slog, &mut clog));
@@ -286,7 +284,7 @@ proptest! {
         let whole = |client: &mut Client, now: Instant, sent: &mut Vec<Vec<u8>>| {
             let body = tagged_body(sent.len(), &lines);
             let env = Envelope::new(alice()).to(bob());
-            client.send_message(env, Bytes::from(body.clone()), now).expect("queued");
+            client.send_message(now, env, Bytes::from(body.clone())).expect("queued");
             sent.push(body);
         };
         for _ in 0..before {
@@ -294,23 +292,23 @@ proptest! {
         }
         let streamed = tagged_body(99, &lines);
         let id = client
-            .start_transaction(alice(), Default::default(), now)
+            .start_transaction(now, alice(), Default::default())
             .expect("stream");
-        client.add_recipient(id, bob(), Default::default(), now).expect("rcpt");
+        client.add_recipient(now, id, bob(), Default::default()).expect("rcpt");
         pump(&mut client, &mut server, &mut now, piece, (&mut slog, &mut clog));
         let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (streamed.len() + 1)).collect();
         cuts.sort_unstable();
         cuts.push(streamed.len());
         let mut at = 0;
         for (i, &cut) in cuts.iter().enumerate() {
-            client.body_chunk(id, &streamed[at..cut], now).expect("chunk");
+            client.body_chunk(now, id, &streamed[at..cut]).expect("chunk");
             at = cut;
             if i < during {
                 whole(&mut client, now, &mut sent);
             }
             pump(&mut client, &mut server, &mut now, piece, (&mut slog, &mut clog));
         }
-        client.body_end(id, now).expect("end");
+        client.body_end(now, id).expect("end");
         client.quit(now);
         pump(&mut client, &mut server, &mut now, piece, (&mut slog, &mut clog));
 

@@ -68,8 +68,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rustls::pki_types::ServerName;
 
 use smtp_sansio::client::{
-    AuthConfig, Client, ClientConfig, ClientError, ClientEvent, CloseReason, MessageError,
-    MessageId, MessageStatus, StartTlsPolicy,
+    self, AuthConfig, Client, ClientConfig, ClientError, CloseReason, MessageError, MessageId,
+    MessageStatus, StartTlsPolicy,
 };
 use smtp_sansio::server::{Event, Server, ServerConfig, Ticket};
 use smtp_sansio::types::{
@@ -201,18 +201,18 @@ impl Relay {
             loop {
                 while let Some(event) = up.client.poll_event() {
                     match event {
-                        ClientEvent::Greeting(r) if self.is_self(&r) => {
+                        client::Event::Greeting(r) if self.is_self(&r) => {
                             eprintln!("relay: the upstream {addr} is this server");
                             return;
                         }
-                        ClientEvent::StartTls => self.upgrade(&mut up, "start").await,
-                        ClientEvent::Ready => {
+                        client::Event::StartTls => self.upgrade(&mut up, "start").await,
+                        client::Event::Ready => {
                             if let Some(caps) = up.client.capabilities() {
                                 self.learn(caps, up.secure(self), "start");
                             }
                             up.client.quit(Instant::now());
                         }
-                        ClientEvent::Error(e) => eprintln!("relay: upstream at start: {e}"),
+                        client::Event::Error(e) => eprintln!("relay: upstream at start: {e}"),
                         _ => {}
                     }
                 }
@@ -475,7 +475,7 @@ impl Txn {
             }
             if self.failed.is_none() {
                 if let Some(up) = up.as_mut() {
-                    let _ = up.client.body_chunk(self.id, b, now);
+                    let _ = up.client.body_chunk(now, self.id, b);
                 }
             }
             Ok(())
@@ -619,7 +619,7 @@ impl RelaySession {
                 if let Some(old) = self.txn.take() {
                     // The client reset (RSET) or abandoned the previous transaction.
                     if let Some(up) = self.up.as_mut() {
-                        let _ = up.client.abort_transaction(old.id, now);
+                        let _ = up.client.abort_transaction(now, old.id);
                     }
                 }
                 self.deferred = None;
@@ -658,7 +658,7 @@ impl RelaySession {
                     self.answer(server, r.ticket, no);
                     return None;
                 }
-                match up.client.add_recipient(txn.id, r.to, r.params, now) {
+                match up.client.add_recipient(now, txn.id, r.to, r.params) {
                     Ok(()) => self.pending = Some(Pending::Rcpt(r.ticket)),
                     Err(_) => self.answer(server, r.ticket, unavailable()),
                 }
@@ -693,7 +693,7 @@ impl RelaySession {
                 let cap = self.relay.opts.final_timeout;
                 let ended = self.up.as_mut().map(|up| {
                     up.final_due = Some(now + cap);
-                    up.client.body_end(txn.id, now)
+                    up.client.body_end(now, txn.id)
                 });
                 match ended {
                     Some(Ok(())) => self.pending = Some(Pending::End(end.ticket)),
@@ -708,7 +708,7 @@ impl RelaySession {
                 // upstream connection, the only way to cancel a body (RFC 5321 4.1.1.4).
                 if let Some(txn) = self.txn.take() {
                     if let Some(up) = self.up.as_mut() {
-                        let _ = up.client.abort_transaction(txn.id, now);
+                        let _ = up.client.abort_transaction(now, txn.id);
                     }
                 }
                 eprintln!("{}: message dropped: {reason:?}", self.peer);
@@ -746,7 +746,7 @@ impl RelaySession {
             self.answer(server, ticket, unavailable());
             return;
         };
-        match up.client.start_transaction(from.clone(), sent, now) {
+        match up.client.start_transaction(now, from.clone(), sent) {
             Ok(id) => {
                 self.txn = Some(Txn {
                     id,
@@ -847,11 +847,11 @@ impl RelaySession {
             // that follow the aborted transaction's result: read them first.
             for e in &events {
                 let why = match e {
-                    ClientEvent::Error(err) => failure_of(err),
-                    ClientEvent::Closed {
+                    client::Event::Error(err) => failure_of(err),
+                    client::Event::Closed {
                         reason: CloseReason::ServiceUnavailable(r),
                     } => temporary(r),
-                    ClientEvent::Closed { .. } => unavailable(),
+                    client::Event::Closed { .. } => unavailable(),
                     _ => continue,
                 };
                 self.lost.get_or_insert(why);
@@ -862,10 +862,10 @@ impl RelaySession {
         }
     }
 
-    async fn on_client_event(&mut self, server: &mut Server, event: ClientEvent) {
+    async fn on_client_event(&mut self, server: &mut Server, event: client::Event) {
         let now = Instant::now();
         match event {
-            ClientEvent::Greeting(r) if self.relay.is_self(&r) => {
+            client::Event::Greeting(r) if self.relay.is_self(&r) => {
                 // RFC 5321 6.3: a loop; ending it at once beats 4,096 nested sessions.
                 eprintln!(
                     "{}: relay: the upstream {} is this server: mail loop",
@@ -877,12 +877,12 @@ impl RelaySession {
                     up.client.handle_eof(now);
                 }
             }
-            ClientEvent::StartTls => {
+            client::Event::StartTls => {
                 if let Some(up) = self.up.as_mut() {
                     self.relay.upgrade(up, &self.peer).await;
                 }
             }
-            ClientEvent::Ready => {
+            client::Event::Ready => {
                 let Some(up) = self.up.as_mut() else { return };
                 up.ready = true;
                 if let Some(caps) = up.client.capabilities() {
@@ -896,7 +896,7 @@ impl RelaySession {
                     }
                 }
             }
-            ClientEvent::MailResult { reply, .. } => {
+            client::Event::MailResult { reply, .. } => {
                 let ours = self.txn.as_mut().filter(|t| t.without_auth.is_some());
                 if let Some(txn) = ours.filter(|_| reply.code().get() == 555) {
                     // RFC 4954 5 makes AUTH= a SHOULD; an upstream that offers AUTH yet
@@ -913,12 +913,12 @@ impl RelaySession {
                     self.answer(server, t, passed_on(reply));
                 }
             }
-            ClientEvent::RecipientResult { reply, .. } => {
+            client::Event::RecipientResult { reply, .. } => {
                 if let Some(Pending::Rcpt(t)) = self.pending.take() {
                     self.answer(server, t, passed_on(reply));
                 }
             }
-            ClientEvent::MessageResult {
+            client::Event::MessageResult {
                 message,
                 status,
                 reply,
@@ -984,8 +984,8 @@ impl RelaySession {
                     }
                 }
             }
-            ClientEvent::Error(e) => eprintln!("{}: relay: upstream error: {e}", self.peer),
-            ClientEvent::Closed { reason } => {
+            client::Event::Error(e) => eprintln!("{}: relay: upstream error: {e}", self.peer),
+            client::Event::Closed { reason } => {
                 eprintln!("{}: relay: upstream closed ({reason:?})", self.peer)
             }
             _ => {}
@@ -1015,7 +1015,7 @@ impl RelaySession {
     pub async fn finish(&mut self) {
         let Some(mut up) = self.up.take() else { return };
         if let Some(txn) = self.txn.take() {
-            let _ = up.client.abort_transaction(txn.id, Instant::now());
+            let _ = up.client.abort_transaction(Instant::now(), txn.id);
         }
         up.client.quit(Instant::now());
         let mut buf = vec![0u8; 4096];

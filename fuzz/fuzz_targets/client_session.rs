@@ -26,7 +26,7 @@ use arbitrary::Arbitrary;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use smtp_sansio::client::{
-    AuthConfig, Client, ClientConfig, ClientError, ClientEvent, Envelope, MessageId, StartTlsPolicy,
+    AuthConfig, Client, ClientConfig, ClientError, Event, Envelope, MessageId, StartTlsPolicy,
 };
 use smtp_sansio::types::{
     Body, Domain, ForwardPath, Host, LocalPart, MailParams, Mailbox, Mechanism, Notify,
@@ -317,7 +317,7 @@ fn drain(t: &mut Twin, book: &mut Book) {
     }
     if book.tls_quiet {
         assert!(
-            out_b.is_empty() || book.closed || ev_b.iter().any(|e| matches!(e, ClientEvent::Closed { .. })),
+            out_b.is_empty() || book.closed || ev_b.iter().any(|e| matches!(e, Event::Closed { .. })),
             "output while the TLS handshake is pending: {:?}",
             String::from_utf8_lossy(&out_b)
         );
@@ -325,35 +325,35 @@ fn drain(t: &mut Twin, book: &mut Book) {
     for e in &ev_b {
         assert!(!book.closed, "event after Closed: {e:?}");
         match e {
-            ClientEvent::MessageResult { message, .. } => {
+            Event::MessageResult { message, .. } => {
                 book.open(*message);
                 book.results.insert(message.get(), 1);
                 if book.stream == Some(*message) {
                     book.stream = None;
                 }
             }
-            ClientEvent::RecipientResult { message, .. }
-            | ClientEvent::DeliveryResult { message, .. }
-            | ClientEvent::MailResult { message, .. }
-            | ClientEvent::DataReady { message } => book.open(*message),
-            ClientEvent::StartTls => {
+            Event::RecipientResult { message, .. }
+            | Event::DeliveryResult { message, .. }
+            | Event::MailResult { message, .. }
+            | Event::DataReady { message } => book.open(*message),
+            Event::StartTls => {
                 book.tls_pending = true;
                 t.compare = false;
             }
-            ClientEvent::Closed { .. } => book.closed = true,
+            Event::Closed { .. } => book.closed = true,
             _ => {}
         }
     }
-    if ev_a.iter().any(|e| matches!(e, ClientEvent::StartTls)) {
+    if ev_a.iter().any(|e| matches!(e, Event::StartTls)) {
         t.compare = false;
     }
     if t.compare {
         // How many injected bytes were seen depends on where the reads end.
-        let norm = |v: &[ClientEvent]| -> Vec<ClientEvent> {
+        let norm = |v: &[Event]| -> Vec<Event> {
             v.iter()
                 .map(|e| match e {
-                    ClientEvent::Error(ClientError::StartTlsInjection { .. }) => {
-                        ClientEvent::Error(ClientError::StartTlsInjection { bytes: 0 })
+                    Event::Error(ClientError::StartTlsInjection { .. }) => {
+                        Event::Error(ClientError::StartTlsInjection { bytes: 0 })
                     }
                     e => e.clone(),
                 })
@@ -440,7 +440,7 @@ fuzz_target!(|input: Input| {
                     );
                 }
                 let body = Bytes::from(body.clone());
-                let r = both(&mut t, |c| c.send_message(env.clone(), body.clone(), now));
+                let r = both(&mut t, |c| c.send_message(now, env.clone(), body.clone()));
                 match r {
                     Ok(id) => book.issued.push(id),
                     Err(_) => assert!(rcpts % 4 == 0 || book.closed || book.issued.len() < usize::MAX),
@@ -450,7 +450,7 @@ fuzz_target!(|input: Input| {
                 }
             }
             Op::Start { from, params } => {
-                let r = both(&mut t, |c| c.start_transaction(reverse(*from), mail_params(*params), now));
+                let r = both(&mut t, |c| c.start_transaction(now, reverse(*from), mail_params(*params)));
                 match r {
                     Ok(id) => {
                         assert!(book.stream.is_none(), "two streamed transactions open");
@@ -463,23 +463,23 @@ fuzz_target!(|input: Input| {
             Op::AddRcpt { which, params, stale } => {
                 let id = target(&book, *stale);
                 let r = both(&mut t, |c| {
-                    c.add_recipient(id, ForwardPath::Mailbox(mailbox(*which)), rcpt_params(*params), now)
+                    c.add_recipient(now, id, ForwardPath::Mailbox(mailbox(*which)), rcpt_params(*params))
                 });
                 check_stale(&book, id, r.is_ok());
             }
             Op::Chunk { bytes, stale } => {
                 let id = target(&book, *stale);
-                let r = both(&mut t, |c| c.body_chunk(id, bytes, now));
+                let r = both(&mut t, |c| c.body_chunk(now, id, bytes));
                 check_stale(&book, id, r.is_ok());
             }
             Op::End { stale } => {
                 let id = target(&book, *stale);
-                let r = both(&mut t, |c| c.body_end(id, now));
+                let r = both(&mut t, |c| c.body_end(now, id));
                 check_stale(&book, id, r.is_ok());
             }
             Op::Abort { stale } => {
                 let id = target(&book, *stale);
-                let r = both(&mut t, |c| c.abort_transaction(id, now));
+                let r = both(&mut t, |c| c.abort_transaction(now, id));
                 check_stale(&book, id, r.is_ok());
             }
             Op::SaslRespond(b) => {
@@ -530,7 +530,7 @@ fn target(book: &Book, stale: bool) -> MessageId {
 fn no_id() -> MessageId {
     // An id no call ever returned: take one from a throwaway client.
     let mut c = Client::new(ClientConfig::default(), Instant::now());
-    c.start_transaction(ReversePath::Null, MailParams::default(), Instant::now())
+    c.start_transaction(Instant::now(), ReversePath::Null, MailParams::default())
         .unwrap_or_else(|_| unreachable!())
 }
 

@@ -19,8 +19,8 @@ use std::time::Instant;
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use smtp_sansio::client::{
-    Client, ClientConfig, ClientEvent, Envelope, MessageError, MessageId, MessageStatus,
+use smtp_sansio::client::{self, 
+    Client, ClientConfig, Envelope, MessageError, MessageId, MessageStatus,
     StartTlsPolicy,
 };
 use smtp_sansio::data::BareLineEndings;
@@ -137,10 +137,10 @@ impl Wire {
             while let Some(ev) = self.client.poll_event() {
                 moved = true;
                 match ev {
-                    ClientEvent::MessageResult {
+                    client::Event::MessageResult {
                         message, status, ..
                     } => self.results.push((message, status)),
-                    ClientEvent::Closed { .. } => self.client_closed = true,
+                    client::Event::Closed { .. } => self.client_closed = true,
                     other => {
                         if self.trace {
                             eprintln!("client event: {other:?}");
@@ -220,11 +220,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let streamed: Vec<bool> = (0..msgs.len()).map(|i| paths & (1 << i) != 0).collect();
     let mut ids = Vec::new();
-    let queue = |client: &mut Client, ids: &mut Vec<MessageId>, m: &Msg| match client.send_message(
-        m.envelope.clone(),
-        Bytes::from(m.body.clone()),
-        now,
-    ) {
+    let queue = |client: &mut Client, ids: &mut Vec<MessageId>, m: &Msg| match client.send_message(now, m.envelope.clone(), Bytes::from(m.body.clone())) {
         Ok(id) => ids.push(id),
         Err(e) => panic!("send_message refused a valid message: {e:?}"),
     };
@@ -247,7 +243,7 @@ fuzz_target!(|data: &[u8]| {
         w.pump(&mut cut);
         let id = match w
             .client
-            .start_transaction(m.envelope.from.clone(), params, now)
+            .start_transaction(now, m.envelope.from.clone(), params)
         {
             Ok(id) => id,
             Err(e) => panic!("start_transaction after the last stream ended: {e:?}"),
@@ -257,7 +253,7 @@ fuzz_target!(|data: &[u8]| {
             // The transaction may have ended already (refused before MAIL, say).
             let _ = w
                 .client
-                .add_recipient(id, r.path.clone(), Default::default(), now);
+                .add_recipient(now, id, r.path.clone(), Default::default());
         }
         w.pump(&mut cut);
         // The whole messages after this one are queued while it runs.
@@ -272,7 +268,7 @@ fuzz_target!(|data: &[u8]| {
         for (n, &c) in piece_cuts.iter().take(8).enumerate() {
             let end = (at + usize::from(c)).min(body.len());
             // The stream may have ended already (every recipient refused, say).
-            if w.client.body_chunk(id, &body[at..end], now).is_err() {
+            if w.client.body_chunk(now, id, &body[at..end]).is_err() {
                 break;
             }
             at = end;
@@ -281,8 +277,8 @@ fuzz_target!(|data: &[u8]| {
             }
             w.pump(&mut cut);
         }
-        let _ = w.client.body_chunk(id, &body[at..], now);
-        let _ = w.client.body_end(id, now);
+        let _ = w.client.body_chunk(now, id, &body[at..]);
+        let _ = w.client.body_end(now, id);
         later(&mut w, &mut ids, &mut next);
     }
     w.client.quit(now);

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::{Client, ClientError, ClientEvent, Credentials, Expect, State, UsageError};
+use super::{Client, ClientError, Credentials, Event, Expect, State, UsageError, UsageErrorKind};
 use crate::sasl;
 use crate::types::{Command, InitialResponse, Mechanism, Reply, ReplyCode, Secret};
 
@@ -129,8 +129,7 @@ impl Client {
         if reply.code().is_positive() {
             let mechanism = st.mechanism.clone();
             self.authenticated = true;
-            self.events
-                .push_back(ClientEvent::Authenticated { mechanism });
+            self.events.push_back(Event::Authenticated { mechanism });
             return self.ready(now);
         }
         if reply.code() != ReplyCode::AUTH_CHALLENGE {
@@ -168,7 +167,7 @@ impl Client {
                     Ok(challenge) => {
                         st.awaiting_app = true;
                         let mechanism = st.mechanism.clone();
-                        self.events.push_back(ClientEvent::SaslChallenge {
+                        self.events.push_back(Event::SaslChallenge {
                             mechanism,
                             challenge,
                         });
@@ -184,7 +183,7 @@ impl Client {
         self.send_secret_line(now, line);
     }
 
-    /// Answers a [`ClientEvent::SaslChallenge`] with `response` (raw; it is base64-encoded
+    /// Answers a [`Event::SaslChallenge`] with `response` (raw; it is base64-encoded
     /// here).
     pub fn sasl_respond(
         &mut self,
@@ -197,7 +196,7 @@ impl Client {
         Ok(())
     }
 
-    /// Cancels the exchange after a [`ClientEvent::SaslChallenge`] (`*`, RFC 4954 4); the
+    /// Cancels the exchange after a [`Event::SaslChallenge`] (`*`, RFC 4954 4); the
     /// server's reply then ends the session with [`ClientError::AuthFailed`].
     pub fn sasl_cancel(&mut self, now: Instant) -> Result<(), UsageError> {
         self.take_challenge()?;
@@ -211,7 +210,7 @@ impl Client {
                 st.awaiting_app = false;
                 Ok(())
             }
-            _ => Err(UsageError::NoSaslChallenge),
+            _ => Err(UsageErrorKind::NoSaslChallenge.into()),
         }
     }
 }

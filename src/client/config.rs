@@ -43,7 +43,7 @@ pub enum Credentials {
         token: Secret<String>,
     },
     /// Any mechanism driven by the application: every `334` challenge becomes a
-    /// [`ClientEvent::SaslChallenge`](super::ClientEvent::SaslChallenge) that the
+    /// [`Event::SaslChallenge`](super::Event::SaslChallenge) that the
     /// application answers with [`Client::sasl_respond`](super::Client::sasl_respond).
     Custom {
         /// The initial response (raw, the machine base64-encodes it), if the mechanism

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::rules::{self, ContentRules, RcptNeeds};
 use super::transaction::{Mode, Out, Plan, Transaction, TxnPhase};
-use super::{Client, ClientError, ClientEvent, CloseReason, Expect, MessageError, MessageStatus};
+use super::{Client, ClientError, CloseReason, Event, Expect, MessageError, MessageStatus};
 use super::{MessageId, State};
 use crate::types::{Body, Capabilities, Command, MailParams, Reply, ReplyCode, ReversePath};
 
@@ -202,7 +202,7 @@ impl Client {
                 t.phase = TxnPhase::Body;
                 let message = t.id;
                 if t.streamed {
-                    self.events.push_back(ClientEvent::DataReady { message });
+                    self.events.push_back(Event::DataReady { message });
                 }
             }
             Mode::Bdat => {}
@@ -327,8 +327,7 @@ impl Client {
                     t.decide(MessageStatus::Rejected, Some(reply.clone()));
                 }
                 if t.streamed {
-                    self.events
-                        .push_back(ClientEvent::MailResult { message, reply });
+                    self.events.push_back(Event::MailResult { message, reply });
                 }
             }
             Expect::Rcpt(i) => {
@@ -339,7 +338,7 @@ impl Client {
                 }
                 t.last_rcpt_reply = Some(reply.clone());
                 if let Some(recipient) = t.recipient(i) {
-                    let ev = ClientEvent::RecipientResult {
+                    let ev = Event::RecipientResult {
                         message,
                         recipient,
                         reply,
@@ -359,7 +358,7 @@ impl Client {
             Expect::LmtpRcpt(i) => {
                 t.delivered += usize::from(ok);
                 if let Some(recipient) = t.recipient(i) {
-                    let ev = ClientEvent::DeliveryResult {
+                    let ev = Event::DeliveryResult {
                         message,
                         recipient,
                         reply,
@@ -413,7 +412,7 @@ impl Client {
         } else {
             t.phase = TxnPhase::Body;
             if t.streamed {
-                self.events.push_back(ClientEvent::DataReady { message });
+                self.events.push_back(Event::DataReady { message });
             }
         }
     }

@@ -91,7 +91,7 @@ impl Envelope {
 /// Something that happened; drain with [`Client::poll_event`](super::Client::poll_event).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ClientEvent {
+pub enum Event {
     /// The server's greeting (RFC 5321 3.1), whatever its code.
     Greeting(Reply),
     /// The server's extensions from EHLO/LHLO (empty after a HELO fallback). Comes again
@@ -123,7 +123,7 @@ pub enum ClientEvent {
     /// The server's reply to the MAIL of a streamed transaction
     /// ([`Client::start_transaction`](super::Client::start_transaction)); 2yz means the
     /// transaction is open. After a refusal the transaction's
-    /// [`ClientEvent::MessageResult`] follows.
+    /// [`Event::MessageResult`] follows.
     MailResult {
         /// The transaction.
         message: MessageId,
@@ -164,10 +164,10 @@ pub enum ClientEvent {
         /// What became of it.
         status: MessageStatus,
         /// The reply that decided it, when one did (`None` for LMTP, whose replies come as
-        /// [`ClientEvent::DeliveryResult`], and for messages never sent).
+        /// [`Event::DeliveryResult`], and for messages never sent).
         reply: Option<Reply>,
     },
-    /// The session failed. Always fatal: a [`ClientEvent::Closed`] follows (at once, or
+    /// The session failed. Always fatal: a [`Event::Closed`] follows (at once, or
     /// after the `221` to the QUIT the client sends when the dialogue is still in step).
     Error(ClientError),
     /// The session is over. Write what `poll_transmit` still returns, then close the
@@ -186,7 +186,7 @@ pub enum MessageStatus {
     /// every accepted recipient got a 2yz delivery reply.
     Accepted,
     /// LMTP: some accepted recipients were delivered, others not (see the
-    /// [`ClientEvent::DeliveryResult`] events).
+    /// [`Event::DeliveryResult`] events).
     PartiallyAccepted,
     /// MAIL, DATA, a BDAT chunk or the final reply was refused; the reply says how
     /// (4yz: try again later, 5yz: do not).
@@ -374,46 +374,11 @@ pub enum CloseReason {
     Quit,
     /// The server sent `421`: service not available, closing (RFC 5321 3.8).
     ServiceUnavailable(Reply),
-    /// The [`ClientEvent::Error`] before this event ended it.
+    /// The [`Event::Error`] before this event ended it.
     Error,
     /// A streamed transaction was cancelled inside its DATA body, by the application
     /// ([`Client::abort_transaction`](super::Client::abort_transaction)) or by the client
     /// because the body broke a rule ([`MessageStatus::NotSent`]): closing the
     /// connection is the only way to keep the partial message from being delivered.
     Aborted,
-}
-
-/// A call the application made in the wrong state. Fault: the application; the machine
-/// is unchanged and the session goes on.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum UsageError {
-    /// The session is closed or quitting.
-    #[error("the session is closed or quitting")]
-    Closed,
-    /// A message needs at least one recipient.
-    #[error("a message needs at least one recipient")]
-    NoRecipients,
-    /// `tls_established` without a preceding [`ClientEvent::StartTls`].
-    #[error("not waiting for a TLS handshake")]
-    NotAwaitingTls,
-    /// `sasl_respond`/`sasl_cancel` without a pending [`ClientEvent::SaslChallenge`].
-    #[error("no SASL challenge is waiting for an answer")]
-    NoSaslChallenge,
-    /// [`Client::start_transaction`](super::Client::start_transaction) while a streamed
-    /// transaction is open; one runs at a time.
-    #[error("a streamed transaction is already open")]
-    TransactionOpen,
-    /// The id does not name the open streamed transaction (it ended, was aborted, or was
-    /// never started with `start_transaction`).
-    #[error("no such streamed transaction is open")]
-    NoSuchTransaction,
-    /// A recipient after the body began, or body after its end.
-    #[error("recipients come before the body, body before its end")]
-    OutOfOrder,
-    /// A non-ASCII recipient for a streamed transaction whose MAIL already went out
-    /// without SMTPUTF8 (RFC 6531 3.4); pass `smtputf8` in the MAIL parameters when
-    /// such recipients may follow.
-    #[error("a non-ASCII recipient needs SMTPUTF8 on MAIL, which already went without it")]
-    NeedsSmtpUtf8,
 }

@@ -10,7 +10,7 @@
 //! ```
 //! use std::time::{Duration, Instant};
 //! use bytes::Bytes;
-//! use smtp_sansio::client::{Client, ClientConfig, ClientEvent, Envelope, StartTlsPolicy};
+//! use smtp_sansio::client::{Client, ClientConfig, Event, Envelope, StartTlsPolicy};
 //! use smtp_sansio::types::{ForwardPath, Mailbox, ReversePath};
 //!
 //! let mut config = ClientConfig::default();
@@ -19,7 +19,7 @@
 //! let mut client = Client::new(config, now);
 //! let from = ReversePath::Mailbox(Mailbox::parse("a@example.org")?.into_owned());
 //! let to = ForwardPath::Mailbox(Mailbox::parse("b@example.net")?.into_owned());
-//! client.send_message(Envelope::new(from).to(to), Bytes::from_static(b"Subject: hi\r\n\r\nhello\r\n"), now)?;
+//! client.send_message(now, Envelope::new(from).to(to), Bytes::from_static(b"Subject: hi\r\n\r\nhello\r\n"))?;
 //!
 //! // What a server would say, all in one read here (a real loop reads a socket).
 //! let server: &[&[u8]] = &[
@@ -35,8 +35,8 @@
 //!     // Duty 1: drain events after every input.
 //!     while let Some(event) = client.poll_event() {
 //!         match event {
-//!             ClientEvent::MessageResult { .. } => client.quit(now),
-//!             ClientEvent::StartTls => { /* write pending bytes, handshake, tls_established */ }
+//!             Event::MessageResult { .. } => client.quit(now),
+//!             Event::StartTls => { /* write pending bytes, handshake, tls_established */ }
 //!             _ => {}
 //!         }
 //!     }
@@ -54,10 +54,10 @@
 //! Duties of the application: feed every byte read to [`Client::handle_input`] (and
 //! [`Client::handle_eof`] when the peer closes); after every call drain
 //! [`Client::poll_event`] and [`Client::poll_transmit`]; call [`Client::handle_timeout`]
-//! once [`Client::poll_timeout`]'s instant has passed; on [`ClientEvent::StartTls`]
+//! once [`Client::poll_timeout`]'s instant has passed; on [`Event::StartTls`]
 //! write what is pending, run the TLS handshake, then call
 //! [`Client::tls_established_verified`] if the server's certificate was verified,
-//! [`Client::tls_established`] if not; on [`ClientEvent::Closed`] write what is pending
+//! [`Client::tls_established`] if not; on [`Event::Closed`] write what is pending
 //! and close the connection.
 //!
 //! # What the client refuses to send
@@ -101,10 +101,11 @@ use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+pub use crate::error::{UsageError, UsageErrorKind};
 pub use config::{AuthConfig, ClientConfig, ClientTimeouts, Credentials, StartTlsPolicy};
 pub use event::{
-    ClientError, ClientEvent, CloseReason, Envelope, MessageError, MessageId, MessageStatus, Phase,
-    Recipient, UsageError,
+    ClientError, CloseReason, Envelope, Event, MessageError, MessageId, MessageStatus, Phase,
+    Recipient,
 };
 
 use crate::error::{DecodeError, SyntaxErrorKind};
@@ -195,7 +196,7 @@ pub struct Client {
     framer: LineFramer,
     /// Lines of a multi-line reply read so far.
     partial: Option<(ReplyCode, Vec<Text>)>,
-    events: VecDeque<ClientEvent>,
+    events: VecDeque<Event>,
     tx: VecDeque<Out>,
     /// Commands written since the last flush, sent as one buffer so a pipelined group is
     /// one write (RFC 2920 3.1).
@@ -259,7 +260,7 @@ impl Client {
         self.caps.as_ref()
     }
 
-    /// True once [`ClientEvent::Closed`] has been queued.
+    /// True once [`Event::Closed`] has been queued.
     pub fn is_closed(&self) -> bool {
         self.state == State::Closed
     }
@@ -340,7 +341,7 @@ impl Client {
         self.close_with(ClientError::Timeout(phase));
     }
 
-    /// The transport now runs TLS (after [`ClientEvent::StartTls`] and a successful
+    /// The transport now runs TLS (after [`Event::StartTls`] and a successful
     /// handshake), with a server certificate that was NOT verified, or not known to be
     /// (opportunistic TLS, a test certificate). Everything learnt before is forgotten and
     /// EHLO is sent again (RFC 3207 4.2). Messages asking for `REQUIRETLS` are refused on
@@ -359,7 +360,7 @@ impl Client {
 
     fn tls_up(&mut self, now: Instant, verified: bool) -> Result<(), UsageError> {
         if self.state != State::AwaitTls {
-            return Err(UsageError::NotAwaitingTls);
+            return Err(UsageErrorKind::NotAwaitingTls.into());
         }
         self.tls = true;
         self.tls_verified = verified;
@@ -373,7 +374,7 @@ impl Client {
 
     /// The next event, or `None`; poll again after the next `handle_*` or action call.
     #[must_use]
-    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+    pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
@@ -480,7 +481,7 @@ impl Client {
 
     fn on_greeting(&mut self, now: Instant, reply: Reply) {
         let ok = reply.code() == ReplyCode::READY;
-        self.events.push_back(ClientEvent::Greeting(reply.clone()));
+        self.events.push_back(Event::Greeting(reply.clone()));
         if ok {
             self.send_hello(now);
         } else {
@@ -507,8 +508,7 @@ impl Client {
     fn on_ehlo(&mut self, now: Instant, reply: Reply) {
         if reply.code().is_positive() {
             let caps = Capabilities::from_reply(&reply);
-            self.events
-                .push_back(ClientEvent::Capabilities(caps.clone()));
+            self.events.push_back(Event::Capabilities(caps.clone()));
             self.caps = Some(caps);
             self.after_hello(now);
         } else if reply.code().is_permanent() && !self.config.lmtp {
@@ -524,8 +524,7 @@ impl Client {
         if reply.code().is_positive() {
             let greeting = reply.lines().first().cloned().unwrap_or(Text::fixed(""));
             let caps = Capabilities::new(greeting, Vec::new());
-            self.events
-                .push_back(ClientEvent::Capabilities(caps.clone()));
+            self.events.push_back(Event::Capabilities(caps.clone()));
             self.caps = Some(caps);
             self.after_hello(now);
         } else {
@@ -560,7 +559,7 @@ impl Client {
                 return self.injection(n);
             }
             self.state = State::AwaitTls;
-            self.events.push_back(ClientEvent::StartTls);
+            self.events.push_back(Event::StartTls);
         } else if self.config.starttls == StartTlsPolicy::Required {
             self.fail_and_quit(now, ClientError::StartTlsRejected(reply));
         } else {
@@ -577,7 +576,7 @@ impl Client {
 
     fn ready(&mut self, now: Instant) {
         self.state = State::Ready;
-        self.events.push_back(ClientEvent::Ready);
+        self.events.push_back(Event::Ready);
         self.drive(now);
     }
 
@@ -663,7 +662,7 @@ impl Client {
 
     /// A failure with the dialogue still in step: report, QUIT, wait for `221`.
     fn fail_and_quit(&mut self, now: Instant, err: ClientError) {
-        self.events.push_back(ClientEvent::Error(err));
+        self.events.push_back(Event::Error(err));
         self.failed = true;
         self.abort_messages();
         self.expect.clear();
@@ -674,7 +673,7 @@ impl Client {
 
     /// A failure after which nothing more can be said (desync, timeout, injection).
     fn close_with(&mut self, err: ClientError) {
-        self.events.push_back(ClientEvent::Error(err));
+        self.events.push_back(Event::Error(err));
         self.close(CloseReason::Error);
     }
 
@@ -701,7 +700,7 @@ impl Client {
         self.grace = false;
         self.partial = None;
         self.rx.clear();
-        self.events.push_back(ClientEvent::Closed { reason });
+        self.events.push_back(Event::Closed { reason });
     }
 
     /// Keeps a credential line out of reach of `Debug` while it is built.

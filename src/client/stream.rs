@@ -18,14 +18,14 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::transaction::{Mode, Transaction, TxnPhase};
-use super::{Client, Envelope, MessageId, MessageStatus, State, UsageError};
+use super::{Client, Envelope, MessageId, MessageStatus, State, UsageError, UsageErrorKind};
 #[cfg(doc)]
-use super::{ClientEvent, CloseReason, MessageError};
+use super::{CloseReason, Event, MessageError};
 use crate::types::{ForwardPath, MailParams, RcptParams, ReversePath};
 
 impl Client {
     /// Queues a message. It goes out once the session is ready and the messages queued
-    /// before it are done; its outcome comes as [`ClientEvent::MessageResult`].
+    /// before it are done; its outcome comes as [`Event::MessageResult`].
     ///
     /// The body is the whole message (header and content) as given; line endings are
     /// normalised to CRLF and dot-stuffing is applied on the way out. It is taken whole
@@ -33,15 +33,22 @@ impl Client {
     /// before MAIL is sent. A body the wire cannot carry (see
     /// [what the client refuses to send](super#what-the-client-refuses-to-send)) is never
     /// offered: its result is [`MessageStatus::NotSent`].
+    // The error hands the owned arguments back, on the cold path: no box to unwrap.
+    #[allow(clippy::result_large_err)]
     pub fn send_message(
         &mut self,
+        now: Instant,
         envelope: Envelope,
         body: Bytes,
-        now: Instant,
-    ) -> Result<MessageId, UsageError> {
-        self.check_open()?;
+    ) -> Result<MessageId, UsageError<(Envelope, Bytes)>> {
+        if let Err(e) = self.check_open() {
+            return Err(e.with((envelope, body)));
+        }
         if envelope.recipients.is_empty() {
-            return Err(UsageError::NoRecipients);
+            return Err(UsageError::new(
+                UsageErrorKind::NoRecipients,
+                (envelope, body),
+            ));
         }
         let mut t = Transaction::new(self.new_id(), envelope.from, envelope.params, false);
         for r in envelope.recipients {
@@ -65,9 +72,9 @@ impl Client {
     /// Opens a streamed transaction: MAIL FROM goes out as soon as the session is ready
     /// (after the greeting, EHLO, STARTTLS and AUTH as configured, and after the
     /// messages queued with [`Client::send_message`]). Its reply comes as
-    /// [`ClientEvent::MailResult`]; recipients follow with [`Client::add_recipient`],
+    /// [`Event::MailResult`]; recipients follow with [`Client::add_recipient`],
     /// the body with [`Client::body_chunk`] and [`Client::body_end`], and the outcome
-    /// as [`ClientEvent::MessageResult`] carrying the returned id.
+    /// as [`Event::MessageResult`] carrying the returned id.
     ///
     /// This is the API for a relay, which learns the envelope and body piece by piece
     /// and must answer its own client with the next hop's verdict on each. One streamed
@@ -104,7 +111,7 @@ impl Client {
     ///
     /// ```
     /// use std::time::Instant;
-    /// use smtp_sansio::client::{Client, ClientConfig, ClientEvent, MessageStatus, StartTlsPolicy};
+    /// use smtp_sansio::client::{Client, ClientConfig, Event, MessageStatus, StartTlsPolicy};
     /// use smtp_sansio::types::{ForwardPath, MailParams, Mailbox, RcptParams, ReversePath};
     ///
     /// let mut config = ClientConfig::default();
@@ -113,8 +120,8 @@ impl Client {
     /// let mut client = Client::new(config, now);
     /// let from = ReversePath::Mailbox(Mailbox::parse("a@example.org")?.into_owned());
     /// let to = ForwardPath::Mailbox(Mailbox::parse("b@example.net")?.into_owned());
-    /// let txn = client.start_transaction(from, MailParams::default(), now)?;
-    /// client.add_recipient(txn, to, RcptParams::default(), now)?;
+    /// let txn = client.start_transaction(now, from, MailParams::default())?;
+    /// client.add_recipient(now, txn, to, RcptParams::default())?;
     ///
     /// let mut wire = Vec::new();
     /// let mut step = |client: &mut Client, input: &[u8], wire: &mut Vec<u8>| {
@@ -127,32 +134,39 @@ impl Client {
     /// step(&mut client, b"220 mx ESMTP\r\n", &mut wire);
     /// step(&mut client, b"250-mx\r\n250 PIPELINING\r\n", &mut wire);
     /// let events = step(&mut client, b"250 2.1.0 OK\r\n250 2.1.5 OK\r\n", &mut wire);
-    /// assert!(matches!(events[0], ClientEvent::MailResult { .. }));
-    /// assert!(matches!(events[1], ClientEvent::RecipientResult { .. }));
+    /// assert!(matches!(events[0], Event::MailResult { .. }));
+    /// assert!(matches!(events[1], Event::RecipientResult { .. }));
     /// // The body streams in pieces; DATA goes with the first one.
-    /// client.body_chunk(txn, b"Subject: hi\r\n\r\n", now)?;
+    /// client.body_chunk(now, txn, b"Subject: hi\r\n\r\n")?;
     /// step(&mut client, b"", &mut wire);
     /// let events = step(&mut client, b"354 go on\r\n", &mut wire);
-    /// assert!(matches!(events[0], ClientEvent::DataReady { .. }));
-    /// client.body_chunk(txn, b".hello\r\n", now)?;
-    /// client.body_end(txn, now)?;
+    /// assert!(matches!(events[0], Event::DataReady { .. }));
+    /// client.body_chunk(now, txn, b".hello\r\n")?;
+    /// client.body_end(now, txn)?;
     /// let events = step(&mut client, b"250 2.0.0 queued\r\n", &mut wire);
     /// assert!(matches!(
     ///     events[0],
-    ///     ClientEvent::MessageResult { status: MessageStatus::Accepted, .. }
+    ///     Event::MessageResult { status: MessageStatus::Accepted, .. }
     /// ));
     /// assert!(wire.ends_with(b"DATA\r\nSubject: hi\r\n\r\n..hello\r\n.\r\n"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    // The error hands the owned arguments back, on the cold path: no box to unwrap.
+    #[allow(clippy::result_large_err)]
     pub fn start_transaction(
         &mut self,
+        now: Instant,
         from: ReversePath<'static>,
         params: MailParams<'static>,
-        now: Instant,
-    ) -> Result<MessageId, UsageError> {
-        self.check_open()?;
+    ) -> Result<MessageId, UsageError<(ReversePath<'static>, MailParams<'static>)>> {
+        if let Err(e) = self.check_open() {
+            return Err(e.with((from, params)));
+        }
         if self.txns.iter().any(|t| t.streamed) {
-            return Err(UsageError::TransactionOpen);
+            return Err(UsageError::new(
+                UsageErrorKind::TransactionOpen,
+                (from, params),
+            ));
         }
         let t = Transaction::new(self.new_id(), from, params, true);
         let id = t.id;
@@ -163,20 +177,20 @@ impl Client {
 
     /// Adds a recipient to the streamed transaction `txn`. RCPT goes out at once when
     /// the server pipelines (RFC 2920), otherwise after the previous reply; the server's
-    /// verdict comes as [`ClientEvent::RecipientResult`]. Recipients must all be added
+    /// verdict comes as [`Event::RecipientResult`]. Recipients must all be added
     /// before the first [`Client::body_chunk`] or [`Client::body_end`]. A non-ASCII
     /// recipient needs SMTPUTF8 on MAIL (RFC 6531 3.4): it is added there if MAIL has not
-    /// gone out yet, and refused with [`UsageError::NeedsSmtpUtf8`] if it went without;
+    /// gone out yet, and refused with [`UsageErrorKind::NeedsSmtpUtf8`] if it went without;
     /// pass `smtputf8` to [`Client::start_transaction`] when such recipients may come.
     /// A recipient with `NOTIFY` or `ORCPT` added after MAIL went to a server without DSN
     /// ends the transaction as [`MessageStatus::NotSent`] with
     /// [`MessageError::DsnNotOffered`], as a whole message with it is (RFC 3461 4).
     pub fn add_recipient(
         &mut self,
+        now: Instant,
         txn: MessageId,
         to: ForwardPath<'static>,
         params: RcptParams<'static>,
-        now: Instant,
     ) -> Result<(), UsageError> {
         if let Err(e) = self.stream_mut(txn)?.add_recipient(to, params)? {
             self.cancel(now, txn, MessageStatus::NotSent(e));
@@ -206,9 +220,9 @@ impl Client {
     /// MAIL is then not sent.
     pub fn body_chunk(
         &mut self,
+        now: Instant,
         txn: MessageId,
         chunk: &[u8],
-        now: Instant,
     ) -> Result<(), UsageError> {
         let t = self.stream_mut(txn)?;
         let flowing = t.mode() == Mode::Data && matches!(t.phase, TxnPhase::Body);
@@ -228,8 +242,8 @@ impl Client {
     }
 
     /// Ends the body of the streamed transaction `txn` (the end-of-data `.` or the
-    /// `BDAT ... LAST`). The outcome comes as [`ClientEvent::MessageResult`].
-    pub fn body_end(&mut self, txn: MessageId, now: Instant) -> Result<(), UsageError> {
+    /// `BDAT ... LAST`). The outcome comes as [`Event::MessageResult`].
+    pub fn body_end(&mut self, now: Instant, txn: MessageId) -> Result<(), UsageError> {
         self.stream_mut(txn)?.end_body()?;
         // The body write takes time the machine cannot see (see handle_timeout).
         self.grace = true;
@@ -237,14 +251,14 @@ impl Client {
         Ok(())
     }
 
-    /// Gives up the streamed transaction `txn`; its [`ClientEvent::MessageResult`] says
+    /// Gives up the streamed transaction `txn`; its [`Event::MessageResult`] says
     /// [`MessageStatus::Aborted`]. Before the body, or under BDAT, RSET resets the
     /// server and the session goes on (RFC 5321 4.1.1.5). Inside a DATA body nothing
     /// can cancel the message but closing the connection, so the session ends with
     /// [`CloseReason::Aborted`]: write what is pending, then close. After
     /// [`Client::body_end`] the message is out of the client's hands and its outcome
     /// still comes.
-    pub fn abort_transaction(&mut self, txn: MessageId, now: Instant) -> Result<(), UsageError> {
+    pub fn abort_transaction(&mut self, now: Instant, txn: MessageId) -> Result<(), UsageError> {
         self.stream_mut(txn)?;
         self.cancel(now, txn, MessageStatus::Aborted);
         Ok(())
@@ -263,7 +277,7 @@ impl Client {
     /// New messages and transactions are still taken.
     fn check_open(&self) -> Result<(), UsageError> {
         if self.quit_requested || matches!(self.state, State::Quitting | State::Closed) {
-            return Err(UsageError::Closed);
+            return Err(UsageErrorKind::Closed.into());
         }
         Ok(())
     }
@@ -277,6 +291,6 @@ impl Client {
         self.txns
             .iter_mut()
             .find(|t| t.streamed && t.id == txn)
-            .ok_or(UsageError::NoSuchTransaction)
+            .ok_or(UsageError::from(UsageErrorKind::NoSuchTransaction))
     }
 }

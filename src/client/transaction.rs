@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 
 use super::rules::{BodyScan, ContentRules, LineEnds, RcptNeeds};
-use super::{ClientEvent, MessageError, MessageId, MessageStatus, UsageError};
+use super::{Event, MessageError, MessageId, MessageStatus, UsageError, UsageErrorKind};
 use crate::data::DotStuffer;
 use crate::types::{ForwardPath, MailParams, RcptParams, Reply, ReversePath};
 
@@ -268,12 +268,12 @@ impl Transaction {
         params: RcptParams<'static>,
     ) -> Result<Result<(), MessageError>, UsageError> {
         if self.content.ended || self.content.raw > 0 || !self.at_envelope() {
-            return Err(UsageError::OutOfOrder);
+            return Err(UsageErrorKind::OutOfOrder.into());
         }
         let needs = RcptNeeds::of(&path, &params);
         if let Some(plan) = self.plan {
             if needs.smtputf8 && !plan.smtputf8 {
-                return Err(UsageError::NeedsSmtpUtf8);
+                return Err(UsageErrorKind::NeedsSmtpUtf8.into());
             }
             if needs.dsn && !plan.dsn {
                 return Ok(Err(MessageError::DsnNotOffered));
@@ -302,7 +302,7 @@ impl Transaction {
         piece: Bytes,
     ) -> Result<Result<(), MessageError>, UsageError> {
         if self.content.ended {
-            return Err(UsageError::OutOfOrder);
+            return Err(UsageErrorKind::OutOfOrder.into());
         }
         if self.decided() || piece.is_empty() {
             return Ok(Ok(()));
@@ -327,7 +327,7 @@ impl Transaction {
     /// The body is complete.
     pub(super) fn end_body(&mut self) -> Result<(), UsageError> {
         if self.content.ended {
-            return Err(UsageError::OutOfOrder);
+            return Err(UsageErrorKind::OutOfOrder.into());
         }
         self.content.ended = true;
         Ok(())
@@ -379,10 +379,10 @@ impl Transaction {
     }
 
     /// The result event.
-    pub(super) fn into_result(self) -> ClientEvent {
+    pub(super) fn into_result(self) -> Event {
         let message = self.id;
         let (status, reply) = self.outcome();
-        ClientEvent::MessageResult {
+        Event::MessageResult {
             message,
             status,
             reply,

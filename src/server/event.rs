@@ -1,8 +1,8 @@
 //! What the server machine tells the application, and the tickets it answers with.
 
 use bytes::Bytes;
-use thiserror::Error;
 
+pub use crate::error::{UsageError, UsageErrorKind};
 use crate::trace::{DateTime, Protocol, Received};
 use crate::types::{
     ForwardPath, Host, MailParams, Mechanism, RcptParams, Reply, ReversePath, Secret,
@@ -298,42 +298,3 @@ pub enum Answer {
 /// The error of every call that answers a decision: hands back the ticket and the
 /// answer; the decision stays pending.
 pub type AnswerError = UsageError<(Ticket, Answer)>;
-
-/// A call that does not fit the machine's state. Hands back what was passed in.
-/// Fault: the embedding application; the session itself is unharmed.
-#[derive(Debug, Error)]
-#[error("{kind}")]
-#[non_exhaustive]
-pub struct UsageError<T> {
-    /// What was wrong.
-    pub kind: UsageErrorKind,
-    /// The argument, returned.
-    pub value: T,
-}
-
-impl<T> UsageError<T> {
-    pub(crate) fn new(kind: UsageErrorKind, value: T) -> Self {
-        Self { kind, value }
-    }
-
-    /// Takes back the argument.
-    pub fn into_inner(self) -> T {
-        self.value
-    }
-}
-
-/// Kinds of [`UsageError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum UsageErrorKind {
-    /// The ticket is not the one the machine waits for (stale, or another connection's).
-    #[error("ticket does not match the pending decision")]
-    WrongTicket,
-    /// The answer does not fit the decision (e.g. a `334` challenge to MAIL, or the wrong
-    /// number of LMTP replies).
-    #[error("answer does not fit the pending decision")]
-    WrongAnswer,
-    /// The machine is not in a state where this call means anything.
-    #[error("call does not fit the session state")]
-    WrongState,
-}
