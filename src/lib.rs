@@ -150,6 +150,7 @@
 pub mod client;
 pub mod data;
 pub mod error;
+mod lexical;
 pub mod line;
 pub mod sasl;
 pub mod server;

@@ -1,10 +1,10 @@
 //! Command lines (RFC 5321 4.1.1, RFC 3207, RFC 4954, RFC 3030, RFC 2033).
 
 use super::address::{forward_path, host, reverse_path};
-use super::class::eq_fold;
 use super::params::{mail_parameters, rcpt_parameters};
 use super::{Cx, Grammar};
 use crate::error::{DecodeError, SyntaxErrorKind};
+use crate::lexical::{eq_fold, is_argument, is_initial_response, is_ldh_str, is_sasl_mech};
 use crate::types::{Argument, Command, InitialResponse, Keyword, Mechanism};
 
 /// Parses one command line, without its CRLF.
@@ -129,7 +129,7 @@ fn parse_text<'a, T>(
             | NOOP
             | AUTH
             | STARTTLS
-    ) && !is_keyword(verb)
+    ) && !is_ldh_str(verb)
     {
         return Err(DecodeError::syntax(0, SyntaxErrorKind::Verb));
     }
@@ -350,69 +350,12 @@ fn chunk_size(d: &[u8]) -> Option<u64> {
     })
 }
 
-/// `String = Atom / Quoted-string`, taken loosely as any visible text (VRFY, EXPN, HELP,
-/// NOOP): the server only echoes or ignores it.
+/// `String = Atom / Quoted-string`, taken loosely (see [`is_argument`]).
 fn argument<'a>(cx: &Cx<'a>, a: &'a [u8]) -> Option<Argument<'a>> {
-    is_argument_text(a)
+    is_argument(a)
         .then(|| cx.text(a))
         .flatten()
         .map(Argument::from_parsed)
-}
-
-pub(crate) fn is_argument(a: &str) -> bool {
-    is_argument_text(a.as_bytes())
-}
-
-/// The bytes of an argument, for text already known to be UTF-8.
-fn is_argument_text(a: &[u8]) -> bool {
-    !a.is_empty()
-        && a.first() != Some(&b' ')
-        && a.last() != Some(&b' ')
-        && a.iter()
-            .all(|&b| b == b' ' || b == b'\t' || b > 32 && b != 127)
-}
-
-/// `sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_")` (RFC 4422 3.1), any case on input.
-pub(crate) fn is_sasl_mech(m: &[u8]) -> bool {
-    (1..=20).contains(&m.len())
-        && m.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// `initial-response = base64 / "="` (RFC 4954 4), taken here as any visible token:
-/// whether it is valid base64 is for the SASL decoder to say, with its own reply
-/// (`501 5.5.2`), after the AUTH sequence rules.
-pub(crate) fn is_initial_response(r: &[u8]) -> bool {
-    !r.is_empty() && r.iter().all(|&b| (33..=126).contains(&b))
-}
-
-/// `Keyword = Ldh-str` (RFC 5321 4.1.2): letters, digits and hyphens, ending in a letter
-/// or digit.
-pub(crate) fn is_keyword(v: &[u8]) -> bool {
-    v.last().is_some_and(u8::is_ascii_alphanumeric)
-        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-/// Verbs that have their own [`Command`] variant.
-pub(crate) fn is_known_verb(v: &[u8]) -> bool {
-    const KNOWN: [&[u8]; 15] = [
-        b"EHLO",
-        b"HELO",
-        b"LHLO",
-        b"MAIL",
-        b"RCPT",
-        b"DATA",
-        b"RSET",
-        b"QUIT",
-        b"BDAT",
-        b"VRFY",
-        b"EXPN",
-        b"HELP",
-        b"NOOP",
-        b"AUTH",
-        b"STARTTLS",
-    ];
-    KNOWN.iter().any(|k| k.eq_ignore_ascii_case(v))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! works on complete input.
 
 pub(crate) mod address;
-mod class;
 pub(crate) mod command;
 pub(crate) mod ehlo;
 pub(crate) mod params;
