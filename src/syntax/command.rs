@@ -2,10 +2,13 @@
 
 use super::address::{forward_path, host, reverse_path};
 use super::params::{mail_parameters, rcpt_parameters};
-use super::{Cx, Grammar};
+use super::{Cx, Grammar, Res};
 use crate::error::{DecodeError, SyntaxErrorKind};
 use crate::lexical::{eq_fold, is_argument, is_initial_response, is_ldh_str, is_sasl_mech};
-use crate::types::{Argument, Command, InitialResponse, Keyword, Mechanism};
+use crate::types::{
+    Argument, Command, ForwardPath, Host, InitialResponse, Keyword, MailParams, Mechanism,
+    RcptParams, ReversePath,
+};
 
 /// Parses one command line, without its CRLF.
 ///
@@ -45,20 +48,44 @@ fn parse_line<'a, T>(
     }
 }
 
-/// The grammar proper.
+/// `Keyword` as a number: the verb folded to lower case (`| 0x20` maps A-Z to a-z and
+/// leaves digits and "-", the only other bytes a verb holds, as they are), for verbs of
+/// four or eight bytes; 0 for any other length, which no known verb has.
 #[inline(always)]
-fn parse_text<'a, T>(
-    line: &'a [u8],
-    g: &Grammar,
-    wrap: impl FnOnce(Command<'a>) -> T,
-) -> Result<T, DecodeError> {
-    let line = if g.allow_trailing_space {
-        trim_end_spaces(line)
-    } else {
-        line
-    };
-    // `Keyword = Ldh-str` for the verb; dispatch by hand, it is the hot path. Most verbs
-    // have four letters: those are taken without a search for the space.
+fn verb_key(verb: &[u8]) -> u64 {
+    match *verb {
+        [a, b, c, d] => u64::from(u32::from_le_bytes([a, b, c, d]) | 0x2020_2020),
+        [a, b, c, d, e, f, g, h] => {
+            u64::from_le_bytes([a, b, c, d, e, f, g, h]) | 0x2020_2020_2020_2020
+        }
+        _ => 0,
+    }
+}
+
+const fn k4(v: &[u8; 4]) -> u64 {
+    u32::from_le_bytes(*v) as u64
+}
+const EHLO: u64 = k4(b"ehlo");
+const HELO: u64 = k4(b"helo");
+const LHLO: u64 = k4(b"lhlo");
+const MAIL: u64 = k4(b"mail");
+const RCPT: u64 = k4(b"rcpt");
+const DATA: u64 = k4(b"data");
+const RSET: u64 = k4(b"rset");
+const QUIT: u64 = k4(b"quit");
+const BDAT: u64 = k4(b"bdat");
+const VRFY: u64 = k4(b"vrfy");
+const EXPN: u64 = k4(b"expn");
+const HELP: u64 = k4(b"help");
+const NOOP: u64 = k4(b"noop");
+const AUTH: u64 = k4(b"auth");
+const STARTTLS: u64 = u64::from_le_bytes(*b"starttls");
+
+/// `Keyword = Ldh-str` (RFC 5321 4.1.2), the verb, with its [`verb_key`] and what follows
+/// it: the line split at its first SP. Most verbs have four letters: those are taken
+/// without a search for the space.
+#[inline(always)]
+fn verb(line: &[u8]) -> Result<(&[u8], u64, &[u8]), DecodeError> {
     let vlen = if line.len() >= 4
         && line.get(4).is_none_or(|&b| b == b' ')
         && !line[..4].contains(&b' ')
@@ -68,52 +95,10 @@ fn parse_text<'a, T>(
         line.iter().position(|&b| b == b' ').unwrap_or(line.len())
     };
     let (verb, rest) = line.split_at(vlen);
-    // `rest` is empty or starts with the SP that separates the arguments.
-    let args = rest.get(1..);
-    // The arguments as text, checked as UTF-8 once for all the fields cut from them.
-    let text = |a: &'a [u8]| std::str::from_utf8(a).ok().map(|t| Cx::new(t, g));
-    let at = |r: &[u8]| line.len() - r.len();
-    let arg_err = |r: &[u8]| DecodeError::syntax(at(r), SyntaxErrorKind::Arguments);
-    let no_args = || {
-        if rest.is_empty() {
-            Ok(())
-        } else {
-            Err(arg_err(rest))
-        }
-    };
-
-    // The verb folded to lower case as a number: `| 0x20` maps A-Z to a-z and leaves
-    // digits and "-" (the only other bytes a verb holds) as they are.
-    let key = match verb.len() {
-        4 => u64::from(u32::from_le_bytes([verb[0], verb[1], verb[2], verb[3]]) | 0x2020_2020),
-        8 => {
-            u64::from_le_bytes([
-                verb[0], verb[1], verb[2], verb[3], verb[4], verb[5], verb[6], verb[7],
-            ]) | 0x2020_2020_2020_2020
-        }
-        _ => 0,
-    };
-    const fn k4(v: &[u8; 4]) -> u64 {
-        u32::from_le_bytes(*v) as u64
-    }
-    const EHLO: u64 = k4(b"ehlo");
-    const HELO: u64 = k4(b"helo");
-    const LHLO: u64 = k4(b"lhlo");
-    const MAIL: u64 = k4(b"mail");
-    const RCPT: u64 = k4(b"rcpt");
-    const DATA: u64 = k4(b"data");
-    const RSET: u64 = k4(b"rset");
-    const QUIT: u64 = k4(b"quit");
-    const BDAT: u64 = k4(b"bdat");
-    const VRFY: u64 = k4(b"vrfy");
-    const EXPN: u64 = k4(b"expn");
-    const HELP: u64 = k4(b"help");
-    const NOOP: u64 = k4(b"noop");
-    const AUTH: u64 = k4(b"auth");
-    const STARTTLS: u64 = u64::from_le_bytes(*b"starttls");
+    let key = verb_key(verb);
     // A verb whose folded form is a known one is made of letters (only `A`-`Z` and
     // `a`-`z` fold onto a lower-case letter); any other is checked as an `Ldh-str`.
-    if !matches!(
+    let known = matches!(
         key,
         EHLO | HELO
             | LHLO
@@ -129,131 +114,239 @@ fn parse_text<'a, T>(
             | NOOP
             | AUTH
             | STARTTLS
-    ) && !is_ldh_str(verb)
-    {
+    );
+    if !known && !is_ldh_str(verb) {
         return Err(DecodeError::syntax(0, SyntaxErrorKind::Verb));
     }
+    Ok((verb, key, rest))
+}
+
+/// The grammar proper: the verb, then the rule for that verb's arguments.
+#[inline(always)]
+fn parse_text<'a, T>(
+    line: &'a [u8],
+    g: &Grammar,
+    wrap: impl FnOnce(Command<'a>) -> T,
+) -> Result<T, DecodeError> {
+    let line = if g.allow_trailing_space {
+        trim_end_spaces(line)
+    } else {
+        line
+    };
+    let (verb, key, rest) = verb(line)?;
+    let l = Args { line, rest, g };
+    // Each arm hands its command to `wrap` (see `parse_line`).
     match key {
-        EHLO | HELO | LHLO => {
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let h = match host(&cx, a) {
-                Ok(([], h)) => h,
-                _ => return Err(arg_err(a)),
-            };
-            Ok(wrap(match key {
+        EHLO | HELO | LHLO => ehlo(&l).map(|h| {
+            wrap(match key {
                 EHLO => Command::Ehlo(h),
                 HELO => Command::Helo(h),
                 _ => Command::Lhlo(h),
-            }))
-        }
-        MAIL => {
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let a = prefix(a, b"from:", g).ok_or_else(|| arg_err(a))?;
-            let (r, from) = reverse_path(&cx, a).map_err(|_| arg_err(a))?;
-            let params = params_after(r, g).map_err(|k| DecodeError::syntax(at(r), k))?;
-            let params = match params {
-                Some(p) => {
-                    mail_parameters(&cx, p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
-                }
-                None => Default::default(),
-            };
-            Ok(wrap(Command::Mail { from, params }))
-        }
-        RCPT => {
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let a = prefix(a, b"to:", g).ok_or_else(|| arg_err(a))?;
-            let (r, to) = forward_path(&cx, a).map_err(|_| arg_err(a))?;
-            let params = params_after(r, g).map_err(|k| DecodeError::syntax(at(r), k))?;
-            let params = match params {
-                Some(p) => {
-                    rcpt_parameters(&cx, p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
-                }
-                None => Default::default(),
-            };
-            Ok(wrap(Command::Rcpt { to, params }))
-        }
-        DATA => no_args().map(|()| wrap(Command::Data)),
-        RSET => no_args().map(|()| wrap(Command::Rset)),
-        QUIT => no_args().map(|()| wrap(Command::Quit)),
-        STARTTLS => no_args().map(|()| wrap(Command::StartTls)),
-        BDAT => {
-            // RFC 3030 2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let (num, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
-            let size = chunk_size(num).ok_or_else(|| arg_err(a))?;
-            let last = match tail {
-                [] => false,
-                [b' ', m @ ..] if eq_fold(m, b"last") => true,
-                _ => return Err(arg_err(tail)),
-            };
-            Ok(wrap(Command::Bdat { size, last }))
-        }
-        VRFY | EXPN => {
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let arg = argument(&cx, a).ok_or_else(|| arg_err(a))?;
-            Ok(wrap(if key == VRFY {
-                Command::Vrfy(arg)
-            } else {
-                Command::Expn(arg)
-            }))
-        }
-        HELP | NOOP => {
-            let arg = match args {
-                None => None,
-                Some(a) => {
-                    let cx = text(a).ok_or_else(|| arg_err(a))?;
-                    Some(argument(&cx, a).ok_or_else(|| arg_err(a))?)
-                }
-            };
-            Ok(wrap(if key == HELP {
-                Command::Help(arg)
-            } else {
-                Command::Noop(arg)
-            }))
-        }
-        AUTH => {
-            // RFC 4954 4: "AUTH" SP sasl-mech [SP initial-response]
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let (m, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
-            if !is_sasl_mech(m) {
-                return Err(arg_err(a));
-            }
-            let mechanism = Mechanism::from_parsed(cx.text(m).ok_or_else(|| arg_err(a))?);
-            let initial_response = match tail {
-                [] => None,
-                [b' ', ir @ ..] if is_initial_response(ir) => Some(InitialResponse::from_parsed(
-                    cx.text(ir).ok_or_else(|| arg_err(tail))?,
-                )),
-                _ => return Err(arg_err(tail)),
-            };
-            Ok(wrap(Command::Auth {
+            })
+        }),
+        MAIL => mail(&l).map(|(from, params)| wrap(Command::Mail { from, params })),
+        RCPT => rcpt(&l).map(|(to, params)| wrap(Command::Rcpt { to, params })),
+        DATA => l.none().map(|()| wrap(Command::Data)),
+        RSET => l.none().map(|()| wrap(Command::Rset)),
+        QUIT => l.none().map(|()| wrap(Command::Quit)),
+        STARTTLS => l.none().map(|()| wrap(Command::StartTls)),
+        BDAT => bdat_cmd(&l).map(|(size, last)| wrap(Command::Bdat { size, last })),
+        VRFY => sp_string(&l).map(|a| wrap(Command::Vrfy(a))),
+        EXPN => sp_string(&l).map(|a| wrap(Command::Expn(a))),
+        HELP => opt_sp_string(&l).map(|a| wrap(Command::Help(a))),
+        NOOP => opt_sp_string(&l).map(|a| wrap(Command::Noop(a))),
+        AUTH => auth_command(&l).map(|(mechanism, initial_response)| {
+            wrap(Command::Auth {
                 mechanism,
                 initial_response,
-            }))
-        }
-        _ => {
-            let cx = text(line).ok_or_else(|| arg_err(line))?;
-            let verb = Keyword::from_parsed(cx.text(verb).ok_or_else(|| arg_err(line))?);
-            // The arguments may be dropped below, unread: they must still be clean.
-            if let Some(e) = forbidden_byte(line) {
-                return Err(e);
-            }
-            // An unknown verb is answered 500 whatever follows it; keep the arguments
-            // when they are plain text (spaces at the edges dropped), else leave them out.
-            let args = args
-                .map(|a| {
-                    let start = a.iter().position(|&b| b != b' ').unwrap_or(a.len());
-                    trim_end_spaces(&a[start..])
-                })
-                .and_then(|a| argument(&cx, a));
-            Ok(wrap(Command::Other { verb, args }))
+            })
+        }),
+        _ => extension_command(&l, verb).map(|(verb, args)| wrap(Command::Other { verb, args })),
+    }
+}
+
+/// A command line cut after its verb: what the rule for each verb needs to read its
+/// arguments and to place its errors.
+#[derive(Clone, Copy)]
+struct Args<'a, 'g> {
+    /// The whole line (less trailing spaces under the lenient grammar): error offsets
+    /// count from its start.
+    line: &'a [u8],
+    /// After the verb: empty, or the SP that separates the arguments, then them.
+    rest: &'a [u8],
+    g: &'g Grammar,
+}
+
+impl<'a> Args<'a, '_> {
+    /// The error for arguments that break their rule at `r`, a tail of the line.
+    fn err(&self, r: &[u8]) -> DecodeError {
+        DecodeError::syntax(self.at(r), SyntaxErrorKind::Arguments)
+    }
+
+    /// The offset of `r`, a tail of the line.
+    fn at(&self, r: &[u8]) -> usize {
+        self.line.len() - r.len()
+    }
+
+    /// The arguments after the separating SP, if the verb has any.
+    #[inline(always)]
+    fn given(&self) -> Option<&'a [u8]> {
+        self.rest.get(1..)
+    }
+
+    /// `SP` and arguments, which the rule requires.
+    #[inline(always)]
+    fn required(&self) -> Result<&'a [u8], DecodeError> {
+        self.given().ok_or_else(|| self.err(self.rest))
+    }
+
+    /// Nothing after the verb, for the rules that take no arguments.
+    #[inline(always)]
+    fn none(&self) -> Result<(), DecodeError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(self.err(self.rest))
         }
     }
+
+    /// `a` as text, checked as UTF-8 once for all the fields cut from it.
+    #[inline(always)]
+    fn text(&self, a: &'a [u8]) -> Result<Cx<'a>, DecodeError> {
+        match std::str::from_utf8(a) {
+            Ok(t) => Ok(Cx::new(t, self.g)),
+            Err(_) => Err(self.err(a)),
+        }
+    }
+}
+
+/// `ehlo = "EHLO" SP ( Domain / address-literal ) CRLF`, `helo = "HELO" SP Domain CRLF`
+/// (RFC 5321 4.1.1.1; an address literal is taken after HELO too) and `"LHLO" SP`, which
+/// takes what EHLO does (RFC 2033 4.1).
+#[inline(always)]
+fn ehlo<'a>(l: &Args<'a, '_>) -> Result<Host<'a>, DecodeError> {
+    let a = l.required()?;
+    let cx = l.text(a)?;
+    match host(&cx, a) {
+        Ok(([], h)) => Ok(h),
+        _ => Err(l.err(a)),
+    }
+}
+
+/// `mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF` (RFC 5321 4.1.1.2)
+#[inline(always)]
+fn mail<'a>(l: &Args<'a, '_>) -> Result<(ReversePath<'a>, MailParams<'a>), DecodeError> {
+    path_then_params(l, b"from:", reverse_path, mail_parameters)
+}
+
+/// `rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
+/// [SP Rcpt-parameters] CRLF` (RFC 5321 4.1.1.3)
+#[inline(always)]
+fn rcpt<'a>(l: &Args<'a, '_>) -> Result<(ForwardPath<'a>, RcptParams<'a>), DecodeError> {
+    path_then_params(l, b"to:", forward_path, rcpt_parameters)
+}
+
+/// What [`mail`] and [`rcpt`] share after the verb: `SP`, `keyword` (`FROM:`, `TO:`), a
+/// path, then nothing or `SP` and parameters.
+#[inline(always)]
+fn path_then_params<'a, P, Q: Default, const N: usize>(
+    l: &Args<'a, '_>,
+    keyword: &[u8; N],
+    path: impl FnOnce(&Cx<'a>, &'a [u8]) -> Res<'a, P>,
+    parameters: impl FnOnce(&Cx<'a>, &'a [u8]) -> Result<Q, (usize, SyntaxErrorKind)>,
+) -> Result<(P, Q), DecodeError> {
+    let a = l.required()?;
+    let cx = l.text(a)?;
+    let a = prefix(a, keyword, l.g).ok_or_else(|| l.err(a))?;
+    let (r, found) = path(&cx, a).map_err(|_| l.err(a))?;
+    let params = match r {
+        [] => Q::default(),
+        [b' ', p @ ..] if !p.is_empty() => {
+            parameters(&cx, p).map_err(|(o, k)| DecodeError::syntax(l.at(p) + o, k))?
+        }
+        _ => return Err(l.err(r)),
+    };
+    Ok((found, params))
+}
+
+/// `bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF`, `end-marker = "LAST"`
+/// (RFC 3030 2)
+#[inline(always)]
+fn bdat_cmd(l: &Args<'_, '_>) -> Result<(u64, bool), DecodeError> {
+    let a = l.required()?;
+    let (num, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
+    let size = chunk_size(num).ok_or_else(|| l.err(a))?;
+    match tail {
+        [] => Ok((size, false)),
+        [b' ', m @ ..] if eq_fold(m, b"last") => Ok((size, true)),
+        _ => Err(l.err(tail)),
+    }
+}
+
+/// `SP String`, the argument of `vrfy = "VRFY" SP String CRLF` and
+/// `expn = "EXPN" SP String CRLF` (RFC 5321 4.1.1.6, 4.1.1.7)
+#[inline(always)]
+fn sp_string<'a>(l: &Args<'a, '_>) -> Result<Argument<'a>, DecodeError> {
+    let a = l.required()?;
+    let cx = l.text(a)?;
+    argument(&cx, a).ok_or_else(|| l.err(a))
+}
+
+/// `[ SP String ]`, the argument of `help = "HELP" [ SP String ] CRLF` and
+/// `noop = "NOOP" [ SP String ] CRLF` (RFC 5321 4.1.1.8, 4.1.1.9)
+#[inline(always)]
+fn opt_sp_string<'a>(l: &Args<'a, '_>) -> Result<Option<Argument<'a>>, DecodeError> {
+    match l.given() {
+        None => Ok(None),
+        Some(_) => sp_string(l).map(Some),
+    }
+}
+
+/// `auth-command = "AUTH" SP sasl-mech [SP initial-response] ...` (RFC 4954 4), its
+/// first line; the mechanism is kept in upper case.
+#[inline(always)]
+fn auth_command<'a>(
+    l: &Args<'a, '_>,
+) -> Result<(Mechanism<'a>, Option<InitialResponse<'a>>), DecodeError> {
+    let a = l.required()?;
+    let cx = l.text(a)?;
+    let (m, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
+    if !is_sasl_mech(m) {
+        return Err(l.err(a));
+    }
+    let mechanism = Mechanism::from_parsed(cx.text(m).ok_or_else(|| l.err(a))?);
+    let initial_response = match tail {
+        [] => None,
+        [b' ', ir @ ..] if is_initial_response(ir) => Some(InitialResponse::from_parsed(
+            cx.text(ir).ok_or_else(|| l.err(tail))?,
+        )),
+        _ => return Err(l.err(tail)),
+    };
+    Ok((mechanism, initial_response))
+}
+
+/// A verb with no rule here (`Keyword [ SP Argument ]`, RFC 5321 4.1.2): kept for the
+/// `500` reply it gets, with its arguments when they are plain text.
+fn extension_command<'a>(
+    l: &Args<'a, '_>,
+    verb: &'a [u8],
+) -> Result<(Keyword<'a>, Option<Argument<'a>>), DecodeError> {
+    let cx = l.text(l.line)?;
+    let verb = Keyword::from_parsed(cx.text(verb).ok_or_else(|| l.err(l.line))?);
+    // The arguments may be dropped below, unread: they must still be clean.
+    if let Some(e) = forbidden_byte(l.line) {
+        return Err(e);
+    }
+    // An unknown verb is answered 500 whatever follows it; keep the arguments when they
+    // are plain text (spaces at the edges dropped), else leave them out.
+    let args = l
+        .given()
+        .map(|a| {
+            let start = a.iter().position(|&b| b != b' ').unwrap_or(a.len());
+            trim_end_spaces(&a[start..])
+        })
+        .and_then(|a| argument(&cx, a));
+    Ok((verb, args))
 }
 
 /// Parses a command from the front of `input`, which must hold its CRLF; returns the bytes
@@ -329,15 +422,6 @@ fn prefix<'a, const N: usize>(a: &'a [u8], p: &[u8; N], g: &Grammar) -> Option<&
         }
     }
     Some(r)
-}
-
-/// After a path: nothing, or `SP` then parameters.
-fn params_after<'a>(r: &'a [u8], _g: &Grammar) -> Result<Option<&'a [u8]>, SyntaxErrorKind> {
-    match r {
-        [] => Ok(None),
-        [b' ', p @ ..] if !p.is_empty() => Ok(Some(p)),
-        _ => Err(SyntaxErrorKind::Arguments),
-    }
 }
 
 /// `chunk-size = 1*DIGIT` (RFC 3030 2); `None` on overflow.
