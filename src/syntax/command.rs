@@ -135,33 +135,34 @@ fn parse_text<'a, T>(
     };
     let (verb, key, rest) = verb(line)?;
     let l = Args { line, rest, g };
-    // Each arm hands its command to `wrap` (see `parse_line`).
+    // Each rule hands its fields to `build`, which hands the command to `wrap` (see
+    // `parse_line`): the command is made once, where the caller's result lives.
     match key {
-        EHLO | HELO | LHLO => ehlo(&l).map(|h| {
+        EHLO | HELO | LHLO => ehlo(&l, |h| {
             wrap(match key {
                 EHLO => Command::Ehlo(h),
                 HELO => Command::Helo(h),
                 _ => Command::Lhlo(h),
             })
         }),
-        MAIL => mail(&l).map(|(from, params)| wrap(Command::Mail { from, params })),
-        RCPT => rcpt(&l).map(|(to, params)| wrap(Command::Rcpt { to, params })),
+        MAIL => mail(&l, |from, params| wrap(Command::Mail { from, params })),
+        RCPT => rcpt(&l, |to, params| wrap(Command::Rcpt { to, params })),
         DATA => l.none().map(|()| wrap(Command::Data)),
         RSET => l.none().map(|()| wrap(Command::Rset)),
         QUIT => l.none().map(|()| wrap(Command::Quit)),
         STARTTLS => l.none().map(|()| wrap(Command::StartTls)),
-        BDAT => bdat_cmd(&l).map(|(size, last)| wrap(Command::Bdat { size, last })),
-        VRFY => sp_string(&l).map(|a| wrap(Command::Vrfy(a))),
-        EXPN => sp_string(&l).map(|a| wrap(Command::Expn(a))),
-        HELP => opt_sp_string(&l).map(|a| wrap(Command::Help(a))),
-        NOOP => opt_sp_string(&l).map(|a| wrap(Command::Noop(a))),
-        AUTH => auth_command(&l).map(|(mechanism, initial_response)| {
+        BDAT => bdat_cmd(&l, |size, last| wrap(Command::Bdat { size, last })),
+        VRFY => sp_string(&l, |a| wrap(Command::Vrfy(a))),
+        EXPN => sp_string(&l, |a| wrap(Command::Expn(a))),
+        HELP => opt_sp_string(&l, |a| wrap(Command::Help(a))),
+        NOOP => opt_sp_string(&l, |a| wrap(Command::Noop(a))),
+        AUTH => auth_command(&l, |mechanism, initial_response| {
             wrap(Command::Auth {
                 mechanism,
                 initial_response,
             })
         }),
-        _ => extension_command(&l, verb).map(|(verb, args)| wrap(Command::Other { verb, args })),
+        _ => extension_command(&l, verb, |verb, args| wrap(Command::Other { verb, args })),
     }
 }
 
@@ -224,37 +225,60 @@ impl<'a> Args<'a, '_> {
 /// (RFC 5321 4.1.1.1; an address literal is taken after HELO too) and `"LHLO" SP`, which
 /// takes what EHLO does (RFC 2033 4.1).
 #[inline(always)]
-fn ehlo<'a>(l: &Args<'a, '_>) -> Result<Host<'a>, DecodeError> {
+fn ehlo<'a, T>(l: &Args<'a, '_>, build: impl FnOnce(Host<'a>) -> T) -> Result<T, DecodeError> {
     let a = l.required()?;
     let cx = l.text(a)?;
     match host(&cx, a) {
-        Ok(([], h)) => Ok(h),
+        Ok(([], h)) => Ok(build(h)),
         _ => Err(l.err(a)),
     }
 }
 
 /// `mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF` (RFC 5321 4.1.1.2)
 #[inline(always)]
-fn mail<'a>(l: &Args<'a, '_>) -> Result<(ReversePath<'a>, MailParams<'a>), DecodeError> {
-    path_then_params(l, b"from:", reverse_path, mail_parameters)
+fn mail<'a, T>(
+    l: &Args<'a, '_>,
+    build: impl FnOnce(ReversePath<'a>, MailParams<'a>) -> T,
+) -> Result<T, DecodeError> {
+    path_then_params(
+        l,
+        b"from:",
+        #[inline(always)]
+        |cx, i| reverse_path(cx, i),
+        #[inline(always)]
+        |cx, i| mail_parameters(cx, i),
+        build,
+    )
 }
 
 /// `rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
 /// [SP Rcpt-parameters] CRLF` (RFC 5321 4.1.1.3)
 #[inline(always)]
-fn rcpt<'a>(l: &Args<'a, '_>) -> Result<(ForwardPath<'a>, RcptParams<'a>), DecodeError> {
-    path_then_params(l, b"to:", forward_path, rcpt_parameters)
+fn rcpt<'a, T>(
+    l: &Args<'a, '_>,
+    build: impl FnOnce(ForwardPath<'a>, RcptParams<'a>) -> T,
+) -> Result<T, DecodeError> {
+    path_then_params(
+        l,
+        b"to:",
+        #[inline(always)]
+        |cx, i| forward_path(cx, i),
+        #[inline(always)]
+        |cx, i| rcpt_parameters(cx, i),
+        build,
+    )
 }
 
 /// What [`mail`] and [`rcpt`] share after the verb: `SP`, `keyword` (`FROM:`, `TO:`), a
 /// path, then nothing or `SP` and parameters.
 #[inline(always)]
-fn path_then_params<'a, P, Q: Default, const N: usize>(
+fn path_then_params<'a, P, Q: Default, T, const N: usize>(
     l: &Args<'a, '_>,
     keyword: &[u8; N],
     path: impl FnOnce(&Cx<'a>, &'a [u8]) -> Res<'a, P>,
     parameters: impl FnOnce(&Cx<'a>, &'a [u8]) -> Result<Q, (usize, SyntaxErrorKind)>,
-) -> Result<(P, Q), DecodeError> {
+    build: impl FnOnce(P, Q) -> T,
+) -> Result<T, DecodeError> {
     let a = l.required()?;
     let cx = l.text(a)?;
     let a = prefix(a, keyword, l.g).ok_or_else(|| l.err(a))?;
@@ -266,19 +290,19 @@ fn path_then_params<'a, P, Q: Default, const N: usize>(
         }
         _ => return Err(l.err(r)),
     };
-    Ok((found, params))
+    Ok(build(found, params))
 }
 
 /// `bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF`, `end-marker = "LAST"`
 /// (RFC 3030 2)
 #[inline(always)]
-fn bdat_cmd(l: &Args<'_, '_>) -> Result<(u64, bool), DecodeError> {
+fn bdat_cmd<T>(l: &Args<'_, '_>, build: impl FnOnce(u64, bool) -> T) -> Result<T, DecodeError> {
     let a = l.required()?;
     let (num, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
     let size = chunk_size(num).ok_or_else(|| l.err(a))?;
     match tail {
-        [] => Ok((size, false)),
-        [b' ', m @ ..] if eq_fold(m, b"last") => Ok((size, true)),
+        [] => Ok(build(size, false)),
+        [b' ', m @ ..] if eq_fold(m, b"last") => Ok(build(size, true)),
         _ => Err(l.err(tail)),
     }
 }
@@ -286,28 +310,35 @@ fn bdat_cmd(l: &Args<'_, '_>) -> Result<(u64, bool), DecodeError> {
 /// `SP String`, the argument of `vrfy = "VRFY" SP String CRLF` and
 /// `expn = "EXPN" SP String CRLF` (RFC 5321 4.1.1.6, 4.1.1.7)
 #[inline(always)]
-fn sp_string<'a>(l: &Args<'a, '_>) -> Result<Argument<'a>, DecodeError> {
+fn sp_string<'a, T>(
+    l: &Args<'a, '_>,
+    build: impl FnOnce(Argument<'a>) -> T,
+) -> Result<T, DecodeError> {
     let a = l.required()?;
     let cx = l.text(a)?;
-    argument(&cx, a).ok_or_else(|| l.err(a))
+    argument(&cx, a).map(build).ok_or_else(|| l.err(a))
 }
 
 /// `[ SP String ]`, the argument of `help = "HELP" [ SP String ] CRLF` and
 /// `noop = "NOOP" [ SP String ] CRLF` (RFC 5321 4.1.1.8, 4.1.1.9)
 #[inline(always)]
-fn opt_sp_string<'a>(l: &Args<'a, '_>) -> Result<Option<Argument<'a>>, DecodeError> {
+fn opt_sp_string<'a, T>(
+    l: &Args<'a, '_>,
+    build: impl FnOnce(Option<Argument<'a>>) -> T,
+) -> Result<T, DecodeError> {
     match l.given() {
-        None => Ok(None),
-        Some(_) => sp_string(l).map(Some),
+        None => Ok(build(None)),
+        Some(_) => sp_string(l, |a| build(Some(a))),
     }
 }
 
 /// `auth-command = "AUTH" SP sasl-mech [SP initial-response] ...` (RFC 4954 4), its
 /// first line; the mechanism is kept in upper case.
 #[inline(always)]
-fn auth_command<'a>(
+fn auth_command<'a, T>(
     l: &Args<'a, '_>,
-) -> Result<(Mechanism<'a>, Option<InitialResponse<'a>>), DecodeError> {
+    build: impl FnOnce(Mechanism<'a>, Option<InitialResponse<'a>>) -> T,
+) -> Result<T, DecodeError> {
     let a = l.required()?;
     let cx = l.text(a)?;
     let (m, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
@@ -322,15 +353,16 @@ fn auth_command<'a>(
         )),
         _ => return Err(l.err(tail)),
     };
-    Ok((mechanism, initial_response))
+    Ok(build(mechanism, initial_response))
 }
 
 /// A verb with no rule here (`Keyword [ SP Argument ]`, RFC 5321 4.1.2): kept for the
 /// `500` reply it gets, with its arguments when they are plain text.
-fn extension_command<'a>(
+fn extension_command<'a, T>(
     l: &Args<'a, '_>,
     verb: &'a [u8],
-) -> Result<(Keyword<'a>, Option<Argument<'a>>), DecodeError> {
+    build: impl FnOnce(Keyword<'a>, Option<Argument<'a>>) -> T,
+) -> Result<T, DecodeError> {
     let cx = l.text(l.line)?;
     let verb = Keyword::from_parsed(cx.text(verb).ok_or_else(|| l.err(l.line))?);
     // The arguments may be dropped below, unread: they must still be clean.
@@ -346,7 +378,7 @@ fn extension_command<'a>(
             trim_end_spaces(&a[start..])
         })
         .and_then(|a| argument(&cx, a));
-    Ok((verb, args))
+    Ok(build(verb, args))
 }
 
 /// Parses a command from the front of `input`, which must hold its CRLF; returns the bytes
