@@ -369,90 +369,25 @@ mod tests {
     #[test]
     fn base64_rejections() {
         use Base64Error::*;
+        let bad = |offset, byte| InvalidByte { offset, byte };
         let cases: &[(&[u8], Base64Error)] = &[
             (b"Zg=", InvalidLength { len: 3 }),
             (b"Zg", InvalidLength { len: 2 }),
             (b"Zm9vY", InvalidLength { len: 5 }),
             (b"Zm9v\r\n", InvalidLength { len: 6 }),
-            (
-                b"Zm 9",
-                InvalidByte {
-                    offset: 2,
-                    byte: b' ',
-                },
-            ),
-            (
-                b"Zm9vZm9\n",
-                InvalidByte {
-                    offset: 7,
-                    byte: b'\n',
-                },
-            ),
-            (
-                b"Zm9-",
-                InvalidByte {
-                    offset: 3,
-                    byte: b'-',
-                },
-            ),
-            (
-                b"Zm9_",
-                InvalidByte {
-                    offset: 3,
-                    byte: b'_',
-                },
-            ),
-            (
-                b"Zm9\x80",
-                InvalidByte {
-                    offset: 3,
-                    byte: 0x80,
-                },
-            ),
+            (b"Zm 9", bad(2, b' ')),
+            (b"Zm9vZm9\n", bad(7, b'\n')),
+            (b"Zm9-", bad(3, b'-')),
+            (b"Zm9_", bad(3, b'_')),
+            (b"Zm9\x80", bad(3, 0x80)),
             // Two bad bytes in one quantum must not cancel out in the fast path's check.
-            (
-                b"**AA",
-                InvalidByte {
-                    offset: 0,
-                    byte: b'*',
-                },
-            ),
-            (
-                b"A**A",
-                InvalidByte {
-                    offset: 1,
-                    byte: b'*',
-                },
-            ),
-            (
-                b"AA**",
-                InvalidByte {
-                    offset: 2,
-                    byte: b'*',
-                },
-            ),
+            (b"**AA", bad(0, b'*')),
+            (b"A**A", bad(1, b'*')),
+            (b"AA**", bad(2, b'*')),
             // Offsets inside a padded final quantum count from the whole input.
-            (
-                b"QUFBA*==",
-                InvalidByte {
-                    offset: 5,
-                    byte: b'*',
-                },
-            ),
-            (
-                b"QUFBA*A=",
-                InvalidByte {
-                    offset: 5,
-                    byte: b'*',
-                },
-            ),
-            (
-                b"QUFBAA*=",
-                InvalidByte {
-                    offset: 6,
-                    byte: b'*',
-                },
-            ),
+            (b"QUFBA*==", bad(5, b'*')),
+            (b"QUFBA*A=", bad(5, b'*')),
+            (b"QUFBAA*=", bad(6, b'*')),
             (b"Zg==Zg==", InvalidPadding { offset: 2 }),
             (b"Zm8=Zm9v", InvalidPadding { offset: 3 }),
             (b"====", InvalidPadding { offset: 0 }),
