@@ -179,7 +179,10 @@ struct Args<'a, 'g> {
 }
 
 impl<'a> Args<'a, '_> {
-    /// The error for arguments that break their rule at `r`, a tail of the line.
+    /// The error for arguments that break their rule at `r`, a tail of the line. Cold:
+    /// kept out of the rules' hot paths.
+    #[cold]
+    #[inline(never)]
     fn err(&self, r: &[u8]) -> DecodeError {
         DecodeError::syntax(self.at(r), SyntaxErrorKind::Arguments)
     }
