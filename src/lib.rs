@@ -121,6 +121,7 @@
 pub mod client;
 pub mod data;
 pub mod error;
+mod lexical;
 pub mod line;
 pub mod sasl;
 pub mod server;

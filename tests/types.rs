@@ -203,3 +203,27 @@ fn local_parts_compare_hash_and_debug_byte_for_byte() {
     assert_eq!(hash_of(&a), hash_of(&a2));
     assert_eq!(format!("{a:?}"), "LocalPart(\"Alice\")");
 }
+
+/// The codec layer's types validate with the shared lexical rules and never reach into
+/// the grammar: `types/` builds nothing from `syntax/`, so the two cannot import each
+/// other in a cycle (parsing entry points on the types live in `syntax/`).
+#[test]
+fn types_never_import_the_grammar() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/types");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let src = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in src.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            assert!(
+                !code.contains("syntax"),
+                "{}:{}: {line}",
+                path.display(),
+                n + 1
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 5, "read {seen} files of src/types");
+}

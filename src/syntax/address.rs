@@ -3,63 +3,30 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nom::Parser;
-use nom::bytes::complete::{tag, tag_no_case, take_while1};
+use nom::bytes::complete::{tag_no_case, take_while1};
 use nom::combinator::all_consuming;
 use nom::sequence::preceded;
 
-use super::class::{ATEXT, CLASS, DOT, LABEL, QTEXT, UNDERSCORE, eq_fold, run};
 use super::{Cx, Grammar, Res, fail};
+use crate::error::InvalidValue;
+use crate::lexical::{
+    domain_len, eq_fold, is_dcontent, is_general_address_literal, local_part_len,
+};
 use crate::types::{AddressLiteral, Domain, ForwardPath, Host, LocalPart, Mailbox, ReversePath};
 
-fn is_let_dig(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-}
-
 /// `Domain = sub-domain *("." sub-domain)`, `sub-domain = Let-dig [Ldh-str]`,
-/// `Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig`; RFC 6531 adds `U-label` (any
-/// non-ASCII UTF-8 here; IDNA validity is the application's concern).
-///
-/// Scans the run of label bytes and dots, then checks the labels: a run that is not a
-/// domain throughout fails, where a label-by-label parse would stop early; callers
-/// always need a delimiter that a label byte or dot is not, so nothing else changes.
+/// `Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig`; RFC 6531 adds `U-label` (see
+/// [`domain_len`]).
 #[inline(always)]
 pub(crate) fn domain<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Domain<'a>> {
-    let classes = if cx.g.allow_underscore_in_domain {
-        LABEL | UNDERSCORE | DOT
-    } else {
-        LABEL | DOT
-    };
-    // One pass: a label may not be empty, nor start or end with "-".
-    let mut prev = b'.';
-    let mut n = 0;
-    for &b in i {
-        if CLASS[b as usize] & classes == 0 {
-            break;
-        }
-        let bad_edge = match b {
-            b'.' => prev == b'.' || prev == b'-',
-            b'-' => prev == b'.',
-            _ => false,
-        };
-        if bad_edge {
-            return fail(i);
-        }
-        prev = b;
-        n += 1;
-    }
-    if prev == b'.' || prev == b'-' || n > 255 {
+    let Some(n) = domain_len(i, cx.g.allow_underscore_in_domain) else {
         return fail(i);
-    }
+    };
     let (d, rest) = i.split_at(n);
     match cx.text(d) {
         Some(s) => Ok((rest, Domain::from_parsed(s))),
         None => fail(i),
     }
-}
-
-/// `dcontent = %d33-90 / %d94-126`
-fn is_dcontent(b: u8) -> bool {
-    matches!(b, 33..=90 | 94..=126)
 }
 
 /// `IPv4-address-literal = Snum 3("."  Snum)`, `Snum = 1*3DIGIT` ; representing a
@@ -99,21 +66,18 @@ fn ipv6_address_literal(i: &[u8]) -> Res<'_, Ipv6Addr> {
 }
 
 /// `General-address-literal = Standardized-tag ":" 1*dcontent`,
-/// `Standardized-tag = Ldh-str`
-fn general_address_literal<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, AddressLiteral<'a>> {
-    let (rest, (t, _, content)) = (
-        take_while1(|b: u8| is_let_dig(b) || b == b'-'),
-        tag(&b":"[..]),
-        take_while1(is_dcontent),
-    )
-        .parse(i)?;
-    if t.last() == Some(&b'-') || t.eq_ignore_ascii_case(b"IPv6") {
-        return fail(i);
+/// `Standardized-tag = Ldh-str`; `i` is the whole literal between the brackets.
+fn general_address_literal<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Option<AddressLiteral<'a>> {
+    // A tag holds no ":", so the first one ends it.
+    let colon = i.iter().position(|&b| b == b':')?;
+    let (t, content) = (&i[..colon], &i[colon + 1..]);
+    if !is_general_address_literal(t, content) {
+        return None;
     }
-    match (cx.text(t), cx.text(content)) {
-        (Some(tag), Some(content)) => Ok((rest, AddressLiteral::General { tag, content })),
-        _ => fail(i),
-    }
+    Some(AddressLiteral::General {
+        tag: cx.text(t)?,
+        content: cx.text(content)?,
+    })
 }
 
 /// `address-literal = "[" ( IPv4-address-literal / IPv6-address-literal /
@@ -137,7 +101,7 @@ pub(crate) fn address_literal<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, AddressLi
         AddressLiteral::Ipv4(a)
     } else if let Ok((_, a)) = all_consuming(ipv6_address_literal).parse(inner) {
         AddressLiteral::Ipv6(a)
-    } else if let Ok((_, l)) = all_consuming(|i| general_address_literal(cx, i)).parse(inner) {
+    } else if let Some(l) = general_address_literal(cx, inner) {
         l
     } else {
         return fail(i);
@@ -157,45 +121,13 @@ pub(crate) fn host<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Host<'a>> {
     }
 }
 
-/// `Dot-string = Atom *("."  Atom)`, `Atom = 1*atext`: the run of atext and dots, with
-/// no empty atom (see [`domain`] for why the whole run is taken).
-fn dot_string(i: &[u8]) -> Res<'_, &[u8]> {
-    let n = run(i, ATEXT | DOT);
-    let (s, rest) = i.split_at(n);
-    if s.is_empty()
-        || s[0] == b'.'
-        || s[n - 1] == b'.'
-        || s.windows(2).any(|w| matches!(w, [b'.', b'.']))
-    {
-        return fail(i);
-    }
-    Ok((rest, s))
-}
-
-/// `Quoted-string = DQUOTE *QcontentSMTP DQUOTE`,
-/// `QcontentSMTP = qtextSMTP / quoted-pairSMTP`, `quoted-pairSMTP = %d92 %d32-126`
-pub(crate) fn quoted_string(i: &[u8]) -> Res<'_, &[u8]> {
-    let Some((&b'"', mut rest)) = i.split_first() else {
-        return fail(i);
-    };
-    loop {
-        rest = &rest[run(rest, QTEXT)..];
-        match rest {
-            [b'"', tail @ ..] => return Ok((tail, &i[..i.len() - tail.len()])),
-            [b'\\', c, tail @ ..] if (32..=126).contains(c) => rest = tail,
-            _ => return fail(i),
-        }
-    }
-}
-
-/// `Local-part = Dot-string / Quoted-string`
+/// `Local-part = Dot-string / Quoted-string` (see [`local_part_len`])
 #[inline(always)]
 fn local_part<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, LocalPart<'a>> {
-    let (rest, lp) = if i.first() == Some(&b'"') {
-        quoted_string(i)?
-    } else {
-        dot_string(i)?
+    let Some(n) = local_part_len(i) else {
+        return fail(i);
     };
+    let (lp, rest) = i.split_at(n);
     match cx.text(lp) {
         Some(s) => Ok((rest, LocalPart::from_parsed(s))),
         None => fail(i),
@@ -275,24 +207,7 @@ pub(crate) fn forward_path<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, ForwardPath<
     Ok((rest, ForwardPath::Mailbox(m)))
 }
 
-pub(crate) fn is_domain(s: &str, g: &Grammar) -> bool {
-    let cx = Cx::new(s, g);
-    all_consuming(|i| domain(&cx, i))
-        .parse(s.as_bytes())
-        .is_ok()
-}
-
-pub(crate) fn is_dot_string(s: &[u8]) -> bool {
-    all_consuming(dot_string).parse(s).is_ok()
-}
-
-pub(crate) fn is_local_part(s: &str) -> bool {
-    let cx = Cx::new(s, &Grammar::strict());
-    all_consuming(|i| local_part(&cx, i))
-        .parse(s.as_bytes())
-        .is_ok()
-}
-
+/// The whole of `s` as an address literal, brackets included, under the strict grammar.
 pub(crate) fn parse_address_literal(s: &str) -> Option<AddressLiteral<'_>> {
     let cx = Cx::new(s, &Grammar::strict());
     all_consuming(|i| address_literal(&cx, i))
@@ -307,4 +222,12 @@ pub(crate) fn parse_mailbox_exact<'a>(s: &'a str, g: &Grammar) -> Option<Mailbox
         .parse(s.as_bytes())
         .ok()
         .map(|(_, m)| m)
+}
+
+impl<'a> Mailbox<'a> {
+    /// Parses `local@domain` (no angle brackets) under the strict grammar with UTF-8 allowed.
+    pub fn parse(s: &'a str) -> Result<Self, InvalidValue> {
+        parse_mailbox_exact(s, &Grammar::strict())
+            .ok_or(InvalidValue::new("mailbox", "must match RFC 5321 Mailbox"))
+    }
 }

@@ -1,11 +1,14 @@
 //! Command lines (RFC 5321 4.1.1, RFC 3207, RFC 4954, RFC 3030, RFC 2033).
 
 use super::address::{forward_path, host, reverse_path};
-use super::class::eq_fold;
 use super::params::{mail_parameters, rcpt_parameters};
-use super::{Cx, Grammar};
+use super::{Cx, Grammar, Res};
 use crate::error::{DecodeError, SyntaxErrorKind};
-use crate::types::{Argument, Command, InitialResponse, Keyword, Mechanism};
+use crate::lexical::{eq_fold, is_argument, is_initial_response, is_ldh_str, is_sasl_mech};
+use crate::types::{
+    Argument, Command, ForwardPath, Host, InitialResponse, Keyword, MailParams, Mechanism,
+    RcptParams, ReversePath,
+};
 
 /// Parses one command line, without its CRLF.
 ///
@@ -45,20 +48,44 @@ fn parse_line<'a, T>(
     }
 }
 
-/// The grammar proper.
+/// `Keyword` as a number: the verb folded to lower case (`| 0x20` maps A-Z to a-z and
+/// leaves digits and "-", the only other bytes a verb holds, as they are), for verbs of
+/// four or eight bytes; 0 for any other length, which no known verb has.
 #[inline(always)]
-fn parse_text<'a, T>(
-    line: &'a [u8],
-    g: &Grammar,
-    wrap: impl FnOnce(Command<'a>) -> T,
-) -> Result<T, DecodeError> {
-    let line = if g.allow_trailing_space {
-        trim_end_spaces(line)
-    } else {
-        line
-    };
-    // `Keyword = Ldh-str` for the verb; dispatch by hand, it is the hot path. Most verbs
-    // have four letters: those are taken without a search for the space.
+fn verb_key(verb: &[u8]) -> u64 {
+    match *verb {
+        [a, b, c, d] => u64::from(u32::from_le_bytes([a, b, c, d]) | 0x2020_2020),
+        [a, b, c, d, e, f, g, h] => {
+            u64::from_le_bytes([a, b, c, d, e, f, g, h]) | 0x2020_2020_2020_2020
+        }
+        _ => 0,
+    }
+}
+
+const fn k4(v: &[u8; 4]) -> u64 {
+    u32::from_le_bytes(*v) as u64
+}
+const EHLO: u64 = k4(b"ehlo");
+const HELO: u64 = k4(b"helo");
+const LHLO: u64 = k4(b"lhlo");
+const MAIL: u64 = k4(b"mail");
+const RCPT: u64 = k4(b"rcpt");
+const DATA: u64 = k4(b"data");
+const RSET: u64 = k4(b"rset");
+const QUIT: u64 = k4(b"quit");
+const BDAT: u64 = k4(b"bdat");
+const VRFY: u64 = k4(b"vrfy");
+const EXPN: u64 = k4(b"expn");
+const HELP: u64 = k4(b"help");
+const NOOP: u64 = k4(b"noop");
+const AUTH: u64 = k4(b"auth");
+const STARTTLS: u64 = u64::from_le_bytes(*b"starttls");
+
+/// `Keyword = Ldh-str` (RFC 5321 4.1.2), the verb, with its [`verb_key`] and what follows
+/// it: the line split at its first SP. Most verbs have four letters: those are taken
+/// without a search for the space.
+#[inline(always)]
+fn verb(line: &[u8]) -> Result<(&[u8], u64, &[u8]), DecodeError> {
     let vlen = if line.len() >= 4
         && line.get(4).is_none_or(|&b| b == b' ')
         && !line[..4].contains(&b' ')
@@ -68,52 +95,10 @@ fn parse_text<'a, T>(
         line.iter().position(|&b| b == b' ').unwrap_or(line.len())
     };
     let (verb, rest) = line.split_at(vlen);
-    // `rest` is empty or starts with the SP that separates the arguments.
-    let args = rest.get(1..);
-    // The arguments as text, checked as UTF-8 once for all the fields cut from them.
-    let text = |a: &'a [u8]| std::str::from_utf8(a).ok().map(|t| Cx::new(t, g));
-    let at = |r: &[u8]| line.len() - r.len();
-    let arg_err = |r: &[u8]| DecodeError::syntax(at(r), SyntaxErrorKind::Arguments);
-    let no_args = || {
-        if rest.is_empty() {
-            Ok(())
-        } else {
-            Err(arg_err(rest))
-        }
-    };
-
-    // The verb folded to lower case as a number: `| 0x20` maps A-Z to a-z and leaves
-    // digits and "-" (the only other bytes a verb holds) as they are.
-    let key = match verb.len() {
-        4 => u64::from(u32::from_le_bytes([verb[0], verb[1], verb[2], verb[3]]) | 0x2020_2020),
-        8 => {
-            u64::from_le_bytes([
-                verb[0], verb[1], verb[2], verb[3], verb[4], verb[5], verb[6], verb[7],
-            ]) | 0x2020_2020_2020_2020
-        }
-        _ => 0,
-    };
-    const fn k4(v: &[u8; 4]) -> u64 {
-        u32::from_le_bytes(*v) as u64
-    }
-    const EHLO: u64 = k4(b"ehlo");
-    const HELO: u64 = k4(b"helo");
-    const LHLO: u64 = k4(b"lhlo");
-    const MAIL: u64 = k4(b"mail");
-    const RCPT: u64 = k4(b"rcpt");
-    const DATA: u64 = k4(b"data");
-    const RSET: u64 = k4(b"rset");
-    const QUIT: u64 = k4(b"quit");
-    const BDAT: u64 = k4(b"bdat");
-    const VRFY: u64 = k4(b"vrfy");
-    const EXPN: u64 = k4(b"expn");
-    const HELP: u64 = k4(b"help");
-    const NOOP: u64 = k4(b"noop");
-    const AUTH: u64 = k4(b"auth");
-    const STARTTLS: u64 = u64::from_le_bytes(*b"starttls");
+    let key = verb_key(verb);
     // A verb whose folded form is a known one is made of letters (only `A`-`Z` and
     // `a`-`z` fold onto a lower-case letter); any other is checked as an `Ldh-str`.
-    if !matches!(
+    let known = matches!(
         key,
         EHLO | HELO
             | LHLO
@@ -129,131 +114,274 @@ fn parse_text<'a, T>(
             | NOOP
             | AUTH
             | STARTTLS
-    ) && !is_keyword(verb)
-    {
+    );
+    if !known && !is_ldh_str(verb) {
         return Err(DecodeError::syntax(0, SyntaxErrorKind::Verb));
     }
+    Ok((verb, key, rest))
+}
+
+/// The grammar proper: the verb, then the rule for that verb's arguments.
+#[inline(always)]
+fn parse_text<'a, T>(
+    line: &'a [u8],
+    g: &Grammar,
+    wrap: impl FnOnce(Command<'a>) -> T,
+) -> Result<T, DecodeError> {
+    let line = if g.allow_trailing_space {
+        trim_end_spaces(line)
+    } else {
+        line
+    };
+    let (verb, key, rest) = verb(line)?;
+    let l = Args { line, rest, g };
+    // Each rule hands its fields to `build`, which hands the command to `wrap` (see
+    // `parse_line`): the command is made once, where the caller's result lives.
     match key {
-        EHLO | HELO | LHLO => {
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let h = match host(&cx, a) {
-                Ok(([], h)) => h,
-                _ => return Err(arg_err(a)),
-            };
-            Ok(wrap(match key {
+        EHLO | HELO | LHLO => ehlo(&l, |h| {
+            wrap(match key {
                 EHLO => Command::Ehlo(h),
                 HELO => Command::Helo(h),
                 _ => Command::Lhlo(h),
-            }))
-        }
-        MAIL => {
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let a = prefix(a, b"from:", g).ok_or_else(|| arg_err(a))?;
-            let (r, from) = reverse_path(&cx, a).map_err(|_| arg_err(a))?;
-            let params = params_after(r, g).map_err(|k| DecodeError::syntax(at(r), k))?;
-            let params = match params {
-                Some(p) => {
-                    mail_parameters(&cx, p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
-                }
-                None => Default::default(),
-            };
-            Ok(wrap(Command::Mail { from, params }))
-        }
-        RCPT => {
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let a = prefix(a, b"to:", g).ok_or_else(|| arg_err(a))?;
-            let (r, to) = forward_path(&cx, a).map_err(|_| arg_err(a))?;
-            let params = params_after(r, g).map_err(|k| DecodeError::syntax(at(r), k))?;
-            let params = match params {
-                Some(p) => {
-                    rcpt_parameters(&cx, p).map_err(|(o, k)| DecodeError::syntax(at(p) + o, k))?
-                }
-                None => Default::default(),
-            };
-            Ok(wrap(Command::Rcpt { to, params }))
-        }
-        DATA => no_args().map(|()| wrap(Command::Data)),
-        RSET => no_args().map(|()| wrap(Command::Rset)),
-        QUIT => no_args().map(|()| wrap(Command::Quit)),
-        STARTTLS => no_args().map(|()| wrap(Command::StartTls)),
-        BDAT => {
-            // RFC 3030 2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let (num, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
-            let size = chunk_size(num).ok_or_else(|| arg_err(a))?;
-            let last = match tail {
-                [] => false,
-                [b' ', m @ ..] if eq_fold(m, b"last") => true,
-                _ => return Err(arg_err(tail)),
-            };
-            Ok(wrap(Command::Bdat { size, last }))
-        }
-        VRFY | EXPN => {
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let arg = argument(&cx, a).ok_or_else(|| arg_err(a))?;
-            Ok(wrap(if key == VRFY {
-                Command::Vrfy(arg)
-            } else {
-                Command::Expn(arg)
-            }))
-        }
-        HELP | NOOP => {
-            let arg = match args {
-                None => None,
-                Some(a) => {
-                    let cx = text(a).ok_or_else(|| arg_err(a))?;
-                    Some(argument(&cx, a).ok_or_else(|| arg_err(a))?)
-                }
-            };
-            Ok(wrap(if key == HELP {
-                Command::Help(arg)
-            } else {
-                Command::Noop(arg)
-            }))
-        }
-        AUTH => {
-            // RFC 4954 4: "AUTH" SP sasl-mech [SP initial-response]
-            let a = args.ok_or_else(|| arg_err(rest))?;
-            let cx = text(a).ok_or_else(|| arg_err(a))?;
-            let (m, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
-            if !is_sasl_mech(m) {
-                return Err(arg_err(a));
-            }
-            let mechanism = Mechanism::from_parsed(cx.text(m).ok_or_else(|| arg_err(a))?);
-            let initial_response = match tail {
-                [] => None,
-                [b' ', ir @ ..] if is_initial_response(ir) => Some(InitialResponse::from_parsed(
-                    cx.text(ir).ok_or_else(|| arg_err(tail))?,
-                )),
-                _ => return Err(arg_err(tail)),
-            };
-            Ok(wrap(Command::Auth {
+            })
+        }),
+        MAIL => mail(&l, |from, params| wrap(Command::Mail { from, params })),
+        RCPT => rcpt(&l, |to, params| wrap(Command::Rcpt { to, params })),
+        DATA => l.none().map(|()| wrap(Command::Data)),
+        RSET => l.none().map(|()| wrap(Command::Rset)),
+        QUIT => l.none().map(|()| wrap(Command::Quit)),
+        STARTTLS => l.none().map(|()| wrap(Command::StartTls)),
+        BDAT => bdat_cmd(&l, |size, last| wrap(Command::Bdat { size, last })),
+        VRFY => sp_string(&l, |a| wrap(Command::Vrfy(a))),
+        EXPN => sp_string(&l, |a| wrap(Command::Expn(a))),
+        HELP => opt_sp_string(&l, |a| wrap(Command::Help(a))),
+        NOOP => opt_sp_string(&l, |a| wrap(Command::Noop(a))),
+        AUTH => auth_command(&l, |mechanism, initial_response| {
+            wrap(Command::Auth {
                 mechanism,
                 initial_response,
-            }))
-        }
-        _ => {
-            let cx = text(line).ok_or_else(|| arg_err(line))?;
-            let verb = Keyword::from_parsed(cx.text(verb).ok_or_else(|| arg_err(line))?);
-            // The arguments may be dropped below, unread: they must still be clean.
-            if let Some(e) = forbidden_byte(line) {
-                return Err(e);
-            }
-            // An unknown verb is answered 500 whatever follows it; keep the arguments
-            // when they are plain text (spaces at the edges dropped), else leave them out.
-            let args = args
-                .map(|a| {
-                    let start = a.iter().position(|&b| b != b' ').unwrap_or(a.len());
-                    trim_end_spaces(&a[start..])
-                })
-                .and_then(|a| argument(&cx, a));
-            Ok(wrap(Command::Other { verb, args }))
+            })
+        }),
+        _ => extension_command(&l, verb, |verb, args| wrap(Command::Other { verb, args })),
+    }
+}
+
+/// A command line cut after its verb: what the rule for each verb needs to read its
+/// arguments and to place its errors.
+#[derive(Clone, Copy)]
+struct Args<'a, 'g> {
+    /// The whole line (less trailing spaces under the lenient grammar): error offsets
+    /// count from its start.
+    line: &'a [u8],
+    /// After the verb: empty, or the SP that separates the arguments, then them.
+    rest: &'a [u8],
+    g: &'g Grammar,
+}
+
+impl<'a> Args<'a, '_> {
+    /// The error for arguments that break their rule at `r`, a tail of the line. Cold:
+    /// kept out of the rules' hot paths.
+    #[cold]
+    #[inline(never)]
+    fn err(&self, r: &[u8]) -> DecodeError {
+        DecodeError::syntax(self.at(r), SyntaxErrorKind::Arguments)
+    }
+
+    /// The offset of `r`, a tail of the line.
+    fn at(&self, r: &[u8]) -> usize {
+        self.line.len() - r.len()
+    }
+
+    /// The arguments after the separating SP, if the verb has any.
+    #[inline(always)]
+    fn given(&self) -> Option<&'a [u8]> {
+        self.rest.get(1..)
+    }
+
+    /// `SP` and arguments, which the rule requires.
+    #[inline(always)]
+    fn required(&self) -> Result<&'a [u8], DecodeError> {
+        self.given().ok_or_else(|| self.err(self.rest))
+    }
+
+    /// Nothing after the verb, for the rules that take no arguments.
+    #[inline(always)]
+    fn none(&self) -> Result<(), DecodeError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(self.err(self.rest))
         }
     }
+
+    /// `a` as text, checked as UTF-8 once for all the fields cut from it.
+    #[inline(always)]
+    fn text(&self, a: &'a [u8]) -> Result<Cx<'a>, DecodeError> {
+        match std::str::from_utf8(a) {
+            Ok(t) => Ok(Cx::new(t, self.g)),
+            Err(_) => Err(self.err(a)),
+        }
+    }
+}
+
+/// `ehlo = "EHLO" SP ( Domain / address-literal ) CRLF`, `helo = "HELO" SP Domain CRLF`
+/// (RFC 5321 4.1.1.1; an address literal is taken after HELO too) and `"LHLO" SP`, which
+/// takes what EHLO does (RFC 2033 4.1).
+#[inline(always)]
+fn ehlo<'a, T>(l: &Args<'a, '_>, build: impl FnOnce(Host<'a>) -> T) -> Result<T, DecodeError> {
+    let a = l.required()?;
+    let cx = l.text(a)?;
+    match host(&cx, a) {
+        Ok(([], h)) => Ok(build(h)),
+        _ => Err(l.err(a)),
+    }
+}
+
+/// `mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF` (RFC 5321 4.1.1.2)
+#[inline(always)]
+fn mail<'a, T>(
+    l: &Args<'a, '_>,
+    build: impl FnOnce(ReversePath<'a>, MailParams<'a>) -> T,
+) -> Result<T, DecodeError> {
+    path_then_params(
+        l,
+        b"from:",
+        #[inline(always)]
+        |cx, i| reverse_path(cx, i),
+        #[inline(always)]
+        |cx, i| mail_parameters(cx, i),
+        build,
+    )
+}
+
+/// `rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
+/// [SP Rcpt-parameters] CRLF` (RFC 5321 4.1.1.3)
+#[inline(always)]
+fn rcpt<'a, T>(
+    l: &Args<'a, '_>,
+    build: impl FnOnce(ForwardPath<'a>, RcptParams<'a>) -> T,
+) -> Result<T, DecodeError> {
+    path_then_params(
+        l,
+        b"to:",
+        #[inline(always)]
+        |cx, i| forward_path(cx, i),
+        #[inline(always)]
+        |cx, i| rcpt_parameters(cx, i),
+        build,
+    )
+}
+
+/// What [`mail`] and [`rcpt`] share after the verb: `SP`, `keyword` (`FROM:`, `TO:`), a
+/// path, then nothing or `SP` and parameters.
+#[inline(always)]
+fn path_then_params<'a, P, Q: Default, T, const N: usize>(
+    l: &Args<'a, '_>,
+    keyword: &[u8; N],
+    path: impl FnOnce(&Cx<'a>, &'a [u8]) -> Res<'a, P>,
+    parameters: impl FnOnce(&Cx<'a>, &'a [u8]) -> Result<Q, (usize, SyntaxErrorKind)>,
+    build: impl FnOnce(P, Q) -> T,
+) -> Result<T, DecodeError> {
+    let a = l.required()?;
+    let cx = l.text(a)?;
+    let a = prefix(a, keyword, l.g).ok_or_else(|| l.err(a))?;
+    let (r, found) = path(&cx, a).map_err(|_| l.err(a))?;
+    let params = match r {
+        [] => Q::default(),
+        [b' ', p @ ..] if !p.is_empty() => {
+            parameters(&cx, p).map_err(|(o, k)| DecodeError::syntax(l.at(p) + o, k))?
+        }
+        _ => return Err(l.err(r)),
+    };
+    Ok(build(found, params))
+}
+
+/// `bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF`, `end-marker = "LAST"`
+/// (RFC 3030 2)
+#[inline(always)]
+fn bdat_cmd<T>(l: &Args<'_, '_>, build: impl FnOnce(u64, bool) -> T) -> Result<T, DecodeError> {
+    let a = l.required()?;
+    let (num, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
+    let size = chunk_size(num).ok_or_else(|| l.err(a))?;
+    match tail {
+        [] => Ok(build(size, false)),
+        [b' ', m @ ..] if eq_fold(m, b"last") => Ok(build(size, true)),
+        _ => Err(l.err(tail)),
+    }
+}
+
+/// `SP String`, the argument of `vrfy = "VRFY" SP String CRLF` and
+/// `expn = "EXPN" SP String CRLF` (RFC 5321 4.1.1.6, 4.1.1.7)
+#[inline(always)]
+fn sp_string<'a, T>(
+    l: &Args<'a, '_>,
+    build: impl FnOnce(Argument<'a>) -> T,
+) -> Result<T, DecodeError> {
+    let a = l.required()?;
+    let cx = l.text(a)?;
+    argument(&cx, a).map(build).ok_or_else(|| l.err(a))
+}
+
+/// `[ SP String ]`, the argument of `help = "HELP" [ SP String ] CRLF` and
+/// `noop = "NOOP" [ SP String ] CRLF` (RFC 5321 4.1.1.8, 4.1.1.9)
+#[inline(always)]
+fn opt_sp_string<'a, T>(
+    l: &Args<'a, '_>,
+    build: impl FnOnce(Option<Argument<'a>>) -> T,
+) -> Result<T, DecodeError> {
+    match l.given() {
+        None => Ok(build(None)),
+        Some(_) => sp_string(l, |a| build(Some(a))),
+    }
+}
+
+/// `auth-command = "AUTH" SP sasl-mech [SP initial-response] ...` (RFC 4954 4), its
+/// first line; the mechanism is kept in upper case.
+#[inline(always)]
+fn auth_command<'a, T>(
+    l: &Args<'a, '_>,
+    build: impl FnOnce(Mechanism<'a>, Option<InitialResponse<'a>>) -> T,
+) -> Result<T, DecodeError> {
+    let a = l.required()?;
+    let cx = l.text(a)?;
+    let (m, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
+    if !is_sasl_mech(m) {
+        return Err(l.err(a));
+    }
+    let mechanism = Mechanism::from_parsed(cx.text(m).ok_or_else(|| l.err(a))?);
+    let initial_response = match tail {
+        [] => None,
+        [b' ', ir @ ..] if is_initial_response(ir) => Some(InitialResponse::from_parsed(
+            cx.text(ir).ok_or_else(|| l.err(tail))?,
+        )),
+        _ => return Err(l.err(tail)),
+    };
+    Ok(build(mechanism, initial_response))
+}
+
+/// A verb with no rule here (`Keyword [ SP Argument ]`, RFC 5321 4.1.2): kept for the
+/// `500` reply it gets, with its arguments when they are plain text.
+fn extension_command<'a, T>(
+    l: &Args<'a, '_>,
+    verb: &'a [u8],
+    build: impl FnOnce(Keyword<'a>, Option<Argument<'a>>) -> T,
+) -> Result<T, DecodeError> {
+    let cx = l.text(l.line)?;
+    let verb = Keyword::from_parsed(cx.text(verb).ok_or_else(|| l.err(l.line))?);
+    // The arguments may be dropped below, unread: they must still be clean.
+    if let Some(e) = forbidden_byte(l.line) {
+        return Err(e);
+    }
+    // An unknown verb is answered 500 whatever follows it; keep the arguments when they
+    // are plain text (spaces at the edges dropped), else leave them out.
+    let args = l
+        .given()
+        .map(|a| {
+            let start = a.iter().position(|&b| b != b' ').unwrap_or(a.len());
+            trim_end_spaces(&a[start..])
+        })
+        .and_then(|a| argument(&cx, a));
+    Ok(build(verb, args))
 }
 
 /// Parses a command from the front of `input`, which must hold its CRLF; returns the bytes
@@ -331,15 +459,6 @@ fn prefix<'a, const N: usize>(a: &'a [u8], p: &[u8; N], g: &Grammar) -> Option<&
     Some(r)
 }
 
-/// After a path: nothing, or `SP` then parameters.
-fn params_after<'a>(r: &'a [u8], _g: &Grammar) -> Result<Option<&'a [u8]>, SyntaxErrorKind> {
-    match r {
-        [] => Ok(None),
-        [b' ', p @ ..] if !p.is_empty() => Ok(Some(p)),
-        _ => Err(SyntaxErrorKind::Arguments),
-    }
-}
-
 /// `chunk-size = 1*DIGIT` (RFC 3030 2); `None` on overflow.
 fn chunk_size(d: &[u8]) -> Option<u64> {
     if d.is_empty() || d.len() > 20 || !d.iter().all(u8::is_ascii_digit) {
@@ -350,69 +469,12 @@ fn chunk_size(d: &[u8]) -> Option<u64> {
     })
 }
 
-/// `String = Atom / Quoted-string`, taken loosely as any visible text (VRFY, EXPN, HELP,
-/// NOOP): the server only echoes or ignores it.
+/// `String = Atom / Quoted-string`, taken loosely (see [`is_argument`]).
 fn argument<'a>(cx: &Cx<'a>, a: &'a [u8]) -> Option<Argument<'a>> {
-    is_argument_text(a)
+    is_argument(a)
         .then(|| cx.text(a))
         .flatten()
         .map(Argument::from_parsed)
-}
-
-pub(crate) fn is_argument(a: &str) -> bool {
-    is_argument_text(a.as_bytes())
-}
-
-/// The bytes of an argument, for text already known to be UTF-8.
-fn is_argument_text(a: &[u8]) -> bool {
-    !a.is_empty()
-        && a.first() != Some(&b' ')
-        && a.last() != Some(&b' ')
-        && a.iter()
-            .all(|&b| b == b' ' || b == b'\t' || b > 32 && b != 127)
-}
-
-/// `sasl-mech = 1*20(UPPER-ALPHA / DIGIT / "-" / "_")` (RFC 4422 3.1), any case on input.
-pub(crate) fn is_sasl_mech(m: &[u8]) -> bool {
-    (1..=20).contains(&m.len())
-        && m.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// `initial-response = base64 / "="` (RFC 4954 4), taken here as any visible token:
-/// whether it is valid base64 is for the SASL decoder to say, with its own reply
-/// (`501 5.5.2`), after the AUTH sequence rules.
-pub(crate) fn is_initial_response(r: &[u8]) -> bool {
-    !r.is_empty() && r.iter().all(|&b| (33..=126).contains(&b))
-}
-
-/// `Keyword = Ldh-str` (RFC 5321 4.1.2): letters, digits and hyphens, ending in a letter
-/// or digit.
-pub(crate) fn is_keyword(v: &[u8]) -> bool {
-    v.last().is_some_and(u8::is_ascii_alphanumeric)
-        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-/// Verbs that have their own [`Command`] variant.
-pub(crate) fn is_known_verb(v: &[u8]) -> bool {
-    const KNOWN: [&[u8]; 15] = [
-        b"EHLO",
-        b"HELO",
-        b"LHLO",
-        b"MAIL",
-        b"RCPT",
-        b"DATA",
-        b"RSET",
-        b"QUIT",
-        b"BDAT",
-        b"VRFY",
-        b"EXPN",
-        b"HELP",
-        b"NOOP",
-        b"AUTH",
-        b"STARTTLS",
-    ];
-    KNOWN.iter().any(|k| k.eq_ignore_ascii_case(v))
 }
 
 #[cfg(test)]

@@ -1,18 +1,9 @@
 //! EHLO reply lines (RFC 5321 4.1.1.1).
 
 use super::utf8;
-use crate::types::{Capability, EhloKeyword, EhloParam, Mechanism};
-
-/// `ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`
-pub(crate) fn is_ehlo_keyword(k: &[u8]) -> bool {
-    k.first().is_some_and(u8::is_ascii_alphanumeric)
-        && k.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-/// `ehlo-param = 1*(%d33-126)`
-pub(crate) fn is_ehlo_param(p: &[u8]) -> bool {
-    !p.is_empty() && p.iter().all(|&b| (33..=126).contains(&b))
-}
+use crate::error::InvalidValue;
+use crate::lexical::{is_ehlo_param, is_esmtp_keyword, is_sasl_mech};
+use crate::types::{Capabilities, Capability, EhloKeyword, EhloParam, Mechanism, Reply, Text};
 
 /// `ehlo-line = ehlo-keyword *( SP ehlo-param )`; the known keywords typed, the rest
 /// kept as [`Capability::Other`]. A known keyword with parameters it cannot have is
@@ -20,7 +11,7 @@ pub(crate) fn is_ehlo_param(p: &[u8]) -> bool {
 pub(crate) fn parse_ehlo_line(line: &[u8]) -> Option<Capability<'_>> {
     let mut parts = line.split(|&b| b == b' ');
     let kw = parts.next()?;
-    if !is_ehlo_keyword(kw) {
+    if !is_esmtp_keyword(kw) {
         return None;
     }
     let params: Vec<&[u8]> = parts.collect();
@@ -52,7 +43,7 @@ pub(crate) fn parse_ehlo_line(line: &[u8]) -> Option<Capability<'_>> {
         (b"MT-PRIORITY", [p]) => {
             utf8(p).map(|p| Capability::MtPriority(Some(EhloParam::from_parsed(p))))
         }
-        (b"AUTH", ms) if ms.iter().all(|m| super::command::is_sasl_mech(m)) => ms
+        (b"AUTH", ms) if ms.iter().all(|m| is_sasl_mech(m)) => ms
             .iter()
             .map(|m| utf8(m).map(Mechanism::from_parsed))
             .collect::<Option<Vec<_>>>()
@@ -68,4 +59,41 @@ pub(crate) fn parse_ehlo_line(line: &[u8]) -> Option<Capability<'_>> {
         .map(|p| utf8(p).map(EhloParam::from_parsed))
         .collect::<Option<Vec<_>>>()?;
     Some(Capability::Other { keyword, params })
+}
+
+impl Capability<'_> {
+    /// Builds an unknown keyword, checking `ehlo-keyword` and `ehlo-param`.
+    pub fn other(keyword: &str, params: &[&str]) -> Result<Capability<'static>, InvalidValue> {
+        let mut line = keyword.to_owned();
+        for p in params {
+            line.push(' ');
+            line.push_str(p);
+        }
+        match parse_ehlo_line(line.as_bytes()) {
+            Some(Capability::Other {
+                keyword: k,
+                params: ps,
+            }) if k.as_str() == keyword && ps.len() == params.len() => Ok(Capability::Other {
+                keyword: k.into_owned(),
+                params: ps.into_iter().map(EhloParam::into_owned).collect(),
+            }),
+            _ => Err(InvalidValue::new(
+                "EHLO keyword",
+                "must be an unknown ehlo-keyword with ehlo-params",
+            )),
+        }
+    }
+}
+
+impl Capabilities {
+    /// Reads a positive EHLO reply (RFC 5321 4.1.1.1). Lines that are not `ehlo-line`s are
+    /// skipped, as real servers send oddities and the keywords that parse are still useful.
+    pub fn from_reply(reply: &Reply) -> Self {
+        let mut lines = reply.lines().iter();
+        let greeting = lines.next().cloned().unwrap_or_else(|| Text::fixed(""));
+        let list = lines
+            .filter_map(|l| parse_ehlo_line(l.as_str().as_bytes()).map(Capability::into_owned))
+            .collect();
+        Self::new(greeting, list)
+    }
 }

@@ -6,7 +6,6 @@
 //! works on complete input.
 
 pub(crate) mod address;
-mod class;
 pub(crate) mod command;
 pub(crate) mod ehlo;
 pub(crate) mod params;
@@ -78,6 +77,7 @@ impl<'a> Cx<'a> {
     /// `sub`, a slice of the line cut at ASCII bytes, as text. The slice is found by its
     /// address, so this costs two char-boundary checks rather than a UTF-8 scan; `None`
     /// only if `sub` lies outside the line or cuts a character (a parser bug).
+    #[inline(always)]
     pub(crate) fn text(&self, sub: &'a [u8]) -> Option<Cow<'a, str>> {
         let off = (sub.as_ptr() as usize).wrapping_sub(self.line.as_ptr() as usize);
         self.line

@@ -2,29 +2,22 @@
 
 use std::borrow::Cow;
 
-use nom::Parser;
-use nom::combinator::all_consuming;
-
-use super::class::{CLASS, KEYWORD, VALUE, XCHAR, eq_fold, run};
 use super::{Cx, Res};
 use crate::error::SyntaxErrorKind;
+use crate::lexical::{VALUE, XCHAR, eq_fold, esmtp_keyword_len, is_atom, run};
 use crate::types::{
     Body, MailAuth, MailParams, MtPriority, Notify, Orcpt, Param, RcptParams, Ret, XText,
 };
 
 /// `esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")`
 fn esmtp_keyword(i: &[u8]) -> Res<'_, &[u8]> {
-    match i.first() {
-        Some(b) if b.is_ascii_alphanumeric() => {}
-        _ => return super::fail(i),
+    match esmtp_keyword_len(i) {
+        0 => super::fail(i),
+        n => {
+            let (k, r) = i.split_at(n);
+            Ok((r, k))
+        }
     }
-    let (k, r) = i.split_at(run(i, KEYWORD));
-    Ok((r, k))
-}
-
-/// `esmtp-value = 1*(%d33-60 / %d62-126)`, plus `UTF8-non-ascii` (RFC 6531 3.3).
-fn is_esmtp_value_byte(b: u8) -> bool {
-    CLASS[b as usize] & VALUE != 0
 }
 
 /// `esmtp-param = esmtp-keyword ["=" esmtp-value]`
@@ -38,22 +31,6 @@ fn esmtp_param(i: &[u8]) -> Res<'_, (&[u8], Option<&[u8]>)> {
         }
     }
     Ok((r, (k, None)))
-}
-
-pub(crate) fn is_esmtp_keyword(s: &[u8]) -> bool {
-    all_consuming(esmtp_keyword).parse(s).is_ok()
-}
-
-pub(crate) fn is_esmtp_value(s: &[u8]) -> bool {
-    !s.is_empty() && std::str::from_utf8(s).is_ok() && s.iter().all(|&b| is_esmtp_value_byte(b))
-}
-
-/// `Atom` as used by ORCPT's `addr-type` (RFC 3461 4.2), less `=`: the whole ORCPT value
-/// is an `esmtp-value` (RFC 5321 4.1.2), which cannot hold one.
-pub(crate) fn is_atom(s: &[u8]) -> bool {
-    !s.is_empty()
-        && s.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'/' | b'?' | b'^'..=b'`' | b'{'..=b'~'))
 }
 
 /// `xtext = *( xchar / hexchar )`, `xchar` = `!`..`~` except `+` and `=`,

@@ -87,3 +87,27 @@ pub(crate) fn line_text(t: &[u8]) -> Text {
     // Cannot fail: the line was split at CRLF and checked for stray CR/LF.
     Text::new(s).unwrap_or_else(|_| Text::fixed(""))
 }
+
+impl std::str::FromStr for Reply {
+    type Err = DecodeError;
+
+    /// Parses wire form, e.g. `"451 4.3.0 Try again later"`; the final CRLF may be left
+    /// out, and multi-line replies are written with CRLF between lines. The whole string
+    /// must be one reply.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wire: Cow<'_, str> = if s.ends_with("\r\n") {
+            Cow::Borrowed(s)
+        } else {
+            Cow::Owned(format!("{s}\r\n"))
+        };
+        let (rest, reply) = decode_reply(wire.as_bytes())?;
+        if rest.is_empty() {
+            Ok(reply)
+        } else {
+            Err(DecodeError::syntax(
+                wire.len() - rest.len(),
+                SyntaxErrorKind::Reply,
+            ))
+        }
+    }
+}

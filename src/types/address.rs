@@ -9,7 +9,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::text::Str;
 use crate::error::InvalidValue;
-use crate::syntax;
+use crate::lexical;
 
 /// A domain name (RFC 5321 4.1.2 `Domain`, with RFC 6531 U-labels).
 ///
@@ -21,7 +21,7 @@ impl<'a> Domain<'a> {
     /// Checks `s` against the `Domain` rule (U-labels allowed; no trailing dot).
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::address::is_domain(&s, &syntax::Grammar::strict()) {
+        if lexical::is_domain(&s) {
             Ok(Self(Str::Cow(s)))
         } else {
             Err(InvalidValue::new("domain", "must match RFC 5321 Domain"))
@@ -103,18 +103,13 @@ impl<'a> AddressLiteral<'a> {
         content: impl Into<Cow<'a, str>>,
     ) -> Result<Self, InvalidValue> {
         let (tag, content) = (tag.into(), content.into());
-        let lit = Self::General { tag, content };
-        let mut buf = BytesMut::new();
-        lit.encode(&mut buf);
-        match std::str::from_utf8(&buf)
-            .ok()
-            .and_then(syntax::address::parse_address_literal)
-        {
-            Some(parsed) if parsed == lit => Ok(lit),
-            _ => Err(InvalidValue::new(
+        if lexical::is_general_address_literal(tag.as_bytes(), content.as_bytes()) {
+            Ok(Self::General { tag, content })
+        } else {
+            Err(InvalidValue::new(
                 "address literal",
                 "tag must be an Ldh-str other than IPv6, content 1*dcontent",
-            )),
+            ))
         }
     }
 
@@ -205,7 +200,7 @@ impl<'a> LocalPart<'a> {
     /// Checks `s` against `Local-part` (quoted form includes its quotes).
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::address::is_local_part(&s) {
+        if lexical::is_local_part(&s) {
             Ok(Self(Str::Cow(s)))
         } else {
             Err(InvalidValue::new(
@@ -218,7 +213,7 @@ impl<'a> LocalPart<'a> {
     /// Builds the local part for any text, quoting it when it is not a valid `Dot-string`.
     /// Fails only for characters no `Quoted-string` may hold (controls).
     pub fn quote(s: &str) -> Result<LocalPart<'static>, InvalidValue> {
-        if syntax::address::is_dot_string(s.as_bytes()) {
+        if lexical::is_dot_string(s.as_bytes()) {
             return Ok(LocalPart(Str::Cow(Cow::Owned(s.to_owned()))));
         }
         let mut q = String::with_capacity(s.len() + 2);
@@ -288,12 +283,6 @@ impl<'a> Mailbox<'a> {
     /// Joins a local part and a host.
     pub fn new(local: LocalPart<'a>, host: Host<'a>) -> Self {
         Self { local, host }
-    }
-
-    /// Parses `local@domain` (no angle brackets) under the strict grammar with UTF-8 allowed.
-    pub fn parse(s: &'a str) -> Result<Self, InvalidValue> {
-        syntax::address::parse_mailbox_exact(s, &syntax::Grammar::strict())
-            .ok_or(InvalidValue::new("mailbox", "must match RFC 5321 Mailbox"))
     }
 
     /// The local part.

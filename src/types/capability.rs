@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use super::{Mechanism, Reply, ReplyCode, Text};
 use crate::error::InvalidValue;
-use crate::syntax;
+use crate::lexical::{is_ehlo_param, is_esmtp_keyword};
 
 /// An `ehlo-keyword` (RFC 5321 4.1.1.1): a letter or digit, then letters, digits and
 /// hyphens.
@@ -15,7 +15,7 @@ impl<'a> EhloKeyword<'a> {
     /// Checks the rule.
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::ehlo::is_ehlo_keyword(s.as_bytes()) {
+        if is_esmtp_keyword(s.as_bytes()) {
             Ok(Self(s))
         } else {
             Err(InvalidValue::new("EHLO keyword", "must match ehlo-keyword"))
@@ -46,7 +46,7 @@ impl<'a> EhloParam<'a> {
     /// Checks `1*(%d33-126)`.
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::ehlo::is_ehlo_param(s.as_bytes()) {
+        if is_ehlo_param(s.as_bytes()) {
             Ok(Self(s))
         } else {
             Err(InvalidValue::new("EHLO parameter", "must be 1*(%d33-126)"))
@@ -159,28 +159,6 @@ impl Capability<'_> {
         }
     }
 
-    /// Builds an unknown keyword, checking `ehlo-keyword` and `ehlo-param`.
-    pub fn other(keyword: &str, params: &[&str]) -> Result<Capability<'static>, InvalidValue> {
-        let mut line = keyword.to_owned();
-        for p in params {
-            line.push(' ');
-            line.push_str(p);
-        }
-        match syntax::ehlo::parse_ehlo_line(line.as_bytes()) {
-            Some(Capability::Other {
-                keyword: k,
-                params: ps,
-            }) if k.as_str() == keyword && ps.len() == params.len() => Ok(Capability::Other {
-                keyword: k.into_owned(),
-                params: ps.into_iter().map(EhloParam::into_owned).collect(),
-            }),
-            _ => Err(InvalidValue::new(
-                "EHLO keyword",
-                "must be an unknown ehlo-keyword with ehlo-params",
-            )),
-        }
-    }
-
     /// Detaches the value from the input it borrows.
     pub fn into_owned(self) -> Capability<'static> {
         match self {
@@ -221,22 +199,6 @@ impl Capabilities {
             greeting: greeting.as_str().to_owned(),
             list,
         }
-    }
-
-    /// Reads a positive EHLO reply (RFC 5321 4.1.1.1). Lines that are not `ehlo-line`s are
-    /// skipped, as real servers send oddities and the keywords that parse are still useful.
-    pub fn from_reply(reply: &Reply) -> Self {
-        let mut lines = reply.lines().iter();
-        let greeting = lines
-            .next()
-            .map(|t| t.as_str().to_owned())
-            .unwrap_or_default();
-        let list = lines
-            .filter_map(|l| {
-                syntax::ehlo::parse_ehlo_line(l.as_str().as_bytes()).map(Capability::into_owned)
-            })
-            .collect();
-        Self { greeting, list }
     }
 
     /// The EHLO reply for these capabilities.

@@ -7,7 +7,7 @@ use bytes::{BufMut, BytesMut};
 
 use super::{ForwardPath, Host, MailParams, RcptParams, ReversePath};
 use crate::error::InvalidValue;
-use crate::syntax;
+use crate::lexical;
 
 /// A SASL mechanism name (RFC 4422 3.1: `1*20(UPPER-ALPHA / DIGIT / "-" / "_")`),
 /// kept in upper case because SMTP peers send it in any case.
@@ -27,7 +27,7 @@ impl<'a> Mechanism<'a> {
     /// Checks the name and folds it to upper case.
     pub fn new(name: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let name = name.into();
-        if !syntax::command::is_sasl_mech(name.as_bytes()) {
+        if !lexical::is_sasl_mech(name.as_bytes()) {
             return Err(InvalidValue::new(
                 "SASL mechanism",
                 "must be 1*20 of A-Z 0-9 - _",
@@ -70,7 +70,7 @@ impl<'a> Argument<'a> {
     /// Checks the text.
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::command::is_argument(&s) {
+        if lexical::is_argument(s.as_bytes()) {
             Ok(Self(s))
         } else {
             Err(InvalidValue::new(
@@ -106,7 +106,7 @@ impl<'a> InitialResponse<'a> {
     /// base64 is for the SASL layer to say.
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::command::is_initial_response(s.as_bytes()) {
+        if lexical::is_initial_response(s.as_bytes()) {
             Ok(Self(s))
         } else {
             Err(InvalidValue::new(
@@ -146,7 +146,7 @@ impl<'a> Keyword<'a> {
     /// Checks the `Ldh-str` rule.
     pub fn new(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
         let s = s.into();
-        if syntax::command::is_keyword(s.as_bytes()) {
+        if lexical::is_ldh_str(s.as_bytes()) {
             Ok(Self(s))
         } else {
             Err(InvalidValue::new("command verb", "must be an Ldh-str"))
@@ -240,7 +240,7 @@ impl<'a> Command<'a> {
     /// own here (so the command parses back as `Other`) and that `args` is printable text.
     pub fn other(verb: &'a str, args: Option<&'a str>) -> Result<Self, InvalidValue> {
         let keyword = Keyword::new(verb)?;
-        if syntax::command::is_known_verb(verb.as_bytes()) {
+        if lexical::is_known_verb(verb.as_bytes()) {
             return Err(InvalidValue::new(
                 "command verb",
                 "has its own Command variant",

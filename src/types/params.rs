@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use bytes::{BufMut, BytesMut};
 
 use crate::error::InvalidValue;
-use crate::syntax;
+use crate::lexical;
 
 /// `BODY=` (RFC 6152, RFC 3030).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,7 +105,7 @@ impl<'a> XText<'a> {
     pub fn encode(&self, out: &mut BytesMut) {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         for &b in self.0.as_bytes() {
-            if (33..=126).contains(&b) && b != b'+' && b != b'=' {
+            if lexical::is_xchar(b) {
                 out.put_u8(b);
             } else {
                 out.put_slice(&[b'+', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
@@ -117,13 +117,7 @@ impl<'a> XText<'a> {
     pub fn encoded_len(&self) -> usize {
         self.0
             .bytes()
-            .map(|b| {
-                if (33..=126).contains(&b) && b != b'+' && b != b'=' {
-                    1
-                } else {
-                    3
-                }
-            })
+            .map(|b| if lexical::is_xchar(b) { 1 } else { 3 })
             .sum()
     }
 
@@ -160,7 +154,7 @@ impl<'a> Orcpt<'a> {
         address: XText<'a>,
     ) -> Result<Self, InvalidValue> {
         let addr_type = addr_type.into();
-        if syntax::params::is_atom(addr_type.as_bytes()) {
+        if lexical::is_atom(addr_type.as_bytes()) {
             Ok(Self { addr_type, address })
         } else {
             Err(InvalidValue::new("ORCPT address type", "must be an atom"))
@@ -265,7 +259,7 @@ impl<'a> Param<'a> {
         value: Option<Cow<'a, str>>,
     ) -> Result<Self, InvalidValue> {
         let keyword = keyword.into();
-        if !syntax::params::is_esmtp_keyword(keyword.as_bytes()) {
+        if !lexical::is_esmtp_keyword(keyword.as_bytes()) {
             return Err(InvalidValue::new(
                 "parameter keyword",
                 "must match esmtp-keyword",
@@ -281,7 +275,7 @@ impl<'a> Param<'a> {
             ));
         }
         if let Some(v) = &value {
-            if !syntax::params::is_esmtp_value(v.as_bytes()) {
+            if !lexical::is_esmtp_value(v.as_bytes()) {
                 return Err(InvalidValue::new(
                     "parameter value",
                     "must match esmtp-value",

@@ -461,27 +461,3 @@ impl fmt::Display for Reply {
         Ok(())
     }
 }
-
-impl std::str::FromStr for Reply {
-    type Err = crate::error::DecodeError;
-
-    /// Parses wire form, e.g. `"451 4.3.0 Try again later"`; the final CRLF may be left
-    /// out, and multi-line replies are written with CRLF between lines. The whole string
-    /// must be one reply.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wire: Cow<'_, str> = if s.ends_with("\r\n") {
-            Cow::Borrowed(s)
-        } else {
-            Cow::Owned(format!("{s}\r\n"))
-        };
-        let (rest, reply) = crate::syntax::decode_reply(wire.as_bytes())?;
-        if rest.is_empty() {
-            Ok(reply)
-        } else {
-            Err(crate::error::DecodeError::syntax(
-                wire.len() - rest.len(),
-                crate::error::SyntaxErrorKind::Reply,
-            ))
-        }
-    }
-}
