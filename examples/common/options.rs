@@ -1,18 +1,22 @@
 //! Command-line options shared by the example servers, and the [`ServerConfig`] they
-//! imply. `--help` lists them; errors in them end the program with exit code 2.
+//! imply. Each field of [`Options`] is the option of the same name in kebab case
+//! (`implicit_tls` is `--implicit-tls`); `--help` lists them, and a usage error ends the
+//! program with exit code 2.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::parser::ValueSource;
-use clap::{Arg, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_sansio::client::StartTlsPolicy;
 use smtp_sansio::server::{Extensions, ServerConfig};
 use smtp_sansio::types::Mechanism;
 
 use crate::users::Users;
 
+#[path = "cli.rs"]
+mod cli;
 #[path = "hostname.rs"]
 pub mod hostname;
 
@@ -110,7 +114,8 @@ pub struct Options {
     pub maildir_given: bool,
 }
 
-/// `--relay` and its companions.
+/// `--relay` and its companions `--relay-user`, `--relay-starttls`, `--relay-insecure`,
+/// `--relay-timeout` and `--relay-final-timeout`, which need it.
 #[derive(Debug, Clone, clap::Args)]
 #[allow(dead_code)] // only the tokio server relays
 pub struct RelayOptions {
@@ -122,7 +127,7 @@ pub struct RelayOptions {
           required = false, conflicts_with = "lmtp", help_heading = RELAY)]
     pub addr: String,
     /// Authenticate to the upstream (AUTH PLAIN/LOGIN, under TLS)
-    #[arg(long = "relay-user", value_name = "NAME:PASSWORD", value_parser = name_password,
+    #[arg(long = "relay-user", value_name = "NAME:PASSWORD", value_parser = cli::name_password,
           requires = "relay", help_heading = RELAY)]
     pub user: Option<(String, String)>,
     /// STARTTLS to the upstream
@@ -178,16 +183,7 @@ impl Options {
     /// Parses `std::env::args()`. `--help`, `--version` and malformed options end the
     /// process here (exit 0, or 2 with the error); `Err` holds a refused combination.
     pub fn from_args(program: &'static str) -> Result<Options, String> {
-        // Like a hand-written parser, an option takes the next argument as its value even
-        // when it starts with `-`.
-        let hyphens = |a: Arg| match a.get_action().takes_values() {
-            true => a.allow_hyphen_values(true),
-            false => a,
-        };
-        let matches = Options::command()
-            .name(program)
-            .mut_args(hyphens)
-            .get_matches();
+        let matches = cli::hyphen_values(Options::command().name(program)).get_matches();
         let mut o = Options::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         o.maildir_given = matches.value_source("maildir") == Some(ValueSource::CommandLine);
         o.resolve(program)?;
@@ -265,11 +261,6 @@ fn host_port(v: &str) -> Result<String, &'static str> {
         true => Ok(v.to_owned()),
         false => Err("HOST:PORT expected"),
     }
-}
-
-fn name_password(v: &str) -> Result<(String, String), &'static str> {
-    let (name, password) = v.split_once(':').ok_or("NAME:PASSWORD expected")?;
-    Ok((name.to_owned(), password.to_owned()))
 }
 
 fn relay_starttls(v: &str) -> Result<StartTlsPolicy, &'static str> {
