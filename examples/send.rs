@@ -13,6 +13,8 @@
 //! The program only moves bytes: every protocol decision is the machine's. Exit status:
 //! 0 when every recipient and the message were accepted, 1 otherwise, 2 on a usage error.
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/hostname.rs"]
 mod hostname;
 #[path = "common/tls_client.rs"]
@@ -25,6 +27,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use clap::builder::NonEmptyStringValueParser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use smtp_sansio::client::{
@@ -32,73 +36,55 @@ use smtp_sansio::client::{
 };
 use smtp_sansio::types::{ForwardPath, Mailbox, ReversePath};
 
-const USAGE: &str = "usage: send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] \
-[--starttls required|opportunistic|never] [--user NAME:PASSWORD] [--insecure] [--lmtp] [--bdat] \
-[--hostname NAME] [--verbose] [FILE]";
-
+/// Sends one message with the sans-I/O client. Exit status: 0 when every recipient and
+/// the message were accepted, 1 otherwise, 2 on a usage error.
+#[derive(Parser)]
+#[command(name = "send", version, args_override_self = true)]
 struct Args {
+    /// The server to connect to
+    #[arg(long, value_name = "HOST:PORT", value_parser = NonEmptyStringValueParser::new())]
     server: String,
+    /// The sender (MAIL FROM); <> for the null reverse path
+    #[arg(long, value_name = "ADDR", value_parser = NonEmptyStringValueParser::new())]
     from: String,
+    /// A recipient (RCPT TO; repeatable)
+    #[arg(long, value_name = "ADDR", required = true)]
     to: Vec<String>,
+    /// When to upgrade with STARTTLS (RFC 3207) [default: required with --user, else
+    /// opportunistic]
+    #[arg(long, value_name = "required|opportunistic|never", value_parser = starttls)]
     starttls: Option<StartTlsPolicy>,
+    /// Authenticate with AUTH PLAIN/LOGIN, under TLS unless --starttls never
+    #[arg(long, value_name = "NAME:PASSWORD", value_parser = cli::name_password)]
     user: Option<(String, String)>,
+    /// Accept any server certificate (tests only)
+    #[arg(long)]
     insecure: bool,
+    /// Speak LMTP (RFC 2033): LHLO, one reply per recipient after the message
+    #[arg(long)]
     lmtp: bool,
+    /// Send the body with BDAT when CHUNKING is offered (RFC 3030)
+    #[arg(long)]
     bdat: bool,
-    /// `--hostname`/`--helo`; `None`: the machine's name or an address literal.
+    /// The EHLO argument [default: the machine's fully qualified host name, else the
+    /// address literal of the connection's local end]
+    #[arg(long = "hostname", visible_alias = "helo", value_name = "NAME")]
     helo: Option<String>,
+    /// Print the dialogue on standard error (credentials and message data hidden)
+    #[arg(long)]
     verbose: bool,
+    /// The message; standard input when absent
+    #[arg(value_name = "FILE")]
     file: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        server: String::new(),
-        from: String::new(),
-        to: Vec::new(),
-        starttls: None,
-        user: None,
-        insecure: false,
-        lmtp: false,
-        bdat: false,
-        helo: None,
-        verbose: false,
-        file: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
-        match arg.as_str() {
-            "--server" => a.server = value("--server")?,
-            "--from" => a.from = value("--from")?,
-            "--to" => a.to.push(value("--to")?),
-            "--helo" | "--hostname" => a.helo = Some(value(&arg)?),
-            "--starttls" => {
-                a.starttls = Some(match value("--starttls")?.as_str() {
-                    "required" => StartTlsPolicy::Required,
-                    "opportunistic" => StartTlsPolicy::Opportunistic,
-                    "never" => StartTlsPolicy::Never,
-                    other => return Err(format!("unknown --starttls policy {other:?}")),
-                })
-            }
-            "--user" => {
-                let v = value("--user")?;
-                let (n, p) = v.split_once(':').ok_or("--user wants NAME:PASSWORD")?;
-                a.user = Some((n.to_owned(), p.to_owned()));
-            }
-            "--insecure" => a.insecure = true,
-            "--lmtp" => a.lmtp = true,
-            "--bdat" => a.bdat = true,
-            "--verbose" => a.verbose = true,
-            "-h" | "--help" => return Err(String::new()),
-            f if !f.starts_with("--") && a.file.is_none() => a.file = Some(f.to_owned()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
+fn starttls(v: &str) -> Result<StartTlsPolicy, &'static str> {
+    match v {
+        "required" => Ok(StartTlsPolicy::Required),
+        "opportunistic" => Ok(StartTlsPolicy::Opportunistic),
+        "never" => Ok(StartTlsPolicy::Never),
+        _ => Err("required, opportunistic or never"),
     }
-    if a.server.is_empty() || a.from.is_empty() || a.to.is_empty() {
-        return Err("--server, --from and at least one --to are required".into());
-    }
-    Ok(a)
 }
 
 /// The connection, before and after STARTTLS.
@@ -180,16 +166,9 @@ impl Trace {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("send: {e}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    // Usage errors exit 2 here, `--help` and `--version` 0.
+    let matches = cli::hyphen_values(Args::command()).get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match run(args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -833,3 +833,167 @@ fn add_missing_headers_option_and_a_message_without_empty_line() {
         // Without --user or the option, nothing is added (the byte-exact tests above).
     }
 }
+
+/// The command line of the example servers, as `--help` must list it (the relay options
+/// too: the blocking server accepts their syntax and refuses `--relay` with exit 2).
+const SERVER_OPTIONS: &[&str] = &[
+    "--listen",
+    "--implicit-tls",
+    "--maildir",
+    "--tls-cert",
+    "--tls-key",
+    "--user",
+    "--hostname",
+    "--max-size",
+    "--max-recipients",
+    "--max-sessions",
+    "--command-timeout",
+    "--lmtp",
+    "--verbose",
+    "--discard",
+    "--received-auth",
+    "--add-missing-headers",
+    "--disable",
+    "--relay",
+    "--relay-user",
+    "--relay-starttls",
+    "--relay-insecure",
+    "--relay-timeout",
+    "--relay-final-timeout",
+    "--help",
+    "--version",
+];
+
+/// The command line of `examples/send`, `--helo` being the older name of `--hostname`.
+const SEND_OPTIONS: &[&str] = &[
+    "--server",
+    "--from",
+    "--to",
+    "--starttls",
+    "--user",
+    "--insecure",
+    "--lmtp",
+    "--bdat",
+    "--hostname",
+    "--helo",
+    "--verbose",
+    "--help",
+    "--version",
+];
+
+/// The options an entry of `--help` output names: the leading `-x, --name <VALUE>`
+/// column of each entry and the `[alias: --old]` note after its text.
+fn listed_options(help: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in help.lines() {
+        let line = line.trim_start();
+        let entry = line.split_whitespace().map(|t| t.trim_end_matches(','));
+        if line.starts_with('-') {
+            names.extend(entry.take_while(|t| t.starts_with('-')).map(str::to_owned));
+        }
+        if let Some((_, aliases)) = line.split_once("[alias") {
+            let aliases = aliases
+                .split_whitespace()
+                .map(|t| t.trim_end_matches([',', ']']));
+            names.extend(aliases.filter(|t| t.starts_with("--")).map(str::to_owned));
+        }
+    }
+    names
+}
+
+/// The examples' command lines are an interface: `--help` exits 0 and lists every
+/// option (with `send`'s optional FILE), each as an entry of its own.
+#[test]
+fn help_lists_every_option() {
+    let all = [
+        ("server", SERVER_OPTIONS),
+        ("blocking_server", SERVER_OPTIONS),
+        ("send", SEND_OPTIONS),
+    ];
+    for (example, options) in all {
+        let out = Command::new(example_binary(example))
+            .arg("--help")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run example");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{example} --help: {help}");
+        let listed = listed_options(&help);
+        for option in options {
+            assert!(
+                listed.iter().any(|l| l == option),
+                "{example} --help does not list {option}: {listed:?}\n{help}"
+            );
+        }
+        assert!(
+            !listed.iter().any(|l| l == "--no-such-option"),
+            "{listed:?}"
+        );
+        if example == "send" {
+            assert!(help.contains("[FILE]"), "{help}");
+        }
+    }
+}
+
+/// An option none of the examples knows is a usage error: exit code 2, named on
+/// standard error, nothing done (no listener, no connection).
+#[test]
+fn unknown_option_exits_2() {
+    let sending = ["--server", "127.0.0.1:9", "--from", "a@example.org"];
+    for example in ["server", "blocking_server", "send"] {
+        let mut cmd = Command::new(example_binary(example));
+        match example {
+            "send" => cmd.args(sending).args(["--to", "b@example.org"]),
+            _ => cmd.args(["--listen", "127.0.0.1:0", "--discard"]),
+        };
+        let out = cmd
+            .arg("--no-such-option")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run example");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{example}: {err}");
+        assert!(err.contains("--no-such-option"), "{example}: {err}");
+        assert!(!err.contains("listening on"), "{example}: {err}");
+        assert!(out.stdout.is_empty(), "{example}: {out:?}");
+    }
+}
+
+/// Options that do not go together, or a value outside an option's syntax, are usage
+/// errors too (exit code 2), found before any listener is bound.
+#[test]
+fn refused_option_combinations_exit_2() {
+    let refused: &[(&str, &[&str])] = &[
+        ("server", &["--relay", "127.0.0.1:9", "--lmtp"]),
+        ("server", &["--relay", "no-port"]),
+        ("server", &["--relay-user", "me:secret"]),
+        (
+            "server",
+            &["--relay", "127.0.0.1:9", "--relay-starttls", "never"],
+        ),
+        ("server", &["--tls-cert", "cert.pem"]),
+        ("server", &["--tls-key", "key.pem"]),
+        ("server", &["--disable", "nothing"]),
+        ("server", &["--user", "no-password"]),
+        ("server", &["--max-size", "big"]),
+        ("blocking_server", &["--relay", "127.0.0.1:9"]),
+        ("blocking_server", &["--command-timeout", "-1"]),
+    ];
+    for (example, args) in refused {
+        let out = Command::new(example_binary(example))
+            .args(["--listen", "127.0.0.1:0", "--discard"])
+            .args(*args)
+            .output()
+            .expect("run example");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{example} {args:?}: {err}");
+        assert!(!err.contains("listening on"), "{example} {args:?}: {err}");
+    }
+    let out = Command::new(example_binary("send"))
+        .args(["--server", "127.0.0.1:9", "--from", "a@example.org"])
+        .args(["--to", "b@example.org", "--starttls", "sometimes"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run send");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
