@@ -175,10 +175,7 @@ impl Maildir {
     /// Stores one message from its body: the whole of [`Session::message`] for a
     /// Maildir, usable inside another handler (to keep a copy, say).
     pub async fn deliver(&self, message: &Message, mut body: Body) -> Decision {
-        let mut delivery = match self.folder.create() {
-            Ok(d) => Some(d),
-            Err(_) => None,
-        };
+        let mut delivery = self.folder.create().ok();
         let mut stamp = delivery.as_ref().map(|d| {
             let fields = final_delivery_fields(message, d.unique(), self.name_user);
             Stamp::new(fields, self.add_missing, &message.hostname)
