@@ -98,8 +98,8 @@ impl<H: Handler> ServerBuilder<H> {
         self
     }
 
-    /// The TLS identity for STARTTLS and implicit TLS. Without one, STARTTLS is not
-    /// offered.
+    /// The TLS identity for STARTTLS and implicit TLS: with one, plain listeners offer
+    /// STARTTLS (the configuration's `starttls` is switched on); without, they do not.
     pub fn tls(mut self, identity: TlsIdentity) -> Self {
         self.tls = Some(identity);
         self
@@ -149,14 +149,12 @@ impl<H: Handler> ServerBuilder<H> {
     /// TLS listener without TLS, or an address that cannot be bound.
     pub async fn bind(mut self) -> io::Result<Server<H>> {
         let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
-        if self.tls.is_none() {
-            if !self.implicit.is_empty() {
-                return Err(invalid(
-                    "an implicit-TLS listener needs a TLS identity".into(),
-                ));
-            }
-            self.config.starttls = false;
+        if self.tls.is_none() && !self.implicit.is_empty() {
+            return Err(invalid(
+                "an implicit-TLS listener needs a TLS identity".into(),
+            ));
         }
+        self.config.starttls = self.tls.is_some();
         if self.verifier.is_some() && self.config.auth_mechanisms.is_empty() {
             self.config.auth_mechanisms = vec![Mechanism::PLAIN, Mechanism::LOGIN];
         }
