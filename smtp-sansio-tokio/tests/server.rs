@@ -402,3 +402,43 @@ async fn slow_handler_holds_the_client_back_instead_of_buffering_the_body() {
         "the whole body arrived"
     );
 }
+
+/// Composition: `Tee` gives each step and the whole body to both handlers; the Maildir
+/// keeps its copy and the second handler sees the same bytes, and a refusal by either
+/// is the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tee_gives_the_body_to_both_and_the_first_refusal_answers() {
+    let dir = temp_dir("tee");
+    let rec = Recorder {
+        keep: true,
+        ..Recorder::default()
+    };
+    rec.release.notify_one(); // the reply is not held
+    let tee = smtp_sansio_tokio::Tee::new(
+        Maildir::open(&dir).unwrap(),
+        smtp_sansio_tokio::Tee::new(Picky, rec.clone()),
+    );
+    let (addr, _stop) = start(ServerBuilder::new(config(), tee)).await;
+    let (mut c, _) = Client::connect(addr).await;
+    assert!(c.cmd("EHLO client.test").await.starts_with("250"));
+    assert!(
+        c.cmd("MAIL FROM:<spam@example.net>")
+            .await
+            .starts_with("550 5.7.1")
+    );
+    assert!(c.cmd("MAIL FROM:<a@example.org>").await.starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<x@example.com>")
+            .await
+            .starts_with("550 5.1.1")
+    );
+    assert!(c.cmd("RCPT TO:<b@example.org>").await.starts_with("250"));
+    assert!(c.cmd("DATA").await.starts_with("354"));
+    let r = c.cmd("Subject: both\r\n\r\nbody\r\n.").await;
+    assert!(r.starts_with("250"), "{r}");
+    let msgs = stored(&dir);
+    assert_eq!(msgs.len(), 1);
+    assert!(msgs[0].ends_with(b"\r\nSubject: both\r\n\r\nbody\r\n"));
+    assert_eq!(*rec.body.lock().await, b"Subject: both\r\n\r\nbody\r\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
