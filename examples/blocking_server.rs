@@ -14,18 +14,18 @@
 //! always available (a self-signed certificate is generated when none is given), and
 //! `--user` turns on AUTH PLAIN/LOGIN under TLS and requires it for MAIL.
 
-#[path = "common/maildir.rs"]
-mod maildir;
+/// The Maildir writer and message rewrite are the runtime crate's synchronous parts;
+/// the run loop below uses no runtime.
+mod maildir {
+    pub use smtp_sansio_tokio::maildir::{Delivery, Folder as Maildir};
+}
 #[path = "common/options.rs"]
 mod options;
 #[path = "common/policy.rs"]
 mod policy;
-#[path = "common/stamp.rs"]
-mod stamp;
-#[path = "common/tls.rs"]
-mod tls;
-#[path = "common/transcript.rs"]
-mod transcript;
+mod stamp {
+    pub use smtp_sansio_tokio::stamp::Stamp;
+}
 #[path = "common/users.rs"]
 mod users;
 
@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 
 use rustls::{ServerConnection, StreamOwned};
 use smtp_sansio::server::{Event, Server, ServerConfig};
+use smtp_sansio_tokio::{TlsIdentity, TlsInfo};
 
 use maildir::Maildir;
 use options::Options;
@@ -82,8 +83,13 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: Options) -> Result<(), String> {
-    let (tls, about_cert) = tls::server_config(opts.tls_cert.as_deref(), opts.tls_key.as_deref())?;
-    eprintln!("TLS: {about_cert}");
+    let identity = TlsIdentity::from_pem_files_or_self_signed(
+        opts.tls_cert.as_deref(),
+        opts.tls_key.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!("TLS: {}", identity.describe());
+    let tls = identity.config;
     let maildir = match opts.discard {
         true => None,
         false => Some(
@@ -197,7 +203,7 @@ fn session(mut tcp: TcpStream, peer: &str, implicit: bool, shared: &Shared) -> i
     if implicit {
         // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
         let mut tls = handshake(&shared.tls, tcp)?;
-        policy.tls_established(stamp::tls_names(&tls.conn));
+        policy.tls_established(tls_names(&tls.conn));
         let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
         serve(&mut tls, &mut server, &mut policy)?;
         return close(&mut tls);
@@ -210,7 +216,7 @@ fn session(mut tcp: TcpStream, peer: &str, implicit: bool, shared: &Shared) -> i
     // what followed the command (CVE-2011-0411); nothing is buffered here, so the
     // handshake reads the socket afresh.
     let mut tls = handshake(&shared.tls, tcp)?;
-    policy.tls_established(stamp::tls_names(&tls.conn));
+    policy.tls_established(tls_names(&tls.conn));
     server
         .tls_established(Instant::now())
         .map_err(io::Error::other)?;
@@ -317,4 +323,9 @@ fn drain<S: Write>(stream: &mut S, server: &mut Server, policy: &mut Policy) -> 
     }
     stream.flush()?;
     Ok(starttls)
+}
+
+/// TLS version and cipher for the `Received:` field (RFC 8314 4.3).
+fn tls_names(conn: &ServerConnection) -> Option<(String, String)> {
+    TlsInfo::of(conn).map(|t| (t.version, t.cipher))
 }

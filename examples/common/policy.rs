@@ -14,10 +14,10 @@ use std::time::{Instant, SystemTime};
 use smtp_sansio::server::{Event, MessageStart, Server, Ticket};
 use smtp_sansio::trace::{self, DateTime};
 use smtp_sansio::types::Reply;
+use smtp_sansio_tokio::{Logger, Transcript};
 
 use crate::maildir::{Delivery, Maildir};
 use crate::stamp::Stamp;
-use crate::transcript::Transcript;
 use crate::users::Users;
 
 /// One connection's application state.
@@ -112,7 +112,7 @@ impl Policy {
             delivery: None,
             user: None,
             messages: 0,
-            transcript: verbose.then(|| Transcript::new(peer)),
+            transcript: verbose.then(|| Transcript::new(peer, Logger::stderr())),
             trace: TraceOptions::default(),
             facts: Facts {
                 peer: peer.parse::<SocketAddr>().ok().map(|a| a.ip()),

@@ -1,19 +1,67 @@
-//! `--verbose`: the dialogue as `C:`/`S:` lines on stderr, with credentials redacted
-//! (the argument of AUTH and every client line of a SASL exchange) and message bodies
-//! summarised by size.
-//!
-//! It watches the bytes on the wire, not the machine's state: a `334` from the server
-//! means the next client line is a SASL response (RFC 4954 4), a `354` that message
-//! data follows (RFC 5321 4.1.1.4), and `BDAT n` that n octets of data follow (RFC 3030).
+//! Where the server's log lines go, and the `C:`/`S:` transcript of a dialogue with
+//! credentials redacted.
 
-use crate::policy::log;
+use std::fmt;
+use std::sync::Arc;
+
+/// A log sink: one call per line, prefixed with the client's address by the caller.
+/// The default writes each line to stderr in one write.
+#[derive(Clone)]
+pub struct Logger(Arc<dyn Fn(fmt::Arguments<'_>) + Send + Sync>);
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Logger")
+    }
+}
+
+impl Default for Logger {
+    fn default() -> Self {
+        Self::stderr()
+    }
+}
+
+impl Logger {
+    /// Lines to stderr, one write each (stderr is unbuffered, and `eprintln!` would
+    /// write once per formatting piece).
+    pub fn stderr() -> Self {
+        Self(Arc::new(|args| {
+            use std::io::Write;
+            let mut line = args.to_string();
+            line.push('\n');
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }))
+    }
+
+    /// No log at all.
+    pub fn none() -> Self {
+        Self(Arc::new(|_| {}))
+    }
+
+    /// Lines to `f` (a `tracing` or `log` macro, a test's collector...).
+    pub fn new(f: impl Fn(fmt::Arguments<'_>) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// Writes one line.
+    pub fn log(&self, args: fmt::Arguments<'_>) {
+        (self.0)(args)
+    }
+}
 
 /// Lines longer than this are logged cut short.
 const SHOWN: usize = 512;
 
+/// The dialogue as `C:`/`S:` lines, with credentials redacted (the argument of AUTH and
+/// every client line of a SASL exchange) and message bodies summarised by size.
+///
+/// It watches the bytes on the wire, not the machine's state: a `334` from the server
+/// means the next client line is a SASL response (RFC 4954 4), a `354` that message
+/// data follows (RFC 5321 4.1.1.4), and `BDAT n` that n octets of data follow (RFC 3030).
 #[derive(Debug)]
 pub struct Transcript {
     peer: String,
+    log: Logger,
     state: State,
     line: Vec<u8>,
     line_len: u64,
@@ -28,9 +76,11 @@ enum State {
 }
 
 impl Transcript {
-    pub fn new(peer: &str) -> Self {
+    /// A transcript whose lines start with `peer`.
+    pub fn new(peer: &str, log: Logger) -> Self {
         Self {
             peer: peer.to_owned(),
+            log,
             state: State::Command,
             line: Vec::new(),
             line_len: 0,
@@ -47,7 +97,8 @@ impl Transcript {
                 *left -= n as u64;
                 bytes = &bytes[n..];
                 if *left == 0 {
-                    log(format_args!("{} C: <BDAT chunk, {size} octets>", self.peer));
+                    let size = *size;
+                    self.say(format_args!("C: <BDAT chunk, {size} octets>"));
                     self.state = State::Command;
                 }
                 continue;
@@ -66,15 +117,18 @@ impl Transcript {
         }
     }
 
+    fn say(&self, args: fmt::Arguments<'_>) {
+        self.log.log(format_args!("{} {args}", self.peer));
+    }
+
     fn client_line(&mut self) {
         match self.state {
             State::Data { octets } => {
                 if self.line == b".\r\n" || self.line == b".\n" {
-                    log(format_args!(
-                        "{} C: <message data, {octets} octets on the wire>",
-                        self.peer
+                    self.say(format_args!(
+                        "C: <message data, {octets} octets on the wire>"
                     ));
-                    log(format_args!("{} C: .", self.peer));
+                    self.say(format_args!("C: ."));
                     self.state = State::Command;
                 } else {
                     self.state = State::Data {
@@ -82,7 +136,7 @@ impl Transcript {
                     };
                 }
             }
-            State::Sasl => log(format_args!("{} C: <SASL response redacted>", self.peer)),
+            State::Sasl => self.say(format_args!("C: <SASL response redacted>")),
             State::Command | State::Bdat { .. } => {
                 let text = printable(&self.line);
                 let mut words = text.split_ascii_whitespace();
@@ -95,10 +149,10 @@ impl Transcript {
                     } else {
                         ""
                     };
-                    log(format_args!("{} C: {verb} {mechanism}{more}", self.peer));
+                    self.say(format_args!("C: {verb} {mechanism}{more}"));
                     return;
                 }
-                log(format_args!("{} C: {text}", self.peer));
+                self.say(format_args!("C: {text}"));
                 if verb == "BDAT" {
                     match words.next().and_then(|n| n.parse::<u64>().ok()) {
                         Some(size) if size > 0 => self.state = State::Bdat { left: size, size },
@@ -113,7 +167,7 @@ impl Transcript {
     pub fn server(&mut self, bytes: &[u8]) {
         for line in bytes.split_inclusive(|&b| b == b'\n') {
             let text = printable(line);
-            log(format_args!("{} S: {text}", self.peer));
+            self.say(format_args!("S: {text}"));
             // The last line of a reply has a space after the code (RFC 5321 4.2.1).
             if line.get(3) != Some(&b' ') {
                 continue;
@@ -141,4 +195,32 @@ fn printable(line: &[u8]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn transcript_redacts_auth_and_sasl_responses() {
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = lines.clone();
+        let log = Logger::new(move |a| sink.lock().unwrap().push(a.to_string()));
+        let mut t = Transcript::new("p", log);
+        t.client(b"AUTH PLAIN AHUAcGFzcw==\r\nAUTH LOGIN\r\n");
+        t.server(b"334 VXNlcm5hbWU6\r\n");
+        t.client(b"dXNlcg==\r\n");
+        t.server(b"334 UGFzc3dvcmQ6\r\n");
+        t.client(b"c2VjcmV0\r\n");
+        t.server(b"235 2.7.0 ok\r\n");
+        t.client(b"MAIL FROM:<a@b>\r\n");
+        let all = lines.lock().unwrap().join("\n");
+        assert!(
+            !all.contains("AHUAcGFzcw") && !all.contains("dXNlcg") && !all.contains("c2VjcmV0")
+        );
+        assert!(all.contains("p C: AUTH PLAIN <redacted>"), "{all}");
+        assert!(all.contains("p C: <SASL response redacted>"), "{all}");
+        assert!(all.contains("p C: MAIL FROM:<a@b>"), "{all}");
+    }
 }

@@ -3,7 +3,8 @@
 //! the message's own bytes unchanged, with `Message-ID:` and `Date:` inserted at the end
 //! of its header when a submission server must add them (RFC 6409 8.1, 8.3). Nothing is
 //! buffered: each chunk goes out as it comes, split at most once where the header ends.
-//! Independent of where the bytes go (a Maildir file, an upstream connection).
+//! Independent of where the bytes go (a Maildir file, an upstream connection), and
+//! synchronous: a blocking server uses it as it is.
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +14,8 @@ use smtp_sansio::trace::{DateTime, HeaderScan};
 
 static MESSAGE_IDS: AtomicU64 = AtomicU64::new(0);
 
-/// One message on its way out.
+/// One message on its way out: trace fields first, then its bytes, with `Message-ID:`
+/// and `Date:` added at the end of its header when asked and missing.
 #[derive(Debug)]
 pub struct Stamp {
     /// Written before the message's first byte, then `None`.
@@ -90,7 +92,6 @@ impl Stamp {
     }
 
     /// Whether the missing fields were added to this message (for logs and tests).
-    #[allow(dead_code)]
     pub fn added(&self) -> bool {
         self.add_missing && self.inserted
     }
@@ -142,24 +143,4 @@ fn id_right(host: &str) -> String {
     } else {
         "localhost".to_owned()
     }
-}
-
-/// The TLS facts of a server connection for the `Received:` field: the protocol version
-/// (`TLSv1.3`) and the IANA name of the cipher suite (RFC 8314 4.3), or its number.
-#[allow(dead_code)] // not every program that includes this module serves TLS
-pub fn tls_names(conn: &rustls::ServerConnection) -> Option<(String, String)> {
-    let version = match conn.protocol_version()? {
-        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
-        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
-        other => format!("{other:?}"),
-    };
-    let suite = conn.negotiated_cipher_suite()?.suite();
-    let name = format!("{suite:?}");
-    // rustls spells the TLS 1.3 suites `TLS13_...`; IANA registers them as `TLS_...`.
-    let cipher = match name.strip_prefix("TLS13_") {
-        Some(rest) => format!("TLS_{rest}"),
-        None if name.starts_with("TLS_") => name,
-        None => format!("0x{:04X}", u16::from(suite)),
-    };
-    Some((version, cipher))
 }

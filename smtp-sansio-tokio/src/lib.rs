@@ -1,0 +1,63 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod auth;
+mod body;
+mod compose;
+mod handler;
+mod log;
+pub mod maildir;
+mod server;
+mod session;
+pub mod stamp;
+mod tls;
+
+pub use auth::{Credentials, CredentialsError, PasswordVerifier};
+pub use body::{BODY_CHANNEL, Body, BodySender, body_channel};
+pub use compose::{Discard, DiscardSession, Tee, TeeSession};
+pub use handler::{
+    BodyError, Connection, Decision, Handler, Hello, Login, Mail, Message, Rcpt, Session,
+};
+pub use log::{Logger, Transcript};
+pub use maildir::Maildir;
+pub use server::{Server, ServerBuilder, ShutdownHandle, TOO_MANY_SESSIONS};
+pub use tls::{TlsError, TlsIdentity, TlsInfo, fingerprint};
+
+/// The core crate, whose configuration, events and types this one drives.
+pub use smtp_sansio;
+
+use smtp_sansio::types::{Reply, ReplyCode};
+
+/// The crate's own replies, in wire form (checked by a test).
+pub(crate) mod replies {
+    pub const AUTH_FAILED: &str = "535 5.7.8 Authentication credentials invalid";
+    pub const SENDER_NOT_ALLOWED: &str = "553 5.7.1 Sender address not allowed";
+    pub const NOT_STORED: &str = "451 4.3.0 Cannot store message, try again later";
+    pub const BAD_DECISION: &str = "451 4.3.0 Local error in processing";
+    pub const SASL_UNSUPPORTED: &str = "504 5.5.4 Unrecognized authentication type";
+    #[cfg(test)]
+    pub const ALL: [&str; 5] = [
+        AUTH_FAILED,
+        SENDER_NOT_ALLOWED,
+        NOT_STORED,
+        BAD_DECISION,
+        SASL_UNSUPPORTED,
+    ];
+}
+
+/// One of [`replies`]; a bare `451` if a constant were ever malformed.
+pub(crate) fn fixed_reply(text: &str) -> Reply {
+    text.parse()
+        .unwrap_or_else(|_| Reply::from_lines(ReplyCode::LOCAL_ERROR, []))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_fixed_reply_parses() {
+        for r in super::replies::ALL {
+            assert!(r.parse::<smtp_sansio::types::Reply>().is_ok(), "{r}");
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! Listeners, the session cap and graceful shutdown around the per-connection run loop.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use smtp_sansio::server::ServerConfig;
+use smtp_sansio::types::Mechanism;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use crate::auth::PasswordVerifier;
+use crate::handler::{Connection, Handler};
+use crate::log::Logger;
+use crate::session;
+use crate::tls::TlsIdentity;
+
+/// The answer to a connection over the session cap (RFC 5321 3.1 lets a server refuse a
+/// connection with 421), written once without waiting, then the socket is closed.
+pub const TOO_MANY_SESSIONS: &[u8] = b"421 4.3.2 Too many connections, try again later\r\n";
+
+/// Default cap on sessions served at once.
+const DEFAULT_MAX_SESSIONS: usize = 4096;
+/// Default bound on one write to a client (a client that stops reading is dropped).
+const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default bound on a TLS handshake.
+const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every session of a server shares.
+pub(crate) struct Shared<H> {
+    pub handler: H,
+    pub config: Arc<ServerConfig>,
+    pub tls: Option<TlsAcceptor>,
+    pub verifier: Option<Arc<dyn PasswordVerifier>>,
+    pub log: Logger,
+    pub transcript: bool,
+    pub write_timeout: Duration,
+    pub handshake_timeout: Duration,
+    pub max_sessions: usize,
+    pub control: Arc<Control>,
+}
+
+/// The shutdown signal and the count of open sessions.
+pub(crate) struct Control {
+    pub stop: watch::Sender<bool>,
+    pub open: watch::Sender<usize>,
+}
+
+/// Sets up a [`Server`]: its handler, configuration, listeners, TLS and limits.
+///
+/// Timeouts of the SMTP dialogue are the configuration's
+/// ([`Timeouts`](smtp_sansio::server::Timeouts)); the transport adds a bound on each
+/// write ([`write_timeout`](Self::write_timeout)) and on the TLS handshake.
+pub struct ServerBuilder<H> {
+    config: ServerConfig,
+    handler: H,
+    plain: Vec<SocketAddr>,
+    implicit: Vec<SocketAddr>,
+    tls: Option<TlsIdentity>,
+    verifier: Option<Arc<dyn PasswordVerifier>>,
+    log: Logger,
+    transcript: bool,
+    write_timeout: Duration,
+    handshake_timeout: Duration,
+    max_sessions: usize,
+}
+
+impl<H: Handler> ServerBuilder<H> {
+    /// A server running `handler` under `config`.
+    pub fn new(config: ServerConfig, handler: H) -> Self {
+        Self {
+            config,
+            handler,
+            plain: Vec::new(),
+            implicit: Vec::new(),
+            tls: None,
+            verifier: None,
+            log: Logger::default(),
+            transcript: false,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+        }
+    }
+
+    /// A plain listener (STARTTLS offered when TLS is configured). Port 0 lets the OS
+    /// choose: see [`Server::listeners`].
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.plain.push(addr);
+        self
+    }
+
+    /// An implicit-TLS listener (RFC 8314, port 465 style). Needs [`tls`](Self::tls).
+    pub fn listen_tls(mut self, addr: SocketAddr) -> Self {
+        self.implicit.push(addr);
+        self
+    }
+
+    /// The TLS identity for STARTTLS and implicit TLS: with one, plain listeners offer
+    /// STARTTLS (the configuration's `starttls` is switched on); without, they do not.
+    pub fn tls(mut self, identity: TlsIdentity) -> Self {
+        self.tls = Some(identity);
+        self
+    }
+
+    /// Checks AUTH PLAIN/LOGIN with `verifier` (offering both mechanisms if the
+    /// configuration lists none) and MAIL FROM against the user's senders (RFC 6409 6.1).
+    /// Whether MAIL needs AUTH is [`ServerConfig::require_auth`]; AUTH is offered only
+    /// under TLS unless [`ServerConfig::auth_requires_tls`] is off.
+    pub fn credentials(mut self, verifier: impl PasswordVerifier) -> Self {
+        self.verifier = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Where log lines go (default: stderr).
+    pub fn logger(mut self, log: Logger) -> Self {
+        self.log = log;
+        self
+    }
+
+    /// Log every dialogue as `C:`/`S:` lines, credentials redacted.
+    pub fn transcript(mut self, on: bool) -> Self {
+        self.transcript = on;
+        self
+    }
+
+    /// Sessions served at once; more are answered [`TOO_MANY_SESSIONS`] and closed
+    /// (default 4096).
+    pub fn max_sessions(mut self, n: usize) -> Self {
+        self.max_sessions = n;
+        self
+    }
+
+    /// Bound on writing one reply buffer (default 60 s).
+    pub fn write_timeout(mut self, d: Duration) -> Self {
+        self.write_timeout = d;
+        self
+    }
+
+    /// Bound on a TLS handshake (default 30 s).
+    pub fn handshake_timeout(mut self, d: Duration) -> Self {
+        self.handshake_timeout = d;
+        self
+    }
+
+    /// Binds every listener. Fails on a configuration the machine refuses, an implicit
+    /// TLS listener without TLS, or an address that cannot be bound.
+    pub async fn bind(mut self) -> io::Result<Server<H>> {
+        let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+        if self.tls.is_none() && !self.implicit.is_empty() {
+            return Err(invalid(
+                "an implicit-TLS listener needs a TLS identity".into(),
+            ));
+        }
+        self.config.starttls = self.tls.is_some();
+        if self.verifier.is_some() && self.config.auth_mechanisms.is_empty() {
+            self.config.auth_mechanisms = vec![Mechanism::PLAIN, Mechanism::LOGIN];
+        }
+        self.config
+            .validate()
+            .map_err(|e| invalid(format!("configuration refused: {e}")))?;
+        let mut listeners = Vec::new();
+        let all = self.plain.iter().map(|a| (*a, false));
+        for (addr, implicit) in all.chain(self.implicit.iter().map(|a| (*a, true))) {
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+            listeners.push((l, implicit));
+        }
+        let (stop, _) = watch::channel(false);
+        let (open, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            handler: self.handler,
+            config: Arc::new(self.config),
+            tls: self.tls.map(|t| TlsAcceptor::from(t.config)),
+            verifier: self.verifier,
+            log: self.log,
+            transcript: self.transcript,
+            write_timeout: self.write_timeout,
+            handshake_timeout: self.handshake_timeout,
+            max_sessions: self.max_sessions,
+            control: Arc::new(Control { stop, open }),
+        });
+        Ok(Server { listeners, shared })
+    }
+}
+
+/// A bound server: [`run`](Self::run) it, and stop it with a [`ShutdownHandle`].
+pub struct Server<H> {
+    listeners: Vec<(TcpListener, bool)>,
+    shared: Arc<Shared<H>>,
+}
+
+impl<H: Handler> Server<H> {
+    /// The bound addresses, each with true for implicit TLS, in the order given.
+    pub fn listeners(&self) -> Vec<(SocketAddr, bool)> {
+        self.listeners
+            .iter()
+            .filter_map(|(l, tls)| l.local_addr().ok().map(|a| (a, *tls)))
+            .collect()
+    }
+
+    /// The configuration sessions run under (after the builder's adjustments).
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
+
+    /// A handle that stops the server and waits for its sessions.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            control: self.shared.control.clone(),
+        }
+    }
+
+    /// Accepts connections, each served on its own task, until shutdown begins; then
+    /// returns (sessions go on ending: [`ShutdownHandle::shutdown`] waits for them).
+    pub async fn run(self) -> io::Result<()> {
+        let mut tasks = Vec::new();
+        for (listener, implicit) in self.listeners {
+            let shared = self.shared.clone();
+            tasks.push(tokio::spawn(accept_loop(listener, implicit, shared)));
+        }
+        for t in tasks {
+            t.await.map_err(io::Error::other)?;
+        }
+        Ok(())
+    }
+}
+
+/// Stops a [`Server`]: no new connections, and every session answers `421 4.3.2` at its
+/// next turn and closes. A message whose body is complete is stored and answered first
+/// (a message is either stored and acknowledged, or never acknowledged).
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    control: Arc<Control>,
+}
+
+impl ShutdownHandle {
+    /// Sessions open now.
+    pub fn open_sessions(&self) -> usize {
+        *self.control.open.borrow()
+    }
+
+    /// Begins the shutdown and waits until every session has closed, at most `grace`.
+    /// True when all closed in time.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        self.control.stop.send_replace(true);
+        let mut open = self.control.open.subscribe();
+        let all_closed = open.wait_for(|n| *n == 0);
+        matches!(tokio::time::timeout(grace, all_closed).await, Ok(Ok(_)))
+    }
+}
+
+/// Gives a session's slot back however its task ends.
+struct Slot(Arc<Control>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.open.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+async fn accept_loop<H: Handler>(listener: TcpListener, implicit: bool, shared: Arc<Shared<H>>) {
+    let mut stop = shared.control.stop.subscribe();
+    let local = listener.local_addr();
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, most likely: back off instead of spinning.
+                    shared.log.log(format_args!("accept: {e}"));
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = session::stopped(&mut stop) => return,
+        };
+        let max = shared.max_sessions;
+        let admitted = shared.control.open.send_if_modified(|n| {
+            let room = *n < max;
+            if room {
+                *n += 1;
+            }
+            room
+        });
+        if !admitted {
+            refuse(tcp);
+            continue;
+        }
+        let slot = Slot(shared.control.clone());
+        let shared = shared.clone();
+        let local = local.as_ref().map_or(peer, |a| *a);
+        tokio::spawn(async move {
+            let conn = Connection {
+                peer,
+                local,
+                implicit_tls: implicit,
+            };
+            session::serve(&shared, tcp, conn).await;
+            drop(slot);
+        });
+    }
+}
+
+/// One try, never waiting on the flooder, then the socket is closed.
+fn refuse(tcp: TcpStream) {
+    let _ = tcp.try_write(TOO_MANY_SESSIONS);
+}

@@ -1,0 +1,623 @@
+//! The run loop of one connection: the machine's contract (see the core's crate docs)
+//! kept over a tokio stream, with the handler's decisions in between.
+
+use std::io;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use smtp_sansio::server::{Answer, Event, MessageEnd, MessageStart, Server, Ticket};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::Sleep;
+
+use crate::body::{BODY_CHANNEL, BodySender, body_channel};
+use crate::handler::{
+    BodyError, Connection, Decision, Handler, Hello, Login, Mail, Message, Rcpt, Session,
+};
+use crate::log::{Logger, Transcript};
+use crate::server::Shared;
+use crate::tls::TlsInfo;
+
+/// Bytes asked of the socket per read.
+const READ_BUFFER: usize = 16 * 1024;
+
+/// How a run of the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Turn {
+    Closed,
+    /// The `220` to STARTTLS is written; upgrade the stream now.
+    StartTls,
+}
+
+/// One connection's state besides the machine.
+struct Ctx<S> {
+    session: S,
+    conn: Connection,
+    /// The client's address as log lines start.
+    tag: String,
+    user: Option<String>,
+    tls: Option<TlsInfo>,
+    /// A MAIL was accepted and its transaction not yet reset.
+    in_txn: bool,
+    messages: u64,
+    started: Instant,
+    transcript: Option<Transcript>,
+    stop: watch::Receiver<bool>,
+    stopping: bool,
+}
+
+/// Serves one accepted connection to its end; errors are logged.
+pub(crate) async fn serve<H: Handler>(shared: &Shared<H>, tcp: TcpStream, conn: Connection) {
+    let _ = tcp.set_nodelay(true);
+    let tag = conn.peer.to_string();
+    let mut ctx = Ctx {
+        session: shared.handler.session(&conn),
+        transcript: shared
+            .transcript
+            .then(|| Transcript::new(&tag, shared.log.clone())),
+        tag,
+        conn,
+        user: None,
+        tls: None,
+        in_txn: false,
+        messages: 0,
+        started: Instant::now(),
+        stop: shared.control.stop.subscribe(),
+        stopping: false,
+    };
+    if let Err(e) = connection(shared, tcp, &mut ctx).await {
+        shared
+            .log
+            .log(format_args!("{}: connection error: {e}", ctx.tag));
+    }
+}
+
+async fn connection<H: Handler>(
+    shared: &Shared<H>,
+    tcp: TcpStream,
+    ctx: &mut Ctx<H::Session>,
+) -> io::Result<()> {
+    let config = shared.config.clone();
+    if ctx.conn.implicit_tls {
+        // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
+        let mut tls = Box::pin(handshake(shared, tcp, ctx)).await?;
+        let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
+        Box::pin(run(&mut tls, &mut server, shared, ctx)).await?;
+        return close(&mut tls, shared.write_timeout).await;
+    }
+    let mut tcp = tcp;
+    let mut server = Server::new(config, Instant::now()).map_err(io::Error::other)?;
+    if run(&mut tcp, &mut server, shared, ctx).await? == Turn::Closed {
+        return close(&mut tcp, shared.write_timeout).await;
+    }
+    // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
+    // what followed the command (CVE-2011-0411); nothing is buffered here, so the
+    // handshake reads the socket afresh.
+    let mut tls = Box::pin(handshake(shared, tcp, ctx)).await?;
+    server
+        .tls_established(Instant::now())
+        .map_err(io::Error::other)?;
+    Box::pin(run(&mut tls, &mut server, shared, ctx)).await?;
+    close(&mut tls, shared.write_timeout).await
+}
+
+type TlsStream = tokio_rustls::server::TlsStream<TcpStream>;
+
+async fn handshake<H: Handler>(
+    shared: &Shared<H>,
+    tcp: TcpStream,
+    ctx: &mut Ctx<H::Session>,
+) -> io::Result<TlsStream> {
+    let Some(acceptor) = &shared.tls else {
+        return Err(io::Error::other("TLS requested but not configured"));
+    };
+    let shake = tokio::time::timeout(shared.handshake_timeout, acceptor.accept(tcp));
+    let tls = tokio::select! {
+        done = shake => done.map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??,
+        () = stopped(&mut ctx.stop) => return Err(io::Error::other("shut down during the TLS handshake")),
+    };
+    if let Some(info) = TlsInfo::of(tls.get_ref().1) {
+        ctx.session.tls(&info);
+        ctx.tls = Some(info);
+    }
+    Ok(tls)
+}
+
+async fn close<S: AsyncWrite + Unpin>(stream: &mut S, limit: Duration) -> io::Result<()> {
+    // For TLS this sends close_notify; for TCP it shuts down the write half.
+    let _ = tokio::time::timeout(limit, stream.shutdown()).await;
+    Ok(())
+}
+
+/// The machine's deadline on one timer, re-armed only when it moves earlier (a timer
+/// that fires early finds nothing due: `handle_timeout` is harmless then).
+struct Timer {
+    sleep: Pin<Box<Sleep>>,
+    armed: Option<Instant>,
+}
+
+impl Timer {
+    fn new() -> Self {
+        Self {
+            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            armed: None,
+        }
+    }
+
+    /// Handles a deadline already past at once (true), else arms the timer for it.
+    fn arm(&mut self, server: &mut Server) -> bool {
+        let now = Instant::now();
+        match server.poll_timeout() {
+            Some(d) if d <= now => {
+                server.handle_timeout(now);
+                true
+            }
+            Some(d) => {
+                if self.armed.is_none_or(|a| d < a) {
+                    self.sleep.as_mut().reset(d.into());
+                    self.armed = Some(d);
+                }
+                false
+            }
+            None => false,
+        }
+    }
+
+    async fn fired(&mut self) {
+        (&mut self.sleep).await;
+        self.armed = None;
+    }
+}
+
+/// Reads once into `buf` and feeds the machine; EOF and errors end the session.
+async fn read_into<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut BytesMut,
+) -> io::Result<Option<BytesMut>> {
+    if buf.capacity() - buf.len() < READ_BUFFER / 2 {
+        buf.reserve(READ_BUFFER);
+    }
+    match io.read_buf(buf).await? {
+        0 => Ok(None),
+        _ => Ok(Some(buf.split())),
+    }
+}
+
+impl<S: Session> Ctx<S> {
+    /// Feeds a read's outcome to the machine.
+    fn fed(&mut self, server: &mut Server, log: &Logger, read: io::Result<Option<BytesMut>>) {
+        match read {
+            Ok(Some(bytes)) => {
+                if let Some(t) = self.transcript.as_mut() {
+                    t.client(&bytes);
+                }
+                server.handle_input_buf(Instant::now(), bytes);
+            }
+            Ok(None) => server.handle_eof(Instant::now()),
+            Err(e) => {
+                log.log(format_args!("{}: read error: {e}", self.tag));
+                server.handle_eof(Instant::now());
+            }
+        }
+    }
+}
+
+/// The loop over any byte stream: answer events, write output one buffer at a time,
+/// read while the machine wants input, honour its deadline and the shutdown signal.
+async fn run<IO, H>(
+    io: &mut IO,
+    server: &mut Server,
+    shared: &Shared<H>,
+    ctx: &mut Ctx<H::Session>,
+) -> io::Result<Turn>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send,
+    H: Handler,
+{
+    let mut buf = BytesMut::new();
+    let mut timer = Timer::new();
+    if !ctx.stopping && *ctx.stop.borrow_and_update() {
+        ctx.stopping = true;
+    }
+    if ctx.stopping {
+        server.shutdown(); // 421 4.3.2
+    }
+    let mut next: Option<Event> = None;
+    let mut stop = ctx.stop.clone();
+    loop {
+        let mut starttls = false;
+        while let Some(event) = next.take().or_else(|| server.poll_event()) {
+            match event {
+                Event::StartTls => starttls = true,
+                Event::MessageStart(start) => {
+                    next = receive(io, server, shared, ctx, start).await?;
+                }
+                event => on_event(server, shared, ctx, event).await,
+            }
+        }
+        flush(io, server, shared, ctx).await?;
+        if server.is_closed() {
+            return Ok(Turn::Closed);
+        }
+        if starttls {
+            return Ok(Turn::StartTls);
+        }
+        if timer.arm(server) {
+            continue;
+        }
+        let stopping = ctx.stopping;
+        tokio::select! {
+            read = read_into(io, &mut buf), if server.wants_input() => ctx.fed(server, &shared.log, read),
+            () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
+            () = stopped(&mut stop), if !stopping => {
+                ctx.stopping = true;
+                server.shutdown();
+            }
+        }
+    }
+}
+
+/// Writes every pending reply: one `poll_transmit` buffer at a time, each fully, within
+/// the write timeout (a client that does not read is dropped).
+async fn flush<IO, H>(
+    io: &mut IO,
+    server: &mut Server,
+    shared: &Shared<H>,
+    ctx: &mut Ctx<H::Session>,
+) -> io::Result<()>
+where
+    IO: AsyncWrite + Unpin,
+    H: Handler,
+{
+    let limit = shared.write_timeout;
+    let slow = || io::Error::new(io::ErrorKind::TimedOut, "client does not read");
+    let mut wrote = false;
+    while let Some(out) = server.poll_transmit() {
+        if let Some(t) = ctx.transcript.as_mut() {
+            t.server(&out);
+        }
+        tokio::time::timeout(limit, io.write_all(&out))
+            .await
+            .map_err(|_| slow())??;
+        wrote = true;
+    }
+    if wrote {
+        tokio::time::timeout(limit, io.flush())
+            .await
+            .map_err(|_| slow())??;
+    }
+    Ok(())
+}
+
+/// Answers a ticket with the handler's decision; one that does not fit the decision
+/// (a 2xx to EHLO, several replies outside LMTP...) becomes `451 4.3.0`.
+fn answer<S>(server: &mut Server, shared_log: &Logger, ctx: &Ctx<S>, ticket: Ticket, d: Decision) {
+    let a = match d {
+        Decision::Accept => Answer::Accept,
+        Decision::Reply(r) => Answer::Reply(r),
+        Decision::Each(rs) => Answer::Each(rs),
+    };
+    if let Err(e) = server.answer(Instant::now(), ticket, a) {
+        let kind = e.kind;
+        let (ticket, _) = e.into_inner();
+        let fallback = crate::fixed_reply(crate::replies::BAD_DECISION);
+        if server.respond(Instant::now(), ticket, fallback).is_ok() {
+            shared_log.log(format_args!(
+                "{}: the handler's decision does not fit ({kind}); answered 451",
+                ctx.tag
+            ));
+        }
+    }
+}
+
+/// One event outside a message body.
+async fn on_event<H: Handler>(
+    server: &mut Server,
+    shared: &Shared<H>,
+    ctx: &mut Ctx<H::Session>,
+    event: Event,
+) {
+    let log = &shared.log;
+    match event {
+        Event::Hello(h) => {
+            end_transaction(ctx).await;
+            let hello = Hello {
+                kind: h.kind,
+                host: h.host,
+            };
+            let d = ctx.session.hello(&hello).await;
+            answer(server, log, ctx, h.ticket, d);
+        }
+        Event::Mail(m) => {
+            end_transaction(ctx).await;
+            // RFC 6409 6.1: an account bound to addresses sends only as them.
+            if let (Some(user), Some(v)) = (ctx.user.as_deref(), shared.verifier.as_ref()) {
+                if !v.may_send_as(user, &m.from) {
+                    let no = crate::auth::sender_not_allowed(user);
+                    answer(server, log, ctx, m.ticket, Decision::Reply(no));
+                    return;
+                }
+            }
+            let mail = Mail {
+                from: m.from,
+                params: m.params,
+                user: ctx.user.clone(),
+            };
+            let d = ctx.session.mail(&mail).await;
+            ctx.in_txn = d.is_accept();
+            answer(server, log, ctx, m.ticket, d);
+        }
+        Event::Rcpt(r) => {
+            let rcpt = Rcpt {
+                to: r.to,
+                params: r.params,
+            };
+            let d = ctx.session.rcpt(&rcpt).await;
+            answer(server, log, ctx, r.ticket, d);
+        }
+        Event::Auth(a) => {
+            // A PLAIN authorization identity other than the user's own would be a request
+            // to act for someone else (RFC 4616 2); no such right is granted here.
+            let own = a
+                .authzid
+                .as_deref()
+                .is_none_or(|z| z.is_empty() || z == a.authcid);
+            let verified = own
+                && shared
+                    .verifier
+                    .as_ref()
+                    .is_some_and(|v| v.verify(&a.authcid, a.password.expose()));
+            let login = Login {
+                mechanism: a.mechanism,
+                user: a.authcid,
+                password: a.password,
+                verified,
+            };
+            let d = ctx.session.auth(&login).await;
+            if d.is_accept() {
+                log.log(format_args!(
+                    "{}: authenticated as {} ({})",
+                    ctx.tag, login.user, login.mechanism
+                ));
+                ctx.user = Some(login.user);
+            } else {
+                log.log(format_args!(
+                    "{}: AUTH {} failed for {:?}",
+                    ctx.tag, login.mechanism, login.user
+                ));
+            }
+            answer(server, log, ctx, a.ticket, d);
+        }
+        // Only PLAIN and LOGIN go through the verifier; the machine decodes both itself.
+        Event::SaslStep(s) => {
+            let no = crate::fixed_reply(crate::replies::SASL_UNSUPPORTED);
+            answer(server, log, ctx, s.ticket, Decision::Reply(no));
+        }
+        Event::Vrfy(v) => answer(server, log, ctx, v.ticket, Decision::Accept),
+        Event::Violation(v) => log.log(format_args!("{}: peer violation: {v:?}", ctx.tag)),
+        Event::MessageAborted(reason) => {
+            log.log(format_args!("{}: message dropped: {reason:?}", ctx.tag));
+            end_transaction(ctx).await;
+        }
+        Event::MessageEnd(end) => {
+            // Only reachable if a body started without MessageStart: never stored.
+            let no = crate::fixed_reply(crate::replies::NOT_STORED);
+            answer(server, log, ctx, end.ticket, Decision::Reply(no));
+        }
+        Event::Closed(reason) => {
+            log.log(format_args!(
+                "{}: closed ({reason:?}) after {:.1?}, {} message(s){}{}",
+                ctx.tag,
+                ctx.started.elapsed(),
+                ctx.messages,
+                if server.is_tls() { ", TLS" } else { "" },
+                ctx.user
+                    .as_deref()
+                    .map(|u| format!(", user {u}"))
+                    .unwrap_or_default(),
+            ));
+            ctx.session.closed(&reason);
+        }
+        _ => {}
+    }
+}
+
+/// Tells the handler its transaction is over, once.
+async fn end_transaction<S: Session>(ctx: &mut Ctx<S>) {
+    if std::mem::take(&mut ctx.in_txn) {
+        ctx.session.reset().await;
+    }
+}
+
+/// How the body of a message went.
+enum Ending {
+    /// The body is complete; its ticket waits for the handler's decision.
+    End(MessageEnd),
+    /// The machine dropped the message; the client gets no reply from the handler.
+    Aborted,
+}
+
+/// One message, from `MessageStart` until its final reply is given (or it is aborted):
+/// body chunks go to the handler through a bounded channel while its future runs; while
+/// the channel is full, the socket is not read. Returns an event that belongs to the
+/// caller (one the machine emitted after the message), if any.
+async fn receive<IO, H>(
+    io: &mut IO,
+    server: &mut Server,
+    shared: &Shared<H>,
+    ctx: &mut Ctx<H::Session>,
+    start: MessageStart,
+) -> io::Result<Option<Event>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send,
+    H: Handler,
+{
+    let message = Message {
+        start,
+        hostname: server.config().hostname.clone(),
+        peer: ctx.conn.peer,
+        tls: ctx.tls.clone(),
+        user: ctx.user.clone(),
+    };
+    let (tx, body) = body_channel(BODY_CHANNEL);
+    let mut tx = Some(tx);
+    let mut held: Option<Bytes> = None;
+    let mut decision: Option<Decision> = None;
+    let mut ending: Option<Ending> = None;
+    let mut leftover: Option<Event> = None;
+    let mut buf = BytesMut::new();
+    let mut timer = Timer::new();
+    let mut shutdown_after = false;
+    {
+        let Ctx {
+            session,
+            transcript,
+            stop,
+            stopping,
+            tag,
+            ..
+        } = &mut *ctx;
+        let handler = session.message(&message, body);
+        tokio::pin!(handler);
+        loop {
+            // Events until the body is over, never more than the channel takes.
+            while ending.is_none() && leftover.is_none() {
+                if let Some(chunk) = held.take() {
+                    held = tx.as_ref().and_then(|t| t.try_send(chunk));
+                    if held.is_some() {
+                        break;
+                    }
+                }
+                let Some(event) = server.poll_event() else {
+                    break;
+                };
+                match event {
+                    Event::MessageChunk(chunk) => held = Some(chunk),
+                    Event::MessageEnd(end) => {
+                        finish(&mut tx, Ok(()));
+                        ending = Some(Ending::End(end));
+                    }
+                    Event::MessageAborted(reason) => {
+                        finish(&mut tx, Err(BodyError::Aborted(reason)));
+                        shared
+                            .log
+                            .log(format_args!("{tag}: message dropped: {reason:?}"));
+                        ending = Some(Ending::Aborted);
+                    }
+                    Event::Violation(v) => {
+                        shared.log.log(format_args!("{tag}: peer violation: {v:?}"))
+                    }
+                    other => {
+                        finish(&mut tx, Err(BodyError::Lost));
+                        leftover = Some(other);
+                    }
+                }
+            }
+            let body_over = leftover.is_some() || matches!(ending, Some(Ending::Aborted));
+            let answered = matches!(ending, Some(Ending::End(_))) && decision.is_some();
+            if body_over || answered {
+                break;
+            }
+            // Replies (the 354, errors) go out while the body comes in.
+            while let Some(out) = server.poll_transmit() {
+                if let Some(t) = transcript.as_mut() {
+                    t.server(&out);
+                }
+                tokio::time::timeout(shared.write_timeout, io.write_all(&out))
+                    .await
+                    .map_err(|_| {
+                        io::Error::new(io::ErrorKind::TimedOut, "client does not read")
+                    })??;
+                io.flush().await?;
+            }
+            if timer.arm(server) {
+                continue;
+            }
+            let reading = held.is_none() && ending.is_none() && server.wants_input();
+            let waiting = held.is_some();
+            let stop_now = *stopping;
+            tokio::select! {
+                d = &mut handler, if decision.is_none() => decision = Some(d),
+                () = ready(&tx), if waiting => {}
+                read = read_into(io, &mut buf), if reading => match read {
+                    Ok(Some(bytes)) => {
+                        if let Some(t) = transcript.as_mut() {
+                            t.client(&bytes);
+                        }
+                        server.handle_input_buf(Instant::now(), bytes);
+                    }
+                    Ok(None) => server.handle_eof(Instant::now()),
+                    Err(e) => {
+                        shared.log.log(format_args!("{tag}: read error: {e}"));
+                        server.handle_eof(Instant::now());
+                    }
+                },
+                () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
+                () = stopped(stop), if !stop_now => {
+                    *stopping = true;
+                    match ending {
+                        // Stored and answered first, then 421.
+                        Some(Ending::End(_)) => shutdown_after = true,
+                        // The body is incomplete: never acknowledged.
+                        _ => server.shutdown(),
+                    }
+                }
+            }
+        }
+    }
+    match ending {
+        Some(Ending::End(end)) => {
+            let d = decision.unwrap_or(Decision::Accept);
+            let log = &shared.log;
+            let user = ctx
+                .user
+                .as_deref()
+                .map(|u| format!(" from {u}"))
+                .unwrap_or_default();
+            let verdict = match &d {
+                Decision::Accept => "accepted".to_owned(),
+                Decision::Reply(r) => format!("answered {}", r.code()),
+                Decision::Each(rs) => format!("answered {} replies", rs.len()),
+            };
+            log.log(format_args!(
+                "{}: message of {} octets for {} recipient(s){user} {verdict}",
+                ctx.tag,
+                end.size,
+                end.recipients.len()
+            ));
+            if d.is_accept() {
+                ctx.messages += 1;
+            }
+            answer(server, log, ctx, end.ticket, d);
+            if shutdown_after {
+                server.shutdown();
+            }
+        }
+        Some(Ending::Aborted) | None => {}
+    }
+    end_transaction(ctx).await;
+    Ok(leftover)
+}
+
+/// Completes once shutdown has begun.
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is dropped here, so no caller's future holds it.
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn finish(tx: &mut Option<BodySender>, how: Result<(), BodyError>) {
+    if let Some(t) = tx.take() {
+        t.finish(how);
+    }
+}
+
+async fn ready(tx: &Option<BodySender>) {
+    match tx {
+        Some(t) => t.ready().await,
+        None => std::future::pending().await,
+    }
+}
