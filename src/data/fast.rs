@@ -1,127 +1,81 @@
 //! The DATA fast path: finds the stretch of a body that needs no line-by-line work.
 //!
-//! Two passes over a window of the receive buffer, each as cheap per octet as it can be:
-//! `memchr::memmem` finds the next line that starts with "." (a transparency dot or the
-//! end of data), using AVX2 or SSE2 as the CPU offers them at run time; then a block
-//! check, compiled for the baseline target, proves that every CR and LF before it forms a
-//! CRLF and that lines are short. The window stays in the first-level cache between
-//! the two passes, so the body is read from memory once.
+//! One pass over the receive buffer, 256 octets at a time, with a check written so
+//! that the compiler turns it into a handful of vector operations per 16 octets on the
+//! baseline instruction set (SSE2 on x86-64): three loads, three compares and five
+//! logic operations, no branch inside a block. A body is read from memory once, and
+//! the check keeps pace with the read, so memory and arithmetic overlap.
+//!
+//! A variant that first searched each 16 KiB window for dot lines with
+//! `memchr::memmem` (AVX2 when the CPU has it) and then ran a lighter check over the
+//! window measured slower on the project's AMD machine: the two passes do not
+//! overlap (BENCHMARKS.md).
 
-use std::sync::LazyLock;
+use super::{CR, DOT, LF};
 
-use memchr::memmem::Finder;
-
-use super::{CR, LF};
-
-/// Block size of the line-ending check.
+/// Block size of the check.
 pub(super) const BLOCK: usize = 256;
 
-/// Octets searched for a dot line start per `memmem` call: small enough to stay in the
-/// first-level cache for the block check that follows, large enough that the call's
-/// fixed cost is lost in it.
-const WINDOW: usize = 16 * 1024;
-
-/// An LF followed by ".": the only place a transparency dot or the end of data can be
-/// (RFC 5321 4.5.2). Built once; `memmem` picks its vector code at run time.
-static DOT_LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n."));
-
-/// What one decoding step has learnt about where the next dot line start is, so a
-/// window is searched once however many times the fast path is entered in it.
-/// Positions are indices into the buffer, which does not move within a step.
-#[derive(Debug, Default)]
-pub(super) struct DotLines {
-    /// No "\n." has its LF at an index below this one (from where the search began).
-    clear_until: usize,
-    /// `clear_until` is the LF of a "\n." pair.
-    hit: bool,
-    /// Where the last search began.
-    from: usize,
-}
-
-impl DotLines {
-    /// The end of the region that starts at `pos` and holds no line start with "."
-    /// after `pos`: just past the LF of the next "\n.", or one short of the searched
-    /// window's end. `buf[end]` exists, so the block check has its byte of lookahead.
-    /// `pos < buf.len()`.
-    pub(super) fn region_end(&mut self, buf: &[u8], pos: usize) -> usize {
-        let known =
-            pos >= self.from && (pos < self.clear_until || (self.hit && pos == self.clear_until));
-        if !known {
-            let hay = &buf[pos..buf.len().min(pos + WINDOW)];
-            self.from = pos;
-            (self.clear_until, self.hit) = match DOT_LINE.find(hay) {
-                Some(i) => (pos + i, true),
-                None => (pos + hay.len() - 1, false),
-            };
-        }
-        if self.hit {
-            self.clear_until + 1
-        } else {
-            self.clear_until
+/// How many octets from `pos` need no line-by-line work: whole blocks that pass the
+/// check, then, if the next block failed only because a line in it starts with "."
+/// (a transparency dot or the end of data), the octets up to that line's start.
+/// Ends before the last `BLOCK + 1` octets of `buf`. `buf[pos]` is not an LF.
+pub(super) fn clean_run(buf: &[u8], pos: usize) -> usize {
+    let s = buf.get(pos..).unwrap_or_default();
+    let mut n = 0;
+    while let Some(w) = s.get(n..n + BLOCK + 2) {
+        match check(w) {
+            Verdict::Clean => n += BLOCK,
+            Verdict::DotLine => return n + first_dot_line(w).unwrap_or(0),
+            Verdict::Refused => return n,
         }
     }
+    n
 }
 
-/// How many octets from `pos` need no line-by-line work, and whether that is all of the
-/// region the fast path could take (if not, the block after them was refused).
-/// `buf[pos]` is not an LF.
-pub(super) fn clean_run(buf: &[u8], pos: usize, dots: &mut DotLines) -> (usize, bool) {
-    // The first block alone first: in a body of long lines it fails, and the dot
-    // search would have been wasted.
-    if !buf.get(pos..=pos + BLOCK).is_some_and(block_ok) {
-        return (0, false);
-    }
-    let end = dots.region_end(buf, pos);
-    let n = clean_prefix(&buf[pos..=end], BLOCK);
-    (n, pos + n == end)
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Every CR in the block is followed by LF, every LF after its first byte follows a
+    /// CR, no line starts with "." in its octets 2 to 257, and an LF is among its octets
+    /// 1 to 256, so no line that ends in a run of clean blocks is `2 * BLOCK` octets
+    /// long or more.
+    Clean,
+    /// As clean, except that a line starts with ".".
+    DotLine,
+    /// A bare CR or LF, or no LF: the line-by-line path must look.
+    Refused,
 }
 
-/// The length of the longest prefix of `s[..s.len() - 1]` (the last byte is lookahead)
-/// that the block check passes, given that `s[..=known]` passed it already. Checks
-/// `BLOCK` octets at a time, the last block overlapping the one before it so the
-/// prefix can reach the end.
-pub(super) fn clean_prefix(s: &[u8], known: usize) -> usize {
-    let body = s.len().saturating_sub(1);
-    if known >= body {
-        return body;
-    }
-    if body < BLOCK {
-        return known;
-    }
-    let mut n = known;
-    while n + BLOCK <= body {
-        if !block_ok(&s[n..=n + BLOCK]) {
-            return n;
-        }
-        n += BLOCK;
-    }
-    if n < body && !block_ok(&s[body - BLOCK..=body]) {
-        return n;
-    }
-    body
-}
-
-/// One block and the byte after it: every CR is followed by LF and every LF (after the
-/// first byte) follows a CR, and an LF is among the block's last `BLOCK` bytes (the
-/// lookahead included), so no line that ends in a run of checked blocks is `2 * BLOCK`
-/// bytes long or more. Branch-free over 16-byte lanes so the compiler vectorises it
-/// with the baseline instruction set: two loads, two compares and three logic
-/// operations per 16 octets.
-// Not inlined: inlined into the decoder's loop, the compiler rebuilds one of the two
-// overlapping loads from the other with shuffles, which costs more than the call.
+/// Checks one block and the two octets after it. Branch-free, so the compiler
+/// vectorises it; not inlined, because inlined into the decoder's loop the compiler
+/// rebuilds the overlapping loads from one another with shuffles, which costs more than
+/// the call.
 #[inline(never)]
-fn block_ok(w: &[u8]) -> bool {
-    let Ok(w) = <&[u8; BLOCK + 1]>::try_from(w) else {
-        return false;
+fn check(w: &[u8]) -> Verdict {
+    let Ok(w) = <&[u8; BLOCK + 2]>::try_from(w) else {
+        return Verdict::Refused;
     };
-    let mut bad = 0u8;
-    let mut lf = 0u8;
-    for (&x, &y) in w[..BLOCK].iter().zip(&w[1..]) {
-        let l = y == LF;
-        bad |= u8::from((x == CR) != l);
+    let (mut pair, mut dot, mut lf) = (0u8, 0u8, 0u8);
+    for ((&x, &y), &z) in w[..BLOCK].iter().zip(&w[1..]).zip(&w[2..]) {
+        let (c, l) = (x == CR, y == LF);
+        // Once pairs are known good, a CR at k is a line end and k + 2 a line start.
+        pair |= u8::from(c != l);
+        dot |= u8::from(c & (z == DOT));
         lf |= u8::from(l);
     }
-    bad == 0 && lf != 0
+    match (pair, lf, dot) {
+        (0, 1, 0) => Verdict::Clean,
+        (0, 1, _) => Verdict::DotLine,
+        _ => Verdict::Refused,
+    }
+}
+
+/// In a block with good pairs, the offset of the first line start with "." (just past
+/// its LF), if it is within the octets the check vouched for (up to 257).
+fn first_dot_line(w: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(LF, w.get(..=BLOCK)?)
+        .find(|&i| i > 0 && w.get(i + 1) == Some(&DOT))
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]
@@ -131,10 +85,6 @@ mod tests {
     use crate::data::{BareLineEndings, DataDecoder, DataStep};
     use bytes::BytesMut;
 
-    fn clean_prefix0(s: &[u8]) -> usize {
-        clean_prefix(s, 0)
-    }
-
     fn lines(n: usize) -> Vec<u8> {
         b"abcdefghijklmnopqrstuvwxyz0123456789\r\n".repeat(n)
     }
@@ -142,66 +92,52 @@ mod tests {
     /// The block check, one property at a time, at the edges of its window.
     #[test]
     fn block_check_edges() {
-        let clean = lines(20); // 760 bytes
-        assert_eq!(clean_prefix0(&clean), 759);
-        // The byte after a block must be there: a pair may straddle the edge.
-        assert_eq!(clean_prefix0(&clean[..BLOCK]), 0);
-        assert_eq!(clean_prefix0(&clean[..BLOCK + 1]), BLOCK);
-        assert_eq!(
-            clean_prefix0(&clean[..BLOCK + 2]),
-            BLOCK + 1,
-            "overlapping tail"
-        );
+        let clean = lines(20); // 760 bytes: two whole blocks and two more octets
+        assert_eq!(clean_run(&clean, 0), 2 * BLOCK);
+        assert_eq!(check(&clean[..BLOCK + 2]), Verdict::Clean);
+        // Two octets after a block must be there: a pair or a dot line may start at the edge.
+        assert_eq!(clean_run(&clean[..BLOCK + 1], 0), 0);
+        assert_eq!(clean_run(&clean[..BLOCK + 2], 0), BLOCK);
         // A CR as the block's last byte is clean only with its LF just after it.
         let mut edge = vec![b'a'; BLOCK - 2];
-        edge.extend_from_slice(b"\r\r\n");
-        assert_eq!(clean_prefix0(&edge), 0, "bare CR at byte 254");
+        edge.extend_from_slice(b"\r\r\nx");
+        assert_eq!(check(&edge), Verdict::Refused, "bare CR at byte 254");
         let mut edge = vec![b'a'; 100];
         edge.extend_from_slice(b"\r\n");
         edge.resize(BLOCK - 1, b'a');
-        edge.extend_from_slice(b"\r\n");
-        assert_eq!((edge[BLOCK - 1], edge.len()), (b'\r', BLOCK + 1));
-        assert_eq!(clean_prefix0(&edge), BLOCK, "CR at 255, LF at 256");
+        edge.extend_from_slice(b"\r\nx");
+        assert_eq!((edge[BLOCK - 1], edge.len()), (b'\r', BLOCK + 2));
+        assert_eq!(check(&edge), Verdict::Clean, "CR at 255, LF at 256");
         edge[BLOCK] = b'x';
-        assert_eq!(clean_prefix0(&edge), 0, "CR at 255, then not LF");
-        // Each disqualifier alone, in the first block or the overlapping last one.
-        for at in [100, 700] {
+        assert_eq!(check(&edge), Verdict::Refused, "CR at 255, then not LF");
+        edge[BLOCK] = b'\n';
+        edge[BLOCK + 1] = b'.';
+        assert_eq!(check(&edge), Verdict::DotLine, "a dot line starts at 257");
+        assert_eq!(clean_run(&edge, 0), BLOCK + 1);
+        // Each bare line ending alone, in the first block or a later one.
+        for at in [100, 400] {
             for bad in [&b"\n"[..], b"\r", b"\n\r", b"\r\r\n", b"\r\n\n"] {
                 let mut s = clean.clone();
                 s[at..at + bad.len()].copy_from_slice(bad);
-                let want = if at == 100 { 0 } else { 2 * BLOCK };
-                assert_eq!(clean_prefix0(&s), want, "{bad:?} at {at}");
+                let want = if at == 100 { 0 } else { BLOCK };
+                assert_eq!(clean_run(&s, 0), want, "{bad:?} at {at}");
             }
         }
-        // An LF as the very first byte is the caller's to check; a dot is not checked.
+        // A dot line: the run stops at its start, past the LF.
+        for at in [38, 38 * 5, 38 * 7, 38 * 13] {
+            let mut s = clean.clone();
+            s[at] = b'.';
+            assert_eq!(clean_run(&s, 0), at, "dot line at {at}");
+        }
+        // An LF as the very first byte is the caller's to check.
         let mut s = clean.clone();
         s[0] = b'\n';
-        s[38] = b'.';
-        assert_eq!(clean_prefix0(&s), 759);
+        assert_eq!(clean_run(&s, 0), 2 * BLOCK);
         // A block with no LF at all (a line of 256 bytes or more) is refused.
         let mut long = vec![b'a'; 300];
-        long.extend_from_slice(&lines(10));
-        assert_eq!(clean_prefix0(&long), 0);
-    }
-
-    /// The dot search remembers its window: a region ends just past the LF of the
-    /// next "\n.", or one byte short of what was searched.
-    #[test]
-    fn dot_lines_bound_the_region() {
-        let mut buf = lines(3);
-        buf.extend_from_slice(b".dot\r\n");
-        buf.extend_from_slice(&lines(2));
-        let lf = 3 * 38 - 1;
-        let mut d = DotLines::default();
-        assert_eq!(d.region_end(&buf, 0), lf + 1);
-        assert_eq!(d.region_end(&buf, 50), lf + 1);
-        assert_eq!(d.region_end(&buf, lf), lf + 1);
-        assert_eq!(d.region_end(&buf, lf + 2), buf.len() - 1);
-        assert_eq!(d.region_end(&buf, lf + 3), buf.len() - 1);
-        let big = lines(1000);
-        let mut d = DotLines::default();
-        assert_eq!(d.region_end(&big, 10), 10 + WINDOW - 1);
-        assert_eq!(d.region_end(&big, WINDOW + 9), 2 * WINDOW + 8);
+        long.extend_from_slice(&lines(20));
+        assert_eq!(clean_run(&long, 0), 0);
+        assert_eq!(clean_run(&long, 302), 2 * BLOCK);
     }
 
     fn decode_all(body: &[u8], max: Option<usize>) -> (Vec<u8>, usize) {

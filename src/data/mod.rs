@@ -140,15 +140,14 @@ impl DataDecoder {
         let mut line_start = 0;
         // Where the fast path may be tried again after a block it refused.
         let mut fast_from = 0;
-        let mut dots = fast::DotLines::default();
         loop {
             if pos >= fast_from
                 && buf.get(pos).is_some_and(|&b| b != LF)
                 && self.room_for_blocks(pos - line_start)
             {
-                let (n, whole) = fast::clean_run(buf, pos, &mut dots);
+                let n = fast::clean_run(buf, pos);
                 // Go line by line past a refused block before trying again.
-                fast_from = if whole { pos + n } else { pos + n + BLOCK };
+                fast_from = pos + n + BLOCK;
                 if n > 0 {
                     // Every line that ended in there was shorter than 2 * BLOCK, the
                     // first one included (`room_for_blocks`); the last LF starts the
