@@ -11,6 +11,9 @@ use smtp_sansio::data::{
 
 use BareLineEndings::{Normalize, Reject};
 
+#[path = "../benches/corpus.rs"]
+mod corpus;
+
 struct Decoded {
     body: Vec<u8>,
     ended: bool,
@@ -597,6 +600,73 @@ fn long_line_between_extreme_block_lfs_is_seen() {
         let d = decode(Reject, Some(max), &[&input]);
         assert!(d.ended);
         assert_eq!(d.long, long, "limit {max}");
+    }
+}
+
+/// Every arrangement that matters to the fast path's 256-octet blocks, at every offset
+/// across two block edges: a dot line, an end of data, bare CR and LF, a CR whose LF is
+/// one block later. The decoder must read each exactly as the byte-at-a-time model does.
+#[test]
+fn data_ends_only_at_crlf_dot_crlf_at_every_block_offset() {
+    let filler = b"the quick brown fox jumps over.\r\n".repeat(40);
+    let inserts: &[&[u8]] = &[
+        b"\r\n.",
+        b"\r\n..",
+        b"\r\n.\r\n",
+        b"\n.\n",
+        b"\n",
+        b"\r",
+        b"\r\r\n",
+        b"\n\r",
+    ];
+    for at in 240..540 {
+        for insert in inserts {
+            let mut input = filler.clone();
+            input[at..at + insert.len()].copy_from_slice(insert);
+            input.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+            for policy in [Reject, Normalize] {
+                for max in [None, Some(1000)] {
+                    let want = model(policy, max, &input);
+                    let whole = decode(policy, max, &[&input]);
+                    let split = decode(policy, max, &[&input[..at + 1], &input[at + 1..]]);
+                    for d in [&whole, &split] {
+                        let case = format!("{insert:?} at {at}, {policy:?}");
+                        assert_eq!(d.body, want.body, "{case}");
+                        assert_eq!(d.ended, want.ended, "{case}");
+                        assert_eq!(d.rest, want.rest, "{case}");
+                        assert_eq!(d.bare, want.bare, "{case}");
+                        assert_eq!(d.long, want.long, "{case}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The benchmark's body shapes (prose, base64, quoted-printable, lines near the
+/// 998-octet limit, runs of empty lines, dot lines), stuffed as a client sends them,
+/// come back whole from the decoder: read at once, in 64 KiB reads and in odd pieces,
+/// with no bare line ending and no line over the limit.
+#[test]
+fn bench_body_shapes_decode_to_their_bodies() {
+    for shape in corpus::SHAPES {
+        let mut body = corpus::body(shape, 200 * 1024);
+        let wire = dot_stuff(&body);
+        // The stuffer ends an unfinished last line (RFC 5321 4.1.1.4).
+        if !body.ends_with(b"\r\n") {
+            body.extend_from_slice(b"\r\n");
+        }
+        let reads: Vec<&[u8]> = wire.chunks(64 * 1024).collect();
+        let odd: Vec<&[u8]> = wire.chunks(4093).collect();
+        for pieces in [vec![&wire[..]], reads, odd] {
+            for policy in [Reject, Normalize] {
+                let d = decode(policy, Some(1000), &pieces);
+                assert!(d.ended, "{shape}");
+                assert!(d.rest.is_empty(), "{shape}");
+                assert!(!d.bare && !d.long, "{shape}");
+                assert!(d.body == body, "{shape}: body differs");
+            }
+        }
     }
 }
 

@@ -149,28 +149,12 @@ impl DataDecoder {
                 // Go line by line past a refused block before trying again.
                 fast_from = pos + n + BLOCK;
                 if n > 0 {
-                    // Every line that ended in there was shorter than 2 * BLOCK, the
-                    // first one included (`room_for_blocks`); the last LF starts the
-                    // open line.
-                    if let Some(l) = memchr::memrchr(LF, &buf[pos..pos + n]) {
-                        self.line_len = 0;
-                        line_start = pos + l + 1;
-                    }
-                    pos += n;
-                    #[cfg(test)]
-                    {
-                        self.fast += n;
-                    }
-                    // A line start with "." (the region ends at the first): the next
-                    // call looks at it.
-                    if buf[pos] == DOT && buf[pos - 1] == LF {
+                    let (next, dot_line) = self.take_clean(buf, pos, n, &mut line_start);
+                    if dot_line {
                         self.at_line_start = true;
-                        return emit(buf, pos);
+                        return emit(buf, next);
                     }
-                    // Never stop between the CR and LF of a pair.
-                    if buf[pos - 1] == CR {
-                        pos -= 1;
-                    }
+                    pos = next;
                 }
             }
             // CRLF is found via its CR and skipped as a pair, so an LF hit
@@ -234,6 +218,37 @@ impl DataDecoder {
                 }
             }
         }
+    }
+
+    /// Accounts for `n` octets at `pos` that the fast path passed. Returns where to go
+    /// on, and whether that is a line start with "." (a transparency dot or the end of
+    /// data, for the next call to look at).
+    fn take_clean(
+        &mut self,
+        buf: &[u8],
+        pos: usize,
+        n: usize,
+        line_start: &mut usize,
+    ) -> (usize, bool) {
+        // Every line that ended in there was shorter than 2 * BLOCK, the first one
+        // included (`room_for_blocks`); the last LF starts the open line.
+        if let Some(l) = memchr::memrchr(LF, &buf[pos..pos + n]) {
+            self.line_len = 0;
+            *line_start = pos + l + 1;
+        }
+        #[cfg(test)]
+        {
+            self.fast += n;
+        }
+        let end = pos + n;
+        if buf.get(end) == Some(&DOT) && buf.get(end - 1) == Some(&LF) {
+            return (end, true);
+        }
+        // Never stop between the CR and LF of a pair.
+        if buf.get(end - 1) == Some(&CR) {
+            return (end - 1, false);
+        }
+        (end, false)
     }
 
     /// The block check bounds the lines it passes over below `2 * BLOCK` octets, so it

@@ -180,3 +180,26 @@ pub fn proto_data_reads(wire: &[u8], piece: usize, out: &mut Vec<u8>, rbuf: &mut
     assert!(done);
     out.len()
 }
+
+/// The CPU's model name (`/proc/cpuinfo` on Linux), printed with every run: a ratio
+/// measured on one kind of machine says nothing about another.
+pub fn cpu_model() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    #[cfg(target_arch = "x86_64")]
+    let simd = if std::is_x86_feature_detected!("avx2") {
+        "AVX2 available"
+    } else {
+        "SSE2 only"
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let simd = std::env::consts::ARCH;
+    format!("{model} ({simd})")
+}

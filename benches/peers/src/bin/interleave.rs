@@ -12,32 +12,9 @@ use bytes::BytesMut;
 use smtp_sansio::Grammar;
 use smtp_sansio::data::dot_stuff;
 use smtp_sansio_peers::{
-    corpus, proto_data_reads, proto_data_whole, proto_stream, sansio_data_reads, sansio_data_whole,
-    sansio_stream,
+    corpus, cpu_model, proto_data_reads, proto_data_whole, proto_stream, sansio_data_reads,
+    sansio_data_whole, sansio_stream,
 };
-
-/// The CPU's model name (`/proc/cpuinfo` on Linux), printed with every run: a ratio
-/// measured on one kind of machine says nothing about another.
-fn cpu_model() -> String {
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    #[cfg(target_arch = "x86_64")]
-    let simd = if std::is_x86_feature_detected!("avx2") {
-        "AVX2 available"
-    } else {
-        "SSE2 only"
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let simd = std::env::consts::ARCH;
-    format!("{model} ({simd})")
-}
 
 const READ: usize = 64 * 1024;
 
