@@ -19,7 +19,8 @@ pub(super) const BLOCK: usize = 256;
 /// How many octets from `pos` need no line-by-line work: whole blocks that pass the
 /// check, then, if the next block failed only because a line in it starts with "."
 /// (a transparency dot or the end of data), the octets up to that line's start.
-/// Ends before the last `BLOCK + 1` octets of `buf`. `buf[pos]` is not an LF.
+/// At least one octet of `buf` follows the run (the check looks two ahead).
+/// `buf[pos]` is not an LF.
 pub(super) fn clean_run(buf: &[u8], pos: usize) -> usize {
     let s = buf.get(pos..).unwrap_or_default();
     let mut n = 0;
