@@ -40,3 +40,297 @@ pub fn message(size: usize) -> Vec<u8> {
     }
     out
 }
+
+/// The message body shapes the DATA comparisons run on, each about `size` octets before
+/// dot-stuffing, generated from a fixed seed (the same bytes on every run and machine).
+pub const SHAPES: &[&str] = &[
+    "text72",
+    "base64_76",
+    "quoted_printable",
+    "html_998",
+    "empty_lines",
+    "dot_every_30",
+];
+
+/// One body of `shape` (a name from [`SHAPES`]) of about `size` octets.
+pub fn body(shape: &str, size: usize) -> Vec<u8> {
+    let mut g = Gen(0x5eed_1234_abcd_0001);
+    let mut out = Vec::with_capacity(size + 1024);
+    match shape {
+        // Prose wrapped at 72 columns (RFC 5322 2.1.1's SHOULD of 78, as mail clients do).
+        "text72" => {
+            while out.len() < size {
+                g.text_line(&mut out, 72);
+            }
+        }
+        // An attachment: base64 in lines of 76 characters (RFC 2045 6.8).
+        "base64_76" => {
+            const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            while out.len() < size {
+                for _ in 0..19 {
+                    let v = g.next() as u32;
+                    for k in 0..4 {
+                        out.push(B64[(v >> (6 * k)) as usize & 63]);
+                    }
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        // Accented prose as quoted-printable (RFC 2045 6.7): =XX escapes, soft line
+        // breaks ("=" CRLF) at 76 characters, hard breaks between paragraphs.
+        "quoted_printable" => {
+            let mut col = 0;
+            while out.len() < size {
+                let word = g.word();
+                for &b in word.iter().chain(b" ") {
+                    let esc = g.next() % 23 == 0;
+                    let piece: &[u8] = if esc {
+                        b"=C3=A9"
+                    } else {
+                        std::slice::from_ref(&b)
+                    };
+                    if col + piece.len() > 75 {
+                        out.extend_from_slice(b"=\r\n");
+                        col = 0;
+                    }
+                    out.extend_from_slice(piece);
+                    col += piece.len();
+                }
+                if g.next() % 40 == 0 {
+                    out.extend_from_slice(b"\r\n");
+                    col = 0;
+                }
+            }
+        }
+        // Generated HTML on long lines, 900 to 998 characters (RFC 5321 4.5.3.1.6's limit).
+        "html_998" => {
+            while out.len() < size {
+                let len = 900 + (g.next() % 99) as usize;
+                let start = out.len();
+                while out.len() - start < len {
+                    out.extend_from_slice(b"<td class=\"c\">");
+                    out.extend_from_slice(g.word());
+                    out.extend_from_slice(b"</td>");
+                }
+                out.truncate(start + len);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        // Short paragraphs separated by runs of one to four empty lines.
+        "empty_lines" => {
+            while out.len() < size {
+                for _ in 0..1 + g.next() % 3 {
+                    g.text_line(&mut out, 40);
+                }
+                for _ in 0..1 + g.next() % 4 {
+                    out.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+        // Prose with a line that starts with "." every 30 lines (stuffed on the wire).
+        "dot_every_30" => {
+            let mut i = 0;
+            while out.len() < size {
+                if i % 30 == 0 {
+                    out.extend_from_slice(b".");
+                }
+                g.text_line(&mut out, 72);
+                i += 1;
+            }
+        }
+        _ => panic!("unknown body shape {shape:?}"),
+    }
+    out
+}
+
+/// A small deterministic generator (xorshift64*), so bodies need no data files.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn word(&mut self) -> &'static [u8] {
+        const WORDS: &[&[u8]] = &[
+            b"the",
+            b"of",
+            b"and",
+            b"message",
+            b"server",
+            b"delivery",
+            b"a",
+            b"to",
+            b"in",
+            b"is",
+            b"that",
+            b"for",
+            b"it",
+            b"with",
+            b"as",
+            b"was",
+            b"on",
+            b"mailbox",
+            b"transaction",
+            b"be",
+            b"at",
+            b"by",
+            b"this",
+            b"had",
+            b"not",
+            b"are",
+            b"but",
+            b"from",
+            b"or",
+            b"have",
+            b"an",
+            b"they",
+            b"which",
+            b"one",
+            b"you",
+            b"were",
+            b"recipient",
+            b"all",
+            b"we",
+            b"her",
+            b"she",
+            b"there",
+            b"would",
+            b"their",
+            b"will",
+            b"when",
+            b"who",
+            b"him",
+            b"been",
+            b"has",
+            b"more",
+            b"if",
+            b"no",
+            b"out",
+            b"so",
+            b"said",
+            b"what",
+            b"up",
+            b"its",
+            b"about",
+            b"into",
+            b"than",
+            b"them",
+            b"can",
+            b"only",
+            b"other",
+            b"new",
+            b"some",
+            b"could",
+            b"time",
+            b"these",
+            b"two",
+            b"may",
+            b"then",
+            b"do",
+            b"first",
+            b"any",
+            b"my",
+            b"now",
+            b"such",
+            b"like",
+            b"our",
+            b"over",
+            b"man",
+            b"me",
+            b"even",
+            b"most",
+            b"made",
+            b"after",
+            b"also",
+            b"did",
+            b"many",
+            b"before",
+            b"must",
+            b"through",
+            b"back",
+            b"years",
+            b"where",
+            b"much",
+            b"your",
+            b"way",
+            b"well",
+            b"down",
+            b"should",
+            b"because",
+            b"each",
+            b"just",
+            b"those",
+            b"people",
+            b"Mr.",
+            b"how",
+            b"too",
+            b"little",
+            b"state",
+            b"good",
+            b"very",
+            b"make",
+            b"world",
+            b"still",
+            b"own",
+            b"see",
+            b"men",
+            b"work",
+            b"long",
+            b"get",
+            b"here",
+            b"between",
+            b"both",
+            b"life",
+            b"being",
+            b"under",
+            b"never",
+            b"day",
+            b"same",
+            b"another",
+            b"know",
+            b"while",
+            b"last",
+            b"might",
+            b"us",
+            b"great",
+            b"old",
+            b"year",
+            b"off",
+            b"come",
+            b"since",
+            b"against",
+            b"go",
+            b"came",
+            b"right",
+            b"used",
+            b"take",
+            b"three",
+            b"relay",
+        ];
+        WORDS[(self.next() % WORDS.len() as u64) as usize]
+    }
+
+    /// Words up to `width` columns, then CRLF; now and then a sentence ends.
+    fn text_line(&mut self, out: &mut Vec<u8>, width: usize) {
+        let start = out.len();
+        loop {
+            let w = self.word();
+            let sep = usize::from(out.len() > start);
+            if out.len() - start + sep + w.len() + 1 > width {
+                break;
+            }
+            if sep == 1 {
+                out.push(b' ');
+            }
+            out.extend_from_slice(w);
+            if self.next() % 9 == 0 {
+                out.extend_from_slice(b".");
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}

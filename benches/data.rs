@@ -68,6 +68,21 @@ fn data(c: &mut Criterion) {
     });
     group.finish();
 
+    // Each body shape of the peer comparison, whole buffer and 64 KiB reads.
+    for shape in corpus::SHAPES {
+        let wire = dot_stuff(&corpus::body(shape, MIB10)).to_vec();
+        let mut group = c.benchmark_group(format!("data_shape_{shape}"));
+        group.throughput(Throughput::Bytes(wire.len() as u64));
+        group.sample_size(20);
+        group.bench_function("unstuff_whole", |b| {
+            b.iter(|| decode(black_box(&wire), wire.len()))
+        });
+        group.bench_function("unstuff_64KiB_chunks", |b| {
+            b.iter(|| decode(black_box(&wire), 64 * 1024))
+        });
+        group.finish();
+    }
+
     let mut group = c.benchmark_group("bdat_10MiB");
     group.throughput(Throughput::Bytes(body.len() as u64));
     group.sample_size(20);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Draws chart.svg from results.json (written by `cargo run --release --bin ratios`).
-Two horizontal bar panels: ns/command (lower is better) and GB/s (higher is better).
+Horizontal bar panels: ns/command (lower is better), GB/s on the 10 MiB body and on each
+body shape (higher is better), and the CPU the figures come from.
 Plain SVG by hand: no plotting library."""
 import json, os, html
 
@@ -26,6 +27,12 @@ data = list(res["gb_per_s"].items())
 body, y = panel("Mixed 14-line corpus: ns per command (lower is better)", parse, 0, "ns", "{:.1f}")
 more, y = panel("DATA 10 MiB: GB/s of wire input (higher is better)", data, y, "GB/s", "{:.2f}")
 body += more
+for shape, vals in res.get("gb_per_s_by_shape", {}).items():
+    more, y = panel(f"DATA, body shape {shape}: GB/s (higher is better)", list(vals.items()), y, "GB/s", "{:.2f}")
+    body += more
+cpu = html.escape(res.get("cpu", "CPU not recorded"))
+body.append(f'<text x="10" y="{y + 4}" fill="#555">Measured on {cpu}; ratios hold for this kind of machine only.</text>')
+y += 20
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="760" height="{y}" font-family="sans-serif" font-size="13">',
        f'<rect width="760" height="{y}" fill="white"/>'] + body + ['</svg>']
 open(os.path.join(here, "chart.svg"), "w").write("\n".join(svg) + "\n")

@@ -1,5 +1,6 @@
 //! smtp-sansio against other Rust SMTP implementations, in one run, on the same input:
-//! the 14-line mixed corpus (`../corpus.rs`) and a 10 MiB DATA body.
+//! the 14-line mixed corpus (`../corpus.rs`), a 10 MiB DATA body, and the DATA
+//! receivers on each body shape of `corpus::SHAPES`.
 //!
 //! `cargo bench --bench peers` here, or `./run.sh`, which also prints the ratios and
 //! redraws `chart.svg`.
@@ -145,11 +146,52 @@ fn data(c: &mut Criterion) {
     group.finish();
 }
 
+/// The DATA receivers on each body shape (`corpus::SHAPES`), 10 MiB each.
+fn shapes(c: &mut Criterion) {
+    for shape in corpus::SHAPES {
+        let wire = dot_stuff(&corpus::body(shape, MIB10)).to_vec();
+        let mut group = c.benchmark_group(format!("peers_data_shape_{shape}"));
+        group.throughput(Throughput::Bytes(wire.len() as u64));
+        group.sample_size(20);
+        group.bench_function("memcpy", |b| {
+            let mut dst = vec![0u8; wire.len()];
+            b.iter(|| {
+                dst.copy_from_slice(black_box(&wire));
+                dst[0]
+            })
+        });
+        group.bench_function("smtp-sansio_whole", |b| {
+            b.iter_batched(
+                || BytesMut::from(&wire[..]),
+                |mut buf| {
+                    let n = sansio_data_whole(&mut buf);
+                    (n, buf)
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function("smtp-sansio_64KiB_reads", |b| {
+            let mut buf = BytesMut::with_capacity(READ + 8);
+            b.iter(|| sansio_data_reads(black_box(&wire), READ, &mut buf))
+        });
+        group.bench_function("smtp-proto_whole", |b| {
+            let mut out = Vec::with_capacity(wire.len());
+            b.iter(|| proto_data_whole(black_box(&wire), &mut out))
+        });
+        group.bench_function("smtp-proto_64KiB_reads", |b| {
+            let mut out = Vec::with_capacity(wire.len());
+            let mut rbuf = Vec::with_capacity(READ);
+            b.iter(|| proto_data_reads(black_box(&wire), READ, &mut out, &mut rbuf))
+        });
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2));
-    targets = commands, data
+    targets = commands, data, shapes
 }
 criterion_main!(benches);

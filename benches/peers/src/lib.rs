@@ -116,6 +116,7 @@ pub fn acceptance() -> Vec<(String, [bool; 3])> {
 }
 
 /// smtp-sansio's DataDecoder over bytes already in a receive buffer (no copy).
+#[inline(never)]
 pub fn sansio_data_whole(buf: &mut BytesMut) -> usize {
     let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
     let mut total = 0;
@@ -132,6 +133,7 @@ pub fn sansio_data_whole(buf: &mut BytesMut) -> usize {
 /// smtp-sansio's DataDecoder fed `piece`-byte reads: each read is copied into the
 /// receive buffer first, as a socket read would, and chunks are dropped as a store
 /// would after writing them.
+#[inline(never)]
 pub fn sansio_data_reads(wire: &[u8], piece: usize, buf: &mut BytesMut) -> usize {
     let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
     let mut total = 0;
@@ -150,6 +152,7 @@ pub fn sansio_data_reads(wire: &[u8], piece: usize, buf: &mut BytesMut) -> usize
 }
 
 /// smtp-proto's `DataReceiver` over the whole wire buffer, into a reused output Vec.
+#[inline(never)]
 pub fn proto_data_whole(wire: &[u8], out: &mut Vec<u8>) -> usize {
     out.clear();
     let mut rx = smtp_proto::request::receiver::DataReceiver::new();
@@ -160,6 +163,7 @@ pub fn proto_data_whole(wire: &[u8], out: &mut Vec<u8>) -> usize {
 
 /// smtp-proto's `DataReceiver` fed `piece`-byte reads, each copied into a read buffer
 /// first (the same read copy smtp-sansio is charged).
+#[inline(never)]
 pub fn proto_data_reads(wire: &[u8], piece: usize, out: &mut Vec<u8>, rbuf: &mut Vec<u8>) -> usize {
     out.clear();
     let mut rx = smtp_proto::request::receiver::DataReceiver::new();
@@ -175,4 +179,27 @@ pub fn proto_data_reads(wire: &[u8], piece: usize, out: &mut Vec<u8>, rbuf: &mut
     }
     assert!(done);
     out.len()
+}
+
+/// The CPU's model name (`/proc/cpuinfo` on Linux), printed with every run: a ratio
+/// measured on one kind of machine says nothing about another.
+pub fn cpu_model() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    #[cfg(target_arch = "x86_64")]
+    let simd = if std::is_x86_feature_detected!("avx2") {
+        "AVX2 available"
+    } else {
+        "SSE2 only"
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let simd = std::env::consts::ARCH;
+    format!("{model} ({simd})")
 }

@@ -3,7 +3,7 @@
 //! over seconds, criterion's one-group-after-another timings can put two contenders in
 //! different conditions (its parse ratio moved between 0.8 and 1.7 over one day for the
 //! same code); alternating every few milliseconds puts them in the same ones.
-//! `cargo run --release --bin interleave [ROUNDS]`.
+//! `cargo run --release --bin interleave [ROUNDS] [commands | data] [SHAPE...]`.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -12,8 +12,8 @@ use bytes::BytesMut;
 use smtp_sansio::Grammar;
 use smtp_sansio::data::dot_stuff;
 use smtp_sansio_peers::{
-    corpus, proto_data_reads, proto_data_whole, proto_stream, sansio_data_reads, sansio_data_whole,
-    sansio_stream,
+    corpus, cpu_model, proto_data_reads, proto_data_whole, proto_stream, sansio_data_reads,
+    sansio_data_whole, sansio_stream,
 };
 
 const READ: usize = 64 * 1024;
@@ -53,12 +53,46 @@ fn report<const N: usize>(times: &[[f64; N]], a: usize, b: usize) -> String {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(301);
+    // Arguments, in any order: a number of rounds; `commands` or `data` to run one
+    // part; body shape names (see `corpus::SHAPES`) to run DATA on those alone.
+    let mut n = 301;
+    let (mut commands, mut data) = (true, true);
+    let mut shapes: Vec<&str> = Vec::new();
+    for arg in std::env::args().skip(1) {
+        if let Ok(r) = arg.parse() {
+            n = r;
+        } else if arg == "commands" {
+            data = false;
+        } else if arg == "data" {
+            commands = false;
+        } else if let Some(s) = corpus::SHAPES.iter().find(|s| **s == arg) {
+            shapes.push(s);
+        } else {
+            eprintln!(
+                "usage: interleave [ROUNDS] [commands | data] [SHAPE...]; shapes: {:?}",
+                corpus::SHAPES
+            );
+            std::process::exit(2);
+        }
+    }
+    if shapes.is_empty() {
+        shapes = corpus::SHAPES.to_vec();
+    }
+    println!("CPU: {}", cpu_model());
+    if commands {
+        command_rounds(n);
+    }
+    if !data {
+        return;
+    }
+    for shape in shapes {
+        let wire = dot_stuff(&corpus::body(shape, 10 * 1024 * 1024)).to_vec();
+        data_rounds(shape, &wire, (n / 6).max(11));
+    }
+}
 
-    // Commands: 500 passes over the 14-line corpus per round, in ns per command.
+/// Commands: 500 passes over the 14-line corpus per round, in ns per command.
+fn command_rounds(n: usize) {
     let stream = corpus::mixed_stream();
     let g = Grammar::default();
     let per = 500.0 * corpus::MIXED.len() as f64;
@@ -88,21 +122,22 @@ fn main() {
         median(t.iter().map(|t| t[1]).collect())
     );
     println!("  smtp-sansio / smtp-proto time: {}", report(&t, 0, 1));
+}
 
-    // DATA: one 10 MiB dot-stuffed body per contender per round, in GB/s.
-    let wire = dot_stuff(&corpus::message(10 * 1024 * 1024)).to_vec();
+/// DATA: one 10 MiB body per contender per round, in GB/s of wire input.
+fn data_rounds(shape: &str, wire: &[u8], m: usize) {
     let len = wire.len() as f64;
     let gbps = |secs: f64| len / secs / 1e9;
     let mut dst = vec![0u8; wire.len()];
     let mut memcpy = || {
         let t = Instant::now();
-        dst.copy_from_slice(black_box(&wire));
+        dst.copy_from_slice(black_box(wire));
         black_box(dst[0]);
         gbps(t.elapsed().as_secs_f64())
     };
     let mut whole = || {
         // The body is in the receive buffer already; that copy is not timed.
-        let mut buf = BytesMut::from(&wire[..]);
+        let mut buf = BytesMut::from(wire);
         let t = Instant::now();
         black_box(sansio_data_whole(&mut buf));
         gbps(t.elapsed().as_secs_f64())
@@ -110,13 +145,13 @@ fn main() {
     let mut rbuf = BytesMut::with_capacity(READ + 8);
     let mut reads = || {
         let t = Instant::now();
-        black_box(sansio_data_reads(black_box(&wire), READ, &mut rbuf));
+        black_box(sansio_data_reads(black_box(wire), READ, &mut rbuf));
         gbps(t.elapsed().as_secs_f64())
     };
     let mut out = Vec::with_capacity(wire.len());
     let mut proto_whole = || {
         let t = Instant::now();
-        black_box(proto_data_whole(black_box(&wire), &mut out));
+        black_box(proto_data_whole(black_box(wire), &mut out));
         gbps(t.elapsed().as_secs_f64())
     };
     let mut out2 = Vec::with_capacity(wire.len());
@@ -124,14 +159,13 @@ fn main() {
     let mut proto_reads = || {
         let t = Instant::now();
         black_box(proto_data_reads(
-            black_box(&wire),
+            black_box(wire),
             READ,
             &mut out2,
             &mut pbuf,
         ));
         gbps(t.elapsed().as_secs_f64())
     };
-    let m = (n / 6).max(11);
     let mut all: [&mut dyn FnMut() -> f64; 5] = [
         &mut memcpy,
         &mut whole,
@@ -148,7 +182,7 @@ fn main() {
         "smtp-proto whole",
         "smtp-proto 64 KiB reads",
     ];
-    println!("DATA 10 MiB, GB/s (medians of {m} rounds):");
+    println!("DATA {shape}, 10 MiB, GB/s (medians of {m} rounds):");
     for (i, name) in names.iter().enumerate() {
         println!(
             "  {name:24} {:.2}",
@@ -157,6 +191,7 @@ fn main() {
     }
     // Throughputs: a higher ratio is faster.
     println!("  decoder whole / memcpy: {}", report(&t, 1, 0));
+    println!("  decoder 64 KiB reads / memcpy: {}", report(&t, 2, 0));
     println!("  decoder whole / smtp-proto whole: {}", report(&t, 1, 3));
     println!(
         "  decoder 64 KiB reads / smtp-proto 64 KiB reads: {}",

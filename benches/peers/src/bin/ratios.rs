@@ -6,6 +6,13 @@ use std::path::Path;
 
 const CMDS: f64 = 14.0;
 const WIRE_GROUP: &str = "peers_data_10MiB";
+const SHAPE_FNS: &[&str] = &[
+    "memcpy",
+    "smtp-sansio_whole",
+    "smtp-sansio_64KiB_reads",
+    "smtp-proto_whole",
+    "smtp-proto_64KiB_reads",
+];
 
 fn mean_ns(root: &Path, group: &str, func: &str) -> Option<f64> {
     let p = root.join(group).join(func).join("new/estimates.json");
@@ -19,6 +26,7 @@ fn main() {
         let body = smtp_sansio_peers::corpus::message(10 * 1024 * 1024);
         smtp_sansio::data::dot_stuff(&body).len() as f64
     };
+    println!("CPU: {}", smtp_sansio_peers::cpu_model());
     println!("Corpus acceptance (one line at a time):");
     for (line, ok) in smtp_sansio_peers::acceptance() {
         let who: Vec<_> = smtp_sansio_peers::PARSERS
@@ -80,6 +88,32 @@ fn main() {
             if p >= 1.3 { "met" } else { "MISSED" }
         );
     }
+    println!("\nDATA by body shape, 10 MiB each, GB/s; ratios to memcpy and smtp-proto:");
+    let mut shapes = serde_json::Map::new();
+    for shape in smtp_sansio_peers::corpus::SHAPES {
+        let wire = smtp_sansio::data::dot_stuff(&smtp_sansio_peers::corpus::body(shape, 10 << 20));
+        let group = format!("peers_data_shape_{shape}");
+        let mut m = serde_json::Map::new();
+        for &f in SHAPE_FNS {
+            if let Some(ns) = mean_ns(&root, &group, f) {
+                m.insert(f.into(), (wire.len() as f64 / ns).into());
+            }
+        }
+        if m.is_empty() {
+            continue;
+        }
+        let ratio = |a: &str, b: &str| g(&m, a) / g(&m, b);
+        println!(
+            "  {shape:<17} whole {:.2} x memcpy, {:.2} x smtp-proto; 64 KiB reads {:.2} x memcpy, {:.2} x smtp-proto",
+            ratio("smtp-sansio_whole", "memcpy"),
+            ratio("smtp-sansio_whole", "smtp-proto_whole"),
+            ratio("smtp-sansio_64KiB_reads", "memcpy"),
+            ratio("smtp-sansio_64KiB_reads", "smtp-proto_64KiB_reads"),
+        );
+        shapes.insert((*shape).into(), m.into());
+    }
+    json.insert("cpu".into(), smtp_sansio_peers::cpu_model().into());
+    json.insert("gb_per_s_by_shape".into(), shapes.into());
     json.insert("ns_per_command".into(), parse.into());
     json.insert("gb_per_s".into(), data.into());
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("results.json");

@@ -1,0 +1,289 @@
+//! Message content transfer: DATA body decoding for servers, dot-stuffing
+//! for clients (RFC 5321 4.1.1.4, 4.5.2) and BDAT chunk counting (RFC 3030).
+
+mod bdat;
+mod fast;
+mod stuff;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+pub use bdat::BdatDecoder;
+pub use stuff::{DotStuffer, dot_stuff};
+
+use fast::BLOCK;
+
+const CR: u8 = b'\r';
+const LF: u8 = b'\n';
+const DOT: u8 = b'.';
+const CRLF: &[u8] = b"\r\n";
+
+/// What to do with a bare CR or bare LF inside DATA (never an end of data
+/// either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BareLineEndings {
+    /// Pass the bytes through unchanged and flag the message, so the server
+    /// can reject it once the real end of data has been seen.
+    #[default]
+    Reject,
+    /// Write each bare CR and bare LF as CRLF in the output.
+    Normalize,
+}
+
+/// One step of DATA body decoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DataStep {
+    /// Everything usable has been taken; feed more input.
+    NeedMore,
+    /// A non-empty piece of the message body.
+    Chunk(Bytes),
+    /// The end-of-data indication was consumed; the body is complete.
+    End,
+}
+
+/// Server-side decoder for the DATA body: finds the end of data and removes
+/// transparency dots (RFC 5321 4.5.2).
+///
+/// Only `CRLF "." CRLF` made of real CRLFs ends the data (or `"." CRLF` as
+/// the first line); every other arrangement of CR, LF and "." is content
+/// (RFC 5321 4.1.1.4, 2.3.8).
+#[derive(Debug, Clone)]
+pub struct DataDecoder {
+    bare: BareLineEndings,
+    max_line_len: Option<usize>,
+    /// The next input byte begins a line (start of data or after a real
+    /// CRLF), so it may be a transparency dot or the final ".".
+    at_line_start: bool,
+    /// Content bytes of the current line seen so far, line ending excluded.
+    line_len: u64,
+    saw_bare: bool,
+    saw_long: bool,
+    done: bool,
+    /// Octets taken by the block fast path, so that tests can check that it runs.
+    #[cfg(test)]
+    fast: usize,
+}
+
+impl DataDecoder {
+    /// Creates a decoder positioned right after the server's 354 reply.
+    ///
+    /// `max_line_len` counts the CRLF (RFC 5321 4.5.3.1.6: 1000); `None`
+    /// means unlimited.
+    pub fn new(bare: BareLineEndings, max_line_len: Option<usize>) -> Self {
+        Self {
+            bare,
+            max_line_len,
+            at_line_start: true,
+            line_len: 0,
+            saw_bare: false,
+            saw_long: false,
+            done: false,
+            #[cfg(test)]
+            fast: 0,
+        }
+    }
+
+    /// True once a bare CR or bare LF has been seen in the body.
+    pub fn saw_bare_line_ending(&self) -> bool {
+        self.saw_bare
+    }
+
+    /// True once a line longer than `max_line_len` has been seen.
+    pub fn saw_long_line(&self) -> bool {
+        self.saw_long
+    }
+
+    /// True once the end of data has been consumed.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Takes the next piece of the message body from `buf`. Call until it
+    /// returns [`DataStep::NeedMore`] or [`DataStep::End`].
+    ///
+    /// Chunks are slices split off `buf`; when `NeedMore` is returned `buf`
+    /// holds at most 2 bytes (a CR, or "." / ".\r" at a line start). Bytes
+    /// after the end of data are left in `buf`.
+    pub fn next(&mut self, buf: &mut BytesMut) -> DataStep {
+        if self.done {
+            return DataStep::End;
+        }
+        if self.at_line_start {
+            match buf.first() {
+                None => return DataStep::NeedMore,
+                Some(&DOT) => match (buf.get(1), buf.get(2)) {
+                    (Some(&CR), Some(&LF)) => {
+                        buf.advance(3);
+                        self.done = true;
+                        return DataStep::End;
+                    }
+                    // Could still become "." CRLF.
+                    (None, _) | (Some(&CR), None) => return DataStep::NeedMore,
+                    // Transparency dot (RFC 5321 4.5.2): drop it, and do
+                    // not count it towards the line length (4.5.3.1.6).
+                    _ => buf.advance(1),
+                },
+                Some(_) => {}
+            }
+            self.at_line_start = false;
+        }
+        self.scan(buf)
+    }
+
+    /// Emits as much mid-line content as possible, stopping before a line
+    /// start that begins with ".", before a trailing CR, or (when
+    /// normalising) at a bare line ending.
+    fn scan(&mut self, buf: &mut BytesMut) -> DataStep {
+        let len = buf.len();
+        let mut pos = 0;
+        let mut line_start = 0;
+        // Where the fast path may be tried again after a block it refused.
+        let mut fast_from = 0;
+        loop {
+            if pos >= fast_from
+                && buf.get(pos).is_some_and(|&b| b != LF)
+                && self.room_for_blocks(pos - line_start)
+            {
+                let n = fast::clean_run(buf, pos);
+                // Go line by line past a refused block before trying again.
+                fast_from = pos + n + BLOCK;
+                if n > 0 {
+                    let (next, dot_line) = self.take_clean(buf, pos, n, &mut line_start);
+                    if dot_line {
+                        self.at_line_start = true;
+                        return emit(buf, next);
+                    }
+                    pos = next;
+                }
+            }
+            // CRLF is found via its CR and skipped as a pair, so an LF hit
+            // is never preceded by CR: it is bare. A CR found at the very
+            // end is held back, so the pair is never split across calls.
+            let Some(i) = buf
+                .get(pos..)
+                .and_then(|s| memchr::memchr2(CR, LF, s))
+                .map(|off| pos + off)
+            else {
+                self.add_content(len.saturating_sub(line_start));
+                return emit(buf, len);
+            };
+            if buf.get(i) == Some(&CR) {
+                match buf.get(i + 1) {
+                    None => {
+                        self.add_content(i.saturating_sub(line_start));
+                        return emit(buf, i);
+                    }
+                    Some(&LF) => {
+                        self.add_content(i.saturating_sub(line_start));
+                        self.end_line();
+                        let next = i + 2;
+                        match buf.get(next) {
+                            // Stop so the next call can look at the line
+                            // start (possible dot or end of data).
+                            None | Some(&DOT) => {
+                                self.at_line_start = true;
+                                return emit(buf, next);
+                            }
+                            Some(_) => {
+                                pos = next;
+                                line_start = next;
+                                continue;
+                            }
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+            // A bare CR or bare LF at `i` (RFC 5321 2.3.8).
+            self.saw_bare = true;
+            match self.bare {
+                BareLineEndings::Reject => {
+                    self.add_content(i.saturating_sub(line_start));
+                    self.end_line();
+                    pos = i + 1;
+                    line_start = pos;
+                }
+                BareLineEndings::Normalize if i > 0 => {
+                    // Emit up to it; the next call replaces it.
+                    self.add_content(i.saturating_sub(line_start));
+                    return emit(buf, i);
+                }
+                BareLineEndings::Normalize => {
+                    // Never a line start: only raw CRLFs can begin a line
+                    // that may hold a dot or the end of data.
+                    self.end_line();
+                    buf.advance(1);
+                    return DataStep::Chunk(Bytes::from_static(CRLF));
+                }
+            }
+        }
+    }
+
+    /// Accounts for `n` octets at `pos` that the fast path passed. Returns where to go
+    /// on, and whether that is a line start with "." (a transparency dot or the end of
+    /// data, for the next call to look at).
+    fn take_clean(
+        &mut self,
+        buf: &[u8],
+        pos: usize,
+        n: usize,
+        line_start: &mut usize,
+    ) -> (usize, bool) {
+        // Every line that ended in there was shorter than 2 * BLOCK, the first one
+        // included (`room_for_blocks`); the last LF starts the open line.
+        if let Some(l) = memchr::memrchr(LF, &buf[pos..pos + n]) {
+            self.line_len = 0;
+            *line_start = pos + l + 1;
+        }
+        #[cfg(test)]
+        {
+            self.fast += n;
+        }
+        let end = pos + n;
+        if buf.get(end) == Some(&DOT) && buf.get(end - 1) == Some(&LF) {
+            return (end, true);
+        }
+        // Never stop between the CR and LF of a pair.
+        if buf.get(end - 1) == Some(&CR) {
+            return (end - 1, false);
+        }
+        (end, false)
+    }
+
+    /// The block check bounds the lines it passes over below `2 * BLOCK` octets, so it
+    /// may run only where the line open at its start, `open` octets so far, cannot
+    /// reach the limit inside it.
+    fn room_for_blocks(&self, open: usize) -> bool {
+        let line_so_far = self.line_len.saturating_add(open as u64);
+        self.max_line_len
+            .is_none_or(|max| line_so_far.saturating_add(2 * BLOCK as u64 + 2) <= max as u64)
+    }
+
+    fn add_content(&mut self, n: usize) {
+        if n > 0 {
+            self.line_len = self.line_len.saturating_add(n as u64);
+            self.check_len();
+        }
+    }
+
+    fn end_line(&mut self) {
+        self.check_len();
+        self.line_len = 0;
+    }
+
+    fn check_len(&mut self) {
+        let len = self.line_len.saturating_add(2);
+        if self.max_line_len.is_some_and(|max| len > max as u64) {
+            self.saw_long = true;
+        }
+    }
+}
+
+fn emit(buf: &mut BytesMut, n: usize) -> DataStep {
+    if n == 0 {
+        DataStep::NeedMore
+    } else {
+        DataStep::Chunk(buf.split_to(n).freeze())
+    }
+}

@@ -1,0 +1,842 @@
+//! DATA body decoding (RFC 5321 4.5.2), dot-stuffing and BDAT counting through the
+//! public API: known answers, the SMTP-smuggling arrangements of CR, LF and ".", the
+//! line-length limit, zero-copy chunks, and properties against a byte-at-a-time model
+//! under any split of the input.
+
+use bytes::BytesMut;
+use proptest::prelude::*;
+use smtp_sansio::data::{
+    BareLineEndings, BdatDecoder, DataDecoder, DataStep, DotStuffer, dot_stuff,
+};
+
+use BareLineEndings::{Normalize, Reject};
+
+#[path = "../benches/corpus.rs"]
+mod corpus;
+
+struct Decoded {
+    body: Vec<u8>,
+    ended: bool,
+    rest: Vec<u8>,
+    bare: bool,
+    long: bool,
+}
+
+/// Feeds `chunks` in order, draining the decoder after each; checks the
+/// hold-back bound and that no chunk is empty.
+fn decode(policy: BareLineEndings, max: Option<usize>, chunks: &[&[u8]]) -> Decoded {
+    let mut dec = DataDecoder::new(policy, max);
+    let mut buf = BytesMut::new();
+    let mut body = Vec::new();
+    let mut ended = false;
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        if ended {
+            continue;
+        }
+        loop {
+            match dec.next(&mut buf) {
+                DataStep::NeedMore => {
+                    assert!(buf.len() <= 2, "held back {:?}", &buf[..]);
+                    assert!(!dec.is_done());
+                    break;
+                }
+                DataStep::Chunk(c) => {
+                    assert!(!c.is_empty());
+                    assert!(!dec.is_done());
+                    body.extend_from_slice(&c);
+                }
+                DataStep::End => {
+                    ended = true;
+                    assert!(dec.is_done());
+                    break;
+                }
+                other => panic!("unknown step {other:?}"),
+            }
+        }
+    }
+    Decoded {
+        body,
+        ended,
+        rest: buf.to_vec(),
+        bare: dec.saw_bare_line_ending(),
+        long: dec.saw_long_line(),
+    }
+}
+
+/// Byte-at-a-time model of RFC 5321 4.5.2 decoding over the whole input.
+fn model(policy: BareLineEndings, max: Option<usize>, input: &[u8]) -> Decoded {
+    let mut d = Decoded {
+        body: Vec::new(),
+        ended: false,
+        rest: Vec::new(),
+        bare: false,
+        long: false,
+    };
+    let mut line_len = 0usize;
+    let check = |line_len: usize, long: &mut bool| {
+        if max.is_some_and(|m| line_len + 2 > m) {
+            *long = true;
+        }
+    };
+    let mut i = 0;
+    let mut line_start = true;
+    loop {
+        if line_start {
+            let tail = &input[i..];
+            if tail.starts_with(b".\r\n") {
+                d.ended = true;
+                d.rest = input[i + 3..].to_vec();
+                return d;
+            }
+            if b".\r\n".starts_with(tail) && !tail.is_empty() {
+                break;
+            }
+            if tail.first() == Some(&b'.') {
+                i += 1;
+            }
+            line_start = false;
+        }
+        let Some(&b) = input.get(i) else { break };
+        let next = input.get(i + 1).copied();
+        if b == b'\r' && next.is_none() {
+            break;
+        }
+        if b == b'\r' && next == Some(b'\n') {
+            check(line_len, &mut d.long);
+            line_len = 0;
+            d.body.extend_from_slice(b"\r\n");
+            i += 2;
+            line_start = true;
+        } else if b == b'\r' || b == b'\n' {
+            d.bare = true;
+            check(line_len, &mut d.long);
+            line_len = 0;
+            match policy {
+                Reject => d.body.push(b),
+                _ => d.body.extend_from_slice(b"\r\n"),
+            }
+            i += 1;
+        } else {
+            d.body.push(b);
+            line_len += 1;
+            check(line_len, &mut d.long);
+            i += 1;
+        }
+    }
+    d.rest = input[i..].to_vec();
+    d
+}
+
+fn normalise(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match (c, b.get(i + 1)) {
+            (b'\r', Some(b'\n')) => {
+                out.extend_from_slice(b"\r\n");
+                i += 2;
+            }
+            (b'\r' | b'\n', _) => {
+                out.extend_from_slice(b"\r\n");
+                i += 1;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn split_at_points<'a>(input: &'a [u8], cuts: &[prop::sample::Index]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c.index(input.len() + 1)).collect();
+    points.sort_unstable();
+    let mut chunks = Vec::new();
+    let mut prev = 0;
+    for p in points {
+        chunks.push(&input[prev..p]);
+        prev = p;
+    }
+    chunks.push(&input[prev..]);
+    chunks
+}
+
+fn all_splits(policy: BareLineEndings, input: &[u8]) -> Decoded {
+    let whole = decode(policy, None, &[input]);
+    for k in 0..=input.len() {
+        let two = decode(policy, None, &[&input[..k], &input[k..]]);
+        assert_eq!(two.body, whole.body, "split at {k}");
+        assert_eq!(two.ended, whole.ended);
+        assert_eq!(two.rest, whole.rest);
+        assert_eq!(two.bare, whole.bare);
+    }
+    let bytes: Vec<&[u8]> = input.chunks(1).collect();
+    let single = decode(policy, None, &bytes);
+    assert_eq!(single.body, whole.body);
+    assert_eq!(single.ended, whole.ended);
+    whole
+}
+
+#[test]
+fn known_answers() {
+    // (input, body, ended, rest)
+    type Case<'a> = (&'a [u8], &'a [u8], bool, &'a [u8]);
+    let cases: &[Case] = &[
+        (b".\r\n", b"", true, b""),
+        (b".\r\nQUIT\r\n", b"", true, b"QUIT\r\n"),
+        (b"a\r\nb\r\n.\r\n", b"a\r\nb\r\n", true, b""),
+        (
+            b"a\r\n.\r\nMAIL FROM:<>\r\n",
+            b"a\r\n",
+            true,
+            b"MAIL FROM:<>\r\n",
+        ),
+        (b"..x\r\n.\r\n", b".x\r\n", true, b""),
+        (b"..\r\n.\r\n", b".\r\n", true, b""),
+        (b"a\r\n..\r\n.\r\n", b"a\r\n.\r\n", true, b""),
+        (b"a\r\n...\r\n.\r\n", b"a\r\n..\r\n", true, b""),
+        (b"a.b\r\n.\r\n", b"a.b\r\n", true, b""),
+        (b"\r\n.\r\n", b"\r\n", true, b""),
+        (b"\r\n\r\n.\r\n", b"\r\n\r\n", true, b""),
+        (b"a\r\n.", b"a\r\n", false, b"."),
+        (b"a\r\n.\r", b"a\r\n", false, b".\r"),
+        (b"a\r", b"a", false, b"\r"),
+        (b"abc", b"abc", false, b""),
+        (b".x", b"x", false, b""),
+        (b"a\r\n.\r\n.\r\n", b"a\r\n", true, b".\r\n"),
+    ];
+    for &(input, body, ended, rest) in cases {
+        for policy in [Reject, Normalize] {
+            let d = all_splits(policy, input);
+            assert_eq!(d.body, body, "{input:?}");
+            assert_eq!(d.ended, ended, "{input:?}");
+            assert_eq!(d.rest, rest, "{input:?}");
+            assert!(!d.bare, "{input:?}");
+        }
+    }
+}
+
+#[test]
+fn bare_line_endings_by_policy() {
+    // (input, Reject body, Normalize body)
+    let cases: &[(&[u8], &[u8], &[u8])] = &[
+        (b"a\nb\r\n.\r\n", b"a\nb\r\n", b"a\r\nb\r\n"),
+        (b"a\rb\r\n.\r\n", b"a\rb\r\n", b"a\r\nb\r\n"),
+        (b"\n\r\n.\r\n", b"\n\r\n", b"\r\n\r\n"),
+        (b"a\r\r\n.\r\n", b"a\r\r\n", b"a\r\n\r\n"),
+        (
+            b"a\n\n\r\r\r\n.\r\n",
+            b"a\n\n\r\r\r\n",
+            b"a\r\n\r\n\r\n\r\n\r\n",
+        ),
+    ];
+    for &(input, reject, normalize) in cases {
+        let d = all_splits(Reject, input);
+        assert_eq!(d.body, reject, "{input:?}");
+        assert!(d.ended && d.bare);
+        let d = all_splits(Normalize, input);
+        assert_eq!(d.body, normalize, "{input:?}");
+        assert!(d.ended && d.bare);
+    }
+}
+
+/// `before` is sent, then a real end of data and a pipelined command.
+/// Nothing in `before` may end the data; the decoded body is checked.
+fn smuggling(before: &[u8], reject: &[u8], normalize: &[u8], bare: bool) {
+    let mut input = before.to_vec();
+    input.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+    for (policy, want) in [(Reject, reject), (Normalize, normalize)] {
+        // No prefix that stops short of the real terminator may end.
+        let cut = before.len() + 5;
+        for k in 0..cut {
+            let d = decode(policy, None, &[&input[..k]]);
+            assert!(!d.ended, "{policy:?} ended after {k} bytes");
+        }
+        let d = all_splits(policy, &input);
+        let mut body = want.to_vec();
+        body.extend_from_slice(b"\r\n");
+        assert!(d.ended);
+        assert_eq!(d.body, body, "{policy:?}");
+        assert_eq!(d.rest, b"QUIT\r\n");
+        assert_eq!(d.bare, bare);
+    }
+}
+
+#[test]
+fn smuggling_lf_dot_lf() {
+    smuggling(
+        b"x\n.\nMAIL FROM:<a@b>",
+        b"x\n.\nMAIL FROM:<a@b>",
+        b"x\r\n.\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn smuggling_lf_dot_crlf() {
+    smuggling(
+        b"x\n.\r\nMAIL FROM:<a@b>",
+        b"x\n.\r\nMAIL FROM:<a@b>",
+        b"x\r\n.\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn smuggling_cr_dot_cr() {
+    smuggling(
+        b"x\r.\rMAIL FROM:<a@b>",
+        b"x\r.\rMAIL FROM:<a@b>",
+        b"x\r\n.\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn smuggling_cr_dot_crlf() {
+    smuggling(
+        b"x\r.\r\nMAIL FROM:<a@b>",
+        b"x\r.\r\nMAIL FROM:<a@b>",
+        b"x\r\n.\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn smuggling_crlf_dot_cr() {
+    // A real line start: the dot is a transparency dot and is removed.
+    smuggling(
+        b"x\r\n.\rMAIL FROM:<a@b>",
+        b"x\r\n\rMAIL FROM:<a@b>",
+        b"x\r\n\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn smuggling_crlf_dot_lf() {
+    smuggling(
+        b"x\r\n.\nMAIL FROM:<a@b>",
+        b"x\r\n\nMAIL FROM:<a@b>",
+        b"x\r\n\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn smuggling_crlf_dot_cr_crlf() {
+    smuggling(
+        b"x\r\n.\r\r\nMAIL FROM:<a@b>",
+        b"x\r\n\r\r\nMAIL FROM:<a@b>",
+        b"x\r\n\r\n\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn smuggling_nul_dot() {
+    smuggling(
+        b"x\r\n\0.\r\nMAIL FROM:<a@b>",
+        b"x\r\n\0.\r\nMAIL FROM:<a@b>",
+        b"x\r\n\0.\r\nMAIL FROM:<a@b>",
+        false,
+    );
+}
+
+#[test]
+fn smuggling_space_dot() {
+    smuggling(
+        b"x\r\n .\r\nMAIL FROM:<a@b>",
+        b"x\r\n .\r\nMAIL FROM:<a@b>",
+        b"x\r\n .\r\nMAIL FROM:<a@b>",
+        false,
+    );
+}
+
+#[test]
+fn smuggling_dot_lf_first_line() {
+    smuggling(
+        b".\nMAIL FROM:<a@b>",
+        b"\nMAIL FROM:<a@b>",
+        b"\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn smuggling_dot_cr_first_line() {
+    smuggling(
+        b".\rMAIL FROM:<a@b>",
+        b"\rMAIL FROM:<a@b>",
+        b"\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn smuggling_lf_cr_dot_cr_lf() {
+    // "\n\r" is two bare endings, not a CRLF.
+    smuggling(
+        b"x\n\r.\n\rMAIL FROM:<a@b>",
+        b"x\n\r.\n\rMAIL FROM:<a@b>",
+        b"x\r\n\r\n.\r\n\r\nMAIL FROM:<a@b>",
+        true,
+    );
+}
+
+#[test]
+fn normalized_ending_is_not_a_line_start() {
+    // After "\n" is normalised, ".." must not lose a dot.
+    let d = all_splits(Normalize, b"a\n..\r\n.\r\n");
+    assert_eq!(d.body, b"a\r\n..\r\n");
+    assert!(d.ended);
+}
+
+#[test]
+fn long_lines_are_flagged_but_passed() {
+    let mut input = vec![b'a'; 998];
+    input.extend_from_slice(b"\r\n.\r\n");
+    let d = decode(Reject, Some(1000), &[&input]);
+    assert!(d.ended && !d.long);
+    let mut input = vec![b'a'; 999];
+    input.extend_from_slice(b"\r\n.\r\n");
+    let d = decode(Reject, Some(1000), &[&input]);
+    assert!(d.ended && d.long);
+    assert_eq!(d.body.len(), 1001);
+    // The transparency dot does not count (RFC 5321 4.5.3.1.6).
+    let mut input = b".".to_vec();
+    input.extend_from_slice(&[b'.'; 998]);
+    input.extend_from_slice(b"\r\n.\r\n");
+    let d = decode(Reject, Some(1000), &[&input]);
+    assert!(d.ended && !d.long);
+    // An unterminated line is flagged while still arriving.
+    let d = decode(Reject, Some(1000), &[&[b'x'; 1500]]);
+    assert!(!d.ended && d.long);
+}
+
+#[test]
+fn chunks_are_views_of_the_buffer() {
+    let mut dec = DataDecoder::new(Reject, None);
+    let mut buf = BytesMut::from(&b"hello\r\n..world\r\n.\r\n"[..]);
+    let base = buf.as_ptr() as usize;
+    let mut seen = Vec::new();
+    while let DataStep::Chunk(c) = dec.next(&mut buf) {
+        seen.push((c.as_ptr() as usize - base, c.to_vec()));
+    }
+    assert_eq!(
+        seen,
+        vec![(0, b"hello\r\n".to_vec()), (8, b".world\r\n".to_vec())]
+    );
+    assert!(dec.is_done());
+    assert_eq!(dec.next(&mut buf), DataStep::End);
+}
+
+#[test]
+fn big_body_comes_out_in_few_chunks() {
+    let mut body = Vec::new();
+    while body.len() < 1 << 20 {
+        body.extend_from_slice(b"The quick brown fox jumps over the lazy dog 0123456789\r\n");
+    }
+    body.extend_from_slice(b".\r\n");
+    let mut dec = DataDecoder::new(Reject, Some(1000));
+    let mut buf = BytesMut::from(&body[..]);
+    let mut n = 0;
+    let mut total = 0;
+    while let DataStep::Chunk(c) = dec.next(&mut buf) {
+        n += 1;
+        total += c.len();
+    }
+    assert!(dec.is_done());
+    assert_eq!(n, 1);
+    assert_eq!(total, body.len() - 3);
+}
+
+#[test]
+fn stuffer_basics() {
+    let cases: &[(&[u8], &[u8])] = &[
+        (b"", b".\r\n"),
+        (b"a", b"a\r\n.\r\n"),
+        (b"a\r\n", b"a\r\n.\r\n"),
+        (b".", b"..\r\n.\r\n"),
+        (b".\r\n.", b"..\r\n..\r\n.\r\n"),
+        (b"a\n.b", b"a\r\n..b\r\n.\r\n"),
+        (b"a\r.b\r", b"a\r\n..b\r\n.\r\n"),
+        (b"\r\n", b"\r\n.\r\n"),
+        (b"a.b\n\n", b"a.b\r\n\r\n.\r\n"),
+    ];
+    for &(body, want) in cases {
+        assert_eq!(&dot_stuff(body)[..], want, "{body:?}");
+        let mut s = DotStuffer::new();
+        let mut out = BytesMut::new();
+        for b in body.chunks(1) {
+            s.push(b, &mut out);
+        }
+        s.finish(&mut out);
+        assert_eq!(&out[..], want, "{body:?}");
+    }
+}
+
+#[test]
+fn stuffer_joins_crlf_across_pushes() {
+    let mut s = DotStuffer::new();
+    let mut out = BytesMut::new();
+    s.push(b"a\r", &mut out);
+    s.push(b"", &mut out);
+    s.push(b"\n.b", &mut out);
+    s.finish(&mut out);
+    assert_eq!(&out[..], b"a\r\n..b\r\n.\r\n");
+}
+
+#[test]
+fn bdat_counts_exactly() {
+    let mut d = BdatDecoder::new(5);
+    let mut buf = BytesMut::from(&b"abc"[..]);
+    assert_eq!(d.next(&mut buf).as_deref(), Some(&b"abc"[..]));
+    assert_eq!(d.next(&mut buf), None);
+    assert_eq!(d.remaining(), 2);
+    buf.extend_from_slice(b"\r\n.\r\nBDAT");
+    assert_eq!(d.next(&mut buf).as_deref(), Some(&b"\r\n"[..]));
+    assert!(d.is_done());
+    assert_eq!(d.next(&mut buf), None);
+    assert_eq!(&buf[..], b".\r\nBDAT");
+
+    let mut d = BdatDecoder::new(0);
+    assert!(d.is_done());
+    assert_eq!(d.next(&mut buf), None);
+
+    let mut d = BdatDecoder::new(u64::MAX);
+    assert_eq!(d.next(&mut buf).as_deref(), Some(&b".\r\nBDAT"[..]));
+    assert_eq!(d.remaining(), u64::MAX - 7);
+    assert!(buf.is_empty());
+}
+
+fn body_strategy() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![
+            3 => Just(b'.'),
+            3 => Just(b'\r'),
+            3 => Just(b'\n'),
+            1 => Just(0u8),
+            2 => Just(b'a'),
+            1 => any::<u8>(),
+        ],
+        0..120,
+    )
+}
+
+/// Long bodies made of lines (mostly clean CRLF text, so the block fast path runs),
+/// with dotted lines, bare CR/LF, long lines and end markers mixed in.
+fn long_body_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let line = (
+        prop_oneof![
+            14 => Just(&b""[..]),
+            1 => Just(&b"."[..]),
+            1 => Just(&b".."[..]),
+        ],
+        prop_oneof![4 => 0usize..90, 1 => 90usize..700, 1 => 0usize..3],
+        prop_oneof![
+            30 => Just(&b"\r\n"[..]),
+            1 => Just(&b"\n"[..]),
+            1 => Just(&b"\r"[..]),
+            1 => Just(&b"\r\n.\r\n"[..]),
+            1 => Just(&b""[..]),
+        ],
+    );
+    prop::collection::vec(line, 0..40).prop_map(|lines| {
+        let mut out = Vec::new();
+        for (i, (head, n, end)) in lines.into_iter().enumerate() {
+            out.extend_from_slice(head);
+            out.extend((0..n).map(|k| b"lorem ipsum.dolor"[(k + i) % 17]));
+            out.extend_from_slice(end);
+        }
+        out
+    })
+}
+
+fn policy_strategy() -> impl Strategy<Value = BareLineEndings> {
+    prop_oneof![Just(Reject), Just(Normalize)]
+}
+
+/// The line left open at the end of a block region is measured from the byte after
+/// the region's last LF: a line of exactly the limit (with its CRLF) that starts
+/// inside the region and ends past it is not too long; one octet more is.
+#[test]
+fn line_open_after_the_block_region_is_measured_exactly() {
+    for (content, long) in [(598, false), (599, true)] {
+        let mut input = Vec::new();
+        for _ in 0..5 {
+            input.extend_from_slice(&[b'b'; 98]);
+            input.extend_from_slice(b"\r\n");
+        }
+        input.extend(std::iter::repeat_n(b'c', content));
+        input.extend_from_slice(b"\r\n.\r\n");
+        let d = decode(Reject, Some(600), &[&input]);
+        assert!(d.ended);
+        assert_eq!(d.long, long, "content {content}");
+    }
+}
+
+/// The widest line the block path can pass over: LFs 511 bytes apart, at the first
+/// byte of one block and the last of the next (content 509 octets, 511 with CRLF).
+/// With a limit of 510 it must still be seen as too long.
+#[test]
+fn long_line_between_extreme_block_lfs_is_seen() {
+    let mut input = Vec::new();
+    input.extend_from_slice(&[b'a'; 100]);
+    input.extend_from_slice(b"\r\n"); // LF at 101
+    input.extend_from_slice(&[b'b'; 153]);
+    input.extend_from_slice(b"\r\n"); // LF at 256: first byte of block 1
+    input.extend_from_slice(&[b'c'; 509]);
+    input.extend_from_slice(b"\r\n"); // LF at 767: last byte of block 2
+    assert_eq!(input.len(), 768);
+    for _ in 0..4 {
+        input.extend_from_slice(&[b'd'; 100]);
+        input.extend_from_slice(b"\r\n");
+    }
+    input.extend_from_slice(b".\r\n");
+    for (max, long) in [(510, true), (511, false)] {
+        let d = decode(Reject, Some(max), &[&input]);
+        assert!(d.ended);
+        assert_eq!(d.long, long, "limit {max}");
+    }
+}
+
+/// Every arrangement that matters to the fast path's 256-octet blocks, at every offset
+/// across two block edges: a dot line, an end of data, bare CR and LF, a CR whose LF is
+/// one block later. The decoder must read each exactly as the byte-at-a-time model does.
+#[test]
+fn data_ends_only_at_crlf_dot_crlf_at_every_block_offset() {
+    let filler = b"the quick brown fox jumps over.\r\n".repeat(40);
+    let inserts: &[&[u8]] = &[
+        b"\r\n.",
+        b"\r\n..",
+        b"\r\n.\r\n",
+        b"\n.\n",
+        b"\n",
+        b"\r",
+        b"\r\r\n",
+        b"\n\r",
+    ];
+    for at in 240..540 {
+        for insert in inserts {
+            let mut input = filler.clone();
+            input[at..at + insert.len()].copy_from_slice(insert);
+            input.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+            for policy in [Reject, Normalize] {
+                for max in [None, Some(1000)] {
+                    let want = model(policy, max, &input);
+                    let whole = decode(policy, max, &[&input]);
+                    let split = decode(policy, max, &[&input[..at + 1], &input[at + 1..]]);
+                    for d in [&whole, &split] {
+                        let case = format!("{insert:?} at {at}, {policy:?}");
+                        assert_eq!(d.body, want.body, "{case}");
+                        assert_eq!(d.ended, want.ended, "{case}");
+                        assert_eq!(d.rest, want.rest, "{case}");
+                        assert_eq!(d.bare, want.bare, "{case}");
+                        assert_eq!(d.long, want.long, "{case}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The benchmark's body shapes (prose, base64, quoted-printable, lines near the
+/// 998-octet limit, runs of empty lines, dot lines), stuffed as a client sends them,
+/// come back whole from the decoder: read at once, in 64 KiB reads and in odd pieces,
+/// with no bare line ending and no line over the limit.
+#[test]
+fn bench_body_shapes_decode_to_their_bodies() {
+    for shape in corpus::SHAPES {
+        let mut body = corpus::body(shape, 200 * 1024);
+        let wire = dot_stuff(&body);
+        // The stuffer ends an unfinished last line (RFC 5321 4.1.1.4).
+        if !body.ends_with(b"\r\n") {
+            body.extend_from_slice(b"\r\n");
+        }
+        let reads: Vec<&[u8]> = wire.chunks(64 * 1024).collect();
+        let odd: Vec<&[u8]> = wire.chunks(4093).collect();
+        for pieces in [vec![&wire[..]], reads, odd] {
+            for policy in [Reject, Normalize] {
+                let d = decode(policy, Some(1000), &pieces);
+                assert!(d.ended, "{shape}");
+                assert!(d.rest.is_empty(), "{shape}");
+                assert!(!d.bare && !d.long, "{shape}");
+                assert!(d.body == body, "{shape}: body differs");
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn stuff_then_decode_round_trips(
+        body in body_strategy(),
+        push_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        dec_cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        policy in policy_strategy(),
+    ) {
+        let whole = dot_stuff(&body);
+        let mut s = DotStuffer::new();
+        let mut split = BytesMut::new();
+        for piece in split_at_points(&body, &push_cuts) {
+            s.push(piece, &mut split);
+        }
+        s.finish(&mut split);
+        prop_assert_eq!(&whole[..], &split[..]);
+
+        // (1) The only end-of-data indication is the final one.
+        if body.is_empty() {
+            prop_assert_eq!(&whole[..], b".\r\n");
+        } else {
+            let pos = memchr::memmem::find(&whole, b"\r\n.\r\n");
+            prop_assert_eq!(pos, Some(whole.len() - 5));
+            prop_assert!(!whole.starts_with(b".\r\n"));
+        }
+
+        // (2) Decoding gives back the normalised body.
+        let mut want = normalise(&body);
+        if !want.is_empty() && !want.ends_with(b"\r\n") {
+            want.extend_from_slice(b"\r\n");
+        }
+        let d = decode(policy, None, &split_at_points(&whole, &dec_cuts));
+        prop_assert!(d.ended);
+        prop_assert_eq!(d.body, want);
+        prop_assert!(d.rest.is_empty());
+        prop_assert!(!d.bare);
+    }
+
+    /// Lines around the limit and longer than a fast-path block, so the block scan
+    /// (which skips line accounting) must leave the long-line verdict unchanged.
+    #[test]
+    fn long_line_verdict_survives_the_block_fast_path(
+        // Short lines keep every block holding an LF (so the block path runs); the
+        // longer ones straddle two blocks, where a missed long line would hide.
+        lens in prop::collection::vec(
+            prop_oneof![0usize..120, 250usize..520, 0usize..1100],
+            1..30,
+        ),
+        max in 200usize..700,
+        dot_every in 0usize..4,
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        policy in policy_strategy(),
+    ) {
+        let mut input = Vec::new();
+        for (i, &n) in lens.iter().enumerate() {
+            if dot_every > 0 && i % dot_every == 0 {
+                input.push(b'.');
+            }
+            input.extend((0..n).map(|k| b'a' + (k % 26) as u8));
+            input.extend_from_slice(b"\r\n");
+        }
+        input.extend_from_slice(b".\r\n");
+        let want = model(policy, Some(max), &input);
+        let whole = decode(policy, Some(max), &[&input]);
+        let split = decode(policy, Some(max), &split_at_points(&input, &cuts));
+        for d in [&whole, &split] {
+            prop_assert!(d.ended);
+            prop_assert_eq!(&d.body, &want.body);
+            prop_assert_eq!(d.long, want.long);
+        }
+    }
+
+    /// Bodies of many short lines, several blocks long, so the block fast path runs:
+    /// blocks where every line starts with a dot, or holding a bare CR or LF, must
+    /// be refused by it and read exactly as the byte-at-a-time model reads them.
+    #[test]
+    fn decoder_matches_model_on_multi_block_bodies(
+        lines in prop::collection::vec((0u8..8, 0usize..40), 20..120),
+        dot_share in 0u8..=4,
+        bare_share in 0u8..=2,
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        policy in policy_strategy(),
+    ) {
+        let mut input = Vec::new();
+        for (r, len) in lines {
+            if r % 4 < dot_share {
+                input.push(b'.');
+            }
+            input.extend((0..len).map(|k| b'a' + (k % 26) as u8));
+            // Mostly CRLF; now and then a bare LF or CR, or a dot right after one.
+            match r {
+                6 if bare_share > 0 => input.push(b'\n'),
+                7 if bare_share > 1 => input.extend_from_slice(b"\r.x"),
+                _ => input.extend_from_slice(b"\r\n"),
+            }
+        }
+        input.extend_from_slice(b"\r\n.\r\n");
+        let want = model(policy, None, &input);
+        let whole = decode(policy, None, &[&input]);
+        let split = decode(policy, None, &split_at_points(&input, &cuts));
+        for d in [&whole, &split] {
+            prop_assert_eq!(&d.body, &want.body);
+            prop_assert_eq!(d.ended, want.ended);
+            prop_assert_eq!(&d.rest, &want.rest);
+            prop_assert_eq!(d.bare, want.bare);
+            prop_assert_eq!(d.long, want.long);
+        }
+    }
+
+    #[test]
+    fn decoder_matches_model_under_any_split(
+        input in body_strategy(),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
+        policy in policy_strategy(),
+        max in prop::option::of(0usize..12),
+    ) {
+        let want = model(policy, max, &input);
+        let whole = decode(policy, max, &[&input]);
+        let split = decode(policy, max, &split_at_points(&input, &cuts));
+        for d in [&whole, &split] {
+            prop_assert_eq!(&d.body, &want.body);
+            prop_assert_eq!(d.ended, want.ended);
+            prop_assert_eq!(&d.rest, &want.rest);
+            prop_assert_eq!(d.bare, want.bare);
+            prop_assert_eq!(d.long, want.long);
+            prop_assert!(d.ended || d.rest.len() <= 2);
+        }
+    }
+
+    #[test]
+    fn decoder_matches_model_on_long_bodies(
+        input in long_body_strategy(),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        policy in policy_strategy(),
+        max in prop::option::of(prop_oneof![Just(1000usize), 500usize..800, 0usize..100]),
+    ) {
+        let want = model(policy, max, &input);
+        let whole = decode(policy, max, &[&input]);
+        let split = decode(policy, max, &split_at_points(&input, &cuts));
+        for d in [&whole, &split] {
+            prop_assert_eq!(&d.body, &want.body);
+            prop_assert_eq!(d.ended, want.ended);
+            prop_assert_eq!(&d.rest, &want.rest);
+            prop_assert_eq!(d.bare, want.bare);
+            prop_assert_eq!(d.long, want.long);
+        }
+    }
+
+    #[test]
+    fn bdat_takes_exactly_size(
+        data in prop::collection::vec(any::<u8>(), 0..64),
+        size in 0u64..80,
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        let mut d = BdatDecoder::new(size);
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        for piece in split_at_points(&data, &cuts) {
+            buf.extend_from_slice(piece);
+            while let Some(c) = d.next(&mut buf) {
+                prop_assert!(!c.is_empty());
+                got.extend_from_slice(&c);
+            }
+        }
+        let n = data.len().min(size as usize);
+        prop_assert_eq!(&got[..], &data[..n]);
+        prop_assert_eq!(&buf[..], &data[n..]);
+        prop_assert_eq!(d.remaining(), size - n as u64);
+    }
+}
