@@ -612,3 +612,22 @@ fn held_message_end_then_connection_lost_reports_the_abort() {
         assert!(h.server.accept(Instant::now(), ticket).is_err(), "{end}");
     }
 }
+
+/// The hop counter reads at most the first MiB of a message: a header with no empty
+/// line (or a body without one) costs bounded work. Received fields past it are not
+/// counted.
+#[test]
+fn rfc5321_6_3_hop_count_reads_a_bounded_header() {
+    // Lines of 58 octets on the wire, past the first MiB.
+    let line = |i: usize| format!("X-Pad-{i:08}: {}\\r\\n", "p".repeat(40));
+    let pad: String = (0..1024 * 1024 / 58 + 2).map(line).collect();
+    let mut h = in_transaction(cfg(), Policy::accept_all());
+    h.run(&format!(
+        "C: DATA
+         S: 354 End data with <CR><LF>.<CR><LF>
+         C: {pad}{}\\r\\nbody\\r\\n.\\r\\n
+         S: 250 2.0.0 Message accepted",
+        received_fields(101)
+    ));
+    assert_eq!(h.message_ends(), 1);
+}

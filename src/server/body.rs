@@ -79,12 +79,8 @@ impl Server {
     /// counted either way, so the verdict at the end sees the whole message.
     pub(super) fn data_chunk(&mut self, chunk: Bytes) {
         if let Some(t) = self.txn.as_mut() {
-            t.size = t.size.saturating_add(chunk.len() as u64);
-            // The header is scanned before the chunk goes out: the chunk that shows a
-            // loop is not delivered.
-            if t.header.in_header() {
-                t.header.feed(&chunk);
-            }
+            // Before the chunk goes out: the chunk that shows a loop is not delivered.
+            t.take_chunk(&chunk);
         }
         let failing = self.abort_reason();
         let Phase::Data(d) = &mut self.phase else {
@@ -105,10 +101,7 @@ impl Server {
         if let Some(chunk) = b.decoder.next(&mut self.rx) {
             if b.discard.is_none() {
                 if let Some(t) = self.txn.as_mut() {
-                    t.size += chunk.len() as u64;
-                    if t.header.in_header() {
-                        t.header.feed(&chunk);
-                    }
+                    t.take_chunk(&chunk);
                 }
                 if self.too_many_hops() {
                     // RFC 5321 6.3: a loop. The rest of the chunk is read and dropped;

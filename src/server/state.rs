@@ -94,6 +94,24 @@ pub(super) enum Pending {
     Vrfy,
 }
 
+/// How much of a message the hop counter reads at most: a header without its empty
+/// line (or a body that has none) must not make every octet go through it. 100
+/// `Received:` fields take a few tens of KiB.
+const HEADER_SCAN_LIMIT: u64 = 1024 * 1024;
+
+impl Transaction {
+    /// Counts a body chunk and reads the header part of it for the hop count
+    /// (RFC 5321 6.3).
+    pub(super) fn take_chunk(&mut self, chunk: &[u8]) {
+        let before = self.size;
+        self.size = self.size.saturating_add(chunk.len() as u64);
+        if self.header.in_header() && before < HEADER_SCAN_LIMIT {
+            let room = usize::try_from(HEADER_SCAN_LIMIT - before).unwrap_or(usize::MAX);
+            self.header.feed(chunk.get(..room).unwrap_or(chunk));
+        }
+    }
+}
+
 impl Server {
     pub(super) fn touch(&mut self, now: Instant) {
         if now > self.last_now {
