@@ -231,3 +231,58 @@ impl<'a> Mailbox<'a> {
             .ok_or(InvalidValue::new("mailbox", "must match RFC 5321 Mailbox"))
     }
 }
+
+impl std::str::FromStr for Mailbox<'static> {
+    type Err = InvalidValue;
+
+    /// `local@domain`, as [`Mailbox::parse`], owning its text.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Mailbox::parse(s).map(Mailbox::into_owned)
+    }
+}
+
+/// The whole of `s` as a path under the strict grammar: `<...>` as on the wire, or a
+/// bare mailbox for convenience.
+fn parse_path_exact<'a, T>(
+    s: &'a str,
+    path: impl Fn(&Cx<'a>, &'a [u8]) -> Res<'a, T>,
+    bare: impl FnOnce(Mailbox<'a>) -> T,
+) -> Option<T> {
+    if !s.starts_with('<') {
+        return parse_mailbox_exact(s, &Grammar::strict()).map(bare);
+    }
+    let cx = Cx::new(s, &Grammar::strict());
+    all_consuming(|i| path(&cx, i))
+        .parse(s.as_bytes())
+        .ok()
+        .map(|(_, p)| p)
+}
+
+impl std::str::FromStr for ReversePath<'static> {
+    type Err = InvalidValue;
+
+    /// `<>`, `<local@domain>` (a source route is accepted and dropped) or a bare
+    /// `local@domain`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_path_exact(s, reverse_path, ReversePath::Mailbox)
+            .map(ReversePath::into_owned)
+            .ok_or(InvalidValue::new(
+                "reverse path",
+                "must match RFC 5321 Reverse-path",
+            ))
+    }
+}
+
+impl std::str::FromStr for ForwardPath<'static> {
+    type Err = InvalidValue;
+
+    /// `<Postmaster>`, `<local@domain>` or a bare `local@domain`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_path_exact(s, forward_path, ForwardPath::Mailbox)
+            .map(ForwardPath::into_owned)
+            .ok_or(InvalidValue::new(
+                "forward path",
+                "must match RFC 5321 Forward-path",
+            ))
+    }
+}

@@ -272,6 +272,13 @@ impl<'a> LocalPart<'a> {
     }
 }
 
+impl fmt::Display for LocalPart<'_> {
+    /// As on the wire: a quoted local part keeps its quotes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `Local-part "@" ( Domain / address-literal )` (RFC 5321 4.1.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Mailbox<'a> {

@@ -289,6 +289,98 @@ impl Reply {
         Self { code, lines: out }
     }
 
+    /// A one-line reply from parts known when the program is written: no string is
+    /// parsed at run time. A CR or LF in `text` is written as a space, so the reply can
+    /// never turn into two.
+    pub fn fixed_text(code: ReplyCode, status: EnhancedStatus, text: &'static str) -> Self {
+        match Text::new(text) {
+            Ok(t) => Self::with_status(code, status, [t]),
+            Err(_) => Self::with_status(
+                code,
+                status,
+                [Text(Cow::Owned(text.replace(['\r', '\n'], " ")))],
+            ),
+        }
+    }
+
+    /// `250 2.0.0 OK`.
+    pub fn ok() -> Self {
+        Self::fixed(ReplyCode::OK, EnhancedStatus::known(2, 0, 0), "OK")
+    }
+
+    /// `451 4.3.0 Local error in processing, try again later`: the message could not
+    /// be stored (RFC 5321 4.2.3; RFC 3463 X.3.0).
+    pub fn local_error() -> Self {
+        Self::fixed(
+            ReplyCode::LOCAL_ERROR,
+            EnhancedStatus::known(4, 3, 0),
+            "Local error in processing, try again later",
+        )
+    }
+
+    /// `450 4.2.1 Mailbox busy, try again later` (RFC 3463 X.2.1).
+    pub fn mailbox_busy() -> Self {
+        Self::fixed(
+            ReplyCode::MAILBOX_BUSY,
+            EnhancedStatus::known(4, 2, 1),
+            "Mailbox busy, try again later",
+        )
+    }
+
+    /// `550 5.1.1 No such user here` (RFC 3463 X.1.1: bad destination mailbox).
+    pub fn no_such_user() -> Self {
+        Self::fixed(
+            ReplyCode::MAILBOX_UNAVAILABLE,
+            EnhancedStatus::known(5, 1, 1),
+            "No such user here",
+        )
+    }
+
+    /// `550 5.7.1 Relaying denied` (RFC 3463 X.7.1: delivery not authorized).
+    pub fn relay_denied() -> Self {
+        Self::fixed(
+            ReplyCode::MAILBOX_UNAVAILABLE,
+            EnhancedStatus::known(5, 7, 1),
+            "Relaying denied",
+        )
+    }
+
+    /// `553 5.7.1 Sender address not allowed for this account` (RFC 6409 6.1).
+    pub fn sender_not_allowed() -> Self {
+        Self::fixed(
+            ReplyCode::MAILBOX_NAME_NOT_ALLOWED,
+            EnhancedStatus::known(5, 7, 1),
+            "Sender address not allowed for this account",
+        )
+    }
+
+    /// `535 5.7.8 Authentication credentials invalid` (RFC 4954 6).
+    pub fn auth_failed() -> Self {
+        Self::fixed(
+            ReplyCode::AUTH_INVALID,
+            EnhancedStatus::known(5, 7, 8),
+            "Authentication credentials invalid",
+        )
+    }
+
+    /// `552 5.3.4 Message size exceeds fixed limit` (RFC 1870).
+    pub fn too_big() -> Self {
+        Self::fixed(
+            ReplyCode::EXCEEDED_STORAGE,
+            EnhancedStatus::known(5, 3, 4),
+            "Message size exceeds fixed limit",
+        )
+    }
+
+    /// `554 5.7.1 Message refused` (a content or policy refusal, RFC 3463 X.7.1).
+    pub fn refused() -> Self {
+        Self::fixed(
+            ReplyCode::TRANSACTION_FAILED,
+            EnhancedStatus::known(5, 7, 1),
+            "Message refused",
+        )
+    }
+
     /// A reply from raw lines (each exactly as it follows the code on the wire).
     /// An empty list is taken as one empty line.
     pub fn from_lines(code: ReplyCode, lines: impl IntoIterator<Item = Text>) -> Self {
