@@ -277,22 +277,23 @@ fn swaks_pipelining_starttls_auth() {
 #[test]
 fn lettre_starttls_auth() {
     let manifest = interop_dir().join("lettre-client").join("Cargo.toml");
+    // Its own target directory, named here: a CARGO_TARGET_DIR in the environment (as in
+    // mutation-testing runs) must not move the binary away from where it is looked for.
+    let target = interop_dir().join("lettre-client").join("target");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(&cargo);
     build
         .args(["build", "--quiet", "--manifest-path"])
-        .arg(&manifest);
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target);
     if let Err(e) = build
         .status()
         .map(|s| assert!(s.success(), "building the lettre client failed"))
     {
         panic!("cargo: {e}");
     }
-    let bin = interop_dir()
-        .join("lettre-client")
-        .join("target")
-        .join("debug")
-        .join("lettre-client");
+    let bin = target.join("debug").join("lettre-client");
     let (_server, plain, _tls, maildir) = tokio_server(&[]);
     let body = msg("lettre", "Sent by lettre.\r\n..dot\r\n");
     let mut child = Command::new(bin)
