@@ -396,6 +396,24 @@ fn accounts_with_addresses_may_send_only_as_them() {
     }
 }
 
+/// RFC 6409 4.2 and RFC 5321 2.3.5: as a submission server (`--user`), a sender with a
+/// one-label domain is refused (`553 5.1.8`), never passed on as it is.
+#[test]
+fn submission_server_refuses_unqualified_sender_domains() {
+    for example in EXAMPLES {
+        let server = start(example, &["--user", "carol:pw"]);
+        let (ok, said) = submit(server.addr, ("carol", "pw"), "carol@mailhost");
+        assert!(!ok, "{example}: accepted: {said}");
+        assert!(
+            said.contains("553") && said.contains("5.1.8"),
+            "{example}: {said}"
+        );
+        let (ok, said) = submit(server.addr, ("carol", "pw"), "carol@mail.example");
+        assert!(ok, "{example}: {said}");
+        assert_eq!(stored(&server.maildir).len(), 1, "{example}");
+    }
+}
+
 /// What the example programs call themselves by default: the machine's fully
 /// qualified name, or the address literal of the listener.
 fn expected_default_name(ip: &str) -> Vec<String> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_sansio::client::StartTlsPolicy;
-use smtp_sansio::server::{Extensions, ServerConfig};
+use smtp_sansio::server::{Extensions, ServerConfig, UnqualifiedDomains};
 use smtp_sansio::types::Mechanism;
 
 use crate::users::Users;
@@ -245,6 +245,9 @@ impl Options {
             // AUTH only under TLS is the default (auth_requires_tls), as RFC 8314 asks.
             c.auth_mechanisms = vec![Mechanism::PLAIN, Mechanism::LOGIN];
             c.require_auth = true;
+            // A submission server makes sure envelope domains are fully qualified
+            // (RFC 6409 4.2): `alice@mailhost` is refused, never relayed as it is.
+            c.unqualified_domains = UnqualifiedDomains::Refuse;
         }
         c.validate()
             .map_err(|e| format!("configuration refused: {e}"))
