@@ -1,6 +1,6 @@
 //! The value types' own contracts, one by one: accessors, case rules of equality and
 //! hashing, `Display`, the ASCII checks that decide SMTPUTF8. (Parsing and encoding of
-//! whole commands and replies are in `grammar.rs`, `reply_grammar.rs` and `roundtrip.rs`.)
+//! whole commands and replies are in `grammar_*.rs`, `reply_grammar.rs` and `roundtrip.rs`.)
 
 use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
