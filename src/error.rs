@@ -75,6 +75,11 @@ pub enum SyntaxErrorKind {
     /// The lines of a multi-line reply carry different codes (RFC 5321 4.2.1).
     #[error("reply code changes within a multi-line reply")]
     ReplyCodeMismatch,
+    /// A `BDAT` line that does not parse (RFC 3030 2): the size of the chunk that
+    /// follows cannot be read, so its octets cannot be skipped. A server answers `501`
+    /// and closes.
+    #[error("BDAT line with no readable chunk size")]
+    ChunkSize,
 }
 
 impl DecodeError {

@@ -86,17 +86,13 @@ impl Server {
 
     /// A line the grammar refused.
     fn syntax_error(&mut self, line: &Bytes, offset: usize, kind: SyntaxErrorKind) {
-        let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
-        if line
-            .get(..verb_end)
-            .is_some_and(|v| v.eq_ignore_ascii_case(b"BDAT"))
-        {
-            // RFC 3030 2: octets follow a BDAT line; with no readable size they cannot be
-            // skipped, and reading them as commands would let a chunk smuggle commands.
-            // Answer and close.
+        if kind == SyntaxErrorKind::ChunkSize {
+            // RFC 3030 2: the chunk's octets cannot be skipped, and reading them as
+            // commands would let a chunk smuggle commands. Answer and close.
             self.send_std(&replies::ARGUMENTS);
             return self.finish(CloseReason::Unrecoverable);
         }
+        let verb_end = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
         if self.refused {
             return self.error(&replies::REFUSED_SEQUENCE);
         }

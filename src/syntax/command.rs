@@ -38,13 +38,24 @@ fn parse_line<'a, T>(
             debug_assert!(forbidden_byte(line).is_none() && std::str::from_utf8(line).is_ok());
             Ok(t)
         }
-        Err(e) => Err(forbidden_byte(line)
-            .or_else(|| {
-                std::str::from_utf8(line)
-                    .err()
-                    .map(|u| DecodeError::syntax(u.valid_up_to(), SyntaxErrorKind::Byte))
-            })
-            .unwrap_or(e)),
+        Err(e) => {
+            let e = forbidden_byte(line)
+                .or_else(|| {
+                    std::str::from_utf8(line)
+                        .err()
+                        .map(|u| DecodeError::syntax(u.valid_up_to(), SyntaxErrorKind::Byte))
+                })
+                .unwrap_or(e);
+            // RFC 3030 2: octets follow a BDAT line; when the line is broken they cannot
+            // be framed, whatever else is wrong with it.
+            let bdat = line.split(|&b| b == b' ').next().map(verb_key) == Some(BDAT);
+            match e {
+                DecodeError::Syntax { offset, .. } if bdat => {
+                    Err(DecodeError::syntax(offset, SyntaxErrorKind::ChunkSize))
+                }
+                e => Err(e),
+            }
+        }
     }
 }
 
