@@ -4,6 +4,7 @@
 
 mod auth;
 mod body;
+pub mod client;
 mod compose;
 mod handler;
 mod log;
