@@ -25,9 +25,8 @@ use bytes::Bytes;
 use clap::builder::NonEmptyStringValueParser;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use rustls::pki_types::ServerName;
-use smtp_sansio::client::{AuthConfig, ClientConfig, Envelope, MessageStatus, StartTlsPolicy};
-use smtp_sansio::types::{ForwardPath, Mailbox, ReversePath};
-use smtp_sansio_tokio::client::{Connection, Error, Options, Verify, Wire};
+use smtp_sansio::client::{AuthConfig, ClientConfig, MessageStatus, StartTlsPolicy};
+use smtp_sansio_tokio::client::{self, Connection, Error, Options, Verify, Wire};
 
 /// Sends one message with the sans-I/O client. Exit status: 0 when every recipient and
 /// the message were accepted, 1 otherwise, 2 on a usage error.
@@ -170,17 +169,7 @@ fn io(msg: impl std::fmt::Display) -> Failure {
 }
 
 async fn run(args: Args) -> Result<bool, Failure> {
-    let from = if args.from == "<>" || args.from.is_empty() {
-        ReversePath::Null
-    } else {
-        ReversePath::Mailbox(Mailbox::parse(&args.from).map_err(usage)?.into_owned())
-    };
-    let mut envelope = Envelope::new(from);
-    for to in &args.to {
-        envelope = envelope.to(ForwardPath::Mailbox(
-            Mailbox::parse(to).map_err(usage)?.into_owned(),
-        ));
-    }
+    let envelope = client::envelope(&args.from, &args.to).map_err(usage)?;
     let mut body = Vec::new();
     match &args.file {
         Some(f) => body = std::fs::read(f).map_err(|e| usage(format!("{f}: {e}")))?,

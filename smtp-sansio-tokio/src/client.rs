@@ -21,11 +21,14 @@ use bytes::Bytes;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use smtp_sansio::InvalidValue;
 use smtp_sansio::client::{
     Client, ClientConfig, ClientError, CloseReason, Envelope, Event, MessageId, MessageStatus,
     UsageErrorKind,
 };
-use smtp_sansio::types::{Capabilities, ForwardPath, MailParams, RcptParams, Reply, ReversePath};
+use smtp_sansio::types::{
+    Capabilities, ForwardPath, MailParams, Mailbox, RcptParams, Reply, ReversePath,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -264,6 +267,22 @@ pub enum Step {
     },
 }
 
+/// An envelope from text: `from` is a mailbox, or `<>` (or empty) for the null reverse
+/// path (bounces, RFC 5321 4.5.5); each of `to` a mailbox.
+pub fn envelope(from: &str, to: &[impl AsRef<str>]) -> Result<Envelope, InvalidValue> {
+    let from = match from {
+        "" | "<>" => ReversePath::Null,
+        m => ReversePath::Mailbox(Mailbox::parse(m)?.into_owned()),
+    };
+    let mut envelope = Envelope::new(from);
+    for t in to {
+        envelope = envelope.to(ForwardPath::Mailbox(
+            Mailbox::parse(t.as_ref())?.into_owned(),
+        ));
+    }
+    Ok(envelope)
+}
+
 /// Opens a session with `addr` (`host:port`) and sets it up. Fails when the server
 /// cannot be reached, TLS fails, or the machine gives up (see [`Error`]).
 pub async fn connect(addr: &str, mut options: Options) -> Result<Connection, Error> {
@@ -311,6 +330,9 @@ pub struct Connection {
     cap: Option<Instant>,
     /// Why the TLS handshake failed, if it did.
     tls_failure: Option<io::Error>,
+    /// Drop says QUIT from a task (false for that task's own copy, which a runtime
+    /// shutting down may drop in turn).
+    quit_on_drop: bool,
 }
 
 impl fmt::Debug for Connection {
@@ -361,6 +383,7 @@ impl Connection {
             buf: vec![0; READ_BUFFER],
             cap: None,
             tls_failure: None,
+            quit_on_drop: true,
         };
         if options.implicit_tls {
             if conn.server_name.is_none() {
@@ -790,7 +813,7 @@ impl Drop for Connection {
     /// Inside a tokio runtime, a session still open says QUIT from a task of its own
     /// (a destructor cannot wait); outside one the connection is just closed.
     fn drop(&mut self) {
-        if matches!(self.io, Io::Gone) || self.client.is_closed() {
+        if !self.quit_on_drop || matches!(self.io, Io::Gone) || self.client.is_closed() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -816,6 +839,7 @@ impl Drop for Connection {
             buf: std::mem::take(&mut self.buf),
             cap: None,
             tls_failure: None,
+            quit_on_drop: false,
         };
         runtime.spawn(async move { rest.quit_now().await });
     }
