@@ -96,7 +96,14 @@ pub struct Options {
     pub quit_timeout: Duration,
     /// Sees every byte sent and received; default none.
     pub wire: Option<WireHook>,
+    /// Judges the server's greeting: `true` ends the session at once with
+    /// [`Error::Greeting`] (a relay that finds its own token there has met itself, RFC
+    /// 5321 6.3); default none.
+    pub refuse_greeting: Option<GreetingCheck>,
 }
+
+/// A judge of greetings, for [`Options::refuse_greeting`].
+pub type GreetingCheck = Box<dyn Fn(&Reply) -> bool + Send + Sync>;
 
 impl fmt::Debug for Options {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -121,6 +128,7 @@ impl Options {
             write_timeout: Duration::from_secs(60),
             quit_timeout: Duration::from_secs(5),
             wire: None,
+            refuse_greeting: None,
         }
     }
 
@@ -160,6 +168,8 @@ pub enum Error {
     Closed(CloseReason),
     /// A call the machine refused (a transaction already open, an unknown one...).
     Usage(UsageErrorKind),
+    /// [`Options::refuse_greeting`] refused this greeting.
+    Greeting(Reply),
 }
 
 impl fmt::Display for Error {
@@ -171,6 +181,7 @@ impl fmt::Display for Error {
             Error::Session(e) => write!(f, "{e}"),
             Error::Closed(r) => write!(f, "session closed ({r:?})"),
             Error::Usage(k) => write!(f, "{k}"),
+            Error::Greeting(r) => write!(f, "greeting refused: {r}"),
         }
     }
 }
@@ -403,6 +414,13 @@ impl Connection {
         loop {
             match conn.next_event().await {
                 Some(Event::Ready) => return Ok(conn),
+                Some(Event::Greeting(r))
+                    if options.refuse_greeting.as_ref().is_some_and(|f| f(&r)) =>
+                {
+                    conn.io = Io::Gone;
+                    conn.client.handle_eof(Instant::now());
+                    return Err(Error::Greeting(r));
+                }
                 Some(_) => {}
                 None => return Err(conn.failure()),
             }
@@ -433,6 +451,16 @@ impl Connection {
     /// True when the session runs over TLS whose certificate was checked.
     pub fn is_verified_tls(&self) -> bool {
         self.tls && self.verified
+    }
+
+    /// The error that failed the session, if one did.
+    pub fn error(&self) -> Option<&ClientError> {
+        self.error.as_ref()
+    }
+
+    /// Why the session closed, once it has.
+    pub fn close_reason(&self) -> Option<&CloseReason> {
+        self.closed.as_ref()
     }
 
     /// True once the session is over.
