@@ -1,4 +1,4 @@
-//! The client side: the core's [`Client`](smtp_sansio::client::Client) machine driven
+//! The client side: the core's `Client` machine driven
 //! over tokio and rustls.
 //!
 //! [`connect`] opens a session (plain, STARTTLS as the configuration's

@@ -1,5 +1,5 @@
 //! The smarthost relay: every incoming transaction is mirrored to the next hop as it
-//! happens, with the [client](crate::client)'s streaming steps.
+//! happens, with the [`client`]'s streaming steps.
 //!
 //! * MAIL opens the upstream session (once per incoming session, reused for its next
 //!   transactions, QUIT when it ends) and the upstream transaction; the client gets the
@@ -61,6 +61,11 @@ use crate::stamp::Stamp;
 pub const STAMP_ALLOWANCE: u64 = 2048;
 /// The start-up look at the upstream gives up after this.
 const PROBE_TIME: Duration = Duration::from_secs(15);
+
+/// The reply to MAIL when the next hop is this server (RFC 5321 6.3).
+const MAIL_LOOP: &str = "554 5.4.6 Mail loop: the next hop is this server";
+/// The final reply when the upstream's did not come in time (RFC 6409 5.3).
+const NO_FINAL_REPLY: &str = "451 4.4.2 No final reply from the next hop in time, try again later";
 
 static TRACE_IDS: AtomicU64 = AtomicU64::new(0);
 
@@ -398,7 +403,7 @@ impl RelaySession {
                             self.log(format_args!(
                                 "the upstream {addr} is this server: mail loop"
                             ));
-                            fixed("554 5.4.6 Mail loop: the next hop is this server")
+                            fixed(MAIL_LOOP)
                         }
                         client::Error::Session(err) => failure_of(err),
                         client::Error::Closed(CloseReason::ServiceUnavailable(r)) => temporary(r),
@@ -614,7 +619,7 @@ impl RelaySession {
                 self.log(format_args!(
                     "no final reply from the upstream within {cap:?}; giving up"
                 ));
-                fixed("451 4.4.2 No final reply from the next hop in time, try again later")
+                fixed(NO_FINAL_REPLY)
             }
             Ok(Step::Ended { status, reply }) => {
                 let accepted = status == MessageStatus::Accepted;
@@ -800,4 +805,39 @@ fn instance_token() -> Result<String, String> {
         .fill(&mut bytes)
         .map_err(|_| "no random numbers for the relay's instance token".to_owned())?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every reply the relay makes up is what it says (not `fixed_reply`'s bare 451).
+    #[test]
+    fn every_relay_reply_parses_as_written() {
+        let mut all = vec![
+            (fixed(MAIL_LOOP), MAIL_LOOP),
+            (fixed(NO_FINAL_REPLY), NO_FINAL_REPLY),
+            (unavailable(), "451 4.4.1"),
+        ];
+        for (e, start) in [
+            (MessageError::SmtpUtf8NotOffered, "553 5.6.7"),
+            (MessageError::EightBitMimeNotOffered, "554 5.6.3"),
+            (MessageError::BinaryMimeNotOffered, "554 5.6.3"),
+            (MessageError::DsnNotOffered, "555 5.5.4"),
+            (MessageError::RequireTlsUnavailable, "550 5.7.30"),
+        ] {
+            all.push((refusal(&e), start));
+        }
+        for (reply, start) in all {
+            assert!(reply.to_string().starts_with(start), "{reply} / {start}");
+        }
+    }
+
+    /// RFC 5321 3.8: a 421 from the next hop closes its connection, not ours.
+    #[test]
+    fn upstream_421_becomes_451_with_the_next_hops_text() {
+        let r: Reply = "421 4.3.2 shutting down".parse().unwrap();
+        let passed = passed_on(r);
+        assert_eq!(passed.to_string(), "451 4.3.2 Next hop: 421 shutting down");
+    }
 }
