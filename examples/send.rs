@@ -1,4 +1,4 @@
-//! Sends one message with the sans-I/O client over a blocking socket.
+//! Sends one message: a command line over the `smtp-sansio-tokio` crate's client.
 //!
 //! ```text
 //! cargo run --release --example send -- --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...]
@@ -82,16 +82,12 @@ fn starttls(v: &str) -> Result<StartTlsPolicy, &'static str> {
 /// Prints the dialogue as `C:`/`S:` lines, hiding credentials and message bodies.
 #[derive(Default)]
 struct Trace {
-    on: bool,
     in_auth: bool,
     in_body: bool,
 }
 
 impl Trace {
     fn client(&mut self, bytes: &[u8]) {
-        if !self.on {
-            return;
-        }
         if self.in_body {
             eprintln!("C: [{} octets of message data]", bytes.len());
             return;
@@ -112,9 +108,6 @@ impl Trace {
     }
 
     fn server(&mut self, bytes: &[u8]) {
-        if !self.on {
-            return;
-        }
         for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let line =
                 String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
@@ -222,10 +215,7 @@ async fn run(args: Args) -> Result<bool, Failure> {
     });
     options.server_name = Some(host_name);
     if args.verbose {
-        let mut trace = Trace {
-            on: true,
-            ..Trace::default()
-        };
+        let mut trace = Trace::default();
         options = options.wire(move |side, bytes| match side {
             Wire::Sent => trace.client(bytes),
             _ => trace.server(bytes),

@@ -69,7 +69,8 @@ const NO_FINAL_REPLY: &str = "451 4.4.2 No final reply from the next hop in time
 
 static TRACE_IDS: AtomicU64 = AtomicU64::new(0);
 
-/// The relay handler; see the [module](self). Cheap to clone (shared state).
+/// The relay handler; see the [module](self). Cheap to clone (shared state): the
+/// builder methods take effect only before the first clone (before it is served).
 #[derive(Clone)]
 pub struct Relay(Arc<Inner>);
 
@@ -91,6 +92,8 @@ struct Inner {
     learned: Mutex<Option<(Capabilities, bool)>>,
     /// The upstream refused `AUTH=` on MAIL with 555 once: it is not sent again.
     no_auth_param: AtomicBool,
+    /// The server's own configuration, once a session has started (for the log).
+    served: Mutex<Option<Arc<ServerConfig>>>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -119,6 +122,7 @@ impl Relay {
             token: instance_token()?,
             learned: Mutex::new(None),
             no_auth_param: AtomicBool::new(false),
+            served: Mutex::new(None),
         })))
     }
 
@@ -215,12 +219,12 @@ impl Relay {
             Ok(Err(e)) => i.log.log(format_args!(
                 "relay: upstream {} unreachable at start ({e}); {}",
                 i.addr,
-                self.offer(None)
+                self.offer()
             )),
             Err(_) => i.log.log(format_args!(
                 "relay: upstream {} did not answer at start; {}",
                 i.addr,
-                self.offer(None)
+                self.offer()
             )),
         }
     }
@@ -267,16 +271,19 @@ impl Relay {
         if !same {
             *learned = Some((caps.clone(), secure));
             drop(learned);
-            let line = self.offer(None);
+            let line = self.offer();
             self.0
                 .log
                 .log(format_args!("{peer}: relay: upstream EHLO read; {line}"));
         }
     }
 
-    /// What is offered now (over `base`, or the defaults), for the log.
-    fn offer(&self, base: Option<&ServerConfig>) -> String {
-        let c = self.narrowed(base.cloned().unwrap_or_default());
+    /// What is offered now, for the log.
+    fn offer(&self) -> String {
+        let served = self.0.served.lock().unwrap_or_else(PoisonError::into_inner);
+        let base = served.as_deref().cloned().unwrap_or_default();
+        drop(served);
+        let c = self.narrowed(base);
         let e = &c.extensions;
         let mut on = Vec::new();
         if let Some(size) = c.limits.message_size {
@@ -350,6 +357,7 @@ impl Handler for Relay {
     }
 
     fn config(&self, server: &Arc<ServerConfig>) -> Arc<ServerConfig> {
+        *self.0.served.lock().unwrap_or_else(PoisonError::into_inner) = Some(server.clone());
         let mut c = self.narrowed((**server).clone());
         c.greeting = format!("{} ({})", c.greeting, self.0.token);
         Arc::new(c)
