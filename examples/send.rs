@@ -1,4 +1,4 @@
-//! Sends one message with the sans-I/O client over a blocking socket.
+//! Sends one message: a command line over the `smtp-sansio-tokio` crate's client.
 //!
 //! ```text
 //! cargo run --release --example send -- --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...]
@@ -17,24 +17,16 @@
 mod cli;
 #[path = "common/hostname.rs"]
 mod hostname;
-#[path = "common/tls_client.rs"]
-mod tls_client;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::builder::NonEmptyStringValueParser;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use rustls::pki_types::ServerName;
-use rustls::{ClientConnection, StreamOwned};
-use smtp_sansio::client::{
-    AuthConfig, Client, ClientConfig, Envelope, Event, MessageStatus, StartTlsPolicy,
-};
-use smtp_sansio::types::{ForwardPath, Mailbox, ReversePath};
+use smtp_sansio::client::{AuthConfig, ClientConfig, MessageStatus, StartTlsPolicy};
+use smtp_sansio_tokio::client::{self, Connection, Error, Options, Verify, Wire};
 
 /// Sends one message with the sans-I/O client. Exit status: 0 when every recipient and
 /// the message were accepted, 1 otherwise, 2 on a usage error.
@@ -87,48 +79,15 @@ fn starttls(v: &str) -> Result<StartTlsPolicy, &'static str> {
     }
 }
 
-/// The connection, before and after STARTTLS.
-enum Transport {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
-}
-
-impl Transport {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Self::Plain(s) => s,
-            Self::Tls(s) => s.get_ref(),
-        }
-    }
-
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Self::Plain(s) => s.read(buf),
-            Self::Tls(s) => s.read(buf),
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        match self {
-            Self::Plain(s) => s.write_all(buf),
-            Self::Tls(s) => s.write_all(buf).and_then(|()| s.flush()),
-        }
-    }
-}
-
 /// Prints the dialogue as `C:`/`S:` lines, hiding credentials and message bodies.
 #[derive(Default)]
 struct Trace {
-    on: bool,
     in_auth: bool,
     in_body: bool,
 }
 
 impl Trace {
     fn client(&mut self, bytes: &[u8]) {
-        if !self.on {
-            return;
-        }
         if self.in_body {
             eprintln!("C: [{} octets of message data]", bytes.len());
             return;
@@ -149,9 +108,6 @@ impl Trace {
     }
 
     fn server(&mut self, bytes: &[u8]) {
-        if !self.on {
-            return;
-        }
         for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let line =
                 String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
@@ -165,11 +121,12 @@ impl Trace {
     }
 }
 
-fn main() -> ExitCode {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
     // Usage errors exit 2 here, `--help` and `--version` 0.
     let matches = cli::hyphen_values(Args::command()).get_matches();
     let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    match run(args) {
+    match run(args).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
@@ -204,18 +161,8 @@ fn io(msg: impl std::fmt::Display) -> Failure {
     }
 }
 
-fn run(args: Args) -> Result<bool, Failure> {
-    let from = if args.from == "<>" || args.from.is_empty() {
-        ReversePath::Null
-    } else {
-        ReversePath::Mailbox(Mailbox::parse(&args.from).map_err(usage)?.into_owned())
-    };
-    let mut envelope = Envelope::new(from);
-    for to in &args.to {
-        envelope = envelope.to(ForwardPath::Mailbox(
-            Mailbox::parse(to).map_err(usage)?.into_owned(),
-        ));
-    }
+async fn run(args: Args) -> Result<bool, Failure> {
+    let envelope = client::envelope(&args.from, &args.to).map_err(usage)?;
     let mut body = Vec::new();
     match &args.file {
         Some(f) => body = std::fs::read(f).map_err(|e| usage(format!("{f}: {e}")))?,
@@ -231,10 +178,11 @@ fn run(args: Args) -> Result<bool, Failure> {
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
-    let server_name = ServerName::try_from(host_name.clone()).map_err(usage)?;
+    ServerName::try_from(host_name.clone()).map_err(usage)?;
 
-    let socket =
-        TcpStream::connect(&args.server).map_err(|e| io(format!("{}: {e}", args.server)))?;
+    let socket = tokio::net::TcpStream::connect(&args.server)
+        .await
+        .map_err(|e| io(format!("{}: {e}", args.server)))?;
     let helo = match &args.helo {
         Some(h) => h.clone(),
         None => {
@@ -259,116 +207,51 @@ fn run(args: Args) -> Result<bool, Failure> {
         auth.allow_plaintext_without_tls = config.starttls == StartTlsPolicy::Never;
         config.auth = Some(auth);
     }
-    let tls = tls_client::client_config(args.insecure).map_err(io)?;
-
-    let mut transport = Transport::Plain(socket);
-    let mut client = Client::new(config, Instant::now());
-    client
-        .send_message(Instant::now(), envelope, Bytes::from(body))
-        .map_err(io)?;
-
-    let mut trace = Trace {
-        on: args.verbose,
-        ..Trace::default()
-    };
-    let mut all_ok = true;
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let mut upgrade = false;
-        let mut closed = false;
-        while let Some(event) = client.poll_event() {
-            match event {
-                Event::StartTls => upgrade = true,
-                Event::RecipientResult {
-                    recipient, reply, ..
-                } => {
-                    all_ok &= reply.code().is_positive();
-                    println!("{recipient}: {reply}");
-                }
-                Event::DeliveryResult {
-                    recipient, reply, ..
-                } => {
-                    all_ok &= reply.code().is_positive();
-                    println!("{recipient}: delivery: {reply}");
-                }
-                Event::MessageResult { status, reply, .. } => {
-                    all_ok &= status == MessageStatus::Accepted;
-                    match reply {
-                        Some(r) => println!("message: {status:?}: {r}"),
-                        None => println!("message: {status:?}"),
-                    }
-                    client.quit(Instant::now());
-                }
-                Event::Error(e) => {
-                    all_ok = false;
-                    eprintln!("send: {e}");
-                }
-                Event::Closed { .. } => closed = true,
-                _ => {}
-            }
-        }
-        while let Some(bytes) = client.poll_transmit() {
-            trace.client(&bytes);
-            transport.write_all(&bytes).map_err(io)?;
-        }
-        if closed {
-            return Ok(all_ok);
-        }
-        if upgrade {
-            // RFC 3207 4.2: the handshake starts right after the 220; nothing read before
-            // it is kept.
-            let Transport::Plain(mut socket) = transport else {
-                return Err(io("STARTTLS inside TLS"));
-            };
-            let mut conn =
-                ClientConnection::new(Arc::new(tls.clone()), server_name.clone()).map_err(io)?;
-            socket
-                .set_read_timeout(Some(Duration::from_secs(60)))
-                .map_err(io)?;
-            while conn.is_handshaking() {
-                conn.complete_io(&mut socket)
-                    .map_err(|e| io(format!("TLS handshake: {e}")))?;
-            }
-            transport = Transport::Tls(Box::new(StreamOwned::new(conn, socket)));
-            // Without --insecure rustls checked the chain against the webpki roots and the
-            // name, so the session may carry REQUIRETLS (RFC 8689 4.2.1).
-            if args.insecure {
-                client.tls_established(Instant::now()).map_err(io)?;
-            } else {
-                client
-                    .tls_established_verified(Instant::now())
-                    .map_err(io)?;
-            }
-            continue;
-        }
-        let now = Instant::now();
-        let wait = client
-            .poll_timeout()
-            .map(|d| d.saturating_duration_since(now));
-        if wait == Some(Duration::ZERO) {
-            client.handle_timeout(now);
-            continue;
-        }
-        transport.tcp().set_read_timeout(wait).map_err(io)?;
-        match transport.read(&mut buf) {
-            Ok(0) => client.handle_eof(Instant::now()),
-            Ok(n) => {
-                trace.server(&buf[..n]);
-                client.handle_input(Instant::now(), &buf[..n]);
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                client.handle_timeout(Instant::now());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                eprintln!("send: read: {e}");
-                client.handle_eof(Instant::now());
-            }
-        }
+    // Without --insecure the chain is checked against the webpki roots and the name, so
+    // the session may carry REQUIRETLS (RFC 8689 4.2.1).
+    let mut options = Options::new(config).verify(match args.insecure {
+        true => Verify::Insecure,
+        false => Verify::WebPki,
+    });
+    options.server_name = Some(host_name);
+    if args.verbose {
+        let mut trace = Trace::default();
+        options = options.wire(move |side, bytes| match side {
+            Wire::Sent => trace.client(bytes),
+            _ => trace.server(bytes),
+        });
     }
+    let mut conn = match Connection::start(socket, options).await {
+        Ok(conn) => conn,
+        Err(Error::Session(e)) => {
+            eprintln!("send: {e}");
+            println!("message: Aborted");
+            return Ok(false);
+        }
+        Err(Error::Closed(_)) => {
+            println!("message: Aborted");
+            return Ok(false);
+        }
+        Err(e) => return Err(io(e)),
+    };
+    let outcome = conn.send(envelope, Bytes::from(body)).await.map_err(io)?;
+    let mut all_ok = outcome.status == MessageStatus::Accepted;
+    for r in &outcome.recipients {
+        all_ok &= r.reply.code().is_positive();
+        println!("{}: {}", r.recipient, r.reply);
+    }
+    for r in &outcome.deliveries {
+        all_ok &= r.reply.code().is_positive();
+        println!("{}: delivery: {}", r.recipient, r.reply);
+    }
+    match &outcome.reply {
+        Some(r) => println!("message: {:?}: {r}", outcome.status),
+        None => println!("message: {:?}", outcome.status),
+    }
+    if let Some(e) = &outcome.error {
+        all_ok = false;
+        eprintln!("send: {e}");
+    }
+    conn.quit().await;
+    Ok(all_ok)
 }

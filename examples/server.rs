@@ -24,34 +24,21 @@
 //!
 //! With `--relay HOST:PORT` it is a submission relay: each incoming transaction is
 //! mirrored upstream as it happens with the crate's client machine, and every verdict the
-//! client gets is the upstream's (see `common/relay.rs`, run by `common/relay_loop.rs`).
+//! client gets is the upstream's (the crate's `Relay` handler).
 //! Messages are stored only with an explicit `--maildir`, as a copy of what the upstream
 //! accepted.
 
-/// The runtime crate's synchronous Maildir writer, under the names `relay.rs` uses.
-mod maildir {
-    pub use smtp_sansio_tokio::maildir::{Delivery, Folder as Maildir};
-}
 #[path = "common/options.rs"]
 mod options;
-#[path = "common/policy.rs"]
-mod policy;
-#[path = "common/relay.rs"]
-mod relay;
-#[path = "common/relay_loop.rs"]
-mod relay_loop;
-mod stamp {
-    pub use smtp_sansio_tokio::stamp::Stamp;
-}
-#[path = "common/tls_client.rs"]
-mod tls_client;
 #[path = "common/users.rs"]
 mod users;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use smtp_sansio_tokio::{Discard, Handler, Maildir, ServerBuilder, TlsIdentity};
+use smtp_sansio_tokio::client::Verify;
+use smtp_sansio_tokio::maildir::Folder;
+use smtp_sansio_tokio::{Discard, Handler, Maildir, Relay, ServerBuilder, TlsIdentity};
 
 use options::Options;
 
@@ -83,8 +70,36 @@ async fn run(opts: Options) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     eprintln!("TLS: {}", tls.describe());
-    if opts.relay.is_some() {
-        return relay_loop::run(opts, tls.config).await;
+    if let Some(r) = opts.relay.clone() {
+        let hello = options::hostname::to_host(&opts.config.hostname)
+            .map_err(|e| format!("--hostname {e}"))?;
+        let mut relay = Relay::new(&r.addr, hello)?
+            .starttls(r.starttls)
+            .verify(if r.insecure {
+                Verify::Insecure
+            } else {
+                Verify::WebPki
+            })
+            .final_timeout(r.final_timeout)
+            .senders(opts.users.clone())
+            .name_user(opts.received_auth);
+        if let Some((user, password)) = &r.user {
+            relay = relay.login(user, password);
+        }
+        if let Some(t) = r.timeout {
+            relay = relay.reply_timeout(t);
+        }
+        // A relay keeps copies only when asked to with --maildir.
+        let mut store = relay.describe();
+        if !opts.discard && opts.maildir_given {
+            let folder = Folder::open(&opts.maildir)
+                .map_err(|e| format!("cannot open maildir {}: {e}", opts.maildir.display()))?;
+            relay = relay.keep_copies(folder);
+            store = format!("{store}, copies into {}", opts.maildir.display());
+        }
+        // Before any client is served: the first one is offered what the upstream keeps.
+        relay.learn_at_start().await;
+        return serve(opts, tls, relay, store).await;
     }
     if opts.discard {
         return serve(opts, tls, Discard, "discarding messages".into()).await;

@@ -26,6 +26,7 @@ pub const DEFAULT_MAX_SESSIONS: usize = 4096;
 
 /// The answer to a connection over `--max-sessions` (RFC 5321 3.1 lets a server refuse
 /// a connection with 421).
+#[allow(dead_code)] // the tokio server answers with the crate's own
 pub const TOO_MANY_SESSIONS: &[u8] = b"421 4.3.2 Too many connections, try again later\r\n";
 
 /// Default `--max-size`: 256 MiB. A disk-backed sink can take larger messages than the

@@ -4,7 +4,9 @@
 use crate::body::{BODY_CHANNEL, Body, body_channel};
 use crate::handler::{Connection, Decision, Handler, Hello, Login, Mail, Message, Rcpt, Session};
 use crate::tls::TlsInfo;
-use smtp_sansio::server::CloseReason;
+use std::sync::Arc;
+
+use smtp_sansio::server::{CloseReason, ServerConfig};
 
 /// Accepts everything and drops every message once read (load tests, sinks).
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,6 +58,10 @@ impl<A: Handler, B: Handler> Handler for Tee<A, B> {
             first: self.first.session(conn),
             second: self.second.session(conn),
         }
+    }
+
+    fn config(&self, server: &Arc<ServerConfig>) -> Arc<ServerConfig> {
+        self.second.config(&self.first.config(server))
     }
 }
 

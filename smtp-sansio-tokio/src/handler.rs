@@ -3,9 +3,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use smtp_sansio::server::{AbortReason, CloseReason, HelloKind, MessageStart};
+use smtp_sansio::server::{AbortReason, CloseReason, HelloKind, MessageStart, ServerConfig};
 use smtp_sansio::trace::{DateTime, Received};
 use smtp_sansio::types::{
     ForwardPath, Host, MailParams, Mechanism, RcptParams, Reply, ReversePath,
@@ -56,6 +57,13 @@ pub trait Handler: Send + Sync + 'static {
 
     /// A new connection was accepted (before the greeting).
     fn session(&self, conn: &Connection) -> Self::Session;
+
+    /// The configuration a connection accepted now runs under, given the server's: a
+    /// handler whose offer changes at run time (a relay following its next hop's EHLO)
+    /// returns its own. Called once per connection, before the greeting.
+    fn config(&self, server: &Arc<ServerConfig>) -> Arc<ServerConfig> {
+        server.clone()
+    }
 }
 
 /// One connection's decisions (as go-smtp's `Session` or aiosmtpd's handler hooks).

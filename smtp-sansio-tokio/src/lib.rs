@@ -4,10 +4,12 @@
 
 mod auth;
 mod body;
+pub mod client;
 mod compose;
 mod handler;
 mod log;
 pub mod maildir;
+pub mod relay;
 mod server;
 mod session;
 pub mod stamp;
@@ -21,6 +23,7 @@ pub use handler::{
 };
 pub use log::{Logger, Transcript};
 pub use maildir::Maildir;
+pub use relay::{Relay, RelaySession};
 pub use server::{Server, ServerBuilder, ShutdownHandle, TOO_MANY_SESSIONS};
 pub use tls::{TlsError, TlsIdentity, TlsInfo, fingerprint};
 

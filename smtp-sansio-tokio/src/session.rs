@@ -79,7 +79,7 @@ async fn connection<H: Handler>(
     tcp: TcpStream,
     ctx: &mut Ctx<H::Session>,
 ) -> io::Result<()> {
-    let config = shared.config.clone();
+    let config = shared.handler.config(&shared.config);
     if ctx.conn.implicit_tls {
         // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
         let mut tls = Box::pin(handshake(shared, tcp, ctx)).await?;
