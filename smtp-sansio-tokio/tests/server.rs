@@ -271,6 +271,8 @@ struct Recorder {
     hold_early: bool,
     body: Arc<Mutex<Vec<u8>>>,
     keep: bool,
+    /// Set by the handler just before it returns its decision.
+    decided: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Handler for Recorder {
@@ -299,6 +301,7 @@ impl Session for Recorder {
         if !self.hold_early {
             self.release.notified().await;
         }
+        self.decided.store(true, Ordering::SeqCst);
         Decision::Accept
     }
 }
@@ -328,13 +331,18 @@ async fn body_arrives_as_chunks_and_250_waits_for_the_handler() {
     tokio::time::timeout(BOUND, rec.finished.notified())
         .await
         .unwrap();
-    // The handler has the whole body but has not returned: no reply yet.
-    let mut probe = [0u8; 1];
-    let early = tokio::time::timeout(Duration::from_millis(300), c.r.read(&mut probe)).await;
-    assert!(early.is_err(), "a reply came before the handler decided");
+    // The handler has the whole body but has not returned. The reply is awaited before
+    // the handler is released: had the crate answered early, the reply would arrive
+    // while the handler has not decided.
+    let decided = rec.decided.clone();
+    let reader = tokio::spawn(async move {
+        let r = c.reply().await;
+        (r, decided.load(Ordering::SeqCst))
+    });
     rec.release.notify_one();
-    let r = c.reply().await;
+    let (r, decided_first) = tokio::time::timeout(BOUND, reader).await.unwrap().unwrap();
     assert!(r.starts_with("250"), "{r}");
+    assert!(decided_first, "a reply came before the handler decided");
     assert_eq!(*rec.body.lock().await, want);
     assert!(rec.chunks.load(Ordering::SeqCst) > 1, "more than one chunk");
 }
