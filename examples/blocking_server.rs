@@ -203,7 +203,7 @@ fn session(mut tcp: TcpStream, peer: &str, implicit: bool, shared: &Shared) -> i
     if implicit {
         // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
         let mut tls = handshake(&shared.tls, tcp)?;
-        policy.tls_established(tls_names(&tls.conn));
+        policy.tls_established(TlsInfo::of(&tls.conn));
         let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
         serve(&mut tls, &mut server, &mut policy)?;
         return close(&mut tls);
@@ -216,7 +216,7 @@ fn session(mut tcp: TcpStream, peer: &str, implicit: bool, shared: &Shared) -> i
     // what followed the command (CVE-2011-0411); nothing is buffered here, so the
     // handshake reads the socket afresh.
     let mut tls = handshake(&shared.tls, tcp)?;
-    policy.tls_established(tls_names(&tls.conn));
+    policy.tls_established(TlsInfo::of(&tls.conn));
     server
         .tls_established(Instant::now())
         .map_err(io::Error::other)?;
@@ -323,9 +323,4 @@ fn drain<S: Write>(stream: &mut S, server: &mut Server, policy: &mut Policy) -> 
     }
     stream.flush()?;
     Ok(starttls)
-}
-
-/// TLS version and cipher for the `Received:` field (RFC 8314 4.3).
-fn tls_names(conn: &ServerConnection) -> Option<(String, String)> {
-    TlsInfo::of(conn).map(|t| (t.version, t.cipher))
 }

@@ -6,15 +6,15 @@
 //! decides where that happens (see [`Store`]).
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use smtp_sansio::server::{Event, MessageStart, Server, Ticket};
-use smtp_sansio::trace::{self, DateTime};
 use smtp_sansio::types::Reply;
-use smtp_sansio_tokio::{Logger, Transcript};
+use smtp_sansio_tokio::maildir::final_delivery_fields;
+use smtp_sansio_tokio::{Logger, Message, TlsInfo, Transcript};
 
 use crate::maildir::{Delivery, Maildir};
 use crate::stamp::Stamp;
@@ -50,11 +50,10 @@ pub struct TraceOptions {
 
 /// What only the transport knows, for the trace fields; the machine tells the rest in
 /// `Event::MessageStart`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Facts {
-    peer: Option<IpAddr>,
-    /// TLS version and cipher suite.
-    tls: Option<(String, String)>,
+    peer: SocketAddr,
+    tls: Option<TlsInfo>,
 }
 
 /// A message whose body is complete and whose final reply waits until it is on disk.
@@ -115,8 +114,10 @@ impl Policy {
             transcript: verbose.then(|| Transcript::new(peer, Logger::stderr())),
             trace: TraceOptions::default(),
             facts: Facts {
-                peer: peer.parse::<SocketAddr>().ok().map(|a| a.ip()),
-                ..Facts::default()
+                // An accepted socket whose address cannot be read is already gone: no
+                // message will come from it.
+                peer: peer.parse().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
+                tls: None,
             },
             stamp: None,
         }
@@ -128,51 +129,20 @@ impl Policy {
         self
     }
 
-    /// Tells the policy that the session now runs over TLS, with this version and cipher
-    /// suite (for the `tls` clause of `Received:`, RFC 8314 4.3).
-    pub fn tls_established(&mut self, names: Option<(String, String)>) {
-        self.facts.tls = names;
+    /// Tells the policy that the session now runs over TLS, with these facts (for the
+    /// `tls` clause of `Received:`, RFC 8314 4.3).
+    pub fn tls_established(&mut self, tls: Option<TlsInfo>) {
+        self.facts.tls = tls;
     }
 
-    /// The fields written before a message delivered into the Maildir: `Return-Path:`
-    /// and one `Delivered-To:` per recipient (final delivery), then our `Received:`
-    /// (RFC 5321 4.4: the facts of `MessageStart`, the client's address, TLS, the file's
-    /// unique name as id).
-    pub fn trace_prefix(&self, start: &MessageStart, by: &str, id: &str) -> Vec<u8> {
-        let received = self.received_field(start, by, id);
-        if received.is_empty() {
-            return received;
-        }
-        // Final delivery inserts Return-Path at the very beginning (RFC 5321 4.4), above
-        // the Received field of our receipt, as delivery agents do with Delivered-To.
-        let mut out = trace::return_path(&start.from);
-        for to in &start.recipients {
-            out.extend_from_slice(&trace::delivered_to(to));
-        }
-        out.extend_from_slice(&received);
-        out
-    }
-
-    /// Our `Received:` field alone, as a relay prepends it (RFC 5321 4.4): the facts of
-    /// `MessageStart`, the client's address, TLS, the user with `--received-auth`.
-    pub fn received_field(&self, start: &MessageStart, by: &str, id: &str) -> Vec<u8> {
-        // The clock can only fail beyond year 9999; the epoch is then the honest fallback.
-        let date =
-            DateTime::from_system_time(SystemTime::now(), 0).or_else(|_| DateTime::from_unix(0, 0));
-        let Ok(date) = date else {
-            return Vec::new();
-        };
-        let mut r = start.received(by, date).id(id);
-        if let Some(ip) = self.facts.peer {
-            r = r.peer(ip);
-        }
-        if let Some((version, cipher)) = self.facts.tls.as_ref().filter(|_| start.tls) {
-            r = r.tls(version, cipher);
-        }
-        if let Some(user) = self.user.as_deref().filter(|_| self.trace.received_auth) {
-            r = r.authenticated_as(user);
-        }
-        r.to_bytes()
+    /// The fields written before a message delivered into the Maildir: the runtime
+    /// crate's final-delivery fields (`Return-Path:`, one `Delivered-To:` per recipient,
+    /// then our `Received:` with the file's unique name as id).
+    pub fn trace_prefix(&self, start: MessageStart, by: &str, id: &str) -> Vec<u8> {
+        let message = Message::new(start, by, self.facts.peer)
+            .with_tls(self.facts.tls.clone())
+            .with_user(self.user.clone());
+        final_delivery_fields(&message, id, self.trace.received_auth)
     }
 
     /// Whether `Message-ID:` and `Date:` are added when missing: with `--user` (an MSA,
@@ -222,7 +192,7 @@ impl Policy {
                     None => None,
                 };
                 self.stamp = self.delivery.as_ref().map(|d| {
-                    let prefix = self.trace_prefix(&start, &server.config().hostname, d.unique());
+                    let prefix = self.trace_prefix(start, &server.config().hostname, d.unique());
                     Stamp::new(prefix, self.add_missing(), &server.config().hostname)
                 });
                 Ok(())
