@@ -22,15 +22,37 @@ struct Decoded {
     long: bool,
 }
 
+/// Feeds `chunks` in order, both by `extend_from_slice` and by `DataDecoder::push`
+/// (which checks while it copies), and requires the same result from both.
+fn decode(policy: BareLineEndings, max: Option<usize>, chunks: &[&[u8]]) -> Decoded {
+    let plain = decode_with(policy, max, chunks, false);
+    let pushed = decode_with(policy, max, chunks, true);
+    assert_eq!(plain.body, pushed.body, "push changed the body");
+    assert_eq!(
+        (plain.ended, &plain.rest, plain.bare, plain.long),
+        (pushed.ended, &pushed.rest, pushed.bare, pushed.long),
+        "push changed the outcome"
+    );
+    plain
+}
+
 /// Feeds `chunks` in order, draining the decoder after each; checks the
 /// hold-back bound and that no chunk is empty.
-fn decode(policy: BareLineEndings, max: Option<usize>, chunks: &[&[u8]]) -> Decoded {
+fn decode_with(
+    policy: BareLineEndings,
+    max: Option<usize>,
+    chunks: &[&[u8]],
+    push: bool,
+) -> Decoded {
     let mut dec = DataDecoder::new(policy, max);
     let mut buf = BytesMut::new();
     let mut body = Vec::new();
     let mut ended = false;
     for chunk in chunks {
-        buf.extend_from_slice(chunk);
+        match push {
+            true => dec.push(chunk, &mut buf),
+            false => buf.extend_from_slice(chunk),
+        }
         if ended {
             continue;
         }

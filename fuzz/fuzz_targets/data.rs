@@ -8,7 +8,8 @@
 //!   pieces ends exactly at the last byte and yields the body with its line endings
 //!   normalised to CRLF and a final CRLF added, flagging no bare line ending;
 //! * arbitrary raw input gives identical output fed whole or in arbitrary pieces
-//!   (body, end, leftover, flags), ends exactly at the first `CRLF . CRLF` (or a
+//!   (body, end, leftover, flags), and fed through `DataDecoder::push` (which checks
+//!   while it copies) as through `extend_from_slice`; it ends exactly at the first `CRLF . CRLF` (or a
 //!   leading `. CRLF`) and nowhere else, and holds back at most 2 bytes on `NeedMore`;
 //! * `BdatDecoder` hands out exactly `size` octets, whatever the pieces.
 #![no_main]
@@ -77,14 +78,19 @@ struct Decoded {
     long: bool,
 }
 
-fn decode(policy: BareLineEndings, max: Option<usize>, parts: &[&[u8]]) -> Decoded {
+/// Feeds `parts` by `extend_from_slice`, or by `DataDecoder::push` (which checks
+/// while it copies) when `push` is set.
+fn decode_by(policy: BareLineEndings, max: Option<usize>, parts: &[&[u8]], push: bool) -> Decoded {
     let mut dec = DataDecoder::new(policy, max);
     let mut buf = BytesMut::new();
     let mut body = Vec::new();
     let mut fed = 0usize;
     let mut ended_at = None;
     for part in parts {
-        buf.extend_from_slice(part);
+        match push {
+            true => dec.push(part, &mut buf),
+            false => buf.extend_from_slice(part),
+        }
         fed += part.len();
         if ended_at.is_some() {
             continue;
@@ -121,6 +127,10 @@ fn decode(policy: BareLineEndings, max: Option<usize>, parts: &[&[u8]]) -> Decod
         bare: dec.saw_bare_line_ending(),
         long: dec.saw_long_line(),
     }
+}
+
+fn decode(policy: BareLineEndings, max: Option<usize>, parts: &[&[u8]]) -> Decoded {
+    decode_by(policy, max, parts, false)
 }
 
 fn find(h: &[u8], n: &[u8]) -> Option<usize> {
@@ -160,8 +170,12 @@ fuzz_target!(|inp: Input| {
     if !want.is_empty() && !want.ends_with(b"\r\n") {
         want.extend_from_slice(b"\r\n");
     }
-    for pol in [BareLineEndings::Reject, BareLineEndings::Normalize] {
-        let d = decode(pol, None, &pieces(&whole, &inp.dec_cuts));
+    for (pol, push) in [
+        (BareLineEndings::Reject, false),
+        (BareLineEndings::Normalize, false),
+        (policy, true),
+    ] {
+        let d = decode_by(pol, None, &pieces(&whole, &inp.dec_cuts), push);
         assert_eq!(d.ended_at, Some(whole.len()), "decoder did not end exactly at the end");
         assert!(d.rest.is_empty());
         assert_eq!(d.body, want, "unstuff(stuff(body)) != normalised body");
@@ -173,6 +187,8 @@ fuzz_target!(|inp: Input| {
     let one = decode(policy, max, &[raw]);
     let many = decode(policy, max, &pieces(raw, &inp.dec_cuts));
     assert_eq!(one, many, "DataDecoder depends on how the input is split");
+    let pushed = decode_by(policy, max, &pieces(raw, &inp.dec_cuts), true);
+    assert_eq!(one, pushed, "DataDecoder::push differs from extend_from_slice");
     let bytes: Vec<&[u8]> = raw.chunks(1).collect();
     let single = decode(policy, max, &bytes);
     assert_eq!(one, single, "DataDecoder differs byte by byte");

@@ -11,6 +11,8 @@
 //! window measured slower on the project's AMD machine: the two passes do not
 //! overlap (BENCHMARKS.md).
 
+use bytes::BytesMut;
+
 use super::{CR, DOT, LF};
 
 /// Block size of the check.
@@ -32,6 +34,135 @@ pub(super) fn clean_run(buf: &[u8], pos: usize) -> usize {
         }
     }
     n
+}
+
+/// Octets copied at a time while the run holds: large enough that the copy is one
+/// call per many blocks, small enough that it reads what the check just brought into
+/// the first-level cache.
+const GROUP: usize = 16 * BLOCK;
+
+/// Most blocks one [`copy_checked`] vouches for: 64 KiB, a large read.
+const MAX_BLOCKS: usize = 256;
+
+/// What [`copy_checked`] found: the first `blocks` blocks of the buffer passed the
+/// check; `dots` marks those in which a line starts with ".".
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Checked {
+    blocks: usize,
+    dots: [u64; MAX_BLOCKS / 64],
+}
+
+impl Checked {
+    /// Octets vouched for, from the start of the buffer.
+    pub(super) fn len(&self) -> usize {
+        self.blocks * BLOCK
+    }
+
+    /// The offset of the first line start with "." after offset `from` (offsets from the
+    /// start of the checked octets), given `s`, the octets from `from` on.
+    pub(super) fn next_dot_line(&self, s: &[u8], from: usize) -> Option<usize> {
+        // Block `k` marks dot lines at its octets 2 to 257 (LFs at 1 to 256).
+        let mut k = from.saturating_sub(BLOCK) / BLOCK;
+        while k < self.blocks {
+            let mask = self.dots.get(k / 64)? & (u64::MAX << (k % 64));
+            if mask == 0 {
+                k = (k / 64 + 1) * 64;
+                continue;
+            }
+            k = k / 64 * 64 + mask.trailing_zeros() as usize;
+            if k >= self.blocks {
+                return None;
+            }
+            let (lo, hi) = ((k * BLOCK + 1).max(from), k * BLOCK + BLOCK + 1);
+            if let Some(w) = s.get(lo.saturating_sub(from)..hi.saturating_sub(from)) {
+                let dot = memchr::memchr_iter(LF, w)
+                    .map(|i| lo + i + 1)
+                    .find(|&d| s.get(d - from) == Some(&DOT));
+                if dot.is_some() {
+                    return dot;
+                }
+            }
+            k += 1;
+        }
+        None
+    }
+}
+
+/// Appends `input` to `buf`, checking blocks on `input` before they are copied, so
+/// each octet comes from memory once. Returns the blocks from the start of `buf` that
+/// passed the check one after the other (up to [`MAX_BLOCKS`]), those with a dot line
+/// included. `buf` holds at most `BLOCK` octets on entry.
+pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
+    let held = buf.len();
+    let total = held + input.len();
+    // Octets of `input` appended so far.
+    let mut copied = 0;
+    let mut out = Checked {
+        blocks: 0,
+        dots: [0; MAX_BLOCKS / 64],
+    };
+    let mut n = 0;
+    while n + BLOCK + 2 <= total && out.blocks < MAX_BLOCKS {
+        if n < held {
+            // The window begins in what `buf` held: complete it there first.
+            let need = n + BLOCK + 2 - held;
+            if copied < need {
+                buf.extend_from_slice(input.get(copied..need).unwrap_or_default());
+                copied = need;
+            }
+        }
+        let w = match n.checked_sub(held) {
+            Some(i) => input.get(i..i + BLOCK + 2),
+            None => buf.get(n..n + BLOCK + 2),
+        };
+        match check(w.unwrap_or_default()) {
+            Verdict::Clean => {}
+            Verdict::DotLine => {
+                if let Some(word) = out.dots.get_mut(out.blocks / 64) {
+                    *word |= 1 << (out.blocks % 64);
+                }
+            }
+            Verdict::Refused => break,
+        }
+        out.blocks += 1;
+        n += BLOCK;
+        if let Some(end) = n.checked_sub(held).filter(|&e| e >= copied + GROUP) {
+            buf.extend_from_slice(input.get(copied..end).unwrap_or_default());
+            copied = end;
+        }
+    }
+    buf.extend_from_slice(input.get(copied..).unwrap_or_default());
+    out
+}
+
+/// What a run handed to the decoder must satisfy, checked octet by octet (for debug
+/// assertions): from `pos`, the `n` octets hold no CR without an LF after it, no LF
+/// among them or just after them follows anything but a CR (`buf[pos]` aside), no line
+/// starts with "." after `pos` and before `pos + n`, and no line that starts after `pos`
+/// and ends in the run is `2 * BLOCK` octets long.
+pub(super) fn vouches(buf: &[u8], pos: usize, n: usize) -> bool {
+    let end = (pos + n + 1).min(buf.len());
+    let Some(s) = buf.get(pos..end) else {
+        return false;
+    };
+    let mut line_start: Option<usize> = None;
+    for (i, &b) in s.iter().enumerate() {
+        let bare_cr = b == CR && i < n && s.get(i + 1).is_some_and(|&x| x != LF);
+        let bare_lf = b == LF && i > 0 && s[i - 1] != CR;
+        if bare_cr || bare_lf {
+            return false;
+        }
+        if b == LF && i < n {
+            if line_start.is_some_and(|l| i + 1 - l >= 2 * BLOCK) {
+                return false;
+            }
+            line_start = Some(i + 1);
+            if i + 1 < n && s.get(i + 1) == Some(&DOT) {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -141,6 +272,56 @@ mod tests {
         assert_eq!(clean_run(&long, 302), 2 * BLOCK);
     }
 
+    /// `copy_checked` copies exactly and checks what `clean_run` checks on the result,
+    /// going on past dot lines, whatever the buffer held, wherever the input ends and
+    /// whatever stops the run.
+    #[test]
+    fn copy_checked_is_copy_then_clean_run() {
+        let clean = lines(200);
+        let mut bodies = vec![clean.clone()];
+        for bad in [&b"\r\n."[..], b"\n", b"\r", b"\r\r\n"] {
+            for at in [0, 1, 37, 255, 256, 257, 258, 3000, 4095, 4096, 4097, 5000] {
+                let mut s = clean.clone();
+                s[at..at + bad.len()].copy_from_slice(bad);
+                bodies.push(s);
+            }
+        }
+        for body in &bodies {
+            for held in [&b""[..], b"\r", b"a", b".", b"ab", b"\n."] {
+                for len in [0, 1, 255, 256, 257, 258, 4096, 4354, body.len()] {
+                    let mut buf = BytesMut::from(held);
+                    let checked = copy_checked(&body[..len], &mut buf);
+                    let run = checked.len();
+                    let mut want = held.to_vec();
+                    want.extend_from_slice(&body[..len]);
+                    assert_eq!(&buf[..], &want[..]);
+                    // The blocks of the whole buffer, checked in place, past dot lines.
+                    let mut want_run = 0;
+                    while let Some(w) = want.get(want_run..want_run + BLOCK + 2) {
+                        if check(w) == Verdict::Refused || want_run == MAX_BLOCKS * BLOCK {
+                            break;
+                        }
+                        want_run += BLOCK;
+                    }
+                    let case = format!("held {held:?}, len {len}");
+                    assert_eq!(run, want_run, "{case}");
+                    // Between the dot lines it reports, the run holds what the decoder
+                    // relies on, and no dot line is missed.
+                    let mut from = usize::from(held.first() == Some(&LF));
+                    while from < run {
+                        let next = checked.next_dot_line(&want[from..], from);
+                        let to = next.filter(|&d| d < run).unwrap_or(run);
+                        assert!(vouches(&want, from, to - from), "{case}, {from}..{to}");
+                        if let Some(d) = next {
+                            assert!(want[d] == DOT && want[d - 1] == LF, "{case}: {d}");
+                        }
+                        from = to + 1;
+                    }
+                }
+            }
+        }
+    }
+
     fn decode_all(body: &[u8], max: Option<usize>) -> (Vec<u8>, usize) {
         let mut dec = DataDecoder::new(BareLineEndings::Reject, max);
         let mut buf = BytesMut::from(body);
@@ -154,6 +335,34 @@ mod tests {
             }
         }
         (out, dec.fast)
+    }
+
+    /// Fed by `push` in 64 KiB reads, a body with a dot line every 30 lines goes nearly
+    /// all through the fast path (the blocks `push` checked).
+    #[test]
+    fn pushed_dotted_body_takes_the_fast_path() {
+        let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusm.\r\n";
+        let mut body = Vec::new();
+        for i in 0..20_000 {
+            if i % 30 == 0 {
+                body.extend_from_slice(b"..a line that starts with a dot\r\n");
+            }
+            body.extend_from_slice(line);
+        }
+        body.extend_from_slice(b".\r\n");
+        let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
+        let mut buf = BytesMut::new();
+        for read in body.chunks(64 * 1024) {
+            dec.push(read, &mut buf);
+            while let DataStep::Chunk(_) = dec.next(&mut buf) {}
+        }
+        assert!(dec.is_done());
+        assert!(
+            dec.fast * 100 >= body.len() * 97,
+            "{} of {}",
+            dec.fast,
+            body.len()
+        );
     }
 
     /// The fast path takes nearly all of a clean body, and resumes after the blocks it

@@ -60,6 +60,9 @@ pub struct DataDecoder {
     saw_bare: bool,
     saw_long: bool,
     done: bool,
+    /// What the last [`DataDecoder::push`] learnt about the buffer it left, for the next
+    /// call to [`DataDecoder::next`] only.
+    vouched: Option<Vouched>,
     /// Octets taken by the block fast path, so that tests can check that it runs.
     #[cfg(test)]
     fast: usize,
@@ -79,6 +82,7 @@ impl DataDecoder {
             saw_bare: false,
             saw_long: false,
             done: false,
+            vouched: None,
             #[cfg(test)]
             fast: 0,
         }
@@ -99,6 +103,54 @@ impl DataDecoder {
         self.done
     }
 
+    /// Appends `input` (a read from the client) to `buf`, checking it on the way.
+    ///
+    /// Equivalent to `buf.extend_from_slice(input)`, but the block check runs on `input`
+    /// while it is copied, so each octet is read from memory once instead of once by the
+    /// copy and again by [`DataDecoder::next`]. Then call [`DataDecoder::next`] until it
+    /// returns [`DataStep::NeedMore`] or [`DataStep::End`], changing `buf` in between
+    /// only through the decoder: what `push` found holds for the octets it left there,
+    /// and is dropped once the decoder sees the buffer grown or drained.
+    pub fn push(&mut self, input: &[u8], buf: &mut BytesMut) {
+        self.vouched = None;
+        let held = buf.len();
+        buf.reserve(input.len());
+        if self.done || held > BLOCK {
+            // A caller that has not drained the buffer: nothing to gain over the plain
+            // path, which checks from where the decoder stands.
+            buf.extend_from_slice(input);
+            return;
+        }
+        let checked = fast::copy_checked(input, buf);
+        if checked.len() > 0 {
+            let start = buf.as_ptr() as usize;
+            self.vouched = Some(Vouched {
+                start,
+                buf_end: start + buf.len(),
+                checked,
+            });
+        }
+    }
+
+    /// The octets from `buf[pos]` that [`DataDecoder::push`] already checked, up to the
+    /// next line that starts with "." (which the caller must see); `None` when `buf` is
+    /// not the buffer it left, or `pos` is outside what it checked.
+    fn vouched_run(&self, buf: &[u8], pos: usize) -> Option<usize> {
+        let v = self.vouched.as_ref()?;
+        let here = buf.as_ptr() as usize + pos;
+        if v.buf_end != buf.as_ptr() as usize + buf.len() || here < v.start {
+            return None;
+        }
+        let from = here - v.start;
+        let n = v.checked.len().checked_sub(from).filter(|&n| n > 0)?;
+        // `pos` itself is never a dot line start: the decoder stops before those.
+        let s = buf.get(pos..)?;
+        Some(match v.checked.next_dot_line(s, from) {
+            Some(dot) if dot - from < n => dot - from,
+            _ => n,
+        })
+    }
+
     /// Takes the next piece of the message body from `buf`. Call until it
     /// returns [`DataStep::NeedMore`] or [`DataStep::End`].
     ///
@@ -116,6 +168,7 @@ impl DataDecoder {
                     (Some(&CR), Some(&LF)) => {
                         buf.advance(3);
                         self.done = true;
+                        self.vouched = None;
                         return DataStep::End;
                     }
                     // Could still become "." CRLF.
@@ -128,7 +181,12 @@ impl DataDecoder {
             }
             self.at_line_start = false;
         }
-        self.scan(buf)
+        let step = self.scan(buf);
+        if step == DataStep::NeedMore {
+            // Drained: whatever comes next is new to the decoder.
+            self.vouched = None;
+        }
+        step
     }
 
     /// Emits as much mid-line content as possible, stopping before a line
@@ -145,7 +203,13 @@ impl DataDecoder {
                 && buf.get(pos).is_some_and(|&b| b != LF)
                 && self.room_for_blocks(pos - line_start)
             {
-                let n = fast::clean_run(buf, pos);
+                let n = match self.vouched_run(buf, pos) {
+                    Some(n) => {
+                        debug_assert!(fast::vouches(buf, pos, n), "push vouched for {n} at {pos}");
+                        n
+                    }
+                    None => fast::clean_run(buf, pos),
+                };
                 // Go line by line past a refused block before trying again.
                 fast_from = pos + n + BLOCK;
                 if n > 0 {
@@ -278,6 +342,16 @@ impl DataDecoder {
             self.saw_long = true;
         }
     }
+}
+
+/// What [`DataDecoder::push`] checked, from address `start` on, of the buffer that ends
+/// at address `buf_end`. Addresses, because the decoder splits chunks off the front of
+/// the buffer: they stay put while the buffer's start moves.
+#[derive(Debug, Clone, Copy)]
+struct Vouched {
+    start: usize,
+    buf_end: usize,
+    checked: fast::Checked,
 }
 
 fn emit(buf: &mut BytesMut, n: usize) -> DataStep {

@@ -143,7 +143,11 @@ impl Server {
             // needs would cost an allocation per command.
             self.rx.reserve(input.len().max(RX_GROWTH));
         }
-        self.rx.extend_from_slice(input);
+        match &mut self.phase {
+            // The body is checked as it is copied in (one pass over it, not two).
+            Phase::Data(d) => d.decoder.push(input, &mut self.rx),
+            _ => self.rx.extend_from_slice(input),
+        }
         self.process();
     }
 

@@ -117,7 +117,7 @@ fn data(c: &mut Criterion) {
     });
     group.bench_function("smtp-sansio_64KiB_reads", |b| {
         let mut buf = BytesMut::with_capacity(READ + 8);
-        b.iter(|| sansio_data_reads(black_box(&wire), READ, &mut buf))
+        b.iter(|| sansio_data_reads(black_box(&wire), READ, &mut buf, true))
     });
     group.bench_function("smtp-sansio_server_64KiB_reads", |b| {
         b.iter_batched(
@@ -172,7 +172,7 @@ fn shapes(c: &mut Criterion) {
         });
         group.bench_function("smtp-sansio_64KiB_reads", |b| {
             let mut buf = BytesMut::with_capacity(READ + 8);
-            b.iter(|| sansio_data_reads(black_box(&wire), READ, &mut buf))
+            b.iter(|| sansio_data_reads(black_box(&wire), READ, &mut buf, true))
         });
         group.bench_function("smtp-proto_whole", |b| {
             let mut out = Vec::with_capacity(wire.len());

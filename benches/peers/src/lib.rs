@@ -131,15 +131,19 @@ pub fn sansio_data_whole(buf: &mut BytesMut) -> usize {
 }
 
 /// smtp-sansio's DataDecoder fed `piece`-byte reads: each read is copied into the
-/// receive buffer first, as a socket read would, and chunks are dropped as a store
-/// would after writing them.
+/// receive buffer, by `DataDecoder::push` (which checks it while copying, as
+/// `Server::handle_input` does) or, with `push` false, by `extend_from_slice`; chunks
+/// are dropped as a store would after writing them.
 #[inline(never)]
-pub fn sansio_data_reads(wire: &[u8], piece: usize, buf: &mut BytesMut) -> usize {
+pub fn sansio_data_reads(wire: &[u8], piece: usize, buf: &mut BytesMut, push: bool) -> usize {
     let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
     let mut total = 0;
     buf.clear();
     for part in wire.chunks(piece) {
-        buf.extend_from_slice(part);
+        match push {
+            true => dec.push(part, buf),
+            false => buf.extend_from_slice(part),
+        }
         loop {
             match dec.next(buf) {
                 DataStep::Chunk(c) => total += c.len(),

@@ -24,7 +24,7 @@ fn main() {
         let (mut out, mut pbuf) = (Vec::with_capacity(wire.len()), Vec::new());
         let n = [
             sansio_data_whole(&mut buf),
-            sansio_data_reads(&wire, 64 * 1024, &mut rbuf),
+            sansio_data_reads(&wire, 64 * 1024, &mut rbuf, true),
             proto_data_whole(&wire, &mut out),
             proto_data_reads(&wire, 64 * 1024, &mut out, &mut pbuf),
         ];

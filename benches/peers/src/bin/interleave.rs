@@ -145,7 +145,13 @@ fn data_rounds(shape: &str, wire: &[u8], m: usize) {
     let mut rbuf = BytesMut::with_capacity(READ + 8);
     let mut reads = || {
         let t = Instant::now();
-        black_box(sansio_data_reads(black_box(wire), READ, &mut rbuf));
+        black_box(sansio_data_reads(black_box(wire), READ, &mut rbuf, true));
+        gbps(t.elapsed().as_secs_f64())
+    };
+    let mut ebuf = BytesMut::with_capacity(READ + 8);
+    let mut extend = || {
+        let t = Instant::now();
+        black_box(sansio_data_reads(black_box(wire), READ, &mut ebuf, false));
         gbps(t.elapsed().as_secs_f64())
     };
     let mut out = Vec::with_capacity(wire.len());
@@ -166,12 +172,13 @@ fn data_rounds(shape: &str, wire: &[u8], m: usize) {
         ));
         gbps(t.elapsed().as_secs_f64())
     };
-    let mut all: [&mut dyn FnMut() -> f64; 5] = [
+    let mut all: [&mut dyn FnMut() -> f64; 6] = [
         &mut memcpy,
         &mut whole,
         &mut reads,
         &mut proto_whole,
         &mut proto_reads,
+        &mut extend,
     ];
     rounds(3, &mut all);
     let t = rounds(m, &mut all);
@@ -181,6 +188,7 @@ fn data_rounds(shape: &str, wire: &[u8], m: usize) {
         "decoder 64 KiB reads",
         "smtp-proto whole",
         "smtp-proto 64 KiB reads",
+        "decoder 64 KiB, extend",
     ];
     println!("DATA {shape}, 10 MiB, GB/s (medians of {m} rounds):");
     for (i, name) in names.iter().enumerate() {
@@ -192,6 +200,10 @@ fn data_rounds(shape: &str, wire: &[u8], m: usize) {
     // Throughputs: a higher ratio is faster.
     println!("  decoder whole / memcpy: {}", report(&t, 1, 0));
     println!("  decoder 64 KiB reads / memcpy: {}", report(&t, 2, 0));
+    println!(
+        "  decoder 64 KiB reads by extend_from_slice / memcpy: {}",
+        report(&t, 5, 0)
+    );
     println!("  decoder whole / smtp-proto whole: {}", report(&t, 1, 3));
     println!(
         "  decoder 64 KiB reads / smtp-proto 64 KiB reads: {}",
