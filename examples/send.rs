@@ -15,8 +15,6 @@
 
 #[path = "common/cli.rs"]
 mod cli;
-#[path = "common/hostname.rs"]
-mod hostname;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -27,6 +25,7 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use rustls::pki_types::ServerName;
 use smtp_sansio::client::{AuthConfig, ClientConfig, MessageStatus, StartTlsPolicy};
 use smtp_sansio_tokio::client::{self, Connection, Error, Options, Verify, Wire};
+use smtp_sansio_tokio::hostname;
 
 /// Sends one message with the sans-I/O client. Exit status: 0 when every recipient and
 /// the message were accepted, 1 otherwise, 2 on a usage error.

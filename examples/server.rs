@@ -71,7 +71,7 @@ async fn run(opts: Options) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     eprintln!("TLS: {}", tls.describe());
     if let Some(r) = opts.relay.clone() {
-        let hello = options::hostname::to_host(&opts.config.hostname)
+        let hello = smtp_sansio_tokio::hostname::to_host(&opts.config.hostname)
             .map_err(|e| format!("--hostname {e}"))?;
         let mut relay = Relay::new(&r.addr, hello)?
             .starttls(r.starttls)

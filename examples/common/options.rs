@@ -12,13 +12,12 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_sansio::client::StartTlsPolicy;
 use smtp_sansio::server::{Extensions, ServerConfig, UnqualifiedDomains};
 use smtp_sansio::types::Mechanism;
+use smtp_sansio_tokio::hostname;
 
 use crate::users::Users;
 
 #[path = "cli.rs"]
 mod cli;
-#[path = "hostname.rs"]
-pub mod hostname;
 
 /// Default `--max-sessions`: enough for load tests (2,000 idle connections), few enough
 /// that a connection flood cannot exhaust threads or descriptors.

@@ -7,6 +7,7 @@ mod body;
 pub mod client;
 mod compose;
 mod handler;
+pub mod hostname;
 mod log;
 pub mod maildir;
 pub mod relay;
