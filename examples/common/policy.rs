@@ -14,7 +14,7 @@ use std::time::Instant;
 use smtp_sansio::server::{Event, MessageStart, Server, Ticket};
 use smtp_sansio::types::Reply;
 use smtp_sansio_tokio::maildir::final_delivery_fields;
-use smtp_sansio_tokio::{Logger, Message, TlsInfo, Transcript};
+use smtp_sansio_tokio::{Logger, Message, PasswordVerifier, TlsInfo, Transcript};
 
 use crate::maildir::{Delivery, Maildir};
 use crate::stamp::Stamp;

@@ -22,7 +22,7 @@ pub use compose::{Discard, DiscardSession, Tee, TeeSession};
 pub use handler::{
     BodyError, Connection, Decision, Handler, Hello, Login, Mail, Message, Rcpt, Session,
 };
-pub use log::{Logger, Transcript};
+pub use log::{Logger, SessionLog, Transcript};
 pub use maildir::Maildir;
 pub use relay::{Relay, RelaySession};
 pub use server::{Server, ServerBuilder, ShutdownHandle, TOO_MANY_SESSIONS};
