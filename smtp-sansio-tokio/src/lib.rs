@@ -39,15 +39,8 @@ pub(crate) mod replies {
     pub const SENDER_NOT_ALLOWED: &str = "553 5.7.1 Sender address not allowed";
     pub const NOT_STORED: &str = "451 4.3.0 Cannot store message, try again later";
     pub const BAD_DECISION: &str = "451 4.3.0 Local error in processing";
-    pub const SASL_UNSUPPORTED: &str = "504 5.5.4 Unrecognized authentication type";
     #[cfg(test)]
-    pub const ALL: [&str; 5] = [
-        AUTH_FAILED,
-        SENDER_NOT_ALLOWED,
-        NOT_STORED,
-        BAD_DECISION,
-        SASL_UNSUPPORTED,
-    ];
+    pub const ALL: [&str; 4] = [AUTH_FAILED, SENDER_NOT_ALLOWED, NOT_STORED, BAD_DECISION];
 }
 
 /// One of [`replies`]; a bare `451` if a constant were ever malformed.

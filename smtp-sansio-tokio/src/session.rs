@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use smtp_sansio::server::{Answer, Event, MessageEnd, MessageStart, Server, Ticket};
+use smtp_sansio::types::Reply;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -359,7 +360,7 @@ async fn on_event<H: Handler>(
         }
         // Only PLAIN and LOGIN go through the verifier; the machine decodes both itself.
         Event::SaslStep(s) => {
-            let no = crate::fixed_reply(crate::replies::SASL_UNSUPPORTED);
+            let no = Reply::unrecognized_mechanism();
             answer(server, &ctx.log, s.ticket, Decision::Reply(no));
         }
         Event::Vrfy(v) => answer(server, &ctx.log, v.ticket, Decision::Accept),
