@@ -30,15 +30,13 @@
 
 #[path = "common/options.rs"]
 mod options;
-#[path = "common/users.rs"]
-mod users;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use smtp_sansio_tokio::client::Verify;
 use smtp_sansio_tokio::maildir::Folder;
-use smtp_sansio_tokio::{Discard, Handler, Maildir, Relay, ServerBuilder, TlsIdentity};
+use smtp_sansio_tokio::{Discard, Handler, Relay, ServerBuilder, TlsIdentity};
 
 use options::Options;
 
@@ -104,12 +102,7 @@ async fn run(opts: Options) -> Result<(), String> {
     if opts.discard {
         return serve(opts, tls, Discard, "discarding messages".into()).await;
     }
-    let maildir = Maildir::open(&opts.maildir)
-        .map_err(|e| format!("cannot open maildir {}: {e}", opts.maildir.display()))?
-        .name_user(opts.received_auth)
-        // An MSA adds what a submission lacks (RFC 6409 8.1, 8.3).
-        .add_missing_headers(opts.add_missing_headers || !opts.users.is_empty());
-    let store = format!("storing into {}", opts.maildir.display());
+    let (maildir, store) = (opts.maildir()?, opts.storing());
     serve(opts, tls, maildir, store).await
 }
 

@@ -12,9 +12,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_sansio::client::StartTlsPolicy;
 use smtp_sansio::server::{Extensions, ServerConfig, UnqualifiedDomains};
 use smtp_sansio::types::Mechanism;
-use smtp_sansio_tokio::hostname;
-
-use crate::users::Users;
+use smtp_sansio_tokio::{Credentials, Maildir, hostname};
 
 #[path = "cli.rs"]
 mod cli;
@@ -104,7 +102,7 @@ pub struct Options {
     pub relay: Option<RelayOptions>,
     /// The accounts of `--user`.
     #[arg(skip)]
-    pub users: Users,
+    pub users: Credentials,
     /// The machine's configuration, complete.
     #[arg(skip)]
     pub config: ServerConfig,
@@ -251,6 +249,25 @@ impl Options {
         }
         c.validate()
             .map_err(|e| format!("configuration refused: {e}"))
+    }
+}
+
+impl Options {
+    /// The Maildir of `--maildir`, with the fields `--received-auth` and
+    /// `--add-missing-headers` ask for.
+    pub fn maildir(&self) -> Result<Maildir, String> {
+        let maildir = Maildir::open(&self.maildir)
+            .map_err(|e| format!("cannot open maildir {}: {e}", self.maildir.display()))?;
+        // An MSA adds what a submission lacks (RFC 6409 8.1, 8.3).
+        let add_missing = self.add_missing_headers || !self.users.is_empty();
+        Ok(maildir
+            .name_user(self.received_auth)
+            .add_missing_headers(add_missing))
+    }
+
+    /// How the listening line ends when messages go into `--maildir`.
+    pub fn storing(&self) -> String {
+        format!("storing into {}", self.maildir.display())
     }
 }
 
