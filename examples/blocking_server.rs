@@ -33,7 +33,7 @@ use smtp_sansio_tokio::{
     TlsIdentity, TlsInfo, Transcript,
 };
 
-use options::Options;
+use options::{Options, Store};
 
 /// A client that stops reading our replies is dropped after this.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -79,9 +79,11 @@ fn run(opts: Options) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     eprintln!("TLS: {}", identity.describe());
-    let (maildir, store) = match opts.discard {
-        true => (None, "discarding messages".to_owned()),
-        false => (Some(opts.maildir()?), opts.storing()),
+    let (maildir, store) = match opts.store()? {
+        (Store::Maildir(maildir), store) => (Some(maildir), store),
+        (Store::Discard, store) => (None, store),
+        // `Options::from_args` refuses --relay here already.
+        (Store::Relay(r), _) => return Err(format!("{} needs the tokio server", r.describe())),
     };
     let shared = Arc::new(Shared {
         config: Arc::new(opts.config),

@@ -34,11 +34,9 @@ mod options;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use smtp_sansio_tokio::client::Verify;
-use smtp_sansio_tokio::maildir::Folder;
-use smtp_sansio_tokio::{Discard, Handler, Relay, ServerBuilder, TlsIdentity};
+use smtp_sansio_tokio::{Discard, Handler, ServerBuilder, TlsIdentity};
 
-use options::Options;
+use options::{Options, Store};
 
 /// How long Ctrl-C waits for sessions to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -68,42 +66,16 @@ async fn run(opts: Options) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     eprintln!("TLS: {}", tls.describe());
-    if let Some(r) = opts.relay.clone() {
-        let hello = smtp_sansio_tokio::hostname::to_host(&opts.config.hostname)
-            .map_err(|e| format!("--hostname {e}"))?;
-        let mut relay = Relay::new(&r.addr, hello)?
-            .starttls(r.starttls)
-            .verify(if r.insecure {
-                Verify::Insecure
-            } else {
-                Verify::WebPki
-            })
-            .final_timeout(r.final_timeout)
-            .senders(opts.users.clone())
-            .name_user(opts.received_auth);
-        if let Some((user, password)) = &r.user {
-            relay = relay.login(user, password);
+    match opts.store()? {
+        (Store::Relay(relay), store) => {
+            // Before any client is served: the first one is offered what the upstream
+            // keeps.
+            relay.learn_at_start().await;
+            serve(opts, tls, *relay, store).await
         }
-        if let Some(t) = r.timeout {
-            relay = relay.reply_timeout(t);
-        }
-        // A relay keeps copies only when asked to with --maildir.
-        let mut store = relay.describe();
-        if !opts.discard && opts.maildir_given {
-            let folder = Folder::open(&opts.maildir)
-                .map_err(|e| format!("cannot open maildir {}: {e}", opts.maildir.display()))?;
-            relay = relay.keep_copies(folder);
-            store = format!("{store}, copies into {}", opts.maildir.display());
-        }
-        // Before any client is served: the first one is offered what the upstream keeps.
-        relay.learn_at_start().await;
-        return serve(opts, tls, relay, store).await;
+        (Store::Discard, store) => serve(opts, tls, Discard, store).await,
+        (Store::Maildir(maildir), store) => serve(opts, tls, maildir, store).await,
     }
-    if opts.discard {
-        return serve(opts, tls, Discard, "discarding messages".into()).await;
-    }
-    let (maildir, store) = (opts.maildir()?, opts.storing());
-    serve(opts, tls, maildir, store).await
 }
 
 async fn serve<H: Handler>(

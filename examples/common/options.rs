@@ -1,18 +1,21 @@
-//! Command-line options shared by the example servers, and the [`ServerConfig`] they
-//! imply. Each field of [`Options`] is the option of the same name in kebab case
-//! (`implicit_tls` is `--implicit-tls`); `--help` lists them, and a usage error ends the
-//! program with exit code 2.
+//! Command-line options shared by the example servers, and the [`ServerConfig`] and
+//! message store they imply. Each field of [`Options`] is the option of the same name in
+//! kebab case (`implicit_tls` is `--implicit-tls`); `--help` lists them, and a usage
+//! error ends the program with exit code 2.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::parser::ValueSource;
-use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use smtp_sansio::client::StartTlsPolicy;
-use smtp_sansio::server::{Extensions, ServerConfig, UnqualifiedDomains};
-use smtp_sansio::types::Mechanism;
-use smtp_sansio_tokio::{Credentials, Maildir, hostname};
+use smtp_sansio::server::ServerConfig;
+use smtp_sansio_tokio::client::Verify;
+use smtp_sansio_tokio::config::{self, Extension};
+use smtp_sansio_tokio::maildir::Folder;
+use smtp_sansio_tokio::{Credentials, Maildir, Relay, hostname};
 
 #[path = "cli.rs"]
 mod cli;
@@ -20,11 +23,6 @@ mod cli;
 /// Default `--max-sessions`: enough for load tests (2,000 idle connections), few enough
 /// that a connection flood cannot exhaust threads or descriptors.
 pub const DEFAULT_MAX_SESSIONS: usize = 4096;
-
-/// The answer to a connection over `--max-sessions` (RFC 5321 3.1 lets a server refuse
-/// a connection with 421).
-#[allow(dead_code)] // the tokio server answers with the crate's own
-pub const TOO_MANY_SESSIONS: &[u8] = b"421 4.3.2 Too many connections, try again later\r\n";
 
 /// Default `--max-size`: 256 MiB. A disk-backed sink can take larger messages than the
 /// library's in-memory-minded default; memory stays flat, as bodies stream to the file.
@@ -95,11 +93,11 @@ pub struct Options {
     #[arg(long)]
     pub add_missing_headers: bool,
     /// Do not offer an extension (repeatable; 8bitmime takes smtputf8 with it)
-    #[arg(long, value_name = "EXT", ignore_case = true)]
+    #[arg(long, value_name = "EXT", ignore_case = true,
+          value_parser = PossibleValuesParser::new(Extension::NAMES).try_map(|s| s.parse::<Extension>()))]
     disable: Vec<Extension>,
     #[command(flatten)]
-    #[allow(dead_code)] // only the tokio server relays
-    pub relay: Option<RelayOptions>,
+    relay: Option<RelayOptions>,
     /// The accounts of `--user`.
     #[arg(skip)]
     pub users: Credentials,
@@ -108,73 +106,40 @@ pub struct Options {
     pub config: ServerConfig,
     /// `--maildir` was given (with `--relay`, a copy is kept only then).
     #[arg(skip)]
-    #[allow(dead_code)]
-    pub maildir_given: bool,
+    maildir_given: bool,
 }
 
 /// `--relay` and its companions `--relay-user`, `--relay-starttls`, `--relay-insecure`,
 /// `--relay-timeout` and `--relay-final-timeout`, which need it.
 #[derive(Debug, Clone, clap::Args)]
-#[allow(dead_code)] // only the tokio server relays
-pub struct RelayOptions {
+struct RelayOptions {
     /// Mirror every transaction to this server as it happens; the client gets the
     /// upstream's verdicts; with --maildir a copy of each message the upstream accepted is
     /// kept. Only what the upstream's EHLO offers is advertised. Without --user every
     /// listener must be on a loopback address (no open relay, RFC 6409 4.3)
     #[arg(id = "relay", long = "relay", value_name = "HOST:PORT", value_parser = host_port,
           required = false, conflicts_with = "lmtp", help_heading = RELAY)]
-    pub addr: String,
+    addr: String,
     /// Authenticate to the upstream (AUTH PLAIN/LOGIN, under TLS)
     #[arg(long = "relay-user", value_name = "NAME:PASSWORD", value_parser = cli::name_password,
           requires = "relay", help_heading = RELAY)]
-    pub user: Option<(String, String)>,
+    user: Option<(String, String)>,
     /// STARTTLS to the upstream
     #[arg(long = "relay-starttls", value_name = "required|opportunistic", default_value = "required",
           value_parser = relay_starttls, requires = "relay", help_heading = RELAY)]
-    pub starttls: StartTlsPolicy,
+    starttls: StartTlsPolicy,
     /// Accept any upstream certificate (tests only)
     #[arg(long = "relay-insecure", requires = "relay", help_heading = RELAY)]
-    pub insecure: bool,
+    insecure: bool,
     /// Cap on every upstream reply wait [default: RFC 5321 4.5.3.2]
     #[arg(long = "relay-timeout", value_name = "SECS", value_parser = seconds,
           requires = "relay", help_heading = RELAY)]
-    pub timeout: Option<Duration>,
+    timeout: Option<Duration>,
     /// Longest wait for the upstream's reply after the end of the data before the client
     /// gets 451 4.4.2 (RFC 6409 5.3)
     #[arg(long = "relay-final-timeout", value_name = "SECS", value_parser = seconds,
           default_value = "120", requires = "relay", help_heading = RELAY)]
-    pub final_timeout: Duration,
-}
-
-/// `--disable EXT`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-#[value(rename_all = "lower")]
-enum Extension {
-    Pipelining,
-    #[value(name = "8bitmime")]
-    EightBitMime,
-    SmtpUtf8,
-    Chunking,
-    BinaryMime,
-    Dsn,
-    EnhancedStatusCodes,
-    RequireTls,
-}
-
-impl Extension {
-    fn switch_off(self, e: &mut Extensions) {
-        match self {
-            Self::Pipelining => e.pipelining = false,
-            // RFC 6531 3.1: SMTPUTF8 cannot be offered without 8BITMIME.
-            Self::EightBitMime => (e.eight_bit_mime, e.smtputf8) = (false, false),
-            Self::SmtpUtf8 => e.smtputf8 = false,
-            Self::Chunking => e.chunking = false,
-            Self::BinaryMime => e.binary_mime = false,
-            Self::Dsn => e.dsn = false,
-            Self::EnhancedStatusCodes => e.enhanced_status_codes = false,
-            Self::RequireTls => e.requiretls = false,
-        }
-    }
+    final_timeout: Duration,
 }
 
 impl Options {
@@ -218,21 +183,7 @@ impl Options {
             if program != "server" {
                 return Err("--relay needs the tokio server (examples/server.rs)".into());
             }
-            // RFC 6409 4.3, RFC 5321 7.9: relaying for anyone who connects would put
-            // the upstream account at the service of every spammer that finds the
-            // port. Checked before any listener is bound.
-            let exposed: Vec<String> = listeners
-                .filter(|a| !a.ip().is_loopback())
-                .map(SocketAddr::to_string)
-                .collect();
-            if self.users.is_empty() && !exposed.is_empty() {
-                return Err(format!(
-                    "refusing to start an open relay: --relay without --user would relay \
-                     for anyone reaching {} (RFC 6409 4.3); add --user NAME:PASSWORD, or \
-                     listen on loopback addresses only",
-                    exposed.join(", ")
-                ));
-            }
+            config::refuse_open_relay(listeners, !self.users.is_empty())?;
         }
         // The transport can always upgrade: with no certificate given, one is generated.
         c.starttls = true;
@@ -240,34 +191,73 @@ impl Options {
         // RFC minimums too (test sinks with a 1-second timeout, say).
         c.allow_below_rfc_minimums = true;
         if !self.users.is_empty() {
-            // AUTH only under TLS is the default (auth_requires_tls), as RFC 8314 asks.
-            c.auth_mechanisms = vec![Mechanism::PLAIN, Mechanism::LOGIN];
-            c.require_auth = true;
-            // A submission server makes sure envelope domains are fully qualified
-            // (RFC 6409 4.2): `alice@mailhost` is refused, never relayed as it is.
-            c.unqualified_domains = UnqualifiedDomains::Refuse;
+            config::submission(c);
         }
         c.validate()
             .map_err(|e| format!("configuration refused: {e}"))
     }
 }
 
+/// Where accepted messages go, as the options choose.
+pub enum Store {
+    /// `--discard`.
+    Discard,
+    /// `--maildir` (the default).
+    Maildir(Maildir),
+    /// `--relay`, keeping copies in `--maildir` only if it was given.
+    Relay(Box<Relay>),
+}
+
 impl Options {
-    /// The Maildir of `--maildir`, with the fields `--received-auth` and
-    /// `--add-missing-headers` ask for.
-    pub fn maildir(&self) -> Result<Maildir, String> {
-        let maildir = Maildir::open(&self.maildir)
-            .map_err(|e| format!("cannot open maildir {}: {e}", self.maildir.display()))?;
+    /// The message store the options ask for, and how the listening line names it.
+    pub fn store(&self) -> Result<(Store, String), String> {
+        if let Some(r) = &self.relay {
+            return self.relay(r);
+        }
+        if self.discard {
+            return Ok((Store::Discard, "discarding messages".into()));
+        }
+        let maildir = Maildir::open(&self.maildir).map_err(|e| self.cannot_open(e))?;
         // An MSA adds what a submission lacks (RFC 6409 8.1, 8.3).
         let add_missing = self.add_missing_headers || !self.users.is_empty();
-        Ok(maildir
+        let maildir = maildir
             .name_user(self.received_auth)
-            .add_missing_headers(add_missing))
+            .add_missing_headers(add_missing);
+        let store = format!("storing into {}", self.maildir.display());
+        Ok((Store::Maildir(maildir), store))
     }
 
-    /// How the listening line ends when messages go into `--maildir`.
-    pub fn storing(&self) -> String {
-        format!("storing into {}", self.maildir.display())
+    fn relay(&self, r: &RelayOptions) -> Result<(Store, String), String> {
+        let hello =
+            hostname::to_host(&self.config.hostname).map_err(|e| format!("--hostname {e}"))?;
+        let verify = if r.insecure {
+            Verify::Insecure
+        } else {
+            Verify::WebPki
+        };
+        let mut relay = Relay::new(&r.addr, hello)?
+            .starttls(r.starttls)
+            .verify(verify)
+            .final_timeout(r.final_timeout)
+            .senders(self.users.clone())
+            .name_user(self.received_auth);
+        if let Some((user, password)) = &r.user {
+            relay = relay.login(user, password);
+        }
+        if let Some(t) = r.timeout {
+            relay = relay.reply_timeout(t);
+        }
+        let mut store = relay.describe();
+        if !self.discard && self.maildir_given {
+            let folder = Folder::open(&self.maildir).map_err(|e| self.cannot_open(e))?;
+            relay = relay.keep_copies(folder);
+            store = format!("{store}, copies into {}", self.maildir.display());
+        }
+        Ok((Store::Relay(Box::new(relay)), store))
+    }
+
+    fn cannot_open(&self, e: std::io::Error) -> String {
+        format!("cannot open maildir {}: {e}", self.maildir.display())
     }
 }
 
@@ -284,9 +274,8 @@ fn host_port(v: &str) -> Result<String, &'static str> {
 }
 
 fn relay_starttls(v: &str) -> Result<StartTlsPolicy, &'static str> {
-    match v {
-        "required" => Ok(StartTlsPolicy::Required),
-        "opportunistic" => Ok(StartTlsPolicy::Opportunistic),
-        _ => Err("required or opportunistic"),
+    match cli::starttls(v) {
+        Ok(StartTlsPolicy::Never) | Err(_) => Err("required or opportunistic"),
+        Ok(p) => Ok(p),
     }
 }

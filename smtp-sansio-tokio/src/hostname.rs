@@ -14,6 +14,27 @@ pub fn default_hostname(ip: IpAddr) -> String {
     machine_name().unwrap_or_else(|| address_literal(ip))
 }
 
+/// [`default_hostname`] as the typed EHLO argument (for a client, of its end of the
+/// connection).
+pub fn default_host(ip: IpAddr) -> Host<'static> {
+    let literal = || match unspecified_to_loopback(ip) {
+        IpAddr::V4(a) => Host::Literal(AddressLiteral::Ipv4(a)),
+        IpAddr::V6(a) => Host::Literal(AddressLiteral::Ipv6(a)),
+    };
+    machine_name()
+        .and_then(|n| to_host(&n).ok())
+        .unwrap_or_else(literal)
+}
+
+/// A wildcard address means "this host": its family's loopback address.
+fn unspecified_to_loopback(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) if a.is_unspecified() => Ipv4Addr::LOCALHOST.into(),
+        IpAddr::V6(a) if a.is_unspecified() => Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    }
+}
+
 /// The kernel's host name, else `$HOSTNAME`, else what the `hostname` program prints;
 /// only a name with a dot that is a valid domain (a single label is no FQDN), and never
 /// `localhost`.
@@ -49,10 +70,8 @@ fn usable(name: &str) -> Option<String> {
 /// `[a.b.c.d]` or `[IPv6:...]` (RFC 5321 4.1.3); an unspecified address (a wildcard
 /// listener) becomes the loopback address of its family.
 pub fn address_literal(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(a) if a.is_unspecified() => format!("[{}]", Ipv4Addr::LOCALHOST),
+    match unspecified_to_loopback(ip) {
         IpAddr::V4(a) => format!("[{a}]"),
-        IpAddr::V6(a) if a.is_unspecified() => format!("[IPv6:{}]", Ipv6Addr::LOCALHOST),
         IpAddr::V6(a) => format!("[IPv6:{a}]"),
     }
 }
@@ -107,6 +126,8 @@ mod tests {
         );
         let name = default_hostname("192.0.2.7".parse().unwrap());
         assert!(name == "[192.0.2.7]" || usable(&name).is_some(), "{name}");
+        let host = default_host("0.0.0.0".parse().unwrap()).to_string();
+        assert!(host == "[127.0.0.1]" || usable(&host).is_some(), "{host}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod auth;
 mod body;
 pub mod client;
 mod compose;
+pub mod config;
 mod handler;
 pub mod hostname;
 mod log;

@@ -165,7 +165,8 @@ enum State {
 }
 
 impl Transcript {
-    /// A transcript whose lines start with `peer`.
+    /// A transcript whose lines start with `peer` (a client's own transcript passes
+    /// `""`: every line is then `C: ...` or `S: ...`).
     pub fn new(peer: &str, log: Logger) -> Self {
         Self {
             peer: peer.to_owned(),
@@ -207,7 +208,10 @@ impl Transcript {
     }
 
     fn say(&self, args: fmt::Arguments<'_>) {
-        self.log.log(format_args!("{} {args}", self.peer));
+        match self.peer.is_empty() {
+            true => self.log.log(args),
+            false => self.log.log(format_args!("{} {args}", self.peer)),
+        }
     }
 
     fn client_line(&mut self) {
