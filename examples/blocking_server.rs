@@ -26,12 +26,8 @@ use std::time::{Duration, Instant};
 
 use rustls::{ServerConnection, StreamOwned};
 use smtp_sansio::server::{Event, Server, ServerConfig};
-use smtp_sansio::types::Reply;
-use smtp_sansio_tokio::maildir::{self, Writer};
-use smtp_sansio_tokio::{
-    Credentials, Logger, Maildir, Message, PasswordVerifier, SessionLog, TOO_MANY_SESSIONS,
-    TlsIdentity, TlsInfo, Transcript,
-};
+use smtp_sansio_tokio::blocking::Policy;
+use smtp_sansio_tokio::{Credentials, Logger, Maildir, TOO_MANY_SESSIONS, TlsIdentity, TlsInfo};
 
 use options::{Options, Store};
 
@@ -48,7 +44,7 @@ struct Shared {
     tls: Arc<rustls::ServerConfig>,
     /// `None` with `--discard`.
     maildir: Option<Maildir>,
-    users: Credentials,
+    users: Arc<Credentials>,
     verbose: bool,
     /// Sessions running now, against `max_sessions`.
     open: AtomicUsize,
@@ -56,20 +52,7 @@ struct Shared {
 }
 
 fn main() -> ExitCode {
-    let opts = match Options::from_args("blocking_server") {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(opts) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    options::exit(run(Options::from_args("blocking_server")))
 }
 
 fn run(opts: Options) -> Result<(), String> {
@@ -89,7 +72,7 @@ fn run(opts: Options) -> Result<(), String> {
         config: Arc::new(opts.config),
         tls: identity.config,
         maildir,
-        users: opts.users,
+        users: Arc::new(opts.users),
         verbose: opts.verbose,
         open: AtomicUsize::new(0),
         max_sessions: opts.max_sessions,
@@ -134,10 +117,7 @@ fn accept_loop(listener: TcpListener, implicit: bool, shared: Arc<Shared>) {
         let spawned = std::thread::Builder::new().spawn(move || {
             // An accepted socket whose address cannot be read is already gone.
             if let Ok(peer) = stream.peer_addr() {
-                let mut conn = Conn::new(peer, &mine);
-                if let Err(e) = conn.session(stream, implicit) {
-                    conn.log.line(format_args!("connection error: {e}"));
-                }
+                session(stream, peer, implicit, &mine);
             }
             mine.open.fetch_sub(1, Ordering::Relaxed);
         });
@@ -198,207 +178,118 @@ impl Transport for TlsStream {
     }
 }
 
-/// One connection's application state: it answers the machine's tickets (every address
-/// is accepted, AUTH is checked against `--user`, bodies go to the Maildir) and writes
-/// the log.
-struct Conn<'a> {
-    shared: &'a Shared,
-    peer: SocketAddr,
-    /// For the `tls` clause of `Received:` (RFC 8314 4.3).
-    tls: Option<TlsInfo>,
-    log: SessionLog,
-    transcript: Option<Transcript>,
-    /// The message being stored; `None` when discarding.
-    writer: Option<Writer>,
+/// One connection, its errors logged. Every decision is the runtime crate's blocking
+/// [`Policy`]: the same answers, trace fields and log lines as the tokio server's.
+fn session(tcp: TcpStream, peer: SocketAddr, implicit: bool, shared: &Shared) {
+    let mut policy = Policy::new(peer, Logger::stderr())
+        .credentials(shared.users.clone())
+        .transcript(shared.verbose);
+    if let Some(maildir) = &shared.maildir {
+        policy = policy.maildir(maildir.clone());
+    }
+    if let Err(e) = connection(tcp, implicit, shared, &mut policy) {
+        policy.log().line(format_args!("connection error: {e}"));
+    }
 }
 
-impl<'a> Conn<'a> {
-    fn new(peer: SocketAddr, shared: &'a Shared) -> Self {
-        let tag = peer.to_string();
-        Self {
-            shared,
-            peer,
-            tls: None,
-            log: SessionLog::new(&tag, Logger::stderr()),
-            transcript: shared
-                .verbose
-                .then(|| Transcript::new(&tag, Logger::stderr())),
-            writer: None,
-        }
+/// Plain with STARTTLS, or implicit TLS.
+fn connection(
+    mut tcp: TcpStream,
+    implicit: bool,
+    shared: &Shared,
+    policy: &mut Policy,
+) -> io::Result<()> {
+    let _ = tcp.set_nodelay(true);
+    tcp.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    let config = shared.config.clone();
+    if implicit {
+        // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
+        let mut tls = handshake(&shared.tls, tcp)?;
+        policy.tls_established(TlsInfo::of(&tls.conn));
+        let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
+        serve(&mut tls, &mut server, policy)?;
+        return close(&mut tls);
     }
-
-    /// One connection: plain with STARTTLS, or implicit TLS.
-    fn session(&mut self, mut tcp: TcpStream, implicit: bool) -> io::Result<()> {
-        let _ = tcp.set_nodelay(true);
-        tcp.set_write_timeout(Some(WRITE_TIMEOUT))?;
-        let config = self.shared.config.clone();
-        if implicit {
-            // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
-            let mut tls = handshake(&self.shared.tls, tcp)?;
-            self.tls = TlsInfo::of(&tls.conn);
-            let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
-            self.serve(&mut tls, &mut server)?;
-            return close(&mut tls);
-        }
-        let mut server = Server::new(config, Instant::now()).map_err(io::Error::other)?;
-        if self.serve(&mut tcp, &mut server)? == Turn::Closed {
-            return Ok(());
-        }
-        // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
-        // what followed the command (CVE-2011-0411); nothing is buffered here, so the
-        // handshake reads the socket afresh.
-        let mut tls = handshake(&self.shared.tls, tcp)?;
-        self.tls = TlsInfo::of(&tls.conn);
-        server
-            .tls_established(Instant::now())
-            .map_err(io::Error::other)?;
-        self.serve(&mut tls, &mut server)?;
-        close(&mut tls)
+    let mut server = Server::new(config, Instant::now()).map_err(io::Error::other)?;
+    if serve(&mut tcp, &mut server, policy)? == Turn::Closed {
+        return Ok(());
     }
+    // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
+    // what followed the command (CVE-2011-0411); nothing is buffered here, so the
+    // handshake reads the socket afresh.
+    let mut tls = handshake(&shared.tls, tcp)?;
+    policy.tls_established(TlsInfo::of(&tls.conn));
+    server
+        .tls_established(Instant::now())
+        .map_err(io::Error::other)?;
+    serve(&mut tls, &mut server, policy)?;
+    close(&mut tls)
+}
 
-    /// The run loop: feed reads to the machine, answer its events, write what it
-    /// transmits, honour its deadline.
-    fn serve<S: Transport>(&mut self, stream: &mut S, server: &mut Server) -> io::Result<Turn> {
-        let mut buf = vec![0u8; 16 * 1024];
-        loop {
-            let starttls = self.drain(stream, server)?;
-            if server.is_closed() {
-                return Ok(Turn::Closed);
-            }
-            if starttls {
-                return Ok(Turn::StartTls);
-            }
-            let now = Instant::now();
-            match server.poll_timeout() {
-                Some(deadline) if deadline <= now => {
-                    server.handle_timeout(now);
-                    continue;
-                }
-                Some(deadline) => stream.tcp().set_read_timeout(Some(deadline - now))?,
-                None => stream.tcp().set_read_timeout(None)?,
-            }
-            match stream.read(&mut buf) {
-                Ok(0) => server.handle_eof(Instant::now()),
-                Ok(n) => {
-                    if let Some(t) = self.transcript.as_mut() {
-                        t.client(&buf[..n]);
-                    }
-                    server.handle_input(Instant::now(), &buf[..n]);
-                }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    server.handle_timeout(Instant::now())
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    server.handle_eof(Instant::now());
-                    self.drain(stream, server).ok();
-                    return Err(e);
-                }
-            }
+/// The run loop: feed reads to the machine, answer its events, write what it transmits,
+/// honour its deadline.
+fn serve<S: Transport>(
+    stream: &mut S,
+    server: &mut Server,
+    policy: &mut Policy,
+) -> io::Result<Turn> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let starttls = drain(stream, server, policy)?;
+        if server.is_closed() {
+            return Ok(Turn::Closed);
         }
-    }
-
-    /// Answers every event, then writes every pending reply. Returns true on
-    /// `Event::StartTls`, once its `220` is written.
-    fn drain<S: Write>(&mut self, stream: &mut S, server: &mut Server) -> io::Result<bool> {
-        let mut starttls = false;
-        while let Some(event) = server.poll_event() {
-            match event {
-                Event::StartTls => starttls = true,
-                event => self.on_event(server, event),
-            }
+        if starttls {
+            return Ok(Turn::StartTls);
         }
-        while let Some(out) = server.poll_transmit() {
-            if let Some(t) = self.transcript.as_mut() {
-                t.server(&out);
-            }
-            stream.write_all(&out)?;
-        }
-        stream.flush()?;
-        Ok(starttls)
-    }
-
-    /// Answers one event.
-    fn on_event(&mut self, server: &mut Server, event: Event) {
         let now = Instant::now();
-        let users = &self.shared.users;
-        let answered = match event {
-            Event::Hello(h) => server.accept(now, h.ticket),
-            // RFC 6409 6.1: an account bound to addresses sends only as them.
-            Event::Mail(m) => match users.sender_refusal(self.log.user(), &m.from) {
-                Some(no) => server.respond(now, m.ticket, no),
-                None => server.accept(now, m.ticket),
-            },
-            Event::Rcpt(r) => server.accept(now, r.ticket),
-            Event::Vrfy(v) => server.accept(now, v.ticket),
-            Event::Auth(a) => {
-                let ok = users.accepts(&a);
-                self.log.login(&a.mechanism, &a.authcid, ok);
-                match ok {
-                    true => server.accept(now, a.ticket),
-                    false => server.respond(now, a.ticket, Reply::auth_failed()),
-                }
+        match server.poll_timeout() {
+            Some(deadline) if deadline <= now => {
+                server.handle_timeout(now);
+                continue;
             }
-            // Only PLAIN and LOGIN are offered, and the machine decodes those itself.
-            Event::SaslStep(s) => server.respond(now, s.ticket, Reply::unrecognized_mechanism()),
-            Event::MessageStart(start) => {
-                let message = Message::new(start, &server.config().hostname, self.peer)
-                    .with_tls(self.tls.clone())
-                    .with_user(self.log.user().map(str::to_owned));
-                self.writer = self.shared.maildir.as_ref().map(|m| m.begin(&message));
-                Ok(())
+            Some(deadline) => stream.tcp().set_read_timeout(Some(deadline - now))?,
+            None => stream.tcp().set_read_timeout(None)?,
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => server.handle_eof(Instant::now()),
+            Ok(n) => {
+                policy.read(&buf[..n]);
+                server.handle_input(Instant::now(), &buf[..n]);
             }
-            Event::MessageChunk(chunk) => {
-                if let Some(w) = self.writer.as_mut() {
-                    w.write(&chunk);
-                }
-                Ok(())
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                server.handle_timeout(Instant::now())
             }
-            Event::MessageEnd(end) => {
-                // Stored first (fsync, rename into new/), then the final reply: `250` only
-                // once the message is on disk (RFC 5321 6.1).
-                let stored = self.writer.take().map(Writer::commit).transpose();
-                let (size, recipients) = (end.size, end.recipients.len());
-                match stored {
-                    Ok(path) => {
-                        let name = path.as_deref().and_then(|p| p.file_name());
-                        let name = name.map_or("(discarded)".into(), |n| n.to_string_lossy());
-                        let verdict = format!("stored as {name}");
-                        self.log.message(size, recipients, true, &verdict);
-                        server.accept(now, end.ticket)
-                    }
-                    Err(e) => {
-                        self.log
-                            .message(size, recipients, false, &format!("NOT stored: {e}"));
-                        server.respond(now, end.ticket, maildir::not_stored())
-                    }
-                }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                server.handle_eof(Instant::now());
+                drain(stream, server, policy).ok();
+                return Err(e);
             }
-            Event::MessageAborted(reason) => {
-                // Dropping the writer removes its file from tmp/.
-                self.writer = None;
-                self.log.dropped(&reason);
-                Ok(())
-            }
-            Event::Violation(v) => {
-                self.log.violation(&v);
-                Ok(())
-            }
-            Event::Closed(reason) => {
-                self.log.closed(&reason, server.is_tls());
-                Ok(())
-            }
-            _ => Ok(()),
-        };
-        if let Err(e) = answered {
-            let kind = e.kind;
-            self.log
-                .line(format_args!("internal error answering an event: {kind}"));
         }
     }
+}
+
+/// Answers every event, then writes every pending reply. Returns true on
+/// `Event::StartTls`, once its `220` is written.
+fn drain<S: Write>(stream: &mut S, server: &mut Server, policy: &mut Policy) -> io::Result<bool> {
+    let mut starttls = false;
+    while let Some(event) = server.poll_event() {
+        match event {
+            Event::StartTls => starttls = true,
+            // A message is stored (fsync, rename into new/) before its final reply.
+            event => policy.on_event(server, event),
+        }
+    }
+    while let Some(out) = server.poll_transmit() {
+        policy.wrote(&out);
+        stream.write_all(&out)?;
+    }
+    stream.flush()?;
+    Ok(starttls)
 }

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
@@ -143,14 +144,17 @@ struct RelayOptions {
 }
 
 impl Options {
-    /// Parses `std::env::args()`. `--help`, `--version` and malformed options end the
-    /// process here (exit 0, or 2 with the error); `Err` holds a refused combination.
-    pub fn from_args(program: &'static str) -> Result<Options, String> {
+    /// Parses `std::env::args()`. `--help` and `--version` end the process here with
+    /// exit code 0; malformed options and refused combinations with 2 and the error.
+    pub fn from_args(program: &'static str) -> Options {
         let matches = cli::hyphen_values(Options::command().name(program)).get_matches();
         let mut o = Options::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         o.maildir_given = matches.value_source("maildir") == Some(ValueSource::CommandLine);
-        o.resolve(program)?;
-        Ok(o)
+        if let Err(e) = o.resolve(program) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        o
     }
 
     /// Fills in `users` and `config`, and refuses what does not go together.
@@ -258,6 +262,18 @@ impl Options {
 
     fn cannot_open(&self, e: std::io::Error) -> String {
         format!("cannot open maildir {}: {e}", self.maildir.display())
+    }
+}
+
+/// The exit status of a server that ran: 1, with the error, when it could not start
+/// or serve.
+pub fn exit(ran: Result<(), String>) -> ExitCode {
+    match ran {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod auth;
+pub mod blocking;
 mod body;
 pub mod client;
 mod compose;

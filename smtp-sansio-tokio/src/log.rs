@@ -83,6 +83,11 @@ impl SessionLog {
         self.log.log(format_args!("{}: {args}", self.tag));
     }
 
+    /// Where the lines go.
+    pub fn logger(&self) -> &Logger {
+        &self.log
+    }
+
     /// The peer's address as lines start with it (for a [`Transcript`]).
     pub fn peer(&self) -> &str {
         &self.tag
