@@ -22,9 +22,9 @@ use std::process::ExitCode;
 use bytes::Bytes;
 use clap::builder::NonEmptyStringValueParser;
 use clap::{CommandFactory, FromArgMatches, Parser};
-use smtp_sansio::client::{AuthConfig, ClientConfig, MessageStatus, StartTlsPolicy};
+use smtp_sansio::client::{AuthConfig, ClientConfig, StartTlsPolicy};
 use smtp_sansio::types::{AddressLiteral, Host};
-use smtp_sansio_tokio::client::{self, Error, Options, Verify, Wire};
+use smtp_sansio_tokio::client::{self, Delivery, Options, Verify, Wire};
 use smtp_sansio_tokio::{Logger, Transcript, hostname};
 
 /// Sends one message with the sans-I/O client. Exit status: 0 when every recipient and
@@ -131,13 +131,13 @@ async fn run(args: Args) -> Result<bool, Failure> {
     }
     // Without --insecure the chain is checked against the webpki roots and the name, so
     // the session may carry REQUIRETLS (RFC 8689 4.2.1).
-    let mut options =
-        Options::new(config)
-            .default_hello(hello.is_none())
-            .verify(match args.insecure {
-                true => Verify::Insecure,
-                false => Verify::WebPki,
-            });
+    let verify = match args.insecure {
+        true => Verify::Insecure,
+        false => Verify::WebPki,
+    };
+    let mut options = Options::new(config)
+        .default_hello(hello.is_none())
+        .verify(verify);
     if args.verbose {
         // The runtime crate's transcript: credentials and message data hidden.
         let mut trace = Transcript::new("", Logger::stderr());
@@ -146,40 +146,11 @@ async fn run(args: Args) -> Result<bool, Failure> {
             _ => trace.server(bytes),
         });
     }
-    let mut conn = match client::connect(&args.server, options).await {
-        Ok(conn) => conn,
-        Err(Error::Session(e)) => {
-            eprintln!("send: {e}");
-            println!("message: Aborted");
-            return Ok(false);
-        }
-        Err(Error::Closed(_)) => {
-            println!("message: Aborted");
-            return Ok(false);
-        }
-        Err(e) => return Err(failed(e)),
-    };
-    let outcome = conn
-        .send(envelope, Bytes::from(body))
-        .await
-        .map_err(failed)?;
-    let mut all_ok = outcome.status == MessageStatus::Accepted;
-    for r in &outcome.recipients {
-        all_ok &= r.reply.code().is_positive();
-        println!("{}: {}", r.recipient, r.reply);
-    }
-    for r in &outcome.deliveries {
-        all_ok &= r.reply.code().is_positive();
-        println!("{}: delivery: {}", r.recipient, r.reply);
-    }
-    match &outcome.reply {
-        Some(r) => println!("message: {:?}: {r}", outcome.status),
-        None => println!("message: {:?}", outcome.status),
-    }
+    let outcome = client::send(&args.server, options, envelope, Bytes::from(body)).await;
+    let outcome = outcome.map_err(failed)?;
+    print!("{outcome}");
     if let Some(e) = &outcome.error {
-        all_ok = false;
         eprintln!("send: {e}");
     }
-    conn.quit().await;
-    Ok(all_ok)
+    Ok(outcome.delivery() == Delivery::Complete && outcome.error.is_none())
 }

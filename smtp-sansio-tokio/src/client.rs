@@ -265,6 +265,17 @@ impl Outcome {
         }
     }
 
+    /// A message that never got to its verdict, for `error` (if the machine gave one).
+    fn aborted(error: Option<ClientError>) -> Self {
+        Outcome {
+            status: MessageStatus::Aborted,
+            reply: None,
+            recipients: Vec::new(),
+            deliveries: Vec::new(),
+            error,
+        }
+    }
+
     /// The recipients that were refused (at RCPT or, with LMTP, at delivery).
     pub fn refused(&self) -> impl Iterator<Item = &RecipientReply> {
         self.recipients
@@ -290,6 +301,24 @@ pub enum Step {
     },
 }
 
+/// One line per RCPT reply (`<rcpt>: 250 ...`), per LMTP delivery reply (`<rcpt>:
+/// delivery: 250 ...`), then the message's status and deciding reply (`message:
+/// Accepted: 250 ...`), each line ending in `\n`: a command line's report.
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for r in &self.recipients {
+            writeln!(f, "{}: {}", r.recipient, r.reply)?;
+        }
+        for r in &self.deliveries {
+            writeln!(f, "{}: delivery: {}", r.recipient, r.reply)?;
+        }
+        match &self.reply {
+            Some(r) => writeln!(f, "message: {:?}: {r}", self.status),
+            None => writeln!(f, "message: {:?}", self.status),
+        }
+    }
+}
+
 /// An envelope from text: `from` is a mailbox, or `<>` (or empty) for the null reverse
 /// path (bounces, RFC 5321 4.5.5); each of `to` a mailbox.
 pub fn envelope(from: &str, to: &[impl AsRef<str>]) -> Result<Envelope, InvalidValue> {
@@ -304,6 +333,28 @@ pub fn envelope(from: &str, to: &[impl AsRef<str>]) -> Result<Envelope, InvalidV
         ));
     }
     Ok(envelope)
+}
+
+/// The whole of a one-shot client: [`connect`]s to `addr`, sends one message and says
+/// QUIT. A session that ends before the message could be sent (the machine gave up, on
+/// a STARTTLS or AUTH it required, say; or the server closed) is an [`Outcome`] with
+/// [`MessageStatus::Aborted`] and the machine's error, if any; `Err` is left for
+/// failures to connect at all (I/O, TLS, no server name).
+pub async fn send(
+    addr: &str,
+    options: Options,
+    envelope: Envelope,
+    body: Bytes,
+) -> Result<Outcome, Error> {
+    let mut conn = match connect(addr, options).await {
+        Ok(conn) => conn,
+        Err(Error::Session(e)) => return Ok(Outcome::aborted(Some(e))),
+        Err(Error::Closed(_)) => return Ok(Outcome::aborted(None)),
+        Err(e) => return Err(e),
+    };
+    let outcome = conn.send(envelope, body).await?;
+    conn.quit().await;
+    Ok(outcome)
 }
 
 /// The host part of `addr` (`host:port`, `[v6]:port`), as [`connect`] checks it in the
@@ -680,13 +731,7 @@ impl Connection {
             .client
             .send_message(Instant::now(), envelope, body)
             .map_err(|e| Error::Usage(e.kind))?;
-        let mut outcome = Outcome {
-            status: MessageStatus::Aborted,
-            reply: None,
-            recipients: Vec::new(),
-            deliveries: Vec::new(),
-            error: None,
-        };
+        let mut outcome = Outcome::aborted(None);
         while let Some(event) = self.next_event().await {
             match event {
                 Event::RecipientResult {
@@ -960,6 +1005,30 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcome_report_lists_each_recipient_then_the_message() {
+        let to = |s: &str| ForwardPath::Mailbox(Mailbox::parse(s).unwrap().into_owned());
+        let reply = |s: &str| s.parse::<Reply>().unwrap();
+        let mut o = Outcome::aborted(None);
+        assert_eq!(o.to_string(), "message: Aborted\n");
+        o.status = MessageStatus::Accepted;
+        o.reply = Some(reply("250 2.0.0 OK"));
+        o.recipients.push(RecipientReply {
+            recipient: to("a@b.example"),
+            reply: reply("250 2.1.5 OK"),
+        });
+        o.deliveries.push(RecipientReply {
+            recipient: to("a@b.example"),
+            reply: reply("452 4.2.2 Full"),
+        });
+        assert_eq!(
+            o.to_string(),
+            "<a@b.example>: 250 2.1.5 OK\n<a@b.example>: delivery: 452 4.2.2 Full\n\
+             message: Accepted: 250 2.0.0 OK\n"
+        );
+        assert_eq!(o.delivery(), Delivery::Partial);
+    }
 
     #[test]
     fn server_name_is_the_host_part_of_the_address() {
