@@ -21,34 +21,25 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use rustls::{ServerConnection, StreamOwned};
 use smtp_sansio::server::{Event, Server, ServerConfig};
-use smtp_sansio_tokio::blocking::Policy;
-use smtp_sansio_tokio::{Credentials, Logger, Maildir, TOO_MANY_SESSIONS, TlsIdentity, TlsInfo};
+use smtp_sansio_tokio::blocking::{Policy, Threads};
+use smtp_sansio_tokio::{
+    BlockingTls, Credentials, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_WRITE_TIMEOUT, Logger, Maildir,
+    TlsIdentity, TlsInfo,
+};
 
 use options::{Options, Store};
-
-/// A client that stops reading our replies is dropped after this.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
-/// The TLS handshake must complete within this.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-
-type TlsStream = StreamOwned<ServerConnection, TcpStream>;
 
 /// What every connection shares.
 struct Shared {
     config: Arc<ServerConfig>,
-    tls: Arc<rustls::ServerConfig>,
+    tls: TlsIdentity,
     /// `None` with `--discard`.
     maildir: Option<Maildir>,
     users: Arc<Credentials>,
     verbose: bool,
-    /// Sessions running now, against `max_sessions`.
-    open: AtomicUsize,
-    max_sessions: usize,
 }
 
 fn main() -> ExitCode {
@@ -56,87 +47,43 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: Options) -> Result<(), String> {
-    let identity = TlsIdentity::from_pem_files_or_self_signed(
-        opts.tls_cert.as_deref(),
-        opts.tls_key.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
-    eprintln!("TLS: {}", identity.describe());
+    let tls = opts.tls()?;
     let (maildir, store) = match opts.store()? {
         (Store::Maildir(maildir), store) => (Some(maildir), store),
         (Store::Discard, store) => (None, store),
         // `Options::from_args` refuses --relay here already.
         (Store::Relay(r), _) => return Err(format!("{} needs the tokio server", r.describe())),
     };
-    let shared = Arc::new(Shared {
-        config: Arc::new(opts.config),
-        tls: identity.config,
-        maildir,
-        users: Arc::new(opts.users),
-        verbose: opts.verbose,
-        open: AtomicUsize::new(0),
-        max_sessions: opts.max_sessions,
-    });
-    let listeners = opts.listen.iter().map(|a| (*a, false));
-    let listeners = listeners.chain(opts.implicit_tls.iter().map(|a| (*a, true)));
-    let mut threads = Vec::new();
-    for (addr, implicit) in listeners.collect::<Vec<_>>() {
+    // A thread per connection, at most --max-sessions at once on all listeners.
+    let threads = Threads::new(opts.max_sessions, Logger::stderr());
+    let mut running = Vec::new();
+    for (addr, implicit) in opts.listeners() {
         let listener =
             TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().unwrap_or(addr);
         let mode = if implicit { " (implicit TLS)" } else { "" };
         eprintln!("listening on {local}{mode}, {store}");
-        let shared = shared.clone();
-        threads.push(std::thread::spawn(move || {
-            accept_loop(listener, implicit, shared)
-        }));
+        running.push((listener, implicit));
     }
-    for t in threads {
+    let shared = Arc::new(Shared {
+        config: Arc::new(opts.config),
+        tls,
+        maildir,
+        users: Arc::new(opts.users),
+        verbose: opts.verbose,
+    });
+    let running = running.into_iter().map(|(listener, implicit)| {
+        let (threads, shared) = (threads.clone(), shared.clone());
+        std::thread::spawn(move || {
+            threads.accept_loop(listener, move |tcp, peer| {
+                session(tcp, peer, implicit, &shared)
+            })
+        })
+    });
+    for t in running.collect::<Vec<_>>() {
         let _ = t.join();
     }
     Ok(())
-}
-
-fn accept_loop(listener: TcpListener, implicit: bool, shared: Arc<Shared>) {
-    for stream in listener.incoming() {
-        let stream = match stream {
-            Ok(s) => s,
-            Err(e) => {
-                // Out of file descriptors, most likely: back off instead of spinning.
-                eprintln!("accept: {e}");
-                std::thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-        };
-        if shared.open.fetch_add(1, Ordering::Relaxed) >= shared.max_sessions {
-            shared.open.fetch_sub(1, Ordering::Relaxed);
-            too_many(stream);
-            continue;
-        }
-        let mine = shared.clone();
-        let spawned = std::thread::Builder::new().spawn(move || {
-            // An accepted socket whose address cannot be read is already gone.
-            if let Ok(peer) = stream.peer_addr() {
-                session(stream, peer, implicit, &mine);
-            }
-            mine.open.fetch_sub(1, Ordering::Relaxed);
-        });
-        if let Err(e) = spawned {
-            // Out of threads: the closure is dropped with the connection in it, so the
-            // client sees it close; the count it held is given back here, and the
-            // server goes on accepting instead of dying with the accept thread.
-            eprintln!("cannot start a session thread: {e}");
-            shared.open.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Refuses a connection over `--max-sessions` with 421 (RFC 5321 3.1) without ever
-/// blocking the accept loop on the flooder.
-fn too_many(stream: TcpStream) {
-    if stream.set_nonblocking(true).is_ok() {
-        let _ = (&stream).write(TOO_MANY_SESSIONS);
-    }
 }
 
 /// How a run of the loop ended.
@@ -147,16 +94,7 @@ enum Turn {
     StartTls,
 }
 
-fn handshake(config: &Arc<rustls::ServerConfig>, mut tcp: TcpStream) -> io::Result<TlsStream> {
-    let mut conn = ServerConnection::new(config.clone()).map_err(io::Error::other)?;
-    tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
-    while conn.is_handshaking() {
-        conn.complete_io(&mut tcp)?;
-    }
-    Ok(StreamOwned::new(conn, tcp))
-}
-
-fn close(tls: &mut TlsStream) -> io::Result<()> {
+fn close(tls: &mut BlockingTls) -> io::Result<()> {
     tls.conn.send_close_notify();
     tls.flush()
 }
@@ -172,7 +110,7 @@ impl Transport for TcpStream {
     }
 }
 
-impl Transport for TlsStream {
+impl Transport for BlockingTls {
     fn tcp(&self) -> &TcpStream {
         self.get_ref()
     }
@@ -200,11 +138,12 @@ fn connection(
     policy: &mut Policy,
 ) -> io::Result<()> {
     let _ = tcp.set_nodelay(true);
-    tcp.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    // A client that stops reading our replies is dropped.
+    tcp.set_write_timeout(Some(DEFAULT_WRITE_TIMEOUT))?;
     let config = shared.config.clone();
     if implicit {
         // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
-        let mut tls = handshake(&shared.tls, tcp)?;
+        let mut tls = shared.tls.accept_blocking(tcp, DEFAULT_HANDSHAKE_TIMEOUT)?;
         policy.tls_established(TlsInfo::of(&tls.conn));
         let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
         serve(&mut tls, &mut server, policy)?;
@@ -217,7 +156,7 @@ fn connection(
     // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
     // what followed the command (CVE-2011-0411); nothing is buffered here, so the
     // handshake reads the socket afresh.
-    let mut tls = handshake(&shared.tls, tcp)?;
+    let mut tls = shared.tls.accept_blocking(tcp, DEFAULT_HANDSHAKE_TIMEOUT)?;
     policy.tls_established(TlsInfo::of(&tls.conn));
     server
         .tls_established(Instant::now())

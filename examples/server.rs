@@ -47,12 +47,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(opts: Options) -> Result<(), String> {
-    let tls = TlsIdentity::from_pem_files_or_self_signed(
-        opts.tls_cert.as_deref(),
-        opts.tls_key.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
-    eprintln!("TLS: {}", tls.describe());
+    let tls = opts.tls()?;
     match opts.store()? {
         (Store::Relay(relay), store) => {
             // Before any client is served: the first one is offered what the upstream
@@ -72,6 +67,7 @@ async fn serve<H: Handler>(
     store: String,
 ) -> Result<(), String> {
     let users = std::mem::take(&mut opts.users);
+    let listeners: Vec<_> = opts.listeners().collect();
     let mut builder = ServerBuilder::new(opts.config, handler)
         .tls(tls)
         .max_sessions(opts.max_sessions)
@@ -79,11 +75,11 @@ async fn serve<H: Handler>(
     if !users.is_empty() {
         builder = builder.credentials(users);
     }
-    for addr in opts.listen {
-        builder = builder.listen(addr);
-    }
-    for addr in opts.implicit_tls {
-        builder = builder.listen_tls(addr);
+    for (addr, implicit) in listeners {
+        builder = match implicit {
+            true => builder.listen_tls(addr),
+            false => builder.listen(addr),
+        };
     }
     let server = builder.bind().await.map_err(|e| e.to_string())?;
     for (local, implicit) in server.listeners() {

@@ -16,14 +16,10 @@ use smtp_sansio::server::ServerConfig;
 use smtp_sansio_tokio::client::Verify;
 use smtp_sansio_tokio::config::{self, Extension};
 use smtp_sansio_tokio::maildir::Folder;
-use smtp_sansio_tokio::{Credentials, Maildir, Relay, hostname};
+use smtp_sansio_tokio::{Credentials, DEFAULT_MAX_SESSIONS, Maildir, Relay, TlsIdentity, hostname};
 
 #[path = "cli.rs"]
 mod cli;
-
-/// Default `--max-sessions`: enough for load tests (2,000 idle connections), few enough
-/// that a connection flood cannot exhaust threads or descriptors.
-pub const DEFAULT_MAX_SESSIONS: usize = 4096;
 
 /// Default `--max-size`: 256 MiB. A disk-backed sink can take larger messages than the
 /// library's in-memory-minded default; memory stays flat, as bodies stream to the file.
@@ -50,10 +46,10 @@ pub struct Options {
     /// Certificate chain, with --tls-key; without them a self-signed certificate for
     /// localhost, 127.0.0.1 and ::1 is generated
     #[arg(long, value_name = "PEM", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
     /// Private key of --tls-cert
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     /// An account (repeatable); enables AUTH PLAIN/LOGIN under TLS and requires it for
     /// MAIL, as on a submission port (RFC 6409). ADDRESSES (comma-separated, `*@domain` for
     /// a whole domain) are the senders it may use in MAIL FROM; others get 553 5.7.1 (RFC
@@ -157,6 +153,21 @@ impl Options {
         o
     }
 
+    /// Every listener, `true` for those with implicit TLS.
+    pub fn listeners(&self) -> impl Iterator<Item = (SocketAddr, bool)> + use<'_> {
+        let plain = self.listen.iter().map(|a| (*a, false));
+        plain.chain(self.implicit_tls.iter().map(|a| (*a, true)))
+    }
+
+    /// The certificate of --tls-cert and --tls-key, or one generated now; says which.
+    pub fn tls(&self) -> Result<TlsIdentity, String> {
+        let (cert, key) = (self.tls_cert.as_deref(), self.tls_key.as_deref());
+        let tls = TlsIdentity::from_pem_files_or_self_signed(cert, key);
+        let tls = tls.map_err(|e| e.to_string())?;
+        eprintln!("TLS: {}", tls.describe());
+        Ok(tls)
+    }
+
     /// Fills in `users` and `config`, and refuses what does not go together.
     fn resolve(&mut self, program: &str) -> Result<(), String> {
         for spec in &self.user_specs {
@@ -165,16 +176,11 @@ impl Options {
         if self.listen.is_empty() && self.implicit_tls.is_empty() {
             self.listen.push(SocketAddr::from(([127, 0, 0, 1], 2525)));
         }
-        let listeners = self.listen.iter().chain(&self.implicit_tls);
+        let listeners: Vec<SocketAddr> = self.listeners().map(|(a, _)| a).collect();
         let c = &mut self.config;
         c.hostname = match self.hostname.take() {
             Some(name) => name,
-            None => hostname::default_hostname(
-                listeners
-                    .clone()
-                    .next()
-                    .map_or(std::net::Ipv4Addr::LOCALHOST.into(), SocketAddr::ip),
-            ),
+            None => hostname::default_hostname(listeners[0].ip()),
         };
         c.limits.message_size = Some(self.max_size);
         c.limits.recipients = self.max_recipients.unwrap_or(c.limits.recipients);
@@ -187,7 +193,7 @@ impl Options {
             if program != "server" {
                 return Err("--relay needs the tokio server (examples/server.rs)".into());
             }
-            config::refuse_open_relay(listeners, !self.users.is_empty())?;
+            config::refuse_open_relay(&listeners, !self.users.is_empty())?;
         }
         // The transport can always upgrade: with no certificate given, one is generated.
         c.starttls = true;

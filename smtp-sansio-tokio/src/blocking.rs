@@ -1,14 +1,17 @@
-//! The application's half of a session for a run loop of one's own without tokio (a
-//! thread per connection on `std::net`, say): the answers the crate's
-//! [`Server`](crate::Server) gives with a [`Maildir`] (or discarding) and a
-//! [`PasswordVerifier`], given synchronously. The run loop keeps the transport: it feeds
-//! the core machine, writes what it transmits, upgrades on `Event::StartTls`, and hands
-//! every other event to [`Policy::on_event`].
+//! For a server of one's own without tokio: [`Policy`], the application's half of a
+//! session (the answers the crate's [`Server`](crate::Server) gives with a [`Maildir`]
+//! or discarding, and a [`PasswordVerifier`], given synchronously), and [`Threads`], a
+//! thread-per-connection accept loop on `std::net` with a cap on sessions. The run loop
+//! of each connection is the program's: it feeds the core machine, writes what it
+//! transmits, upgrades on `Event::StartTls`, and hands every other event to
+//! [`Policy::on_event`].
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use smtp_sansio::server::{Event, Server};
 use smtp_sansio::types::Reply;
@@ -17,6 +20,7 @@ use crate::auth::PasswordVerifier;
 use crate::handler::Message;
 use crate::log::{Logger, SessionLog, Transcript};
 use crate::maildir::{self, Maildir, Writer};
+use crate::server::TOO_MANY_SESSIONS;
 use crate::tls::TlsInfo;
 
 /// One connection's decisions and log: every address is accepted, AUTH is checked by
@@ -185,6 +189,77 @@ impl Policy {
     }
 }
 
+/// A thread per connection for `std::net` listeners, with one cap on the sessions open
+/// at once across all of them.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Threads {
+    open: Arc<AtomicUsize>,
+    max_sessions: usize,
+    log: Logger,
+}
+
+impl Threads {
+    /// At most `max_sessions` sessions at once; accept errors go to `log`.
+    pub fn new(max_sessions: usize, log: Logger) -> Self {
+        Self {
+            open: Arc::new(AtomicUsize::new(0)),
+            max_sessions,
+            log,
+        }
+    }
+
+    /// Sessions running now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// Accepts on `listener` for ever, running `session(stream, peer)` on a thread of
+    /// its own for each connection within the cap. One over the cap is answered
+    /// [`TOO_MANY_SESSIONS`] (RFC 5321 3.1) without ever waiting on the client, and
+    /// closed. Accept errors (out of descriptors, most likely) are logged and retried
+    /// after a pause instead of spinning; a connection whose thread cannot be started
+    /// is closed, and the loop goes on.
+    pub fn accept_loop<F>(&self, listener: TcpListener, session: F)
+    where
+        F: Fn(TcpStream, SocketAddr) + Clone + Send + 'static,
+    {
+        for stream in listener.incoming() {
+            let stream = match stream {
+                Ok(s) => s,
+                Err(e) => {
+                    self.log.log(format_args!("accept: {e}"));
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+            };
+            // An accepted socket whose address cannot be read is already gone.
+            let Ok(peer) = stream.peer_addr() else {
+                continue;
+            };
+            if self.open.fetch_add(1, Ordering::Relaxed) >= self.max_sessions {
+                self.open.fetch_sub(1, Ordering::Relaxed);
+                if stream.set_nonblocking(true).is_ok() {
+                    let _ = (&stream).write(TOO_MANY_SESSIONS);
+                }
+                continue;
+            }
+            let (open, session) = (self.open.clone(), session.clone());
+            let spawned = std::thread::Builder::new().spawn(move || {
+                session(stream, peer);
+                open.fetch_sub(1, Ordering::Relaxed);
+            });
+            if let Err(e) = spawned {
+                // The closure is dropped with the connection in it: the client sees it
+                // close, and its place under the cap is given back.
+                self.log
+                    .log(format_args!("cannot start a session thread: {e}"));
+                self.open.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -231,6 +306,36 @@ mod tests {
             Logger::new(move |a| sink.lock().unwrap().push(a.to_string())),
             lines,
         )
+    }
+
+    #[test]
+    fn connection_over_the_session_cap_gets_421_and_is_closed() {
+        use std::io::Read;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Arc::new(Mutex::new(held));
+        let threads = Threads::new(1, Logger::none());
+        let counter = threads.clone();
+        std::thread::spawn(move || {
+            threads.accept_loop(listener, move |_stream, _peer| {
+                let _ = held.lock().unwrap().recv();
+            })
+        });
+        let first = TcpStream::connect(addr).unwrap();
+        while counter.open() == 0 {
+            std::thread::yield_now();
+        }
+        let mut second = TcpStream::connect(addr).unwrap();
+        second
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut reply = String::new();
+        second.read_to_string(&mut reply).unwrap();
+        assert_eq!(reply.as_bytes(), TOO_MANY_SESSIONS);
+        assert_eq!(counter.open(), 1);
+        release.send(()).unwrap();
+        drop(first);
     }
 
     #[test]

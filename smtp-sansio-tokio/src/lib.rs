@@ -27,8 +27,11 @@ pub use handler::{
 pub use log::{Logger, SessionLog, Transcript};
 pub use maildir::Maildir;
 pub use relay::{Relay, RelaySession};
-pub use server::{Server, ServerBuilder, ShutdownHandle, TOO_MANY_SESSIONS};
-pub use tls::{TlsError, TlsIdentity, TlsInfo, fingerprint};
+pub use server::{
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_WRITE_TIMEOUT, Server, ServerBuilder,
+    ShutdownHandle, TOO_MANY_SESSIONS,
+};
+pub use tls::{BlockingTls, TlsError, TlsIdentity, TlsInfo, fingerprint};
 
 /// The core crate, whose configuration, events and types this one drives.
 pub use smtp_sansio;

@@ -2,11 +2,17 @@
 //! self-signed certificate made at start-up so that STARTTLS always works.
 
 use std::fmt;
+use std::io;
+use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A TLS session over a blocking socket, from [`TlsIdentity::accept_blocking`].
+pub type BlockingTls = rustls::StreamOwned<rustls::ServerConnection, TcpStream>;
 
 /// A TLS server identity: the rustls configuration, where its certificate came from and
 /// the certificate's SHA-256 fingerprint (for the start-up log: a client pinning a
@@ -98,6 +104,23 @@ impl TlsIdentity {
     /// `origin, SHA-256 fingerprint AB:CD:...`, the line the examples print at start.
     pub fn describe(&self) -> String {
         format!("{}, SHA-256 fingerprint {}", self.origin, self.fingerprint)
+    }
+
+    /// The server side of a TLS handshake on a blocking socket (at once for implicit
+    /// TLS, or after the `220` to STARTTLS), bounded by `timeout` (a read timeout on the
+    /// socket, which the caller's run loop sets anew).
+    pub fn accept_blocking(
+        &self,
+        mut tcp: TcpStream,
+        timeout: Duration,
+    ) -> io::Result<BlockingTls> {
+        let mut conn =
+            rustls::ServerConnection::new(self.config.clone()).map_err(io::Error::other)?;
+        tcp.set_read_timeout(Some(timeout))?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)?;
+        }
+        Ok(rustls::StreamOwned::new(conn, tcp))
     }
 
     fn build(
