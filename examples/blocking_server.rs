@@ -17,14 +17,14 @@
 #[path = "common/options.rs"]
 mod options;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 use smtp_sansio::server::{Event, Server, ServerConfig};
-use smtp_sansio_tokio::blocking::{Policy, Threads};
+use smtp_sansio_tokio::blocking::{Policy, Stream, Threads};
 use smtp_sansio_tokio::{
     BlockingTls, Credentials, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_WRITE_TIMEOUT, Logger, Maildir,
     TlsIdentity, TlsInfo,
@@ -54,17 +54,7 @@ fn run(opts: Options) -> Result<(), String> {
         // `Options::from_args` refuses --relay here already.
         (Store::Relay(r), _) => return Err(format!("{} needs the tokio server", r.describe())),
     };
-    // A thread per connection, at most --max-sessions at once on all listeners.
-    let threads = Threads::new(opts.max_sessions, Logger::stderr());
-    let mut running = Vec::new();
-    for (addr, implicit) in opts.listeners() {
-        let listener =
-            TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let local = listener.local_addr().unwrap_or(addr);
-        let mode = if implicit { " (implicit TLS)" } else { "" };
-        eprintln!("listening on {local}{mode}, {store}");
-        running.push((listener, implicit));
-    }
+    let listeners: Vec<_> = opts.listeners().collect();
     let shared = Arc::new(Shared {
         config: Arc::new(opts.config),
         tls,
@@ -72,15 +62,23 @@ fn run(opts: Options) -> Result<(), String> {
         users: Arc::new(opts.users),
         verbose: opts.verbose,
     });
-    let running = running.into_iter().map(|(listener, implicit)| {
+    // A thread per connection, at most --max-sessions at once on all listeners.
+    let threads = Threads::new(opts.max_sessions, Logger::stderr());
+    let mut running = Vec::new();
+    for (addr, implicit) in listeners {
+        let listener =
+            TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr().unwrap_or(addr);
+        let mode = if implicit { " (implicit TLS)" } else { "" };
+        eprintln!("listening on {local}{mode}, {store}");
         let (threads, shared) = (threads.clone(), shared.clone());
-        std::thread::spawn(move || {
+        running.push(std::thread::spawn(move || {
             threads.accept_loop(listener, move |tcp, peer| {
                 session(tcp, peer, implicit, &shared)
             })
-        })
-    });
-    for t in running.collect::<Vec<_>>() {
+        }));
+    }
+    for t in running {
         let _ = t.join();
     }
     Ok(())
@@ -97,23 +95,6 @@ enum Turn {
 fn close(tls: &mut BlockingTls) -> io::Result<()> {
     tls.conn.send_close_notify();
     tls.flush()
-}
-
-/// A byte stream whose socket can take a read timeout: plain TCP or TLS over TCP.
-trait Transport: Read + Write {
-    fn tcp(&self) -> &TcpStream;
-}
-
-impl Transport for TcpStream {
-    fn tcp(&self) -> &TcpStream {
-        self
-    }
-}
-
-impl Transport for BlockingTls {
-    fn tcp(&self) -> &TcpStream {
-        self.get_ref()
-    }
 }
 
 /// One connection, its errors logged. Every decision is the runtime crate's blocking
@@ -167,11 +148,7 @@ fn connection(
 
 /// The run loop: feed reads to the machine, answer its events, write what it transmits,
 /// honour its deadline.
-fn serve<S: Transport>(
-    stream: &mut S,
-    server: &mut Server,
-    policy: &mut Policy,
-) -> io::Result<Turn> {
+fn serve<S: Stream>(stream: &mut S, server: &mut Server, policy: &mut Policy) -> io::Result<Turn> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let starttls = drain(stream, server, policy)?;
@@ -187,8 +164,8 @@ fn serve<S: Transport>(
                 server.handle_timeout(now);
                 continue;
             }
-            Some(deadline) => stream.tcp().set_read_timeout(Some(deadline - now))?,
-            None => stream.tcp().set_read_timeout(None)?,
+            Some(deadline) => stream.socket().set_read_timeout(Some(deadline - now))?,
+            None => stream.socket().set_read_timeout(None)?,
         }
         match stream.read(&mut buf) {
             Ok(0) => server.handle_eof(Instant::now()),

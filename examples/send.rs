@@ -1,17 +1,12 @@
-//! Sends one message: a command line over the `smtp-sansio-tokio` crate's client.
+//! Sends one message: a command line over the `smtp-sansio-tokio` crate's client
+//! (`client::send`), which makes every protocol decision; `--help` says what each option
+//! does and what the exit status means.
 //!
 //! ```text
 //! cargo run --release --example send -- --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...]
 //!     [--starttls required|opportunistic|never] [--user NAME:PASSWORD] [--insecure]
 //!     [--lmtp] [--bdat] [--hostname NAME] [--verbose] [FILE]
 //! ```
-//!
-//! `--hostname` (or its older name `--helo`) is the EHLO argument; by default the
-//! machine's fully qualified host name, else the address literal of the local end of
-//! the connection (RFC 5321 2.3.5, 4.1.4).
-//!
-//! The program only moves bytes: every protocol decision is the machine's. Exit status:
-//! 0 when every recipient and the message were accepted, 1 otherwise, 2 on a usage error.
 
 #[path = "common/cli.rs"]
 mod cli;

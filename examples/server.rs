@@ -15,18 +15,15 @@
 //! Every stored message starts with our `Return-Path:`, `Delivered-To:` and `Received:`
 //! fields (RFC 5321 4.4), then the bytes received.
 //!
-//! Without `--user` it is an open local sink and AUTH is not offered. With one or more
-//! users, AUTH PLAIN and LOGIN are offered once TLS is up and MAIL requires them, as on a
-//! submission port (RFC 6409). Without a certificate, a self-signed one is generated at
-//! start and its fingerprint printed. Ctrl-C stops accepting, ends every session with
-//! `421 4.3.2` at its next turn (a message is either stored and acknowledged, or never
+//! Without `--user` it is an open local sink; with users, a submission port (RFC 6409:
+//! AUTH, under TLS, before MAIL). Ctrl-C stops accepting, ends every session with `421
+//! 4.3.2` at its next turn (a message is either stored and acknowledged, or never
 //! acknowledged) and waits up to 10 seconds for them.
 //!
-//! With `--relay HOST:PORT` it is a submission relay: each incoming transaction is
-//! mirrored upstream as it happens with the crate's client machine, and every verdict the
-//! client gets is the upstream's (the crate's `Relay` handler).
-//! Messages are stored only with an explicit `--maildir`, as a copy of what the upstream
-//! accepted.
+//! With `--relay HOST:PORT` it is a submission relay (the crate's `Relay` handler): each
+//! transaction is mirrored upstream as it happens, the client gets the upstream's
+//! verdicts, and messages are stored only with an explicit `--maildir`, as copies of
+//! what the upstream accepted.
 
 #[path = "common/options.rs"]
 mod options;
@@ -76,10 +73,7 @@ async fn serve<H: Handler>(
         builder = builder.credentials(users);
     }
     for (addr, implicit) in listeners {
-        builder = match implicit {
-            true => builder.listen_tls(addr),
-            false => builder.listen(addr),
-        };
+        builder = builder.listener(addr, implicit);
     }
     let server = builder.bind().await.map_err(|e| e.to_string())?;
     for (local, implicit) in server.listeners() {

@@ -1,13 +1,14 @@
 //! For a server of one's own without tokio: [`Policy`], the application's half of a
 //! session (the answers the crate's [`Server`](crate::Server) gives with a [`Maildir`]
 //! or discarding, and a [`PasswordVerifier`], given synchronously), and [`Threads`], a
-//! thread-per-connection accept loop on `std::net` with a cap on sessions. The run loop
+//! thread-per-connection accept loop on `std::net` with a cap on sessions, and
+//! [`Stream`], plain or TLS streams alike. The run loop
 //! of each connection is the program's: it feeds the core machine, writes what it
 //! transmits, upgrades on `Event::StartTls`, and hands every other event to
 //! [`Policy::on_event`].
 
 use std::fmt;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +22,7 @@ use crate::handler::Message;
 use crate::log::{Logger, SessionLog, Transcript};
 use crate::maildir::{self, Maildir, Writer};
 use crate::server::TOO_MANY_SESSIONS;
-use crate::tls::TlsInfo;
+use crate::tls::{BlockingTls, TlsInfo};
 
 /// One connection's decisions and log: every address is accepted, AUTH is checked by
 /// the verifier (refused without one), MAIL FROM against the user's senders (RFC 6409
@@ -186,6 +187,25 @@ impl Policy {
             let kind = e.kind;
             self.log.line(format_args!("event not answered: {kind}"));
         }
+    }
+}
+
+/// A blocking byte stream over TCP, plain or TLS: what a run loop reads and writes, and
+/// the socket whose read timeout it sets to the machine's next deadline.
+pub trait Stream: Read + Write {
+    /// The TCP socket underneath.
+    fn socket(&self) -> &TcpStream;
+}
+
+impl Stream for TcpStream {
+    fn socket(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Stream for BlockingTls {
+    fn socket(&self) -> &TcpStream {
+        self.get_ref()
     }
 }
 

@@ -100,6 +100,15 @@ impl<H: Handler> ServerBuilder<H> {
         self
     }
 
+    /// A listener of either kind: [`listen_tls`](Self::listen_tls) when `implicit_tls`,
+    /// else [`listen`](Self::listen) (the pairs [`Server::listeners`] reports).
+    pub fn listener(self, addr: SocketAddr, implicit_tls: bool) -> Self {
+        match implicit_tls {
+            true => self.listen_tls(addr),
+            false => self.listen(addr),
+        }
+    }
+
     /// The TLS identity for STARTTLS and implicit TLS: with one, plain listeners offer
     /// STARTTLS (the configuration's `starttls` is switched on); without, they do not.
     pub fn tls(mut self, identity: TlsIdentity) -> Self {
