@@ -186,3 +186,51 @@ impl TlsInfo {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use rustls::pki_types::ServerName;
+
+    use super::*;
+
+    #[test]
+    fn blocking_handshake_then_bytes_flow_both_ways() {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let der = made.cert.der().clone();
+        let key = PrivatePkcs8KeyDer::from(made.key_pair.serialize_der()).into();
+        let identity = TlsIdentity::build(vec![der.clone()], key, "test".into()).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = std::thread::spawn(move || {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(der).unwrap();
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            let name = ServerName::try_from("localhost").unwrap();
+            let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, TcpStream::connect(addr).unwrap());
+            tls.write_all(b"EHLO c.example\r\n").unwrap();
+            let mut reply = [0u8; 5];
+            tls.read_exact(&mut reply).unwrap();
+            reply
+        });
+        let (tcp, _) = listener.accept().unwrap();
+        let mut tls = identity
+            .accept_blocking(tcp, Duration::from_secs(10))
+            .unwrap();
+        let mut line = [0u8; 16];
+        tls.read_exact(&mut line).unwrap();
+        assert_eq!(&line, b"EHLO c.example\r\n");
+        assert!(TlsInfo::of(&tls.conn).is_some());
+        tls.write_all(b"250 \n").unwrap();
+        tls.flush().unwrap();
+        assert_eq!(&client.join().unwrap(), b"250 \n");
+    }
+}
