@@ -58,6 +58,7 @@ impl Logger {
 /// address, and the last, at close, sums the session up. It also remembers who logged
 /// in, which later steps need (the sender check, trace fields).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct SessionLog {
     tag: String,
     log: Logger,

@@ -216,6 +216,7 @@ pub fn not_stored() -> Reply {
 /// reads the body to its end either way and learns the outcome once, from `commit`.
 /// Dropped without `commit`, the file is removed from `tmp/`.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Writer {
     state: io::Result<(Delivery, Stamp)>,
 }
