@@ -14,170 +14,74 @@
 //! always available (a self-signed certificate is generated when none is given), and
 //! `--user` turns on AUTH PLAIN/LOGIN under TLS and requires it for MAIL.
 
-/// The Maildir writer and message rewrite are the runtime crate's synchronous parts;
-/// the run loop below uses no runtime.
-mod maildir {
-    pub use smtp_sansio_tokio::maildir::{Delivery, Folder as Maildir};
-}
 #[path = "common/options.rs"]
 mod options;
-#[path = "common/policy.rs"]
-mod policy;
-mod stamp {
-    pub use smtp_sansio_tokio::stamp::Stamp;
-}
-#[path = "common/users.rs"]
-mod users;
 
-use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use rustls::{ServerConnection, StreamOwned};
 use smtp_sansio::server::{Event, Server, ServerConfig};
-use smtp_sansio_tokio::{TlsIdentity, TlsInfo};
+use smtp_sansio_tokio::blocking::{Policy, Stream, Threads};
+use smtp_sansio_tokio::{
+    BlockingTls, Credentials, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_WRITE_TIMEOUT, Logger, Maildir,
+    TlsIdentity, TlsInfo,
+};
 
-use maildir::Maildir;
-use options::Options;
-use policy::{Policy, TraceOptions};
-use users::Users;
-
-/// A client that stops reading our replies is dropped after this.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
-/// The TLS handshake must complete within this.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-
-type TlsStream = StreamOwned<ServerConnection, TcpStream>;
+use options::{Options, Store};
 
 /// What every connection shares.
 struct Shared {
     config: Arc<ServerConfig>,
-    tls: Arc<rustls::ServerConfig>,
+    tls: TlsIdentity,
+    /// `None` with `--discard`.
     maildir: Option<Maildir>,
-    users: Arc<Users>,
+    users: Arc<Credentials>,
     verbose: bool,
-    /// Sessions running now, against `max_sessions`.
-    open: AtomicUsize,
-    max_sessions: usize,
-    trace: TraceOptions,
 }
 
 fn main() -> ExitCode {
-    let opts = match Options::from_args("blocking_server") {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(opts) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    options::exit(run(Options::from_args("blocking_server")))
 }
 
 fn run(opts: Options) -> Result<(), String> {
-    let identity = TlsIdentity::from_pem_files_or_self_signed(
-        opts.tls_cert.as_deref(),
-        opts.tls_key.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
-    eprintln!("TLS: {}", identity.describe());
-    let tls = identity.config;
-    let maildir = match opts.discard {
-        true => None,
-        false => Some(
-            Maildir::open(&opts.maildir)
-                .map_err(|e| format!("cannot open maildir {}: {e}", opts.maildir.display()))?,
-        ),
+    let tls = opts.tls()?;
+    let (maildir, store) = match opts.store()? {
+        (Store::Maildir(maildir), store) => (Some(maildir), store),
+        (Store::Discard, store) => (None, store),
+        // `Options::from_args` refuses --relay here already.
+        (Store::Relay(r), _) => return Err(format!("{} needs the tokio server", r.describe())),
     };
-    let store = match opts.discard {
-        true => "discarding messages".to_owned(),
-        false => format!("storing into {}", opts.maildir.display()),
-    };
-    let trace = TraceOptions {
-        received_auth: opts.received_auth,
-        add_missing_headers: opts.add_missing_headers,
-    };
+    let listeners: Vec<_> = opts.listeners().collect();
     let shared = Arc::new(Shared {
-        trace,
         config: Arc::new(opts.config),
         tls,
         maildir,
         users: Arc::new(opts.users),
         verbose: opts.verbose,
-        open: AtomicUsize::new(0),
-        max_sessions: opts.max_sessions,
     });
-    let listeners = opts.listen.iter().map(|a| (*a, false));
-    let listeners = listeners.chain(opts.implicit_tls.iter().map(|a| (*a, true)));
-    let mut threads = Vec::new();
-    for (addr, implicit) in listeners.collect::<Vec<_>>() {
+    // A thread per connection, at most --max-sessions at once on all listeners.
+    let threads = Threads::new(opts.max_sessions, Logger::stderr());
+    let mut running = Vec::new();
+    for (addr, implicit) in listeners {
         let listener =
             TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().unwrap_or(addr);
         let mode = if implicit { " (implicit TLS)" } else { "" };
         eprintln!("listening on {local}{mode}, {store}");
-        let shared = shared.clone();
-        threads.push(std::thread::spawn(move || {
-            accept_loop(listener, implicit, shared)
+        let (threads, shared) = (threads.clone(), shared.clone());
+        running.push(std::thread::spawn(move || {
+            threads.accept_loop(listener, move |tcp, peer| {
+                session(tcp, peer, implicit, &shared)
+            })
         }));
     }
-    for t in threads {
+    for t in running {
         let _ = t.join();
     }
     Ok(())
-}
-
-fn accept_loop(listener: TcpListener, implicit: bool, shared: Arc<Shared>) {
-    for stream in listener.incoming() {
-        let stream = match stream {
-            Ok(s) => s,
-            Err(e) => {
-                // Out of file descriptors, most likely: back off instead of spinning.
-                eprintln!("accept: {e}");
-                std::thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-        };
-        if shared.open.fetch_add(1, Ordering::Relaxed) >= shared.max_sessions {
-            shared.open.fetch_sub(1, Ordering::Relaxed);
-            too_many(stream);
-            continue;
-        }
-        let mine = shared.clone();
-        let spawned = std::thread::Builder::new().spawn(move || {
-            let peer = stream
-                .peer_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_else(|_| "?".into());
-            if let Err(e) = session(stream, &peer, implicit, &mine) {
-                eprintln!("{peer}: connection error: {e}");
-            }
-            mine.open.fetch_sub(1, Ordering::Relaxed);
-        });
-        if let Err(e) = spawned {
-            // Out of threads: the closure is dropped with the connection in it, so the
-            // client sees it close; the count it held is given back here, and the
-            // server goes on accepting instead of dying with the accept thread.
-            eprintln!("cannot start a session thread: {e}");
-            shared.open.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Refuses a connection over `--max-sessions` with 421 (RFC 5321 3.1) without ever
-/// blocking the accept loop on the flooder.
-fn too_many(stream: TcpStream) {
-    if stream.set_nonblocking(true).is_ok() {
-        let _ = (&stream).write(options::TOO_MANY_SESSIONS);
-    }
 }
 
 /// How a run of the loop ended.
@@ -188,80 +92,63 @@ enum Turn {
     StartTls,
 }
 
-/// One connection: plain with STARTTLS, or implicit TLS.
-fn session(mut tcp: TcpStream, peer: &str, implicit: bool, shared: &Shared) -> io::Result<()> {
+fn close(tls: &mut BlockingTls) -> io::Result<()> {
+    tls.conn.send_close_notify();
+    tls.flush()
+}
+
+/// One connection, its errors logged. Every decision is the runtime crate's blocking
+/// [`Policy`]: the same answers, trace fields and log lines as the tokio server's.
+fn session(tcp: TcpStream, peer: SocketAddr, implicit: bool, shared: &Shared) {
+    let mut policy = Policy::new(peer, Logger::stderr())
+        .credentials(shared.users.clone())
+        .transcript(shared.verbose);
+    if let Some(maildir) = &shared.maildir {
+        policy = policy.maildir(maildir.clone());
+    }
+    if let Err(e) = connection(tcp, implicit, shared, &mut policy) {
+        policy.log().line(format_args!("connection error: {e}"));
+    }
+}
+
+/// Plain with STARTTLS, or implicit TLS.
+fn connection(
+    mut tcp: TcpStream,
+    implicit: bool,
+    shared: &Shared,
+    policy: &mut Policy,
+) -> io::Result<()> {
     let _ = tcp.set_nodelay(true);
-    tcp.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let mut policy = Policy::new(
-        peer,
-        shared.maildir.clone(),
-        shared.users.clone(),
-        shared.verbose,
-    )
-    .with_trace(shared.trace);
+    // A client that stops reading our replies is dropped.
+    tcp.set_write_timeout(Some(DEFAULT_WRITE_TIMEOUT))?;
     let config = shared.config.clone();
     if implicit {
         // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
-        let mut tls = handshake(&shared.tls, tcp)?;
+        let mut tls = shared.tls.accept_blocking(tcp, DEFAULT_HANDSHAKE_TIMEOUT)?;
         policy.tls_established(TlsInfo::of(&tls.conn));
         let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
-        serve(&mut tls, &mut server, &mut policy)?;
+        serve(&mut tls, &mut server, policy)?;
         return close(&mut tls);
     }
     let mut server = Server::new(config, Instant::now()).map_err(io::Error::other)?;
-    if serve(&mut tcp, &mut server, &mut policy)? == Turn::Closed {
+    if serve(&mut tcp, &mut server, policy)? == Turn::Closed {
         return Ok(());
     }
     // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
     // what followed the command (CVE-2011-0411); nothing is buffered here, so the
     // handshake reads the socket afresh.
-    let mut tls = handshake(&shared.tls, tcp)?;
+    let mut tls = shared.tls.accept_blocking(tcp, DEFAULT_HANDSHAKE_TIMEOUT)?;
     policy.tls_established(TlsInfo::of(&tls.conn));
     server
         .tls_established(Instant::now())
         .map_err(io::Error::other)?;
-    serve(&mut tls, &mut server, &mut policy)?;
+    serve(&mut tls, &mut server, policy)?;
     close(&mut tls)
-}
-
-fn handshake(config: &Arc<rustls::ServerConfig>, mut tcp: TcpStream) -> io::Result<TlsStream> {
-    let mut conn = ServerConnection::new(config.clone()).map_err(io::Error::other)?;
-    tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
-    while conn.is_handshaking() {
-        conn.complete_io(&mut tcp)?;
-    }
-    Ok(StreamOwned::new(conn, tcp))
-}
-
-fn close(tls: &mut TlsStream) -> io::Result<()> {
-    tls.conn.send_close_notify();
-    tls.flush()
-}
-
-/// A byte stream whose socket can take a read timeout: plain TCP or TLS over TCP.
-trait Transport: Read + Write {
-    fn tcp(&self) -> &TcpStream;
-}
-
-impl Transport for TcpStream {
-    fn tcp(&self) -> &TcpStream {
-        self
-    }
-}
-
-impl Transport for TlsStream {
-    fn tcp(&self) -> &TcpStream {
-        self.get_ref()
-    }
 }
 
 /// The run loop: feed reads to the machine, answer its events, write what it transmits,
 /// honour its deadline.
-fn serve<S: Transport>(
-    stream: &mut S,
-    server: &mut Server,
-    policy: &mut Policy,
-) -> io::Result<Turn> {
+fn serve<S: Stream>(stream: &mut S, server: &mut Server, policy: &mut Policy) -> io::Result<Turn> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let starttls = drain(stream, server, policy)?;
@@ -277,13 +164,13 @@ fn serve<S: Transport>(
                 server.handle_timeout(now);
                 continue;
             }
-            Some(deadline) => stream.tcp().set_read_timeout(Some(deadline - now))?,
-            None => stream.tcp().set_read_timeout(None)?,
+            Some(deadline) => stream.socket().set_read_timeout(Some(deadline - now))?,
+            None => stream.socket().set_read_timeout(None)?,
         }
         match stream.read(&mut buf) {
             Ok(0) => server.handle_eof(Instant::now()),
             Ok(n) => {
-                policy.trace_in(&buf[..n]);
+                policy.read(&buf[..n]);
                 server.handle_input(Instant::now(), &buf[..n]);
             }
             Err(e)
@@ -309,16 +196,14 @@ fn serve<S: Transport>(
 fn drain<S: Write>(stream: &mut S, server: &mut Server, policy: &mut Policy) -> io::Result<bool> {
     let mut starttls = false;
     while let Some(event) = server.poll_event() {
-        if let Event::StartTls = event {
-            starttls = true;
-        } else if let Some(store) = policy.on_event(server, event) {
-            // Store first (fsync, rename into new/), then the final reply.
-            let stored = store.run();
-            policy.stored(server, stored);
+        match event {
+            Event::StartTls => starttls = true,
+            // A message is stored (fsync, rename into new/) before its final reply.
+            event => policy.on_event(server, event),
         }
     }
     while let Some(out) = server.poll_transmit() {
-        policy.trace_out(&out);
+        policy.wrote(&out);
         stream.write_all(&out)?;
     }
     stream.flush()?;

@@ -15,102 +15,46 @@
 //! Every stored message starts with our `Return-Path:`, `Delivered-To:` and `Received:`
 //! fields (RFC 5321 4.4), then the bytes received.
 //!
-//! Without `--user` it is an open local sink and AUTH is not offered. With one or more
-//! users, AUTH PLAIN and LOGIN are offered once TLS is up and MAIL requires them, as on a
-//! submission port (RFC 6409). Without a certificate, a self-signed one is generated at
-//! start and its fingerprint printed. Ctrl-C stops accepting, ends every session with
-//! `421 4.3.2` at its next turn (a message is either stored and acknowledged, or never
+//! Without `--user` it is an open local sink; with users, a submission port (RFC 6409:
+//! AUTH, under TLS, before MAIL). Ctrl-C stops accepting, ends every session with `421
+//! 4.3.2` at its next turn (a message is either stored and acknowledged, or never
 //! acknowledged) and waits up to 10 seconds for them.
 //!
-//! With `--relay HOST:PORT` it is a submission relay: each incoming transaction is
-//! mirrored upstream as it happens with the crate's client machine, and every verdict the
-//! client gets is the upstream's (the crate's `Relay` handler).
-//! Messages are stored only with an explicit `--maildir`, as a copy of what the upstream
-//! accepted.
+//! With `--relay HOST:PORT` it is a submission relay (the crate's `Relay` handler): each
+//! transaction is mirrored upstream as it happens, the client gets the upstream's
+//! verdicts, and messages are stored only with an explicit `--maildir`, as copies of
+//! what the upstream accepted.
 
 #[path = "common/options.rs"]
 mod options;
-#[path = "common/users.rs"]
-mod users;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use smtp_sansio_tokio::client::Verify;
-use smtp_sansio_tokio::maildir::Folder;
-use smtp_sansio_tokio::{Discard, Handler, Maildir, Relay, ServerBuilder, TlsIdentity};
+use smtp_sansio_tokio::{Discard, Handler, ServerBuilder, TlsIdentity};
 
-use options::Options;
+use options::{Options, Store};
 
 /// How long Ctrl-C waits for sessions to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let opts = match Options::from_args("server") {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(opts).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    options::exit(run(Options::from_args("server")).await)
 }
 
 async fn run(opts: Options) -> Result<(), String> {
-    let tls = TlsIdentity::from_pem_files_or_self_signed(
-        opts.tls_cert.as_deref(),
-        opts.tls_key.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
-    eprintln!("TLS: {}", tls.describe());
-    if let Some(r) = opts.relay.clone() {
-        let hello = options::hostname::to_host(&opts.config.hostname)
-            .map_err(|e| format!("--hostname {e}"))?;
-        let mut relay = Relay::new(&r.addr, hello)?
-            .starttls(r.starttls)
-            .verify(if r.insecure {
-                Verify::Insecure
-            } else {
-                Verify::WebPki
-            })
-            .final_timeout(r.final_timeout)
-            .senders(opts.users.clone())
-            .name_user(opts.received_auth);
-        if let Some((user, password)) = &r.user {
-            relay = relay.login(user, password);
+    let tls = opts.tls()?;
+    match opts.store()? {
+        (Store::Relay(relay), store) => {
+            // Before any client is served: the first one is offered what the upstream
+            // keeps.
+            relay.learn_at_start().await;
+            serve(opts, tls, *relay, store).await
         }
-        if let Some(t) = r.timeout {
-            relay = relay.reply_timeout(t);
-        }
-        // A relay keeps copies only when asked to with --maildir.
-        let mut store = relay.describe();
-        if !opts.discard && opts.maildir_given {
-            let folder = Folder::open(&opts.maildir)
-                .map_err(|e| format!("cannot open maildir {}: {e}", opts.maildir.display()))?;
-            relay = relay.keep_copies(folder);
-            store = format!("{store}, copies into {}", opts.maildir.display());
-        }
-        // Before any client is served: the first one is offered what the upstream keeps.
-        relay.learn_at_start().await;
-        return serve(opts, tls, relay, store).await;
+        (Store::Discard, store) => serve(opts, tls, Discard, store).await,
+        (Store::Maildir(maildir), store) => serve(opts, tls, maildir, store).await,
     }
-    if opts.discard {
-        return serve(opts, tls, Discard, "discarding messages".into()).await;
-    }
-    let maildir = Maildir::open(&opts.maildir)
-        .map_err(|e| format!("cannot open maildir {}: {e}", opts.maildir.display()))?
-        .name_user(opts.received_auth)
-        // An MSA adds what a submission lacks (RFC 6409 8.1, 8.3).
-        .add_missing_headers(opts.add_missing_headers || !opts.users.is_empty());
-    let store = format!("storing into {}", opts.maildir.display());
-    serve(opts, tls, maildir, store).await
 }
 
 async fn serve<H: Handler>(
@@ -120,6 +64,7 @@ async fn serve<H: Handler>(
     store: String,
 ) -> Result<(), String> {
     let users = std::mem::take(&mut opts.users);
+    let listeners: Vec<_> = opts.listeners().collect();
     let mut builder = ServerBuilder::new(opts.config, handler)
         .tls(tls)
         .max_sessions(opts.max_sessions)
@@ -127,11 +72,8 @@ async fn serve<H: Handler>(
     if !users.is_empty() {
         builder = builder.credentials(users);
     }
-    for addr in opts.listen {
-        builder = builder.listen(addr);
-    }
-    for addr in opts.implicit_tls {
-        builder = builder.listen_tls(addr);
+    for (addr, implicit) in listeners {
+        builder = builder.listener(addr, implicit);
     }
     let server = builder.bind().await.map_err(|e| e.to_string())?;
     for (local, implicit) in server.listeners() {

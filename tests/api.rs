@@ -49,7 +49,7 @@ fn local_part_displays_as_on_the_wire() {
 
 #[test]
 fn common_replies_need_no_parsing() {
-    let cases: [(Reply, &str); 9] = [
+    let cases: [(Reply, &str); 10] = [
         (Reply::ok(), "250 2.0.0 OK\r\n"),
         (
             Reply::local_error(),
@@ -68,6 +68,10 @@ fn common_replies_need_no_parsing() {
         (
             Reply::auth_failed(),
             "535 5.7.8 Authentication credentials invalid\r\n",
+        ),
+        (
+            Reply::unrecognized_mechanism(),
+            "504 5.5.4 Unrecognized authentication type\r\n",
         ),
         (
             Reply::too_big(),

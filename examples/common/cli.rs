@@ -1,6 +1,7 @@
 //! What the examples' command lines share: one clap setting and one value syntax.
 
 use clap::Command;
+use smtp_sansio::client::StartTlsPolicy;
 
 /// An option takes the next argument as its value even when it starts with `-` (a
 /// password, a path or a name may), as the examples always did.
@@ -17,4 +18,14 @@ pub fn hyphen_values(cmd: Command) -> Command {
 pub fn name_password(v: &str) -> Result<(String, String), &'static str> {
     let (name, password) = v.split_once(':').ok_or("NAME:PASSWORD expected")?;
     Ok((name.to_owned(), password.to_owned()))
+}
+
+/// `required`, `opportunistic` or `never` (RFC 3207: whether to upgrade with STARTTLS).
+pub fn starttls(v: &str) -> Result<StartTlsPolicy, &'static str> {
+    match v {
+        "required" => Ok(StartTlsPolicy::Required),
+        "opportunistic" => Ok(StartTlsPolicy::Opportunistic),
+        "never" => Ok(StartTlsPolicy::Never),
+        _ => Err("required, opportunistic or never"),
+    }
 }

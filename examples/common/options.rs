@@ -1,33 +1,25 @@
-//! Command-line options shared by the example servers, and the [`ServerConfig`] they
-//! imply. Each field of [`Options`] is the option of the same name in kebab case
-//! (`implicit_tls` is `--implicit-tls`); `--help` lists them, and a usage error ends the
-//! program with exit code 2.
+//! Command-line options shared by the example servers, and the [`ServerConfig`] and
+//! message store they imply. Each field of [`Options`] is the option of the same name in
+//! kebab case (`implicit_tls` is `--implicit-tls`); `--help` lists them, and a usage
+//! error ends the program with exit code 2.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::parser::ValueSource;
-use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use smtp_sansio::client::StartTlsPolicy;
-use smtp_sansio::server::{Extensions, ServerConfig, UnqualifiedDomains};
-use smtp_sansio::types::Mechanism;
-
-use crate::users::Users;
+use smtp_sansio::server::ServerConfig;
+use smtp_sansio_tokio::client::Verify;
+use smtp_sansio_tokio::config::{self, Extension};
+use smtp_sansio_tokio::maildir::Folder;
+use smtp_sansio_tokio::{Credentials, DEFAULT_MAX_SESSIONS, Maildir, Relay, TlsIdentity, hostname};
 
 #[path = "cli.rs"]
 mod cli;
-#[path = "hostname.rs"]
-pub mod hostname;
-
-/// Default `--max-sessions`: enough for load tests (2,000 idle connections), few enough
-/// that a connection flood cannot exhaust threads or descriptors.
-pub const DEFAULT_MAX_SESSIONS: usize = 4096;
-
-/// The answer to a connection over `--max-sessions` (RFC 5321 3.1 lets a server refuse
-/// a connection with 421).
-#[allow(dead_code)] // the tokio server answers with the crate's own
-pub const TOO_MANY_SESSIONS: &[u8] = b"421 4.3.2 Too many connections, try again later\r\n";
 
 /// Default `--max-size`: 256 MiB. A disk-backed sink can take larger messages than the
 /// library's in-memory-minded default; memory stays flat, as bodies stream to the file.
@@ -54,10 +46,10 @@ pub struct Options {
     /// Certificate chain, with --tls-key; without them a self-signed certificate for
     /// localhost, 127.0.0.1 and ::1 is generated
     #[arg(long, value_name = "PEM", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
     /// Private key of --tls-cert
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     /// An account (repeatable); enables AUTH PLAIN/LOGIN under TLS and requires it for
     /// MAIL, as on a submission port (RFC 6409). ADDRESSES (comma-separated, `*@domain` for
     /// a whole domain) are the senders it may use in MAIL FROM; others get 553 5.7.1 (RFC
@@ -98,97 +90,82 @@ pub struct Options {
     #[arg(long)]
     pub add_missing_headers: bool,
     /// Do not offer an extension (repeatable; 8bitmime takes smtputf8 with it)
-    #[arg(long, value_name = "EXT", ignore_case = true)]
+    #[arg(long, value_name = "EXT", ignore_case = true,
+          value_parser = PossibleValuesParser::new(Extension::NAMES).try_map(|s| s.parse::<Extension>()))]
     disable: Vec<Extension>,
     #[command(flatten)]
-    #[allow(dead_code)] // only the tokio server relays
-    pub relay: Option<RelayOptions>,
+    relay: Option<RelayOptions>,
     /// The accounts of `--user`.
     #[arg(skip)]
-    pub users: Users,
+    pub users: Credentials,
     /// The machine's configuration, complete.
     #[arg(skip)]
     pub config: ServerConfig,
     /// `--maildir` was given (with `--relay`, a copy is kept only then).
     #[arg(skip)]
-    #[allow(dead_code)]
-    pub maildir_given: bool,
+    maildir_given: bool,
 }
 
 /// `--relay` and its companions `--relay-user`, `--relay-starttls`, `--relay-insecure`,
 /// `--relay-timeout` and `--relay-final-timeout`, which need it.
 #[derive(Debug, Clone, clap::Args)]
-#[allow(dead_code)] // only the tokio server relays
-pub struct RelayOptions {
+struct RelayOptions {
     /// Mirror every transaction to this server as it happens; the client gets the
     /// upstream's verdicts; with --maildir a copy of each message the upstream accepted is
     /// kept. Only what the upstream's EHLO offers is advertised. Without --user every
     /// listener must be on a loopback address (no open relay, RFC 6409 4.3)
     #[arg(id = "relay", long = "relay", value_name = "HOST:PORT", value_parser = host_port,
           required = false, conflicts_with = "lmtp", help_heading = RELAY)]
-    pub addr: String,
+    addr: String,
     /// Authenticate to the upstream (AUTH PLAIN/LOGIN, under TLS)
     #[arg(long = "relay-user", value_name = "NAME:PASSWORD", value_parser = cli::name_password,
           requires = "relay", help_heading = RELAY)]
-    pub user: Option<(String, String)>,
+    user: Option<(String, String)>,
     /// STARTTLS to the upstream
     #[arg(long = "relay-starttls", value_name = "required|opportunistic", default_value = "required",
           value_parser = relay_starttls, requires = "relay", help_heading = RELAY)]
-    pub starttls: StartTlsPolicy,
+    starttls: StartTlsPolicy,
     /// Accept any upstream certificate (tests only)
     #[arg(long = "relay-insecure", requires = "relay", help_heading = RELAY)]
-    pub insecure: bool,
+    insecure: bool,
     /// Cap on every upstream reply wait [default: RFC 5321 4.5.3.2]
     #[arg(long = "relay-timeout", value_name = "SECS", value_parser = seconds,
           requires = "relay", help_heading = RELAY)]
-    pub timeout: Option<Duration>,
+    timeout: Option<Duration>,
     /// Longest wait for the upstream's reply after the end of the data before the client
     /// gets 451 4.4.2 (RFC 6409 5.3)
     #[arg(long = "relay-final-timeout", value_name = "SECS", value_parser = seconds,
           default_value = "120", requires = "relay", help_heading = RELAY)]
-    pub final_timeout: Duration,
-}
-
-/// `--disable EXT`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-#[value(rename_all = "lower")]
-enum Extension {
-    Pipelining,
-    #[value(name = "8bitmime")]
-    EightBitMime,
-    SmtpUtf8,
-    Chunking,
-    BinaryMime,
-    Dsn,
-    EnhancedStatusCodes,
-    RequireTls,
-}
-
-impl Extension {
-    fn switch_off(self, e: &mut Extensions) {
-        match self {
-            Self::Pipelining => e.pipelining = false,
-            // RFC 6531 3.1: SMTPUTF8 cannot be offered without 8BITMIME.
-            Self::EightBitMime => (e.eight_bit_mime, e.smtputf8) = (false, false),
-            Self::SmtpUtf8 => e.smtputf8 = false,
-            Self::Chunking => e.chunking = false,
-            Self::BinaryMime => e.binary_mime = false,
-            Self::Dsn => e.dsn = false,
-            Self::EnhancedStatusCodes => e.enhanced_status_codes = false,
-            Self::RequireTls => e.requiretls = false,
-        }
-    }
+    final_timeout: Duration,
 }
 
 impl Options {
-    /// Parses `std::env::args()`. `--help`, `--version` and malformed options end the
-    /// process here (exit 0, or 2 with the error); `Err` holds a refused combination.
-    pub fn from_args(program: &'static str) -> Result<Options, String> {
+    /// Parses `std::env::args()`. `--help` and `--version` end the process here with
+    /// exit code 0; malformed options and refused combinations with 2 and the error.
+    pub fn from_args(program: &'static str) -> Options {
         let matches = cli::hyphen_values(Options::command().name(program)).get_matches();
         let mut o = Options::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         o.maildir_given = matches.value_source("maildir") == Some(ValueSource::CommandLine);
-        o.resolve(program)?;
-        Ok(o)
+        if let Err(e) = o.resolve(program) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        o
+    }
+
+    /// Every listener, `true` for those with implicit TLS.
+    pub fn listeners(&self) -> impl Iterator<Item = (SocketAddr, bool)> + use<'_> {
+        let plain = self.listen.iter().map(|a| (*a, false));
+        plain.chain(self.implicit_tls.iter().map(|a| (*a, true)))
+    }
+
+    /// The certificate of --tls-cert and --tls-key, or one generated now; says which.
+    pub fn tls(&self) -> Result<TlsIdentity, String> {
+        let (cert, key) = (self.tls_cert.as_deref(), self.tls_key.as_deref());
+        let tls = TlsIdentity::from_pem_files_or_self_signed(cert, key);
+        let tls = tls.map_err(|e| e.to_string())?;
+        eprintln!("TLS: {}", tls.describe());
+        Ok(tls)
     }
 
     /// Fills in `users` and `config`, and refuses what does not go together.
@@ -199,16 +176,11 @@ impl Options {
         if self.listen.is_empty() && self.implicit_tls.is_empty() {
             self.listen.push(SocketAddr::from(([127, 0, 0, 1], 2525)));
         }
-        let listeners = self.listen.iter().chain(&self.implicit_tls);
+        let listeners: Vec<SocketAddr> = self.listeners().map(|(a, _)| a).collect();
         let c = &mut self.config;
         c.hostname = match self.hostname.take() {
             Some(name) => name,
-            None => hostname::default_hostname(
-                listeners
-                    .clone()
-                    .next()
-                    .map_or(std::net::Ipv4Addr::LOCALHOST.into(), SocketAddr::ip),
-            ),
+            None => hostname::default_hostname(listeners[0].ip()),
         };
         c.limits.message_size = Some(self.max_size);
         c.limits.recipients = self.max_recipients.unwrap_or(c.limits.recipients);
@@ -221,21 +193,7 @@ impl Options {
             if program != "server" {
                 return Err("--relay needs the tokio server (examples/server.rs)".into());
             }
-            // RFC 6409 4.3, RFC 5321 7.9: relaying for anyone who connects would put
-            // the upstream account at the service of every spammer that finds the
-            // port. Checked before any listener is bound.
-            let exposed: Vec<String> = listeners
-                .filter(|a| !a.ip().is_loopback())
-                .map(SocketAddr::to_string)
-                .collect();
-            if self.users.is_empty() && !exposed.is_empty() {
-                return Err(format!(
-                    "refusing to start an open relay: --relay without --user would relay \
-                     for anyone reaching {} (RFC 6409 4.3); add --user NAME:PASSWORD, or \
-                     listen on loopback addresses only",
-                    exposed.join(", ")
-                ));
-            }
+            config::refuse_open_relay(&listeners, !self.users.is_empty())?;
         }
         // The transport can always upgrade: with no certificate given, one is generated.
         c.starttls = true;
@@ -243,15 +201,85 @@ impl Options {
         // RFC minimums too (test sinks with a 1-second timeout, say).
         c.allow_below_rfc_minimums = true;
         if !self.users.is_empty() {
-            // AUTH only under TLS is the default (auth_requires_tls), as RFC 8314 asks.
-            c.auth_mechanisms = vec![Mechanism::PLAIN, Mechanism::LOGIN];
-            c.require_auth = true;
-            // A submission server makes sure envelope domains are fully qualified
-            // (RFC 6409 4.2): `alice@mailhost` is refused, never relayed as it is.
-            c.unqualified_domains = UnqualifiedDomains::Refuse;
+            config::submission(c);
         }
         c.validate()
             .map_err(|e| format!("configuration refused: {e}"))
+    }
+}
+
+/// Where accepted messages go, as the options choose.
+pub enum Store {
+    /// `--discard`.
+    Discard,
+    /// `--maildir` (the default).
+    Maildir(Maildir),
+    /// `--relay`, keeping copies in `--maildir` only if it was given.
+    Relay(Box<Relay>),
+}
+
+impl Options {
+    /// The message store the options ask for, and how the listening line names it.
+    pub fn store(&self) -> Result<(Store, String), String> {
+        if let Some(r) = &self.relay {
+            return self.relay(r);
+        }
+        if self.discard {
+            return Ok((Store::Discard, "discarding messages".into()));
+        }
+        let maildir = Maildir::open(&self.maildir).map_err(|e| self.cannot_open(e))?;
+        // An MSA adds what a submission lacks (RFC 6409 8.1, 8.3).
+        let add_missing = self.add_missing_headers || !self.users.is_empty();
+        let maildir = maildir
+            .name_user(self.received_auth)
+            .add_missing_headers(add_missing);
+        let store = format!("storing into {}", self.maildir.display());
+        Ok((Store::Maildir(maildir), store))
+    }
+
+    fn relay(&self, r: &RelayOptions) -> Result<(Store, String), String> {
+        let hello =
+            hostname::to_host(&self.config.hostname).map_err(|e| format!("--hostname {e}"))?;
+        let verify = if r.insecure {
+            Verify::Insecure
+        } else {
+            Verify::WebPki
+        };
+        let mut relay = Relay::new(&r.addr, hello)?
+            .starttls(r.starttls)
+            .verify(verify)
+            .final_timeout(r.final_timeout)
+            .senders(self.users.clone())
+            .name_user(self.received_auth);
+        if let Some((user, password)) = &r.user {
+            relay = relay.login(user, password);
+        }
+        if let Some(t) = r.timeout {
+            relay = relay.reply_timeout(t);
+        }
+        let mut store = relay.describe();
+        if !self.discard && self.maildir_given {
+            let folder = Folder::open(&self.maildir).map_err(|e| self.cannot_open(e))?;
+            relay = relay.keep_copies(folder);
+            store = format!("{store}, copies into {}", self.maildir.display());
+        }
+        Ok((Store::Relay(Box::new(relay)), store))
+    }
+
+    fn cannot_open(&self, e: std::io::Error) -> String {
+        format!("cannot open maildir {}: {e}", self.maildir.display())
+    }
+}
+
+/// The exit status of a server that ran: 1, with the error, when it could not start
+/// or serve.
+pub fn exit(ran: Result<(), String>) -> ExitCode {
+    match ran {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -268,9 +296,8 @@ fn host_port(v: &str) -> Result<String, &'static str> {
 }
 
 fn relay_starttls(v: &str) -> Result<StartTlsPolicy, &'static str> {
-    match v {
-        "required" => Ok(StartTlsPolicy::Required),
-        "opportunistic" => Ok(StartTlsPolicy::Opportunistic),
-        _ => Err("required or opportunistic"),
+    match cli::starttls(v) {
+        Ok(StartTlsPolicy::Never) | Err(_) => Err("required or opportunistic"),
+        Ok(p) => Ok(p),
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use ring::digest::{SHA256, digest};
+use smtp_sansio::server::AuthRequest;
 use smtp_sansio::types::{Host, Mailbox, Reply, ReversePath};
 
 /// Decides AUTH PLAIN/LOGIN attempts for a server
@@ -18,6 +19,25 @@ pub trait PasswordVerifier: Send + Sync + 'static {
     fn may_send_as(&self, user: &str, from: &ReversePath<'_>) -> bool {
         let _ = (user, from);
         true
+    }
+
+    /// Judges the machine's decoded AUTH PLAIN/LOGIN request: the password must be the
+    /// user's, and a PLAIN authorization identity, if any, the user's own (acting for
+    /// someone else, RFC 4616 2, is a right no verifier here grants).
+    fn accepts(&self, request: &AuthRequest) -> bool {
+        let own = request
+            .authzid
+            .as_deref()
+            .is_none_or(|z| z.is_empty() || z == request.authcid);
+        own && self.verify(&request.authcid, request.password.expose())
+    }
+
+    /// The answer to `MAIL FROM` (RFC 6409 6.1): `None` to go on, or the `553 5.7.1`
+    /// refusal when the authenticated `user` may not send as `from`. Sessions without a
+    /// user are not checked here (whether MAIL needs AUTH is the configuration's).
+    fn sender_refusal(&self, user: Option<&str>, from: &ReversePath<'_>) -> Option<Reply> {
+        let user = user?;
+        (!self.may_send_as(user, from)).then(|| sender_not_allowed(user))
     }
 }
 
@@ -174,13 +194,6 @@ impl Credentials {
             _ => true,
         }
     }
-
-    /// The answer to `MAIL FROM` (RFC 6409 6.1): `None` to go on, or the `553 5.7.1`
-    /// refusal. Sessions without a user are not checked here.
-    pub fn sender_refusal(&self, user: Option<&str>, from: &ReversePath<'_>) -> Option<Reply> {
-        let user = user?;
-        (!self.may_send_as(user, from)).then(|| sender_not_allowed(user))
-    }
 }
 
 impl PasswordVerifier for Credentials {
@@ -243,5 +256,57 @@ mod tests {
         c.add("u:a:b").unwrap();
         assert!(c.check("u", "a:b"));
         assert!(c.add(":x").is_err());
+    }
+}
+
+#[cfg(test)]
+mod verifier_tests {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use smtp_sansio::server::{Event, Server, ServerConfig};
+    use smtp_sansio::types::Mechanism;
+
+    use super::*;
+
+    /// The machine's decoded `AUTH PLAIN <initial>`.
+    fn request(initial: &str) -> AuthRequest {
+        let now = Instant::now();
+        let mut config = ServerConfig::new("mx.example");
+        config.auth_mechanisms = vec![Mechanism::PLAIN];
+        config.auth_requires_tls = false;
+        let mut s = Server::new(Arc::new(config), now).unwrap();
+        s.handle_input(
+            now,
+            format!("EHLO c.example\r\nAUTH PLAIN {initial}\r\n").as_bytes(),
+        );
+        loop {
+            match s.poll_event().expect("an AUTH event") {
+                Event::Hello(h) => s.accept(now, h.ticket).unwrap(),
+                Event::Auth(a) => return a,
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn auth_for_someone_else_is_refused_even_with_the_right_password() {
+        let c = Credentials::new().user("u", "pass");
+        assert!(c.accepts(&request("AHUAcGFzcw==")));
+        assert!(c.accepts(&request("dQB1AHBhc3M=")), "own authzid");
+        assert!(!c.accepts(&request("b3RoZXIAdQBwYXNz")), "authzid other");
+        assert!(!c.accepts(&request("AHUAd3Jvbmc=")), "wrong password");
+    }
+
+    #[test]
+    fn sender_refusal_is_553_only_for_a_user_bound_elsewhere() {
+        let mut c = Credentials::new();
+        c.add("u:p:u@example.org").unwrap();
+        let from = ReversePath::Mailbox(Mailbox::parse("x@example.org").unwrap().into_owned());
+        let no = c.sender_refusal(Some("u"), &from).expect("refused");
+        assert_eq!(no.to_string().get(..9), Some("553 5.7.1"));
+        assert!(c.sender_refusal(None, &from).is_none());
+        let own = ReversePath::Mailbox(Mailbox::parse("u@example.org").unwrap().into_owned());
+        assert!(c.sender_refusal(Some("u"), &own).is_none());
     }
 }

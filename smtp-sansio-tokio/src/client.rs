@@ -88,6 +88,11 @@ pub struct Options {
     /// The name checked in the certificate and sent with SNI; default the host part of
     /// the address given to [`connect`].
     pub server_name: Option<String>,
+    /// EHLO with [`hostname::default_host`](crate::hostname::default_host) of the
+    /// connection's local address (the machine's fully qualified name, else that
+    /// address literal, RFC 5321 2.3.5, 4.1.4) instead of `config.hello_host`; default
+    /// false.
+    pub default_hello: bool,
     /// Bound on the TCP connection and each TLS handshake; default 30 s.
     pub connect_timeout: Duration,
     /// Bound on one write to the server; default 60 s.
@@ -124,6 +129,7 @@ impl Options {
             implicit_tls: false,
             verify: Verify::WebPki,
             server_name: None,
+            default_hello: false,
             connect_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(60),
             quit_timeout: Duration::from_secs(5),
@@ -141,6 +147,12 @@ impl Options {
     /// With this certificate check.
     pub fn verify(mut self, verify: Verify) -> Self {
         self.verify = verify;
+        self
+    }
+
+    /// With [`Options::default_hello`].
+    pub fn default_hello(mut self, yes: bool) -> Self {
+        self.default_hello = yes;
         self
     }
 
@@ -253,6 +265,17 @@ impl Outcome {
         }
     }
 
+    /// A message that never got to its verdict, for `error` (if the machine gave one).
+    fn aborted(error: Option<ClientError>) -> Self {
+        Outcome {
+            status: MessageStatus::Aborted,
+            reply: None,
+            recipients: Vec::new(),
+            deliveries: Vec::new(),
+            error,
+        }
+    }
+
     /// The recipients that were refused (at RCPT or, with LMTP, at delivery).
     pub fn refused(&self) -> impl Iterator<Item = &RecipientReply> {
         self.recipients
@@ -278,6 +301,24 @@ pub enum Step {
     },
 }
 
+/// One line per RCPT reply (`<rcpt>: 250 ...`), per LMTP delivery reply (`<rcpt>:
+/// delivery: 250 ...`), then the message's status and deciding reply (`message:
+/// Accepted: 250 ...`), each line ending in `\n`: a command line's report.
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for r in &self.recipients {
+            writeln!(f, "{}: {}", r.recipient, r.reply)?;
+        }
+        for r in &self.deliveries {
+            writeln!(f, "{}: delivery: {}", r.recipient, r.reply)?;
+        }
+        match &self.reply {
+            Some(r) => writeln!(f, "message: {:?}: {r}", self.status),
+            None => writeln!(f, "message: {:?}", self.status),
+        }
+    }
+}
+
 /// An envelope from text: `from` is a mailbox, or `<>` (or empty) for the null reverse
 /// path (bounces, RFC 5321 4.5.5); each of `to` a mailbox.
 pub fn envelope(from: &str, to: &[impl AsRef<str>]) -> Result<Envelope, InvalidValue> {
@@ -294,12 +335,46 @@ pub fn envelope(from: &str, to: &[impl AsRef<str>]) -> Result<Envelope, InvalidV
     Ok(envelope)
 }
 
+/// The whole of a one-shot client: [`connect`]s to `addr`, sends one message and says
+/// QUIT. A session that ends before the message could be sent (the machine gave up, on
+/// a STARTTLS or AUTH it required, say; or the server closed) is an [`Outcome`] with
+/// [`MessageStatus::Aborted`] and the machine's error, if any; `Err` is left for
+/// failures to connect at all (I/O, TLS, no server name).
+pub async fn send(
+    addr: &str,
+    options: Options,
+    envelope: Envelope,
+    body: Bytes,
+) -> Result<Outcome, Error> {
+    let mut conn = match connect(addr, options).await {
+        Ok(conn) => conn,
+        Err(Error::Session(e)) => return Ok(Outcome::aborted(Some(e))),
+        Err(Error::Closed(_)) => return Ok(Outcome::aborted(None)),
+        Err(e) => return Err(e),
+    };
+    let outcome = conn.send(envelope, body).await?;
+    conn.quit().await;
+    Ok(outcome)
+}
+
+/// The host part of `addr` (`host:port`, `[v6]:port`), as [`connect`] checks it in the
+/// server's certificate and sends it with SNI; `None` when it is neither a DNS name nor
+/// an IP address, so no certificate can be checked for it.
+pub fn server_name(addr: &str) -> Option<String> {
+    let host = host_of(addr);
+    ServerName::try_from(host).is_ok().then(|| host.to_owned())
+}
+
+fn host_of(addr: &str) -> &str {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
 /// Opens a session with `addr` (`host:port`) and sets it up. Fails when the server
 /// cannot be reached, TLS fails, or the machine gives up (see [`Error`]).
 pub async fn connect(addr: &str, mut options: Options) -> Result<Connection, Error> {
     if options.server_name.is_none() {
-        let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
-        options.server_name = Some(host.trim_start_matches('[').trim_end_matches(']').into());
+        options.server_name = Some(host_of(addr).into());
     }
     let tcp = match tokio::time::timeout(options.connect_timeout, TcpStream::connect(addr)).await {
         Ok(Ok(tcp)) => tcp,
@@ -377,8 +452,12 @@ impl Connection {
                 .unwrap_or_default()
         });
         let server_name = ServerName::try_from(name.clone()).ok();
+        let mut config = options.config;
+        if let Some(local) = tcp.local_addr().ok().filter(|_| options.default_hello) {
+            config.hello_host = crate::hostname::default_host(local.ip());
+        }
         let mut conn = Self {
-            client: Client::new(options.config, Instant::now()),
+            client: Client::new(config, Instant::now()),
             io: Io::Plain(tcp),
             connector: Some(connector),
             server_name,
@@ -652,13 +731,7 @@ impl Connection {
             .client
             .send_message(Instant::now(), envelope, body)
             .map_err(|e| Error::Usage(e.kind))?;
-        let mut outcome = Outcome {
-            status: MessageStatus::Aborted,
-            reply: None,
-            recipients: Vec::new(),
-            deliveries: Vec::new(),
-            error: None,
-        };
+        let mut outcome = Outcome::aborted(None);
         while let Some(event) = self.next_event().await {
             match event {
                 Event::RecipientResult {
@@ -926,5 +999,46 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_report_lists_each_recipient_then_the_message() {
+        let to = |s: &str| ForwardPath::Mailbox(Mailbox::parse(s).unwrap().into_owned());
+        let reply = |s: &str| s.parse::<Reply>().unwrap();
+        let mut o = Outcome::aborted(None);
+        assert_eq!(o.to_string(), "message: Aborted\n");
+        o.status = MessageStatus::Accepted;
+        o.reply = Some(reply("250 2.0.0 OK"));
+        o.recipients.push(RecipientReply {
+            recipient: to("a@b.example"),
+            reply: reply("250 2.1.5 OK"),
+        });
+        o.deliveries.push(RecipientReply {
+            recipient: to("a@b.example"),
+            reply: reply("452 4.2.2 Full"),
+        });
+        assert_eq!(
+            o.to_string(),
+            "<a@b.example>: 250 2.1.5 OK\n<a@b.example>: delivery: 452 4.2.2 Full\n\
+             message: Accepted: 250 2.0.0 OK\n"
+        );
+        assert_eq!(o.delivery(), Delivery::Partial);
+    }
+
+    #[test]
+    fn server_name_is_the_host_part_of_the_address() {
+        assert_eq!(
+            server_name("mx.example.org:587").as_deref(),
+            Some("mx.example.org")
+        );
+        assert_eq!(server_name("[::1]:25").as_deref(), Some("::1"));
+        assert_eq!(server_name("192.0.2.1:25").as_deref(), Some("192.0.2.1"));
+        assert_eq!(server_name("bad name:25"), None);
+        assert_eq!(server_name(":25"), None);
     }
 }

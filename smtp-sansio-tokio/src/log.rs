@@ -1,8 +1,12 @@
-//! Where the server's log lines go, and the `C:`/`S:` transcript of a dialogue with
-//! credentials redacted.
+//! Where the server's log lines go, the lines of one session, and the `C:`/`S:`
+//! transcript of a dialogue with credentials redacted.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
+
+use smtp_sansio::server::{AbortReason, CloseReason, Violation};
+use smtp_sansio::types::Mechanism;
 
 /// A log sink: one call per line, prefixed with the client's address by the caller.
 /// The default writes each line to stderr in one write.
@@ -49,6 +53,97 @@ impl Logger {
     }
 }
 
+/// The log lines of one session, as the crate's server writes them, for a run loop of
+/// one's own (a blocking server, say) to write the same: each starts with the client's
+/// address, and the last, at close, sums the session up. It also remembers who logged
+/// in, which later steps need (the sender check, trace fields).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SessionLog {
+    tag: String,
+    log: Logger,
+    started: Instant,
+    messages: u64,
+    user: Option<String>,
+}
+
+impl SessionLog {
+    /// The log of a session with `peer` (its address as text), starting now.
+    pub fn new(peer: &str, log: Logger) -> Self {
+        Self {
+            tag: peer.to_owned(),
+            log,
+            started: Instant::now(),
+            messages: 0,
+            user: None,
+        }
+    }
+
+    /// A line of one's own: `<peer>: <args>`.
+    pub fn line(&self, args: fmt::Arguments<'_>) {
+        self.log.log(format_args!("{}: {args}", self.tag));
+    }
+
+    /// Where the lines go.
+    pub fn logger(&self) -> &Logger {
+        &self.log
+    }
+
+    /// The peer's address as lines start with it (for a [`Transcript`]).
+    pub fn peer(&self) -> &str {
+        &self.tag
+    }
+
+    /// An AUTH attempt and its outcome; a successful one makes `user` the session's.
+    pub fn login(&mut self, mechanism: &Mechanism<'_>, user: &str, accepted: bool) {
+        if accepted {
+            self.line(format_args!("authenticated as {user} ({mechanism})"));
+            self.user = Some(user.to_owned());
+        } else {
+            self.line(format_args!("AUTH {mechanism} failed for {user:?}"));
+        }
+    }
+
+    /// The authenticated user, once AUTH succeeded.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// A protocol violation the machine answered by itself.
+    pub fn violation(&self, v: &Violation) {
+        self.line(format_args!("peer violation: {v:?}"));
+    }
+
+    /// A message the machine dropped before its end.
+    pub fn dropped(&self, reason: &AbortReason) {
+        self.line(format_args!("message dropped: {reason:?}"));
+    }
+
+    /// A complete message and what became of it (`verdict`: "accepted", "stored as
+    /// NAME", "answered 451"...); `accepted` ones are counted for the closing line.
+    pub fn message(&mut self, size: u64, recipients: usize, accepted: bool, verdict: &str) {
+        let from = self.user.as_deref().map(|u| format!(" from {u}"));
+        self.line(format_args!(
+            "message of {size} octets for {recipients} recipient(s){} {verdict}",
+            from.unwrap_or_default()
+        ));
+        self.messages += u64::from(accepted);
+    }
+
+    /// The session's end: why, how long it lasted, how many messages were accepted,
+    /// whether it ran over TLS, and the user.
+    pub fn closed(&self, reason: &CloseReason, tls: bool) {
+        let user = self.user.as_deref().map(|u| format!(", user {u}"));
+        self.line(format_args!(
+            "closed ({reason:?}) after {:.1?}, {} message(s){}{}",
+            self.started.elapsed(),
+            self.messages,
+            if tls { ", TLS" } else { "" },
+            user.unwrap_or_default(),
+        ));
+    }
+}
+
 /// Lines longer than this are logged cut short.
 const SHOWN: usize = 512;
 
@@ -76,7 +171,8 @@ enum State {
 }
 
 impl Transcript {
-    /// A transcript whose lines start with `peer`.
+    /// A transcript whose lines start with `peer` (a client's own transcript passes
+    /// `""`: every line is then `C: ...` or `S: ...`).
     pub fn new(peer: &str, log: Logger) -> Self {
         Self {
             peer: peer.to_owned(),
@@ -118,7 +214,10 @@ impl Transcript {
     }
 
     fn say(&self, args: fmt::Arguments<'_>) {
-        self.log.log(format_args!("{} {args}", self.peer));
+        match self.peer.is_empty() {
+            true => self.log.log(args),
+            false => self.log.log(format_args!("{} {args}", self.peer)),
+        }
     }
 
     fn client_line(&mut self) {
@@ -201,6 +300,35 @@ fn printable(line: &[u8]) -> String {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    #[test]
+    fn session_log_names_the_user_after_login_and_counts_accepted_messages() {
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = lines.clone();
+        let mut s = SessionLog::new(
+            "p",
+            Logger::new(move |a| sink.lock().unwrap().push(a.to_string())),
+        );
+        s.login(&Mechanism::PLAIN, "bob", false);
+        assert_eq!(s.user(), None);
+        s.login(&Mechanism::PLAIN, "alice", true);
+        assert_eq!(s.user(), Some("alice"));
+        s.message(10, 2, true, "stored as x");
+        s.message(10, 1, false, "answered 451");
+        s.closed(&CloseReason::Quit, true);
+        let all = lines.lock().unwrap().clone();
+        assert_eq!(all[0], "p: AUTH PLAIN failed for \"bob\"");
+        assert_eq!(all[1], "p: authenticated as alice (PLAIN)");
+        assert_eq!(
+            all[2],
+            "p: message of 10 octets for 2 recipient(s) from alice stored as x"
+        );
+        assert!(all[4].starts_with("p: closed (Quit) after "), "{all:?}");
+        assert!(
+            all[4].ends_with(", 1 message(s), TLS, user alice"),
+            "{all:?}"
+        );
+    }
 
     #[test]
     fn transcript_redacts_auth_and_sasl_responses() {

@@ -21,12 +21,14 @@ use crate::tls::TlsIdentity;
 /// connection with 421), written once without waiting, then the socket is closed.
 pub const TOO_MANY_SESSIONS: &[u8] = b"421 4.3.2 Too many connections, try again later\r\n";
 
-/// Default cap on sessions served at once.
-const DEFAULT_MAX_SESSIONS: usize = 4096;
+/// Default cap on sessions served at once: enough for load tests (thousands of idle
+/// connections), few enough that a connection flood cannot exhaust threads or
+/// descriptors.
+pub const DEFAULT_MAX_SESSIONS: usize = 4096;
 /// Default bound on one write to a client (a client that stops reading is dropped).
-const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default bound on a TLS handshake.
-const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What every session of a server shares.
 pub(crate) struct Shared<H> {
@@ -96,6 +98,15 @@ impl<H: Handler> ServerBuilder<H> {
     pub fn listen_tls(mut self, addr: SocketAddr) -> Self {
         self.implicit.push(addr);
         self
+    }
+
+    /// A listener of either kind: [`listen_tls`](Self::listen_tls) when `implicit_tls`,
+    /// else [`listen`](Self::listen) (the pairs [`Server::listeners`] reports).
+    pub fn listener(self, addr: SocketAddr, implicit_tls: bool) -> Self {
+        match implicit_tls {
+            true => self.listen_tls(addr),
+            false => self.listen(addr),
+        }
     }
 
     /// The TLS identity for STARTTLS and implicit TLS: with one, plain listeners offer

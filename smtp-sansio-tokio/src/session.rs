@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use smtp_sansio::server::{Answer, Event, MessageEnd, MessageStart, Server, Ticket};
+use smtp_sansio::types::Reply;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -16,7 +17,7 @@ use crate::body::{BODY_CHANNEL, BodySender, body_channel};
 use crate::handler::{
     BodyError, Connection, Decision, Handler, Hello, Login, Mail, Message, Rcpt, Session,
 };
-use crate::log::{Logger, Transcript};
+use crate::log::{SessionLog, Transcript};
 use crate::server::Shared;
 use crate::tls::TlsInfo;
 
@@ -35,14 +36,11 @@ enum Turn {
 struct Ctx<S> {
     session: S,
     conn: Connection,
-    /// The client's address as log lines start.
-    tag: String,
-    user: Option<String>,
+    /// The session's log lines, and its user once authenticated.
+    log: SessionLog,
     tls: Option<TlsInfo>,
     /// A MAIL was accepted and its transaction not yet reset.
     in_txn: bool,
-    messages: u64,
-    started: Instant,
     transcript: Option<Transcript>,
     stop: watch::Receiver<bool>,
     stopping: bool,
@@ -57,20 +55,15 @@ pub(crate) async fn serve<H: Handler>(shared: &Shared<H>, tcp: TcpStream, conn: 
         transcript: shared
             .transcript
             .then(|| Transcript::new(&tag, shared.log.clone())),
-        tag,
+        log: SessionLog::new(&tag, shared.log.clone()),
         conn,
-        user: None,
         tls: None,
         in_txn: false,
-        messages: 0,
-        started: Instant::now(),
         stop: shared.control.stop.subscribe(),
         stopping: false,
     };
     if let Err(e) = connection(shared, tcp, &mut ctx).await {
-        shared
-            .log
-            .log(format_args!("{}: connection error: {e}", ctx.tag));
+        ctx.log.line(format_args!("connection error: {e}"));
     }
 }
 
@@ -187,7 +180,7 @@ async fn read_into<S: AsyncRead + Unpin>(
 
 impl<S: Session> Ctx<S> {
     /// Feeds a read's outcome to the machine.
-    fn fed(&mut self, server: &mut Server, log: &Logger, read: io::Result<Option<BytesMut>>) {
+    fn fed(&mut self, server: &mut Server, read: io::Result<Option<BytesMut>>) {
         match read {
             Ok(Some(bytes)) => {
                 if let Some(t) = self.transcript.as_mut() {
@@ -197,7 +190,7 @@ impl<S: Session> Ctx<S> {
             }
             Ok(None) => server.handle_eof(Instant::now()),
             Err(e) => {
-                log.log(format_args!("{}: read error: {e}", self.tag));
+                self.log.line(format_args!("read error: {e}"));
                 server.handle_eof(Instant::now());
             }
         }
@@ -249,7 +242,7 @@ where
         }
         let stopping = ctx.stopping;
         tokio::select! {
-            read = read_into(io, &mut buf), if server.wants_input() => ctx.fed(server, &shared.log, read),
+            read = read_into(io, &mut buf), if server.wants_input() => ctx.fed(server, read),
             () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
             () = stopped(&mut stop), if !stopping => {
                 ctx.stopping = true;
@@ -293,7 +286,7 @@ where
 
 /// Answers a ticket with the handler's decision; one that does not fit the decision
 /// (a 2xx to EHLO, several replies outside LMTP...) becomes `451 4.3.0`.
-fn answer<S>(server: &mut Server, shared_log: &Logger, ctx: &Ctx<S>, ticket: Ticket, d: Decision) {
+fn answer(server: &mut Server, log: &SessionLog, ticket: Ticket, d: Decision) {
     let a = match d {
         Decision::Accept => Answer::Accept,
         Decision::Reply(r) => Answer::Reply(r),
@@ -304,9 +297,8 @@ fn answer<S>(server: &mut Server, shared_log: &Logger, ctx: &Ctx<S>, ticket: Tic
         let (ticket, _) = e.into_inner();
         let fallback = crate::fixed_reply(crate::replies::BAD_DECISION);
         if server.respond(Instant::now(), ticket, fallback).is_ok() {
-            shared_log.log(format_args!(
-                "{}: the handler's decision does not fit ({kind}); answered 451",
-                ctx.tag
+            log.line(format_args!(
+                "the handler's decision does not fit ({kind}); answered 451"
             ));
         }
     }
@@ -319,7 +311,6 @@ async fn on_event<H: Handler>(
     ctx: &mut Ctx<H::Session>,
     event: Event,
 ) {
-    let log = &shared.log;
     match event {
         Event::Hello(h) => {
             end_transaction(ctx).await;
@@ -328,26 +319,24 @@ async fn on_event<H: Handler>(
                 host: h.host,
             };
             let d = ctx.session.hello(&hello).await;
-            answer(server, log, ctx, h.ticket, d);
+            answer(server, &ctx.log, h.ticket, d);
         }
         Event::Mail(m) => {
             end_transaction(ctx).await;
             // RFC 6409 6.1: an account bound to addresses sends only as them.
-            if let (Some(user), Some(v)) = (ctx.user.as_deref(), shared.verifier.as_ref()) {
-                if !v.may_send_as(user, &m.from) {
-                    let no = crate::auth::sender_not_allowed(user);
-                    answer(server, log, ctx, m.ticket, Decision::Reply(no));
-                    return;
-                }
+            let verifier = shared.verifier.as_ref();
+            if let Some(no) = verifier.and_then(|v| v.sender_refusal(ctx.log.user(), &m.from)) {
+                answer(server, &ctx.log, m.ticket, Decision::Reply(no));
+                return;
             }
             let mail = Mail {
                 from: m.from,
                 params: m.params,
-                user: ctx.user.clone(),
+                user: ctx.log.user().map(str::to_owned),
             };
             let d = ctx.session.mail(&mail).await;
             ctx.in_txn = d.is_accept();
-            answer(server, log, ctx, m.ticket, d);
+            answer(server, &ctx.log, m.ticket, d);
         }
         Event::Rcpt(r) => {
             let rcpt = Rcpt {
@@ -355,20 +344,10 @@ async fn on_event<H: Handler>(
                 params: r.params,
             };
             let d = ctx.session.rcpt(&rcpt).await;
-            answer(server, log, ctx, r.ticket, d);
+            answer(server, &ctx.log, r.ticket, d);
         }
         Event::Auth(a) => {
-            // A PLAIN authorization identity other than the user's own would be a request
-            // to act for someone else (RFC 4616 2); no such right is granted here.
-            let own = a
-                .authzid
-                .as_deref()
-                .is_none_or(|z| z.is_empty() || z == a.authcid);
-            let verified = own
-                && shared
-                    .verifier
-                    .as_ref()
-                    .is_some_and(|v| v.verify(&a.authcid, a.password.expose()));
+            let verified = shared.verifier.as_ref().is_some_and(|v| v.accepts(&a));
             let login = Login {
                 mechanism: a.mechanism,
                 user: a.authcid,
@@ -376,48 +355,27 @@ async fn on_event<H: Handler>(
                 verified,
             };
             let d = ctx.session.auth(&login).await;
-            if d.is_accept() {
-                log.log(format_args!(
-                    "{}: authenticated as {} ({})",
-                    ctx.tag, login.user, login.mechanism
-                ));
-                ctx.user = Some(login.user);
-            } else {
-                log.log(format_args!(
-                    "{}: AUTH {} failed for {:?}",
-                    ctx.tag, login.mechanism, login.user
-                ));
-            }
-            answer(server, log, ctx, a.ticket, d);
+            ctx.log.login(&login.mechanism, &login.user, d.is_accept());
+            answer(server, &ctx.log, a.ticket, d);
         }
         // Only PLAIN and LOGIN go through the verifier; the machine decodes both itself.
         Event::SaslStep(s) => {
-            let no = crate::fixed_reply(crate::replies::SASL_UNSUPPORTED);
-            answer(server, log, ctx, s.ticket, Decision::Reply(no));
+            let no = Reply::unrecognized_mechanism();
+            answer(server, &ctx.log, s.ticket, Decision::Reply(no));
         }
-        Event::Vrfy(v) => answer(server, log, ctx, v.ticket, Decision::Accept),
-        Event::Violation(v) => log.log(format_args!("{}: peer violation: {v:?}", ctx.tag)),
+        Event::Vrfy(v) => answer(server, &ctx.log, v.ticket, Decision::Accept),
+        Event::Violation(v) => ctx.log.violation(&v),
         Event::MessageAborted(reason) => {
-            log.log(format_args!("{}: message dropped: {reason:?}", ctx.tag));
+            ctx.log.dropped(&reason);
             end_transaction(ctx).await;
         }
         Event::MessageEnd(end) => {
             // Only reachable if a body started without MessageStart: never stored.
             let no = crate::fixed_reply(crate::replies::NOT_STORED);
-            answer(server, log, ctx, end.ticket, Decision::Reply(no));
+            answer(server, &ctx.log, end.ticket, Decision::Reply(no));
         }
         Event::Closed(reason) => {
-            log.log(format_args!(
-                "{}: closed ({reason:?}) after {:.1?}, {} message(s){}{}",
-                ctx.tag,
-                ctx.started.elapsed(),
-                ctx.messages,
-                if server.is_tls() { ", TLS" } else { "" },
-                ctx.user
-                    .as_deref()
-                    .map(|u| format!(", user {u}"))
-                    .unwrap_or_default(),
-            ));
+            ctx.log.closed(&reason, server.is_tls());
             ctx.session.closed(&reason);
         }
         _ => {}
@@ -459,7 +417,7 @@ where
         hostname: server.config().hostname.clone(),
         peer: ctx.conn.peer,
         tls: ctx.tls.clone(),
-        user: ctx.user.clone(),
+        user: ctx.log.user().map(str::to_owned),
     };
     let (tx, body) = body_channel(BODY_CHANNEL);
     let mut tx = Some(tx);
@@ -476,7 +434,7 @@ where
             transcript,
             stop,
             stopping,
-            tag,
+            log,
             ..
         } = &mut *ctx;
         let handler = session.message(&message, body);
@@ -501,14 +459,10 @@ where
                     }
                     Event::MessageAborted(reason) => {
                         finish(&mut tx, Err(BodyError::Aborted(reason)));
-                        shared
-                            .log
-                            .log(format_args!("{tag}: message dropped: {reason:?}"));
+                        log.dropped(&reason);
                         ending = Some(Ending::Aborted);
                     }
-                    Event::Violation(v) => {
-                        shared.log.log(format_args!("{tag}: peer violation: {v:?}"))
-                    }
+                    Event::Violation(v) => log.violation(&v),
                     other => {
                         finish(&mut tx, Err(BodyError::Lost));
                         leftover = Some(other);
@@ -550,7 +504,7 @@ where
                     }
                     Ok(None) => server.handle_eof(Instant::now()),
                     Err(e) => {
-                        shared.log.log(format_args!("{tag}: read error: {e}"));
+                        log.line(format_args!("read error: {e}"));
                         server.handle_eof(Instant::now());
                     }
                 },
@@ -570,27 +524,14 @@ where
     match ending {
         Some(Ending::End(end)) => {
             let d = decision.unwrap_or(Decision::Accept);
-            let log = &shared.log;
-            let user = ctx
-                .user
-                .as_deref()
-                .map(|u| format!(" from {u}"))
-                .unwrap_or_default();
             let verdict = match &d {
                 Decision::Accept => "accepted".to_owned(),
                 Decision::Reply(r) => format!("answered {}", r.code()),
                 Decision::Each(rs) => format!("answered {} replies", rs.len()),
             };
-            log.log(format_args!(
-                "{}: message of {} octets for {} recipient(s){user} {verdict}",
-                ctx.tag,
-                end.size,
-                end.recipients.len()
-            ));
-            if d.is_accept() {
-                ctx.messages += 1;
-            }
-            answer(server, log, ctx, end.ticket, d);
+            let (size, recipients) = (end.size, end.recipients.len());
+            ctx.log.message(size, recipients, d.is_accept(), &verdict);
+            answer(server, &ctx.log, end.ticket, d);
             if shutdown_after {
                 server.shutdown();
             }

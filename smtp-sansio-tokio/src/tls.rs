@@ -2,11 +2,17 @@
 //! self-signed certificate made at start-up so that STARTTLS always works.
 
 use std::fmt;
+use std::io;
+use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A TLS session over a blocking socket, from [`TlsIdentity::accept_blocking`].
+pub type BlockingTls = rustls::StreamOwned<rustls::ServerConnection, TcpStream>;
 
 /// A TLS server identity: the rustls configuration, where its certificate came from and
 /// the certificate's SHA-256 fingerprint (for the start-up log: a client pinning a
@@ -100,6 +106,23 @@ impl TlsIdentity {
         format!("{}, SHA-256 fingerprint {}", self.origin, self.fingerprint)
     }
 
+    /// The server side of a TLS handshake on a blocking socket (at once for implicit
+    /// TLS, or after the `220` to STARTTLS), bounded by `timeout` (a read timeout on the
+    /// socket, which the caller's run loop sets anew).
+    pub fn accept_blocking(
+        &self,
+        mut tcp: TcpStream,
+        timeout: Duration,
+    ) -> io::Result<BlockingTls> {
+        let mut conn =
+            rustls::ServerConnection::new(self.config.clone()).map_err(io::Error::other)?;
+        tcp.set_read_timeout(Some(timeout))?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)?;
+        }
+        Ok(rustls::StreamOwned::new(conn, tcp))
+    }
+
     fn build(
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
@@ -161,5 +184,53 @@ impl TlsInfo {
             cipher,
             sni: conn.server_name().map(str::to_owned),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use rustls::pki_types::ServerName;
+
+    use super::*;
+
+    #[test]
+    fn blocking_handshake_then_bytes_flow_both_ways() {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let der = made.cert.der().clone();
+        let key = PrivatePkcs8KeyDer::from(made.key_pair.serialize_der()).into();
+        let identity = TlsIdentity::build(vec![der.clone()], key, "test".into()).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = std::thread::spawn(move || {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(der).unwrap();
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            let name = ServerName::try_from("localhost").unwrap();
+            let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, TcpStream::connect(addr).unwrap());
+            tls.write_all(b"EHLO c.example\r\n").unwrap();
+            let mut reply = [0u8; 5];
+            tls.read_exact(&mut reply).unwrap();
+            reply
+        });
+        let (tcp, _) = listener.accept().unwrap();
+        let mut tls = identity
+            .accept_blocking(tcp, Duration::from_secs(10))
+            .unwrap();
+        let mut line = [0u8; 16];
+        tls.read_exact(&mut line).unwrap();
+        assert_eq!(&line, b"EHLO c.example\r\n");
+        assert!(TlsInfo::of(&tls.conn).is_some());
+        tls.write_all(b"250 \n").unwrap();
+        tls.flush().unwrap();
+        assert_eq!(&client.join().unwrap(), b"250 \n");
     }
 }

@@ -363,6 +363,16 @@ impl Reply {
         )
     }
 
+    /// `504 5.5.4 Unrecognized authentication type` (RFC 4954 6): the answer to a SASL
+    /// exchange the application does not handle.
+    pub fn unrecognized_mechanism() -> Self {
+        Self::fixed(
+            ReplyCode::PARAMETER_NOT_IMPLEMENTED,
+            EnhancedStatus::known(5, 5, 4),
+            "Unrecognized authentication type",
+        )
+    }
+
     /// `552 5.3.4 Message size exceeds fixed limit` (RFC 1870).
     pub fn too_big() -> Self {
         Self::fixed(
