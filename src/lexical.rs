@@ -108,33 +108,26 @@ pub(crate) fn is_ldh_str(v: &[u8]) -> bool {
 /// a delimiter that a label byte or dot is not, so nothing else changes.
 #[inline(always)]
 pub(crate) fn domain_len(i: &[u8], allow_underscore: bool) -> Option<usize> {
-    let classes = if allow_underscore {
-        LABEL | UNDERSCORE | DOT
+    let label = if allow_underscore {
+        LABEL | UNDERSCORE
     } else {
-        LABEL | DOT
+        LABEL
     };
-    // One pass: a label may not be empty, nor start or end with "-".
-    let mut prev = b'.';
+    // Label by label: a run of label bytes, which may not be empty nor start or end
+    // with "-", then a dot and the next label, or the end of the domain.
     let mut n = 0;
-    for &b in i {
-        if CLASS[b as usize] & classes == 0 {
-            break;
+    loop {
+        let k = n + run(&i[n..], label);
+        match (i.get(n), i.get(k.wrapping_sub(1))) {
+            (Some(&first), Some(&last)) if k > n && first != b'-' && last != b'-' => {}
+            _ => return None,
         }
-        let bad_edge = match b {
-            b'.' => prev == b'.' || prev == b'-',
-            b'-' => prev == b'.',
-            _ => false,
-        };
-        if bad_edge {
-            return None;
+        if i.get(k) == Some(&b'.') {
+            n = k + 1;
+        } else {
+            return (k <= 255).then_some(k);
         }
-        prev = b;
-        n += 1;
     }
-    if prev == b'.' || prev == b'-' || n > 255 {
-        return None;
-    }
-    Some(n)
 }
 
 /// `s` is a `Domain` under the strict grammar.
