@@ -229,7 +229,7 @@ impl<'a> Args<'a, '_> {
 /// `ehlo = "EHLO" SP ( Domain / address-literal ) CRLF`, `helo = "HELO" SP Domain CRLF`
 /// (RFC 5321 4.1.1.1; an address literal is taken after HELO too) and `"LHLO" SP`, which
 /// takes what EHLO does (RFC 2033 4.1).
-#[inline(always)]
+#[inline(never)]
 fn ehlo<'a, T>(l: &Args<'a, '_>, build: impl FnOnce(Host<'a>) -> T) -> Result<T, DecodeError> {
     let a = l.required()?;
     let cx = l.text(a)?;
@@ -240,7 +240,7 @@ fn ehlo<'a, T>(l: &Args<'a, '_>, build: impl FnOnce(Host<'a>) -> T) -> Result<T,
 }
 
 /// `mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF` (RFC 5321 4.1.1.2)
-#[inline(always)]
+#[inline(never)]
 fn mail<'a, T>(
     l: &Args<'a, '_>,
     build: impl FnOnce(ReversePath<'a>, MailParams<'a>) -> T,
@@ -258,7 +258,7 @@ fn mail<'a, T>(
 
 /// `rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
 /// [SP Rcpt-parameters] CRLF` (RFC 5321 4.1.1.3)
-#[inline(always)]
+#[inline(never)]
 fn rcpt<'a, T>(
     l: &Args<'a, '_>,
     build: impl FnOnce(ForwardPath<'a>, RcptParams<'a>) -> T,
@@ -314,7 +314,7 @@ fn bdat_cmd<T>(l: &Args<'_, '_>, build: impl FnOnce(u64, bool) -> T) -> Result<T
 
 /// `SP String`, the argument of `vrfy = "VRFY" SP String CRLF` and
 /// `expn = "EXPN" SP String CRLF` (RFC 5321 4.1.1.6, 4.1.1.7)
-#[inline(always)]
+#[inline(never)]
 fn sp_string<'a, T>(
     l: &Args<'a, '_>,
     build: impl FnOnce(Argument<'a>) -> T,
@@ -339,7 +339,7 @@ fn opt_sp_string<'a, T>(
 
 /// `auth-command = "AUTH" SP sasl-mech [SP initial-response] ...` (RFC 4954 4), its
 /// first line; the mechanism is kept in upper case.
-#[inline(always)]
+#[inline(never)]
 fn auth_command<'a, T>(
     l: &Args<'a, '_>,
     build: impl FnOnce(Mechanism<'a>, Option<InitialResponse<'a>>) -> T,
