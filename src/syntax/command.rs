@@ -38,24 +38,30 @@ fn parse_line<'a, T>(
             debug_assert!(forbidden_byte(line).is_none() && std::str::from_utf8(line).is_ok());
             Ok(t)
         }
-        Err(e) => {
-            let e = forbidden_byte(line)
-                .or_else(|| {
-                    std::str::from_utf8(line)
-                        .err()
-                        .map(|u| DecodeError::syntax(u.valid_up_to(), SyntaxErrorKind::Byte))
-                })
-                .unwrap_or(e);
-            // RFC 3030 2: octets follow a BDAT line; when the line is broken they cannot
-            // be framed, whatever else is wrong with it.
-            let bdat = line.split(|&b| b == b' ').next().map(verb_key) == Some(BDAT);
-            match e {
-                DecodeError::Syntax { offset, .. } if bdat => {
-                    Err(DecodeError::syntax(offset, SyntaxErrorKind::ChunkSize))
-                }
-                e => Err(e),
-            }
+        Err(e) => Err(line_error(line, e)),
+    }
+}
+
+/// The error for a line that failed its rule with `e`: bytes no class admits come first,
+/// then BDAT's framing. Cold and out of line, so that the parse path stays small.
+#[cold]
+#[inline(never)]
+fn line_error(line: &[u8], e: DecodeError) -> DecodeError {
+    let e = forbidden_byte(line)
+        .or_else(|| {
+            std::str::from_utf8(line)
+                .err()
+                .map(|u| DecodeError::syntax(u.valid_up_to(), SyntaxErrorKind::Byte))
+        })
+        .unwrap_or(e);
+    // RFC 3030 2: octets follow a BDAT line; when the line is broken they cannot be
+    // framed, whatever else is wrong with it.
+    let bdat = line.split(|&b| b == b' ').next().map(verb_key) == Some(BDAT);
+    match e {
+        DecodeError::Syntax { offset, .. } if bdat => {
+            DecodeError::syntax(offset, SyntaxErrorKind::ChunkSize)
         }
+        e => e,
     }
 }
 
