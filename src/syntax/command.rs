@@ -422,19 +422,41 @@ fn find_lf(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    // The lowest set bit marks the first zero byte exactly (a borrow only runs upwards
+    // from a real zero), and little-endian puts the first byte lowest.
+    let zero = |w: &[u8; 8]| {
+        let x = u64::from_le_bytes(*w) ^ LFS;
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
     let head = &s[..s.len().min(128)];
-    let mut words = head.chunks_exact(8);
-    for (k, c) in (&mut words).enumerate() {
-        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) ^ LFS;
-        // The lowest set bit marks the first zero byte exactly (a borrow only runs
-        // upwards from a real zero), and little-endian puts the first byte lowest.
-        let m = x.wrapping_sub(ONES) & !x & HIGHS;
-        if m != 0 {
-            return Some(k * 8 + (m.trailing_zeros() / 8) as usize);
+    // Two words per step, one branch for both.
+    let mut pairs = head.chunks_exact(16);
+    for (k, c) in (&mut pairs).enumerate() {
+        let (a, b) = c.split_at(8);
+        let (Some(a), Some(b)) = (a.first_chunk::<8>(), b.first_chunk::<8>()) else {
+            break;
+        };
+        let (ma, mb) = (zero(a), zero(b));
+        if ma | mb != 0 {
+            let at = if ma != 0 {
+                ma.trailing_zeros()
+            } else {
+                64 + mb.trailing_zeros()
+            };
+            return Some(k * 16 + (at / 8) as usize);
         }
     }
-    let done = head.len() - words.remainder().len();
-    if let Some(p) = words.remainder().iter().position(|&b| b == b'\n') {
+    let done = head.len() - pairs.remainder().len();
+    let mut tail = pairs.remainder();
+    if let Some(w) = tail.first_chunk::<8>() {
+        let m = zero(w);
+        if m != 0 {
+            return Some(done + (m.trailing_zeros() / 8) as usize);
+        }
+        tail = &tail[8..];
+    }
+    let done = head.len() - tail.len();
+    if let Some(p) = tail.iter().position(|&b| b == b'\n') {
         return Some(done + p);
     }
     memchr::memchr(b'\n', &s[head.len()..]).map(|p| head.len() + p)
