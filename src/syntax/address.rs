@@ -31,20 +31,30 @@ pub(crate) fn domain<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Domain<'a>> {
 
 /// `IPv4-address-literal = Snum 3("."  Snum)`, `Snum = 1*3DIGIT` ; representing a
 /// decimal integer value in the range 0 through 255. The whole of `i` must match.
+/// One pass, no splitting: it runs for every address literal.
 fn ipv4_address_literal(i: &[u8]) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = i.split(|&b| b == b'.');
-    for o in &mut octets {
-        let d = parts.next()?;
-        if d.is_empty() || d.len() > 3 || !d.iter().all(u8::is_ascii_digit) {
+    let (mut k, mut v, mut len) = (0usize, 0u16, 0u8);
+    for &c in i {
+        if c == b'.' {
+            // An empty Snum, or a fourth dot.
+            if len == 0 || k == 3 {
+                return None;
+            }
+            octets[k] = u8::try_from(v).ok()?;
+            (k, v, len) = (k + 1, 0, 0);
+            continue;
+        }
+        let d = c.wrapping_sub(b'0');
+        if d > 9 || len == 3 {
             return None;
         }
-        let v = d.iter().fold(0u16, |a, &c| a * 10 + u16::from(c - b'0'));
-        *o = u8::try_from(v).ok()?;
+        (v, len) = (v * 10 + u16::from(d), len + 1);
     }
-    if parts.next().is_some() {
+    if k != 3 || len == 0 {
         return None;
     }
+    octets[3] = u8::try_from(v).ok()?;
     Some(Ipv4Addr::from(octets))
 }
 

@@ -38,24 +38,30 @@ fn parse_line<'a, T>(
             debug_assert!(forbidden_byte(line).is_none() && std::str::from_utf8(line).is_ok());
             Ok(t)
         }
-        Err(e) => {
-            let e = forbidden_byte(line)
-                .or_else(|| {
-                    std::str::from_utf8(line)
-                        .err()
-                        .map(|u| DecodeError::syntax(u.valid_up_to(), SyntaxErrorKind::Byte))
-                })
-                .unwrap_or(e);
-            // RFC 3030 2: octets follow a BDAT line; when the line is broken they cannot
-            // be framed, whatever else is wrong with it.
-            let bdat = line.split(|&b| b == b' ').next().map(verb_key) == Some(BDAT);
-            match e {
-                DecodeError::Syntax { offset, .. } if bdat => {
-                    Err(DecodeError::syntax(offset, SyntaxErrorKind::ChunkSize))
-                }
-                e => Err(e),
-            }
+        Err(e) => Err(line_error(line, e)),
+    }
+}
+
+/// The error for a line that failed its rule with `e`: bytes no class admits come first,
+/// then BDAT's framing. Cold and out of line, so that the parse path stays small.
+#[cold]
+#[inline(never)]
+fn line_error(line: &[u8], e: DecodeError) -> DecodeError {
+    let e = forbidden_byte(line)
+        .or_else(|| {
+            std::str::from_utf8(line)
+                .err()
+                .map(|u| DecodeError::syntax(u.valid_up_to(), SyntaxErrorKind::Byte))
+        })
+        .unwrap_or(e);
+    // RFC 3030 2: octets follow a BDAT line; when the line is broken they cannot be
+    // framed, whatever else is wrong with it.
+    let bdat = line.split(|&b| b == b' ').next().map(verb_key) == Some(BDAT);
+    match e {
+        DecodeError::Syntax { offset, .. } if bdat => {
+            DecodeError::syntax(offset, SyntaxErrorKind::ChunkSize)
         }
+        e => e,
     }
 }
 
@@ -92,11 +98,11 @@ const NOOP: u64 = k4(b"noop");
 const AUTH: u64 = k4(b"auth");
 const STARTTLS: u64 = u64::from_le_bytes(*b"starttls");
 
-/// `Keyword = Ldh-str` (RFC 5321 4.1.2), the verb, with its [`verb_key`] and what follows
-/// it: the line split at its first SP. Most verbs have four letters: those are taken
-/// without a search for the space.
+/// The verb, with its [`verb_key`], and what follows it: the line split at its first SP.
+/// Most verbs have four letters: those are taken without a search for the space. The
+/// verb is checked as a `Keyword` only when it is not a known one (see `parse_text`).
 #[inline(always)]
-fn verb(line: &[u8]) -> Result<(&[u8], u64, &[u8]), DecodeError> {
+fn verb(line: &[u8]) -> (&[u8], u64, &[u8]) {
     let vlen = if line.len() >= 4
         && line.get(4).is_none_or(|&b| b == b' ')
         && !line[..4].contains(&b' ')
@@ -106,30 +112,7 @@ fn verb(line: &[u8]) -> Result<(&[u8], u64, &[u8]), DecodeError> {
         line.iter().position(|&b| b == b' ').unwrap_or(line.len())
     };
     let (verb, rest) = line.split_at(vlen);
-    let key = verb_key(verb);
-    // A verb whose folded form is a known one is made of letters (only `A`-`Z` and
-    // `a`-`z` fold onto a lower-case letter); any other is checked as an `Ldh-str`.
-    let known = matches!(
-        key,
-        EHLO | HELO
-            | LHLO
-            | MAIL
-            | RCPT
-            | DATA
-            | RSET
-            | QUIT
-            | BDAT
-            | VRFY
-            | EXPN
-            | HELP
-            | NOOP
-            | AUTH
-            | STARTTLS
-    );
-    if !known && !is_ldh_str(verb) {
-        return Err(DecodeError::syntax(0, SyntaxErrorKind::Verb));
-    }
-    Ok((verb, key, rest))
+    (verb, verb_key(verb), rest)
 }
 
 /// The grammar proper: the verb, then the rule for that verb's arguments.
@@ -144,7 +127,7 @@ fn parse_text<'a, T>(
     } else {
         line
     };
-    let (verb, key, rest) = verb(line)?;
+    let (verb, key, rest) = verb(line);
     let l = Args { line, rest, g };
     // Each rule hands its fields to `build`, which hands the command to `wrap` (see
     // `parse_line`): the command is made once, where the caller's result lives.
@@ -173,6 +156,10 @@ fn parse_text<'a, T>(
                 initial_response,
             })
         }),
+        // `Keyword = Ldh-str` (RFC 5321 4.1.2). A verb whose folded form is a known one
+        // is made of letters (only `A`-`Z` and `a`-`z` fold onto a lower-case letter), so
+        // only this arm needs the check.
+        _ if !is_ldh_str(verb) => Err(DecodeError::syntax(0, SyntaxErrorKind::Verb)),
         _ => extension_command(&l, verb, |verb, args| wrap(Command::Other { verb, args })),
     }
 }
@@ -225,10 +212,20 @@ impl<'a> Args<'a, '_> {
         }
     }
 
-    /// `a` as text, checked as UTF-8 once for all the fields cut from it.
+    /// `a`, a tail of the line, as text, checked as UTF-8 once for all the fields cut
+    /// from it.
+    ///
+    /// The check starts up to seven bytes early, at a word-aligned address inside the
+    /// line: `str::from_utf8` goes byte by byte until it is aligned and word by word
+    /// after, and on short lines the unaligned head was a large part of its time. The
+    /// bytes taken in front of `a` are the verb and its SP, which are ASCII for every
+    /// verb that calls this, so the check fails exactly when `a` is not UTF-8.
     #[inline(always)]
     fn text(&self, a: &'a [u8]) -> Result<Cx<'a>, DecodeError> {
-        match std::str::from_utf8(a) {
+        let at = self.at(a);
+        let back = (a.as_ptr() as usize) % std::mem::size_of::<usize>();
+        let from = if back <= at { at - back } else { at };
+        match std::str::from_utf8(&self.line[from..]) {
             Ok(t) => Ok(Cx::new(t, self.g)),
             Err(_) => Err(self.err(a)),
         }
@@ -238,7 +235,7 @@ impl<'a> Args<'a, '_> {
 /// `ehlo = "EHLO" SP ( Domain / address-literal ) CRLF`, `helo = "HELO" SP Domain CRLF`
 /// (RFC 5321 4.1.1.1; an address literal is taken after HELO too) and `"LHLO" SP`, which
 /// takes what EHLO does (RFC 2033 4.1).
-#[inline(always)]
+#[inline(never)]
 fn ehlo<'a, T>(l: &Args<'a, '_>, build: impl FnOnce(Host<'a>) -> T) -> Result<T, DecodeError> {
     let a = l.required()?;
     let cx = l.text(a)?;
@@ -249,7 +246,7 @@ fn ehlo<'a, T>(l: &Args<'a, '_>, build: impl FnOnce(Host<'a>) -> T) -> Result<T,
 }
 
 /// `mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF` (RFC 5321 4.1.1.2)
-#[inline(always)]
+#[inline(never)]
 fn mail<'a, T>(
     l: &Args<'a, '_>,
     build: impl FnOnce(ReversePath<'a>, MailParams<'a>) -> T,
@@ -267,7 +264,7 @@ fn mail<'a, T>(
 
 /// `rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" / "<Postmaster>" / Forward-path )
 /// [SP Rcpt-parameters] CRLF` (RFC 5321 4.1.1.3)
-#[inline(always)]
+#[inline(never)]
 fn rcpt<'a, T>(
     l: &Args<'a, '_>,
     build: impl FnOnce(ForwardPath<'a>, RcptParams<'a>) -> T,
@@ -323,7 +320,7 @@ fn bdat_cmd<T>(l: &Args<'_, '_>, build: impl FnOnce(u64, bool) -> T) -> Result<T
 
 /// `SP String`, the argument of `vrfy = "VRFY" SP String CRLF` and
 /// `expn = "EXPN" SP String CRLF` (RFC 5321 4.1.1.6, 4.1.1.7)
-#[inline(always)]
+#[inline(never)]
 fn sp_string<'a, T>(
     l: &Args<'a, '_>,
     build: impl FnOnce(Argument<'a>) -> T,
@@ -348,7 +345,7 @@ fn opt_sp_string<'a, T>(
 
 /// `auth-command = "AUTH" SP sasl-mech [SP initial-response] ...` (RFC 4954 4), its
 /// first line; the mechanism is kept in upper case.
-#[inline(always)]
+#[inline(never)]
 fn auth_command<'a, T>(
     l: &Args<'a, '_>,
     build: impl FnOnce(Mechanism<'a>, Option<InitialResponse<'a>>) -> T,
@@ -417,25 +414,49 @@ pub fn decode_command<'a>(
 }
 
 /// The first LF in `s`. Command lines are short, and a call into `memchr` costs more
-/// than the search on them: the first 64 bytes are searched here, a word at a time.
+/// than the search on them: the first 128 bytes are searched here, a word at a time
+/// (RCPT lines with DSN parameters pass 64 bytes; a `memchr` call there cost more than
+/// the words it saved).
 #[inline(always)]
 fn find_lf(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    let head = &s[..s.len().min(64)];
-    let mut words = head.chunks_exact(8);
-    for (k, c) in (&mut words).enumerate() {
-        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) ^ LFS;
-        // The lowest set bit marks the first zero byte exactly (a borrow only runs
-        // upwards from a real zero), and little-endian puts the first byte lowest.
-        let m = x.wrapping_sub(ONES) & !x & HIGHS;
-        if m != 0 {
-            return Some(k * 8 + (m.trailing_zeros() / 8) as usize);
+    // The lowest set bit marks the first zero byte exactly (a borrow only runs upwards
+    // from a real zero), and little-endian puts the first byte lowest.
+    let zero = |w: &[u8; 8]| {
+        let x = u64::from_le_bytes(*w) ^ LFS;
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let head = &s[..s.len().min(128)];
+    // Two words per step, one branch for both.
+    let mut pairs = head.chunks_exact(16);
+    for (k, c) in (&mut pairs).enumerate() {
+        let (a, b) = c.split_at(8);
+        let (Some(a), Some(b)) = (a.first_chunk::<8>(), b.first_chunk::<8>()) else {
+            break;
+        };
+        let (ma, mb) = (zero(a), zero(b));
+        if ma | mb != 0 {
+            let at = if ma != 0 {
+                ma.trailing_zeros()
+            } else {
+                64 + mb.trailing_zeros()
+            };
+            return Some(k * 16 + (at / 8) as usize);
         }
     }
-    let done = head.len() - words.remainder().len();
-    if let Some(p) = words.remainder().iter().position(|&b| b == b'\n') {
+    let done = head.len() - pairs.remainder().len();
+    let mut tail = pairs.remainder();
+    if let Some(w) = tail.first_chunk::<8>() {
+        let m = zero(w);
+        if m != 0 {
+            return Some(done + (m.trailing_zeros() / 8) as usize);
+        }
+        tail = &tail[8..];
+    }
+    let done = head.len() - tail.len();
+    if let Some(p) = tail.iter().position(|&b| b == b'\n') {
         return Some(done + p);
     }
     memchr::memchr(b'\n', &s[head.len()..]).map(|p| head.len() + p)
@@ -472,12 +493,7 @@ fn prefix<'a, const N: usize>(a: &'a [u8], p: &[u8; N], g: &Grammar) -> Option<&
 
 /// `chunk-size = 1*DIGIT` (RFC 3030 2); `None` on overflow.
 fn chunk_size(d: &[u8]) -> Option<u64> {
-    if d.is_empty() || d.len() > 20 || !d.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    d.iter().try_fold(0u64, |a, &c| {
-        a.checked_mul(10)?.checked_add(u64::from(c - b'0'))
-    })
+    super::params::digits(d)
 }
 
 /// `String = Atom / Quoted-string`, taken loosely (see [`is_argument`]).

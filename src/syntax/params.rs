@@ -135,14 +135,25 @@ fn other<'a>(
 
 /// `size-value = 1*20DIGIT` (RFC 1870 3)
 fn size_value(v: &[u8]) -> Result<u64, SyntaxErrorKind> {
-    if v.is_empty() || v.len() > 20 || !v.iter().all(u8::is_ascii_digit) {
-        return Err(SyntaxErrorKind::ParameterValue);
+    digits(v).ok_or(SyntaxErrorKind::ParameterValue)
+}
+
+/// `1*20DIGIT` as a number, in one pass; `None` when empty, longer than 20 digits, not
+/// all digits, or over `u64::MAX`. Shared with BDAT's `chunk-size` (RFC 3030 2).
+#[inline(always)]
+pub(crate) fn digits(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 20 {
+        return None;
     }
-    v.iter()
-        .try_fold(0u64, |a, &d| {
-            a.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        })
-        .ok_or(SyntaxErrorKind::ParameterValue)
+    let mut n = 0u64;
+    for &c in v {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(n)
 }
 
 /// `Mail-parameters = esmtp-param *(SP esmtp-param)` with the known keywords typed.
@@ -152,61 +163,64 @@ pub(crate) fn mail_parameters<'a>(
 ) -> Result<MailParams<'a>, (usize, SyntaxErrorKind)> {
     let mut p = MailParams::default();
     each_param(i, |k, v| {
-        if eq_fold(k, b"size") {
-            set_once(&mut p.size, size_value(value(v)?)?)
-        } else if eq_fold(k, b"body") {
-            let v = value(v)?;
-            let b = if eq_fold(v, b"7bit") {
-                Body::SevenBit
-            } else if eq_fold(v, b"8bitmime") {
-                Body::EightBitMime
-            } else if eq_fold(v, b"binarymime") {
-                Body::BinaryMime
-            } else {
-                return Err(SyntaxErrorKind::ParameterValue);
-            };
-            set_once(&mut p.body, b)
-        } else if eq_fold(k, b"smtputf8") {
-            flag(&mut p.smtputf8, v)
-        } else if eq_fold(k, b"requiretls") {
-            flag(&mut p.requiretls, v)
-        } else if eq_fold(k, b"ret") {
-            let v = value(v)?;
-            let r = if eq_fold(v, b"full") {
-                Ret::Full
-            } else if eq_fold(v, b"hdrs") {
-                Ret::Hdrs
-            } else {
-                return Err(SyntaxErrorKind::ParameterValue);
-            };
-            set_once(&mut p.ret, r)
-        } else if eq_fold(k, b"envid") {
-            // RFC 3461 4.4 limits the length; the server enforces it, so that every
-            // value the types can hold still round-trips through the grammar.
-            let x = xtext(cx, value(v)?).ok_or(SyntaxErrorKind::ParameterValue)?;
-            set_once(&mut p.envid, XText::from_parsed(x))
-        } else if eq_fold(k, b"auth") {
-            let v = value(v)?;
-            let a = if v == b"<>" {
-                MailAuth::Unknown
-            } else {
-                MailAuth::Identity(XText::from_parsed(
-                    xtext(cx, v).ok_or(SyntaxErrorKind::ParameterValue)?,
-                ))
-            };
-            set_once(&mut p.auth, a)
-        } else if eq_fold(k, b"mt-priority") {
-            // RFC 6710 6: priority-value = [ "-" / "+" ] DIGIT
-            let pr = match value(v)? {
-                [d] if d.is_ascii_digit() => (d - b'0') as i8,
-                [b'+', d] if d.is_ascii_digit() => (d - b'0') as i8,
-                [b'-', d] if d.is_ascii_digit() => -((d - b'0') as i8),
-                _ => return Err(SyntaxErrorKind::ParameterValue),
-            };
-            let pr = MtPriority::new(pr).map_err(|_| SyntaxErrorKind::ParameterValue)?;
-            set_once(&mut p.mt_priority, pr)
-        } else {
-            other(cx, &mut p.other, k, v)
+        // Each keyword is compared only with the known one of its length.
+        match k.len() {
+            4 if eq_fold(k, b"size") => set_once(&mut p.size, size_value(value(v)?)?),
+            4 if eq_fold(k, b"body") => {
+                let v = value(v)?;
+                let b = if eq_fold(v, b"8bitmime") {
+                    Body::EightBitMime
+                } else if eq_fold(v, b"7bit") {
+                    Body::SevenBit
+                } else if eq_fold(v, b"binarymime") {
+                    Body::BinaryMime
+                } else {
+                    return Err(SyntaxErrorKind::ParameterValue);
+                };
+                set_once(&mut p.body, b)
+            }
+            8 if eq_fold(k, b"smtputf8") => flag(&mut p.smtputf8, v),
+            10 if eq_fold(k, b"requiretls") => flag(&mut p.requiretls, v),
+            3 if eq_fold(k, b"ret") => {
+                let v = value(v)?;
+                let r = if eq_fold(v, b"full") {
+                    Ret::Full
+                } else if eq_fold(v, b"hdrs") {
+                    Ret::Hdrs
+                } else {
+                    return Err(SyntaxErrorKind::ParameterValue);
+                };
+                set_once(&mut p.ret, r)
+            }
+            5 if eq_fold(k, b"envid") => {
+                // RFC 3461 4.4 limits the length; the server enforces it, so that every
+                // value the types can hold still round-trips through the grammar.
+                let x = xtext(cx, value(v)?).ok_or(SyntaxErrorKind::ParameterValue)?;
+                set_once(&mut p.envid, XText::from_parsed(x))
+            }
+            4 if eq_fold(k, b"auth") => {
+                let v = value(v)?;
+                let a = if v == b"<>" {
+                    MailAuth::Unknown
+                } else {
+                    MailAuth::Identity(XText::from_parsed(
+                        xtext(cx, v).ok_or(SyntaxErrorKind::ParameterValue)?,
+                    ))
+                };
+                set_once(&mut p.auth, a)
+            }
+            11 if eq_fold(k, b"mt-priority") => {
+                // RFC 6710 6: priority-value = [ "-" / "+" ] DIGIT
+                let pr = match value(v)? {
+                    [d] if d.is_ascii_digit() => (d - b'0') as i8,
+                    [b'+', d] if d.is_ascii_digit() => (d - b'0') as i8,
+                    [b'-', d] if d.is_ascii_digit() => -((d - b'0') as i8),
+                    _ => return Err(SyntaxErrorKind::ParameterValue),
+                };
+                let pr = MtPriority::new(pr).map_err(|_| SyntaxErrorKind::ParameterValue)?;
+                set_once(&mut p.mt_priority, pr)
+            }
+            _ => other(cx, &mut p.other, k, v),
         }
     })?;
     Ok(p)
@@ -219,9 +233,9 @@ pub(crate) fn rcpt_parameters<'a>(
 ) -> Result<RcptParams<'a>, (usize, SyntaxErrorKind)> {
     let mut p = RcptParams::default();
     each_param(i, |k, v| {
-        if eq_fold(k, b"notify") {
+        if k.len() == 6 && eq_fold(k, b"notify") {
             set_once(&mut p.notify, notify(value(v)?)?)
-        } else if eq_fold(k, b"orcpt") {
+        } else if k.len() == 5 && eq_fold(k, b"orcpt") {
             let v = value(v)?;
             // RFC 3461 4.2: orcpt-value = addr-type ";" xtext (its length limit is the
             // server's to enforce, as ENVID's).
@@ -301,20 +315,24 @@ fn notify(v: &[u8]) -> Result<Notify, SyntaxErrorKind> {
         return Ok(Notify::Never);
     }
     let (mut s, mut f, mut d) = (false, false, false);
-    for el in v.split(|&b| b == b',') {
-        let slot = if eq_fold(el, b"success") {
-            &mut s
-        } else if eq_fold(el, b"failure") {
-            &mut f
-        } else if eq_fold(el, b"delay") {
-            &mut d
-        } else {
-            return Err(SyntaxErrorKind::ParameterValue);
+    let mut rest = v;
+    loop {
+        let n = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+        let el = &rest[..n];
+        let slot = match n {
+            7 if eq_fold(el, b"success") => &mut s,
+            7 if eq_fold(el, b"failure") => &mut f,
+            5 if eq_fold(el, b"delay") => &mut d,
+            _ => return Err(SyntaxErrorKind::ParameterValue),
         };
         if *slot {
             return Err(SyntaxErrorKind::ParameterValue);
         }
         *slot = true;
+        match rest.get(n + 1..) {
+            Some(tail) => rest = tail,
+            None => break,
+        }
     }
     Notify::on(s, f, d).map_err(|_| SyntaxErrorKind::ParameterValue)
 }
