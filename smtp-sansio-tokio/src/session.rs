@@ -1,13 +1,16 @@
 //! The run loop of one connection: the machine's contract (see the core's crate docs)
 //! kept over a tokio stream, with the handler's decisions in between.
 
+use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use smtp_sansio::server::{Answer, Event, MessageEnd, MessageStart, Server, Ticket};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use bytes::Bytes;
+use smtp_sansio::server::{Answer, Event, MessageEnd, MessageStart, Server, ServerConfig, Ticket};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Sleep;
@@ -80,26 +83,46 @@ async fn connection<H: Handler>(
     ctx: &mut Ctx<H::Session>,
 ) -> io::Result<()> {
     let config = shared.handler.config(&shared.config);
+    // The TLS paths are boxed: a plain session's task then has room only for the plain
+    // loop, which keeps an idle connection small.
     if ctx.conn.implicit_tls {
-        // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
-        let mut tls = Box::pin(handshake(shared, tcp, ctx)).await?;
-        let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
-        Box::pin(run(&mut tls, &mut server, shared, ctx)).await?;
-        return close(&mut tls, shared.write_timeout).await;
+        return Box::pin(implicit_tls(shared, tcp, ctx, config)).await;
     }
     let mut tcp = tcp;
     let mut server = Server::new(config, Instant::now()).map_err(io::Error::other)?;
     if run(&mut tcp, &mut server, shared, ctx).await? == Turn::Closed {
         return close(&mut tcp, shared.write_timeout).await;
     }
-    // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
-    // what followed the command (CVE-2011-0411); nothing is buffered here, so the
-    // handshake reads the socket afresh.
-    let mut tls = Box::pin(handshake(shared, tcp, ctx)).await?;
+    Box::pin(starttls(shared, tcp, server, ctx)).await
+}
+
+/// RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
+async fn implicit_tls<H: Handler>(
+    shared: &Shared<H>,
+    tcp: TcpStream,
+    ctx: &mut Ctx<H::Session>,
+    config: Arc<ServerConfig>,
+) -> io::Result<()> {
+    let mut tls = handshake(shared, tcp, ctx).await?;
+    let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
+    run(&mut tls, &mut server, shared, ctx).await?;
+    close(&mut tls, shared.write_timeout).await
+}
+
+/// STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops what
+/// followed the command (CVE-2011-0411); nothing is buffered here, so the handshake reads
+/// the socket afresh.
+async fn starttls<H: Handler>(
+    shared: &Shared<H>,
+    tcp: TcpStream,
+    mut server: Server,
+    ctx: &mut Ctx<H::Session>,
+) -> io::Result<()> {
+    let mut tls = handshake(shared, tcp, ctx).await?;
     server
         .tls_established(Instant::now())
         .map_err(io::Error::other)?;
-    Box::pin(run(&mut tls, &mut server, shared, ctx)).await?;
+    run(&mut tls, &mut server, shared, ctx).await?;
     close(&mut tls, shared.write_timeout).await
 }
 
@@ -171,36 +194,69 @@ impl Timer {
     }
 }
 
-/// Reads once into `buf` and feeds the machine; EOF and errors end the session.
-async fn read_into<S: AsyncRead + Unpin>(
+thread_local! {
+    /// The read buffer of every session served by this thread. It is borrowed only within
+    /// one poll of a read, from the socket's (or rustls') bytes to the machine's
+    /// `handle_input`, with no await in between: a waiting session holds no read buffer,
+    /// so thousands of idle connections cost little.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Waits for input and feeds it to the machine (and the transcript): one read of at most
+/// [`READ_BUFFER`] octets. EOF and read errors end the session. Cancel-safe: the bytes
+/// are fed in the same poll that reads them.
+async fn read_feed<S: AsyncRead + Unpin>(
     io: &mut S,
-    buf: &mut BytesMut,
-) -> io::Result<Option<BytesMut>> {
-    if buf.capacity() - buf.len() < READ_BUFFER / 2 {
-        buf.reserve(READ_BUFFER);
-    }
-    match io.read_buf(buf).await? {
-        0 => Ok(None),
-        _ => Ok(Some(buf.split())),
+    server: &mut Server,
+    transcript: &mut Option<Transcript>,
+    log: &Logger,
+    tag: &str,
+) {
+    let read = std::future::poll_fn(|cx| {
+        let mut feed = |bytes: &[u8]| {
+            if let Some(t) = transcript.as_mut() {
+                t.client(bytes);
+            }
+            server.handle_input(Instant::now(), bytes);
+        };
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut buf) => poll_read_with(&mut *io, cx, &mut buf, &mut feed),
+            // Reads never nest, so this is not reached; a buffer of its own if it were.
+            Err(_) => poll_read_with(&mut *io, cx, &mut Vec::new(), &mut feed),
+        })
+    })
+    .await;
+    match read {
+        Ok(0) => server.handle_eof(Instant::now()),
+        Ok(_) => {}
+        Err(e) => {
+            log.log(format_args!("{tag}: read error: {e}"));
+            server.handle_eof(Instant::now());
+        }
     }
 }
 
-impl<S: Session> Ctx<S> {
-    /// Feeds a read's outcome to the machine.
-    fn fed(&mut self, server: &mut Server, log: &Logger, read: io::Result<Option<BytesMut>>) {
-        match read {
-            Ok(Some(bytes)) => {
-                if let Some(t) = self.transcript.as_mut() {
-                    t.client(&bytes);
-                }
-                server.handle_input_buf(Instant::now(), bytes);
+/// One `poll_read` into `buf`, whose bytes go to `feed` at once; the octets read.
+fn poll_read_with<S: AsyncRead + Unpin>(
+    io: &mut S,
+    cx: &mut Context<'_>,
+    buf: &mut Vec<u8>,
+    feed: &mut impl FnMut(&[u8]),
+) -> Poll<io::Result<usize>> {
+    if buf.len() < READ_BUFFER {
+        buf.resize(READ_BUFFER, 0);
+    }
+    let mut rb = ReadBuf::new(&mut buf[..READ_BUFFER]);
+    match Pin::new(io).poll_read(cx, &mut rb) {
+        Poll::Ready(Ok(())) => {
+            let got = rb.filled();
+            if !got.is_empty() {
+                feed(got);
             }
-            Ok(None) => server.handle_eof(Instant::now()),
-            Err(e) => {
-                log.log(format_args!("{}: read error: {e}", self.tag));
-                server.handle_eof(Instant::now());
-            }
+            Poll::Ready(Ok(got.len()))
         }
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
     }
 }
 
@@ -216,7 +272,6 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send,
     H: Handler,
 {
-    let mut buf = BytesMut::new();
     let mut timer = Timer::new();
     if !ctx.stopping && *ctx.stop.borrow_and_update() {
         ctx.stopping = true;
@@ -232,12 +287,14 @@ where
             match event {
                 Event::StartTls => starttls = true,
                 Event::MessageStart(start) => {
-                    next = receive(io, server, shared, ctx, start).await?;
+                    // Boxed: a message's state is larger than the rest of the loop's,
+                    // and an idle session should not carry room for it.
+                    next = Box::pin(receive(io, server, shared, ctx, &mut timer, start)).await?;
                 }
                 event => on_event(server, shared, ctx, event).await,
             }
         }
-        flush(io, server, shared, ctx).await?;
+        flush(io, server, &mut ctx.transcript, shared.write_timeout).await?;
         if server.is_closed() {
             return Ok(Turn::Closed);
         }
@@ -249,7 +306,7 @@ where
         }
         let stopping = ctx.stopping;
         tokio::select! {
-            read = read_into(io, &mut buf), if server.wants_input() => ctx.fed(server, &shared.log, read),
+            () = read_feed(io, server, &mut ctx.transcript, &shared.log, &ctx.tag), if server.wants_input() => {}
             () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
             () = stopped(&mut stop), if !stopping => {
                 ctx.stopping = true;
@@ -261,21 +318,16 @@ where
 
 /// Writes every pending reply: one `poll_transmit` buffer at a time, each fully, within
 /// the write timeout (a client that does not read is dropped).
-async fn flush<IO, H>(
+async fn flush<IO: AsyncWrite + Unpin>(
     io: &mut IO,
     server: &mut Server,
-    shared: &Shared<H>,
-    ctx: &mut Ctx<H::Session>,
-) -> io::Result<()>
-where
-    IO: AsyncWrite + Unpin,
-    H: Handler,
-{
-    let limit = shared.write_timeout;
+    transcript: &mut Option<Transcript>,
+    limit: Duration,
+) -> io::Result<()> {
     let slow = || io::Error::new(io::ErrorKind::TimedOut, "client does not read");
     let mut wrote = false;
     while let Some(out) = server.poll_transmit() {
-        if let Some(t) = ctx.transcript.as_mut() {
+        if let Some(t) = transcript.as_mut() {
             t.server(&out);
         }
         tokio::time::timeout(limit, io.write_all(&out))
@@ -448,6 +500,7 @@ async fn receive<IO, H>(
     server: &mut Server,
     shared: &Shared<H>,
     ctx: &mut Ctx<H::Session>,
+    timer: &mut Timer,
     start: MessageStart,
 ) -> io::Result<Option<Event>>
 where
@@ -467,8 +520,6 @@ where
     let mut decision: Option<Decision> = None;
     let mut ending: Option<Ending> = None;
     let mut leftover: Option<Event> = None;
-    let mut buf = BytesMut::new();
-    let mut timer = Timer::new();
     let mut shutdown_after = false;
     {
         let Ctx {
@@ -521,17 +572,7 @@ where
                 break;
             }
             // Replies (the 354, errors) go out while the body comes in.
-            while let Some(out) = server.poll_transmit() {
-                if let Some(t) = transcript.as_mut() {
-                    t.server(&out);
-                }
-                tokio::time::timeout(shared.write_timeout, io.write_all(&out))
-                    .await
-                    .map_err(|_| {
-                        io::Error::new(io::ErrorKind::TimedOut, "client does not read")
-                    })??;
-                io.flush().await?;
-            }
+            flush(io, server, transcript, shared.write_timeout).await?;
             if timer.arm(server) {
                 continue;
             }
@@ -541,19 +582,7 @@ where
             tokio::select! {
                 d = &mut handler, if decision.is_none() => decision = Some(d),
                 () = ready(&tx), if waiting => {}
-                read = read_into(io, &mut buf), if reading => match read {
-                    Ok(Some(bytes)) => {
-                        if let Some(t) = transcript.as_mut() {
-                            t.client(&bytes);
-                        }
-                        server.handle_input_buf(Instant::now(), bytes);
-                    }
-                    Ok(None) => server.handle_eof(Instant::now()),
-                    Err(e) => {
-                        shared.log.log(format_args!("{tag}: read error: {e}"));
-                        server.handle_eof(Instant::now());
-                    }
-                },
+                () = read_feed(io, server, transcript, &shared.log, tag), if reading => {}
                 () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
                 () = stopped(stop), if !stop_now => {
                     *stopping = true;
