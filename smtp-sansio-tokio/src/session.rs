@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -23,8 +23,9 @@ use crate::log::{Logger, Transcript};
 use crate::server::Shared;
 use crate::tls::TlsInfo;
 
-/// Bytes asked of the socket per read.
-const READ_BUFFER: usize = 16 * 1024;
+/// Bytes asked of the socket per read: one buffer per worker thread, so it can be as
+/// large as a loopback or LAN socket usually holds, and a large body takes few reads.
+pub(crate) const READ_BUFFER: usize = 64 * 1024;
 
 /// How a run of the loop ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -515,6 +516,8 @@ where
         user: ctx.user.clone(),
     };
     let (tx, body) = body_channel(BODY_CHANNEL);
+    // This task polls the handler before it waits: handing it a chunk needs no wake-up.
+    let own = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
     let mut tx = Some(tx);
     let mut held: Option<Bytes> = None;
     let mut decision: Option<Decision> = None;
@@ -536,7 +539,7 @@ where
             // Events until the body is over, never more than the channel takes.
             while ending.is_none() && leftover.is_none() {
                 if let Some(chunk) = held.take() {
-                    held = tx.as_ref().and_then(|t| t.try_send(chunk));
+                    held = tx.as_ref().and_then(|t| t.try_send_polled(chunk, &own));
                     if held.is_some() {
                         break;
                     }
@@ -547,11 +550,11 @@ where
                 match event {
                     Event::MessageChunk(chunk) => held = Some(chunk),
                     Event::MessageEnd(end) => {
-                        finish(&mut tx, Ok(()));
+                        finish(&mut tx, Ok(()), &own);
                         ending = Some(Ending::End(end));
                     }
                     Event::MessageAborted(reason) => {
-                        finish(&mut tx, Err(BodyError::Aborted(reason)));
+                        finish(&mut tx, Err(BodyError::Aborted(reason)), &own);
                         shared
                             .log
                             .log(format_args!("{tag}: message dropped: {reason:?}"));
@@ -561,7 +564,7 @@ where
                         shared.log.log(format_args!("{tag}: peer violation: {v:?}"))
                     }
                     other => {
-                        finish(&mut tx, Err(BodyError::Lost));
+                        finish(&mut tx, Err(BodyError::Lost), &own);
                         leftover = Some(other);
                     }
                 }
@@ -638,9 +641,9 @@ pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     }
 }
 
-fn finish(tx: &mut Option<BodySender>, how: Result<(), BodyError>) {
+fn finish(tx: &mut Option<BodySender>, how: Result<(), BodyError>, own: &Waker) {
     if let Some(t) = tx.take() {
-        t.finish(how);
+        t.finish_polled(how, own);
     }
 }
 
