@@ -603,21 +603,13 @@ where
         Some(Ending::End(end)) => {
             let d = decision.unwrap_or(Decision::Accept);
             let log = &shared.log;
-            let user = ctx
-                .user
-                .as_deref()
-                .map(|u| format!(" from {u}"))
-                .unwrap_or_default();
-            let verdict = match &d {
-                Decision::Accept => "accepted".to_owned(),
-                Decision::Reply(r) => format!("answered {}", r.code()),
-                Decision::Each(rs) => format!("answered {} replies", rs.len()),
-            };
             log.log(format_args!(
-                "{}: message of {} octets for {} recipient(s){user} {verdict}",
+                "{}: message of {} octets for {} recipient(s){} {}",
                 ctx.tag,
                 end.size,
-                end.recipients.len()
+                end.recipients.len(),
+                FromUser(ctx.user.as_deref()),
+                Verdict(&d),
             ));
             if d.is_accept() {
                 ctx.messages += 1;
@@ -631,6 +623,31 @@ where
     }
     end_transaction(ctx).await;
     Ok(leftover)
+}
+
+/// ` from USER` when the session authenticated (formatted without an allocation).
+struct FromUser<'a>(Option<&'a str>);
+
+impl std::fmt::Display for FromUser<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(u) => write!(f, " from {u}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What became of a message, for its log line.
+struct Verdict<'a>(&'a Decision);
+
+impl std::fmt::Display for Verdict<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Decision::Accept => f.write_str("accepted"),
+            Decision::Reply(r) => write!(f, "answered {}", r.code()),
+            Decision::Each(rs) => write!(f, "answered {} replies", rs.len()),
+        }
+    }
 }
 
 /// Completes once shutdown has begun.
