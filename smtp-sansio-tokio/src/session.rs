@@ -9,7 +9,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use smtp_sansio::server::{Answer, Event, MessageEnd, MessageStart, Server, ServerConfig, Ticket};
+use smtp_sansio::server::{
+    Answer, AuthRequest, Event, HelloRequest, MailRequest, MessageEnd, MessageStart, RcptRequest,
+    Server, ServerConfig, Ticket,
+};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -281,7 +284,10 @@ where
         server.shutdown(); // 421 4.3.2
     }
     let mut next: Option<Event> = None;
+    // One waiter on the shutdown signal for the whole loop, not one per turn.
     let mut stop = ctx.stop.clone();
+    let stop_wait = stopped(&mut stop);
+    tokio::pin!(stop_wait);
     loop {
         let mut starttls = false;
         while let Some(event) = next.take().or_else(|| server.poll_event()) {
@@ -292,6 +298,13 @@ where
                     // and an idle session should not carry room for it.
                     next = Box::pin(receive(io, server, shared, ctx, &mut timer, start)).await?;
                 }
+                // Each request in a future of its own, so that the task has room for
+                // the largest of them, not for all their locals at once.
+                Event::Hello(h) => on_hello(server, shared, ctx, h).await,
+                Event::Mail(m) => on_mail(server, shared, ctx, m).await,
+                Event::Rcpt(r) => on_rcpt(server, shared, ctx, r).await,
+                // At most once a session, and the largest: boxed.
+                Event::Auth(a) => Box::pin(on_auth(server, shared, ctx, a)).await,
                 event => on_event(server, shared, ctx, event).await,
             }
         }
@@ -309,7 +322,7 @@ where
         tokio::select! {
             () = read_feed(io, server, &mut ctx.transcript, &shared.log, &ctx.tag), if server.wants_input() => {}
             () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
-            () = stopped(&mut stop), if !stopping => {
+            () = &mut stop_wait, if !stopping => {
                 ctx.stopping = true;
                 server.shutdown();
             }
@@ -325,23 +338,31 @@ async fn flush<IO: AsyncWrite + Unpin>(
     transcript: &mut Option<Transcript>,
     limit: Duration,
 ) -> io::Result<()> {
-    let slow = || io::Error::new(io::ErrorKind::TimedOut, "client does not read");
     let mut wrote = false;
     while let Some(out) = server.poll_transmit() {
         if let Some(t) = transcript.as_mut() {
             t.server(&out);
         }
-        tokio::time::timeout(limit, io.write_all(&out))
-            .await
-            .map_err(|_| slow())??;
+        bounded(limit, io.write_all(&out)).await?;
         wrote = true;
     }
     if wrote {
-        tokio::time::timeout(limit, io.flush())
-            .await
-            .map_err(|_| slow())??;
+        bounded(limit, io.flush()).await?;
     }
     Ok(())
+}
+
+/// A write within `limit` (a client that does not read is dropped). The timer is only
+/// set up for a write that cannot complete at once: most replies fit the socket buffer.
+async fn bounded<F: Future<Output = io::Result<()>>>(limit: Duration, write: F) -> io::Result<()> {
+    let mut write = std::pin::pin!(write);
+    if let Poll::Ready(done) = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await
+    {
+        return done;
+    }
+    tokio::time::timeout(limit, write)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "client does not read"))?
 }
 
 /// Answers a ticket with the handler's decision; one that does not fit the decision
@@ -365,7 +386,109 @@ fn answer<S>(server: &mut Server, shared_log: &Logger, ctx: &Ctx<S>, ticket: Tic
     }
 }
 
-/// One event outside a message body.
+/// EHLO, HELO or LHLO: a new session state, and the handler's word on the name.
+async fn on_hello<H: Handler>(
+    server: &mut Server,
+    shared: &Shared<H>,
+    ctx: &mut Ctx<H::Session>,
+    h: HelloRequest,
+) {
+    let log = &shared.log;
+    end_transaction(ctx).await;
+    let hello = Hello {
+        kind: h.kind,
+        host: h.host,
+    };
+    let d = ctx.session.hello(&hello).await;
+    answer(server, log, ctx, h.ticket, d);
+}
+
+/// MAIL: a new transaction if the sender may use this address and the handler agrees.
+async fn on_mail<H: Handler>(
+    server: &mut Server,
+    shared: &Shared<H>,
+    ctx: &mut Ctx<H::Session>,
+    m: MailRequest,
+) {
+    let log = &shared.log;
+    end_transaction(ctx).await;
+    // RFC 6409 6.1: an account bound to addresses sends only as them.
+    if let (Some(user), Some(v)) = (ctx.user.as_deref(), shared.verifier.as_ref()) {
+        if !v.may_send_as(user, &m.from) {
+            let no = crate::auth::sender_not_allowed(user);
+            answer(server, log, ctx, m.ticket, Decision::Reply(no));
+            return;
+        }
+    }
+    let mail = Mail {
+        from: m.from,
+        params: m.params,
+        user: ctx.user.clone(),
+    };
+    let d = ctx.session.mail(&mail).await;
+    ctx.in_txn = d.is_accept();
+    answer(server, log, ctx, m.ticket, d);
+}
+
+/// RCPT: the handler's word on one recipient.
+async fn on_rcpt<H: Handler>(
+    server: &mut Server,
+    shared: &Shared<H>,
+    ctx: &mut Ctx<H::Session>,
+    r: RcptRequest,
+) {
+    let log = &shared.log;
+    let rcpt = Rcpt {
+        to: r.to,
+        params: r.params,
+    };
+    let d = ctx.session.rcpt(&rcpt).await;
+    answer(server, log, ctx, r.ticket, d);
+}
+
+/// AUTH PLAIN or LOGIN, decoded by the machine: checked with the verifier, then the
+/// handler decides.
+async fn on_auth<H: Handler>(
+    server: &mut Server,
+    shared: &Shared<H>,
+    ctx: &mut Ctx<H::Session>,
+    a: AuthRequest,
+) {
+    let log = &shared.log;
+    // A PLAIN authorization identity other than the user's own would be a request
+    // to act for someone else (RFC 4616 2); no such right is granted here.
+    let own = a
+        .authzid
+        .as_deref()
+        .is_none_or(|z| z.is_empty() || z == a.authcid);
+    let verified = own
+        && shared
+            .verifier
+            .as_ref()
+            .is_some_and(|v| v.verify(&a.authcid, a.password.expose()));
+    let login = Login {
+        mechanism: a.mechanism,
+        user: a.authcid,
+        password: a.password,
+        verified,
+    };
+    let d = ctx.session.auth(&login).await;
+    if d.is_accept() {
+        log.log(format_args!(
+            "{}: authenticated as {} ({})",
+            ctx.tag, login.user, login.mechanism
+        ));
+        ctx.user = Some(login.user);
+    } else {
+        log.log(format_args!(
+            "{}: AUTH {} failed for {:?}",
+            ctx.tag, login.mechanism, login.user
+        ));
+    }
+    answer(server, log, ctx, a.ticket, d);
+}
+
+/// Any other event outside a message body.
 async fn on_event<H: Handler>(
     server: &mut Server,
     shared: &Shared<H>,
@@ -374,75 +497,6 @@ async fn on_event<H: Handler>(
 ) {
     let log = &shared.log;
     match event {
-        Event::Hello(h) => {
-            end_transaction(ctx).await;
-            let hello = Hello {
-                kind: h.kind,
-                host: h.host,
-            };
-            let d = ctx.session.hello(&hello).await;
-            answer(server, log, ctx, h.ticket, d);
-        }
-        Event::Mail(m) => {
-            end_transaction(ctx).await;
-            // RFC 6409 6.1: an account bound to addresses sends only as them.
-            if let (Some(user), Some(v)) = (ctx.user.as_deref(), shared.verifier.as_ref()) {
-                if !v.may_send_as(user, &m.from) {
-                    let no = crate::auth::sender_not_allowed(user);
-                    answer(server, log, ctx, m.ticket, Decision::Reply(no));
-                    return;
-                }
-            }
-            let mail = Mail {
-                from: m.from,
-                params: m.params,
-                user: ctx.user.clone(),
-            };
-            let d = ctx.session.mail(&mail).await;
-            ctx.in_txn = d.is_accept();
-            answer(server, log, ctx, m.ticket, d);
-        }
-        Event::Rcpt(r) => {
-            let rcpt = Rcpt {
-                to: r.to,
-                params: r.params,
-            };
-            let d = ctx.session.rcpt(&rcpt).await;
-            answer(server, log, ctx, r.ticket, d);
-        }
-        Event::Auth(a) => {
-            // A PLAIN authorization identity other than the user's own would be a request
-            // to act for someone else (RFC 4616 2); no such right is granted here.
-            let own = a
-                .authzid
-                .as_deref()
-                .is_none_or(|z| z.is_empty() || z == a.authcid);
-            let verified = own
-                && shared
-                    .verifier
-                    .as_ref()
-                    .is_some_and(|v| v.verify(&a.authcid, a.password.expose()));
-            let login = Login {
-                mechanism: a.mechanism,
-                user: a.authcid,
-                password: a.password,
-                verified,
-            };
-            let d = ctx.session.auth(&login).await;
-            if d.is_accept() {
-                log.log(format_args!(
-                    "{}: authenticated as {} ({})",
-                    ctx.tag, login.user, login.mechanism
-                ));
-                ctx.user = Some(login.user);
-            } else {
-                log.log(format_args!(
-                    "{}: AUTH {} failed for {:?}",
-                    ctx.tag, login.mechanism, login.user
-                ));
-            }
-            answer(server, log, ctx, a.ticket, d);
-        }
         // Only PLAIN and LOGIN go through the verifier; the machine decodes both itself.
         Event::SaslStep(s) => {
             let no = crate::fixed_reply(crate::replies::SASL_UNSUPPORTED);
@@ -535,6 +589,8 @@ where
         } = &mut *ctx;
         let handler = session.message(&message, body);
         tokio::pin!(handler);
+        let stop_wait = stopped(stop);
+        tokio::pin!(stop_wait);
         loop {
             // Events until the body is over, never more than the channel takes.
             while ending.is_none() && leftover.is_none() {
@@ -587,7 +643,7 @@ where
                 () = ready(&tx), if waiting => {}
                 () = read_feed(io, server, transcript, &shared.log, tag), if reading => {}
                 () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
-                () = stopped(stop), if !stop_now => {
+                () = &mut stop_wait, if !stop_now => {
                     *stopping = true;
                     match ending {
                         // Stored and answered first, then 421.
