@@ -174,22 +174,23 @@ impl Timer {
     }
 
     /// Handles a deadline already past at once (true), else arms the timer for it.
+    /// The common case, a deadline that moved later while the timer is set for an
+    /// earlier one, needs no clock read: the timer fires first and is re-armed then.
     fn arm(&mut self, server: &mut Server) -> bool {
-        let now = Instant::now();
-        match server.poll_timeout() {
-            Some(d) if d <= now => {
-                server.handle_timeout(now);
-                true
-            }
-            Some(d) => {
-                if self.armed.is_none_or(|a| d < a) {
-                    self.sleep.as_mut().reset(d.into());
-                    self.armed = Some(d);
-                }
-                false
-            }
-            None => false,
+        let Some(d) = server.poll_timeout() else {
+            return false;
+        };
+        if self.armed.is_some_and(|a| a <= d) {
+            return false;
         }
+        let now = Instant::now();
+        if d <= now {
+            server.handle_timeout(now);
+            return true;
+        }
+        self.sleep.as_mut().reset(d.into());
+        self.armed = Some(d);
+        false
     }
 
     async fn fired(&mut self) {
