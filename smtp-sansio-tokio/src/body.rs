@@ -3,8 +3,7 @@
 //!
 //! A queue under a mutex, shared by the two ends (one `Arc` and its queue per message,
 //! where tokio's channels took an mpsc, a oneshot and a counter). The run loop polls the
-//! handler itself, so a
-//! chunk it hands over needs no wake-up of its own task (see
+//! handler itself, so a chunk it hands over needs no wake-up of its own task (see
 //! [`BodySender::try_send_polled`]): waking it would only schedule the task once more,
 //! and on a multi-thread runtime wake another worker to find nothing to do.
 
