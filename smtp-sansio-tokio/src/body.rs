@@ -16,8 +16,9 @@ use bytes::Bytes;
 
 use crate::handler::BodyError;
 
-/// Chunks that may wait between the run loop and the handler. Each is at most one read
-/// of the socket (64 KiB), so a session holds at most this many reads of body.
+/// Chunks that may wait between the run loop and the handler. Each is at most 16 KiB
+/// (what the run loop feeds the machine at once), so a session holds at most this many
+/// times 16 KiB of body.
 pub const BODY_CHANNEL: usize = 4;
 
 /// A message body as the handler reads it: chunks in order, dot-unstuffed (DATA) or as

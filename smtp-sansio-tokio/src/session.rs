@@ -29,6 +29,8 @@ use crate::tls::TlsInfo;
 /// Bytes asked of the socket per read: one buffer per worker thread, so it can be as
 /// large as a loopback or LAN socket usually holds, and a large body takes few reads.
 pub(crate) const READ_BUFFER: usize = 64 * 1024;
+/// The most handed to the machine at once (see `poll_read_with`).
+const FEED: usize = 16 * 1024;
 
 /// How a run of the loop ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -255,8 +257,11 @@ fn poll_read_with<S: AsyncRead + Unpin>(
     match Pin::new(io).poll_read(cx, &mut rb) {
         Poll::Ready(Ok(())) => {
             let got = rb.filled();
-            if !got.is_empty() {
-                feed(got);
+            // The machine copies what it is fed into its receive buffer, which body chunks
+            // are slices of: fed in pieces, no chunk (and no buffer a session keeps
+            // afterwards) is larger than FEED, however much one read brought.
+            for piece in got.chunks(FEED) {
+                feed(piece);
             }
             Poll::Ready(Ok(got.len()))
         }
