@@ -59,6 +59,10 @@ struct Channel {
     reader: Option<Waker>,
     /// The sender waits for room.
     sender: Option<Waker>,
+    /// The waiting sender is polled right after the reader, in the same task (see
+    /// [`BodySender::ready_polled`]): a reader polled with that task's waker need not
+    /// wake it.
+    sender_follows: bool,
     read: u64,
 }
 
@@ -73,6 +77,7 @@ pub fn body_channel(capacity: usize) -> (BodySender, Body) {
         reader_gone: false,
         reader: None,
         sender: None,
+        sender_follows: false,
         read: 0,
     }));
     (
@@ -103,7 +108,10 @@ impl Body {
             let mut c = lock(&self.shared);
             if let Some(chunk) = c.chunks.pop_front() {
                 c.read += chunk.len() as u64;
-                let sender = c.sender.take();
+                let sender = match &c.sender {
+                    Some(w) if c.sender_follows && w.will_wake(cx.waker()) => None,
+                    _ => c.sender.take(),
+                };
                 drop(c);
                 wake(sender);
                 return Poll::Ready(Ok(Some(chunk)));
@@ -195,11 +203,23 @@ impl BodySender {
 
     /// Waits until a chunk can be sent (or the reader is gone).
     pub async fn ready(&self) {
+        self.wait_room(false).await
+    }
+
+    /// [`ready`](Self::ready) for a task that polls the reader itself, always just
+    /// before this future: the reader taking a chunk in that task need not wake it, as
+    /// this future is polled next and sees the room.
+    pub(crate) async fn ready_polled(&self) {
+        self.wait_room(true).await
+    }
+
+    async fn wait_room(&self, follows: bool) {
         poll_fn(|cx| {
             let mut c = lock(&self.shared);
             if c.reader_gone || c.chunks.len() < c.capacity {
                 return Poll::Ready(());
             }
+            c.sender_follows = follows;
             match &mut c.sender {
                 Some(w) if w.will_wake(cx.waker()) => {}
                 slot => *slot = Some(cx.waker().clone()),
@@ -345,6 +365,42 @@ mod tests {
         drop(next);
         assert_eq!(body.octets_read(), 1);
         assert_eq!(tx.octets_read(), 1);
+    }
+
+    #[test]
+    fn room_made_by_the_reader_in_the_task_that_waits_for_it_wakes_nobody() {
+        for (polled, wakes) in [(true, 0), (false, 1)] {
+            let (tx, mut body) = body_channel(1);
+            let _ = tx.try_send(Bytes::from_static(b"1"));
+            let (count, w) = counter();
+            let mut room: std::pin::Pin<Box<dyn Future<Output = ()>>> = if polled {
+                Box::pin(tx.ready_polled())
+            } else {
+                Box::pin(tx.ready())
+            };
+            assert!(
+                room.as_mut()
+                    .poll(&mut Context::from_waker(&w))
+                    .is_pending()
+            );
+            let mut next = Box::pin(body.chunk());
+            assert!(poll_once(&mut next, &w).is_ready());
+            assert_eq!(
+                count.0.load(Ordering::SeqCst),
+                wakes,
+                "polled after: {polled}"
+            );
+            assert!(room.as_mut().poll(&mut Context::from_waker(&w)).is_ready());
+            drop(next);
+            // A reader in another task always wakes the sender.
+            let _ = tx.try_send(Bytes::from_static(b"2"));
+            let mut room = Box::pin(tx.ready_polled());
+            assert!(poll_once(&mut room, &w).is_pending());
+            let (_, other) = counter();
+            let mut next = Box::pin(body.chunk());
+            assert!(poll_once(&mut next, &other).is_ready());
+            assert_eq!(count.0.load(Ordering::SeqCst), wakes + 1);
+        }
     }
 
     #[test]

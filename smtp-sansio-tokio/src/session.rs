@@ -645,9 +645,12 @@ where
             let waiting = held.is_some();
             let stop_now = *stopping;
             tokio::select! {
+                // In this order: the handler takes chunks, then the wait for room sees
+                // it without a wake-up (see `ready`); the socket last, so that a client
+                // that never pauses cannot keep the timer and shutdown from being seen.
+                biased;
                 d = &mut handler, if decision.is_none() => decision = Some(d),
                 () = ready(&tx), if waiting => {}
-                () = read_feed(io, server, transcript, &shared.log, tag), if reading => {}
                 () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
                 () = &mut stop_wait, if !stop_now => {
                     *stopping = true;
@@ -658,6 +661,7 @@ where
                         _ => server.shutdown(),
                     }
                 }
+                () = read_feed(io, server, transcript, &shared.log, tag), if reading => {}
             }
         }
     }
@@ -726,9 +730,11 @@ fn finish(tx: &mut Option<BodySender>, how: Result<(), BodyError>, own: &Waker) 
     }
 }
 
+/// Room in the body for the held chunk. Only for the receive loop's `select!`, which
+/// polls the handler (the reader) just before this.
 async fn ready(tx: &Option<BodySender>) {
     match tx {
-        Some(t) => t.ready().await,
+        Some(t) => t.ready_polled().await,
         None => std::future::pending().await,
     }
 }
