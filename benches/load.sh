@@ -2,7 +2,11 @@
 # Load benchmark: Postfix's smtp-source against null sinks, side by side in one run.
 #
 #   benches/load.sh                 # 20 sessions, 20000 messages of 1 KiB each, 3 rounds
+#   benches/load.sh big             # 1 session, 2000 messages of 100 KiB each
 #   SESSIONS=20 MESSAGES=50000 SIZE=1024 IDLE=2000 ROUNDS=5 benches/load.sh
+#   SERVERS="tokio mailin" IDLE=0 ROUNDS=2 benches/load.sh    # a subset, no idle test
+#
+# SERVERS picks among: tokio blocking mailin smtp-sink aiosmtpd (default: all).
 #
 # Each round runs smtp-source against every server in turn (interleaved, so a drift in
 # the machine's load hits all alike); the median round is printed with peak RSS, then
@@ -12,9 +16,16 @@
 # available. Numbers vary with the machine: compare ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = big ]; then
+    SESSIONS=${SESSIONS:-1}
+    MESSAGES=${MESSAGES:-2000}
+    SIZE=${SIZE:-102400}
+fi
 SESSIONS=${SESSIONS:-20}
 MESSAGES=${MESSAGES:-20000}
 SIZE=${SIZE:-1024}
+SERVERS=${SERVERS:-tokio blocking mailin smtp-sink aiosmtpd}
+want() { case " $SERVERS " in *" $1 "*) return 0;; *) return 1;; esac; }
 IDLE=${IDLE:-2000}
 ROUNDS=${ROUNDS:-3}
 SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
@@ -92,12 +103,12 @@ ulimit -n 65536 2>/dev/null || true
 echo "smtp-source: $SESSIONS sessions, $MESSAGES messages of $SIZE octets; $IDLE idle connections; $ROUNDS rounds"
 RESULTS=$(mktemp)
 for round in $(seq 1 "$ROUNDS"); do
-    [ "$round" = "$ROUNDS" ] && export IDLE_NOW=1
-    measure "smtp-sansio (tokio)" target/release/examples/server --listen 127.0.0.1:PORT --discard
-    measure "smtp-sansio (blocking)" target/release/examples/blocking_server --listen 127.0.0.1:PORT --discard
-    [ -x "$MAILIN" ] && measure "mailin-embedded" "$MAILIN" 127.0.0.1:PORT
-    [ -x "$SMTP_SINK" ] && measure "postfix smtp-sink" "$SMTP_SINK" -u nobody 127.0.0.1:PORT 1024
-    python3 -c "import aiosmtpd" 2>/dev/null && measure "aiosmtpd" python3 -m aiosmtpd -n -l 127.0.0.1:PORT
+    [ "$round" = "$ROUNDS" ] && [ "$IDLE" -gt 0 ] && export IDLE_NOW=1
+    if want tokio; then measure "smtp-sansio (tokio)" target/release/examples/server --listen 127.0.0.1:PORT --discard; fi
+    if want blocking; then measure "smtp-sansio (blocking)" target/release/examples/blocking_server --listen 127.0.0.1:PORT --discard; fi
+    if want mailin && [ -x "$MAILIN" ]; then measure "mailin-embedded" "$MAILIN" 127.0.0.1:PORT; fi
+    if want smtp-sink && [ -x "$SMTP_SINK" ]; then measure "postfix smtp-sink" "$SMTP_SINK" -u nobody 127.0.0.1:PORT 1024; fi
+    if want aiosmtpd && python3 -c "import aiosmtpd" 2>/dev/null; then measure "aiosmtpd" python3 -m aiosmtpd -n -l 127.0.0.1:PORT; fi
 done
 # Median msg/s per server over the rounds; peak RSS and idle memory from the last round.
 python3 - "$RESULTS" <<'PY'
@@ -113,5 +124,12 @@ for name, r in rows.items():
     rates = " ".join(str(x) for x in r["rates"])
     per = f'{r["per"]:>6} KiB per idle connection ({r["held"]} held)' if "per" in r else ""
     print(f'{name:<22} {statistics.median(r["rates"]):>8.0f} msg/s (rounds: {rates})   peak RSS {r["hwm"]/1024:6.1f} MiB   {per}')
+# The target ratio, round by round (each round runs both within seconds of each other).
+t, m = rows.get("smtp-sansio (tokio)"), rows.get("mailin-embedded")
+if t and m:
+    each = [a / b for a, b in zip(t["rates"], m["rates"])]
+    print(f'tokio / mailin-embedded: {statistics.median(each):.2f} median of rounds '
+          f'({" ".join(f"{x:.2f}" for x in each)}); ratio of medians '
+          f'{statistics.median(t["rates"]) / statistics.median(m["rates"]):.2f}')
 PY
 rm -f "$RESULTS"

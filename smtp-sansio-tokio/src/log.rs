@@ -27,13 +27,38 @@ impl Default for Logger {
 
 impl Logger {
     /// Lines to stderr, one write each (stderr is unbuffered, and `eprintln!` would
-    /// write once per formatting piece).
+    /// write once per formatting piece). Each line is formatted in a buffer of the
+    /// calling thread and written on a duplicate of the descriptor: no allocation per
+    /// line, and no lock that sessions on other threads would wait for during the write
+    /// (one `write` of a whole line is not interleaved with another's).
     pub fn stderr() -> Self {
-        Self(Arc::new(|args| {
-            use std::io::Write;
-            let mut line = args.to_string();
-            line.push('\n');
-            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        use std::io::Write;
+        use std::os::fd::AsFd;
+        let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() else {
+            // No descriptor to spare: std's locked stderr.
+            return Self(Arc::new(|args| {
+                let _ = std::io::stderr()
+                    .lock()
+                    .write_all(format!("{args}\n").as_bytes());
+            }));
+        };
+        let out = std::fs::File::from(fd);
+        Self(Arc::new(move |args| {
+            thread_local! {
+                static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            LINE.with(|line| {
+                let Ok(mut line) = line.try_borrow_mut() else {
+                    // A line logged while formatting another: written on its own.
+                    let _ = (&out).write_all(format!("{args}\n").as_bytes());
+                    return;
+                };
+                line.clear();
+                let _ = writeln!(line, "{args}");
+                let _ = (&out).write_all(&line);
+                line.truncate(0);
+                line.shrink_to(1024);
+            });
         }))
     }
 
@@ -121,11 +146,16 @@ impl SessionLog {
 
     /// A complete message and what became of it (`verdict`: "accepted", "stored as
     /// NAME", "answered 451"...); `accepted` ones are counted for the closing line.
-    pub fn message(&mut self, size: u64, recipients: usize, accepted: bool, verdict: &str) {
-        let from = self.user.as_deref().map(|u| format!(" from {u}"));
+    pub fn message(
+        &mut self,
+        size: u64,
+        recipients: usize,
+        accepted: bool,
+        verdict: impl fmt::Display,
+    ) {
         self.line(format_args!(
             "message of {size} octets for {recipients} recipient(s){} {verdict}",
-            from.unwrap_or_default()
+            FromUser(self.user.as_deref())
         ));
         self.messages += u64::from(accepted);
     }
@@ -294,6 +324,19 @@ fn printable(line: &[u8]) -> String {
         }
     }
     out
+}
+
+/// ` from USER` when the session authenticated, formatted without an allocation (one
+/// such line per message).
+struct FromUser<'a>(Option<&'a str>);
+
+impl fmt::Display for FromUser<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(u) => write!(f, " from {u}"),
+            None => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -278,6 +278,9 @@ async fn accept_loop<H: Handler>(listener: TcpListener, implicit: bool, shared: 
     let local = listener.local_addr();
     loop {
         let (tcp, peer) = tokio::select! {
+            // Shutdown first: a connection waiting in the backlog is not served then.
+            biased;
+            () = session::stopped(&mut stop) => return,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -287,7 +290,6 @@ async fn accept_loop<H: Handler>(listener: TcpListener, implicit: bool, shared: 
                     continue;
                 }
             },
-            () = session::stopped(&mut stop) => return,
         };
         let max = shared.max_sessions;
         let admitted = shared.control.open.send_if_modified(|n| {

@@ -1,14 +1,20 @@
 //! The run loop of one connection: the machine's contract (see the core's crate docs)
 //! kept over a tokio stream, with the handler's decisions in between.
 
+use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use smtp_sansio::server::{Answer, Event, MessageEnd, MessageStart, Server, Ticket};
+use bytes::Bytes;
+use smtp_sansio::server::{
+    Answer, AuthRequest, Event, HelloRequest, MailRequest, MessageEnd, MessageStart, RcptRequest,
+    Server, ServerConfig, Ticket,
+};
 use smtp_sansio::types::Reply;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Sleep;
@@ -21,8 +27,11 @@ use crate::log::{SessionLog, Transcript};
 use crate::server::Shared;
 use crate::tls::TlsInfo;
 
-/// Bytes asked of the socket per read.
-const READ_BUFFER: usize = 16 * 1024;
+/// Bytes asked of the socket per read: one buffer per worker thread, so it can be as
+/// large as a loopback or LAN socket usually holds, and a large body takes few reads.
+pub(crate) const READ_BUFFER: usize = 64 * 1024;
+/// The most handed to the machine at once (see `poll_read_with`).
+const FEED: usize = 16 * 1024;
 
 /// How a run of the loop ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -73,26 +82,46 @@ async fn connection<H: Handler>(
     ctx: &mut Ctx<H::Session>,
 ) -> io::Result<()> {
     let config = shared.handler.config(&shared.config);
+    // The TLS paths are boxed: a plain session's task then has room only for the plain
+    // loop, which keeps an idle connection small.
     if ctx.conn.implicit_tls {
-        // RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
-        let mut tls = Box::pin(handshake(shared, tcp, ctx)).await?;
-        let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
-        Box::pin(run(&mut tls, &mut server, shared, ctx)).await?;
-        return close(&mut tls, shared.write_timeout).await;
+        return Box::pin(implicit_tls(shared, tcp, ctx, config)).await;
     }
     let mut tcp = tcp;
     let mut server = Server::new(config, Instant::now()).map_err(io::Error::other)?;
     if run(&mut tcp, &mut server, shared, ctx).await? == Turn::Closed {
         return close(&mut tcp, shared.write_timeout).await;
     }
-    // STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops
-    // what followed the command (CVE-2011-0411); nothing is buffered here, so the
-    // handshake reads the socket afresh.
-    let mut tls = Box::pin(handshake(shared, tcp, ctx)).await?;
+    Box::pin(starttls(shared, tcp, server, ctx)).await
+}
+
+/// RFC 8314 3.3: TLS first; the greeting is the first thing sent inside it.
+async fn implicit_tls<H: Handler>(
+    shared: &Shared<H>,
+    tcp: TcpStream,
+    ctx: &mut Ctx<H::Session>,
+    config: Arc<ServerConfig>,
+) -> io::Result<()> {
+    let mut tls = handshake(shared, tcp, ctx).await?;
+    let mut server = Server::new_tls(config, Instant::now()).map_err(io::Error::other)?;
+    run(&mut tls, &mut server, shared, ctx).await?;
+    close(&mut tls, shared.write_timeout).await
+}
+
+/// STARTTLS (RFC 3207). Every byte read so far was fed to the machine, which drops what
+/// followed the command (CVE-2011-0411); nothing is buffered here, so the handshake reads
+/// the socket afresh.
+async fn starttls<H: Handler>(
+    shared: &Shared<H>,
+    tcp: TcpStream,
+    mut server: Server,
+    ctx: &mut Ctx<H::Session>,
+) -> io::Result<()> {
+    let mut tls = handshake(shared, tcp, ctx).await?;
     server
         .tls_established(Instant::now())
         .map_err(io::Error::other)?;
-    Box::pin(run(&mut tls, &mut server, shared, ctx)).await?;
+    run(&mut tls, &mut server, shared, ctx).await?;
     close(&mut tls, shared.write_timeout).await
 }
 
@@ -140,22 +169,23 @@ impl Timer {
     }
 
     /// Handles a deadline already past at once (true), else arms the timer for it.
+    /// The common case, a deadline that moved later while the timer is set for an
+    /// earlier one, needs no clock read: the timer fires first and is re-armed then.
     fn arm(&mut self, server: &mut Server) -> bool {
-        let now = Instant::now();
-        match server.poll_timeout() {
-            Some(d) if d <= now => {
-                server.handle_timeout(now);
-                true
-            }
-            Some(d) => {
-                if self.armed.is_none_or(|a| d < a) {
-                    self.sleep.as_mut().reset(d.into());
-                    self.armed = Some(d);
-                }
-                false
-            }
-            None => false,
+        let Some(d) = server.poll_timeout() else {
+            return false;
+        };
+        if self.armed.is_some_and(|a| a <= d) {
+            return false;
         }
+        let now = Instant::now();
+        if d <= now {
+            server.handle_timeout(now);
+            return true;
+        }
+        self.sleep.as_mut().reset(d.into());
+        self.armed = Some(d);
+        false
     }
 
     async fn fired(&mut self) {
@@ -164,36 +194,71 @@ impl Timer {
     }
 }
 
-/// Reads once into `buf` and feeds the machine; EOF and errors end the session.
-async fn read_into<S: AsyncRead + Unpin>(
+thread_local! {
+    /// The read buffer of every session served by this thread. It is borrowed only within
+    /// one poll of a read, from the socket's (or rustls') bytes to the machine's
+    /// `handle_input`, with no await in between: a waiting session holds no read buffer,
+    /// so thousands of idle connections cost little.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Waits for input and feeds it to the machine (and the transcript): one read of at most
+/// [`READ_BUFFER`] octets. EOF and read errors end the session. Cancel-safe: the bytes
+/// are fed in the same poll that reads them.
+async fn read_feed<S: AsyncRead + Unpin>(
     io: &mut S,
-    buf: &mut BytesMut,
-) -> io::Result<Option<BytesMut>> {
-    if buf.capacity() - buf.len() < READ_BUFFER / 2 {
-        buf.reserve(READ_BUFFER);
-    }
-    match io.read_buf(buf).await? {
-        0 => Ok(None),
-        _ => Ok(Some(buf.split())),
+    server: &mut Server,
+    transcript: &mut Option<Transcript>,
+    log: &SessionLog,
+) {
+    let read = std::future::poll_fn(|cx| {
+        let mut feed = |bytes: &[u8]| {
+            if let Some(t) = transcript.as_mut() {
+                t.client(bytes);
+            }
+            server.handle_input(Instant::now(), bytes);
+        };
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut buf) => poll_read_with(&mut *io, cx, &mut buf, &mut feed),
+            // Reads never nest, so this is not reached; a buffer of its own if it were.
+            Err(_) => poll_read_with(&mut *io, cx, &mut Vec::new(), &mut feed),
+        })
+    })
+    .await;
+    match read {
+        Ok(0) => server.handle_eof(Instant::now()),
+        Ok(_) => {}
+        Err(e) => {
+            log.line(format_args!("read error: {e}"));
+            server.handle_eof(Instant::now());
+        }
     }
 }
 
-impl<S: Session> Ctx<S> {
-    /// Feeds a read's outcome to the machine.
-    fn fed(&mut self, server: &mut Server, read: io::Result<Option<BytesMut>>) {
-        match read {
-            Ok(Some(bytes)) => {
-                if let Some(t) = self.transcript.as_mut() {
-                    t.client(&bytes);
-                }
-                server.handle_input_buf(Instant::now(), bytes);
+/// One `poll_read` into `buf`, whose bytes go to `feed` at once; the octets read.
+fn poll_read_with<S: AsyncRead + Unpin>(
+    io: &mut S,
+    cx: &mut Context<'_>,
+    buf: &mut Vec<u8>,
+    feed: &mut impl FnMut(&[u8]),
+) -> Poll<io::Result<usize>> {
+    if buf.len() < READ_BUFFER {
+        buf.resize(READ_BUFFER, 0);
+    }
+    let mut rb = ReadBuf::new(&mut buf[..READ_BUFFER]);
+    match Pin::new(io).poll_read(cx, &mut rb) {
+        Poll::Ready(Ok(())) => {
+            let got = rb.filled();
+            // The machine copies what it is fed into its receive buffer, which body chunks
+            // are slices of: fed in pieces, no chunk (and no buffer a session keeps
+            // afterwards) is larger than FEED, however much one read brought.
+            for piece in got.chunks(FEED) {
+                feed(piece);
             }
-            Ok(None) => server.handle_eof(Instant::now()),
-            Err(e) => {
-                self.log.line(format_args!("read error: {e}"));
-                server.handle_eof(Instant::now());
-            }
+            Poll::Ready(Ok(got.len()))
         }
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
     }
 }
 
@@ -209,7 +274,6 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send,
     H: Handler,
 {
-    let mut buf = BytesMut::new();
     let mut timer = Timer::new();
     if !ctx.stopping && *ctx.stop.borrow_and_update() {
         ctx.stopping = true;
@@ -218,19 +282,31 @@ where
         server.shutdown(); // 421 4.3.2
     }
     let mut next: Option<Event> = None;
+    // One waiter on the shutdown signal for the whole loop, not one per turn.
     let mut stop = ctx.stop.clone();
+    let stop_wait = stopped(&mut stop);
+    tokio::pin!(stop_wait);
     loop {
         let mut starttls = false;
         while let Some(event) = next.take().or_else(|| server.poll_event()) {
             match event {
                 Event::StartTls => starttls = true,
                 Event::MessageStart(start) => {
-                    next = receive(io, server, shared, ctx, start).await?;
+                    // Boxed: a message's state is larger than the rest of the loop's,
+                    // and an idle session should not carry room for it.
+                    next = Box::pin(receive(io, server, shared, ctx, &mut timer, start)).await?;
                 }
-                event => on_event(server, shared, ctx, event).await,
+                // Each request in a future of its own, so that the task has room for
+                // the largest of them, not for all their locals at once.
+                Event::Hello(h) => on_hello(server, ctx, h).await,
+                Event::Mail(m) => on_mail(server, shared, ctx, m).await,
+                Event::Rcpt(r) => on_rcpt(server, ctx, r).await,
+                // At most once a session, and the largest: boxed.
+                Event::Auth(a) => Box::pin(on_auth(server, shared, ctx, a)).await,
+                event => on_event(server, ctx, event).await,
             }
         }
-        flush(io, server, shared, ctx).await?;
+        flush(io, server, &mut ctx.transcript, shared.write_timeout).await?;
         if server.is_closed() {
             return Ok(Turn::Closed);
         }
@@ -242,9 +318,9 @@ where
         }
         let stopping = ctx.stopping;
         tokio::select! {
-            read = read_into(io, &mut buf), if server.wants_input() => ctx.fed(server, read),
+            () = read_feed(io, server, &mut ctx.transcript, &ctx.log), if server.wants_input() => {}
             () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
-            () = stopped(&mut stop), if !stopping => {
+            () = &mut stop_wait, if !stopping => {
                 ctx.stopping = true;
                 server.shutdown();
             }
@@ -254,34 +330,37 @@ where
 
 /// Writes every pending reply: one `poll_transmit` buffer at a time, each fully, within
 /// the write timeout (a client that does not read is dropped).
-async fn flush<IO, H>(
+async fn flush<IO: AsyncWrite + Unpin>(
     io: &mut IO,
     server: &mut Server,
-    shared: &Shared<H>,
-    ctx: &mut Ctx<H::Session>,
-) -> io::Result<()>
-where
-    IO: AsyncWrite + Unpin,
-    H: Handler,
-{
-    let limit = shared.write_timeout;
-    let slow = || io::Error::new(io::ErrorKind::TimedOut, "client does not read");
+    transcript: &mut Option<Transcript>,
+    limit: Duration,
+) -> io::Result<()> {
     let mut wrote = false;
     while let Some(out) = server.poll_transmit() {
-        if let Some(t) = ctx.transcript.as_mut() {
+        if let Some(t) = transcript.as_mut() {
             t.server(&out);
         }
-        tokio::time::timeout(limit, io.write_all(&out))
-            .await
-            .map_err(|_| slow())??;
+        bounded(limit, io.write_all(&out)).await?;
         wrote = true;
     }
     if wrote {
-        tokio::time::timeout(limit, io.flush())
-            .await
-            .map_err(|_| slow())??;
+        bounded(limit, io.flush()).await?;
     }
     Ok(())
+}
+
+/// A write within `limit` (a client that does not read is dropped). The timer is only
+/// set up for a write that cannot complete at once: most replies fit the socket buffer.
+async fn bounded<F: Future<Output = io::Result<()>>>(limit: Duration, write: F) -> io::Result<()> {
+    let mut write = std::pin::pin!(write);
+    if let Poll::Ready(done) = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await
+    {
+        return done;
+    }
+    tokio::time::timeout(limit, write)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "client does not read"))?
 }
 
 /// Answers a ticket with the handler's decision; one that does not fit the decision
@@ -304,60 +383,74 @@ fn answer(server: &mut Server, log: &SessionLog, ticket: Ticket, d: Decision) {
     }
 }
 
-/// One event outside a message body.
-async fn on_event<H: Handler>(
+/// EHLO, HELO or LHLO: a new session state, and the handler's word on the name.
+async fn on_hello<S: Session>(server: &mut Server, ctx: &mut Ctx<S>, h: HelloRequest) {
+    end_transaction(ctx).await;
+    let hello = Hello {
+        kind: h.kind,
+        host: h.host,
+    };
+    let d = ctx.session.hello(&hello).await;
+    answer(server, &ctx.log, h.ticket, d);
+}
+
+/// MAIL: a new transaction if the sender may use this address and the handler agrees.
+async fn on_mail<H: Handler>(
     server: &mut Server,
     shared: &Shared<H>,
     ctx: &mut Ctx<H::Session>,
-    event: Event,
+    m: MailRequest,
 ) {
+    end_transaction(ctx).await;
+    // RFC 6409 6.1: an account bound to addresses sends only as them.
+    let verifier = shared.verifier.as_ref();
+    if let Some(no) = verifier.and_then(|v| v.sender_refusal(ctx.log.user(), &m.from)) {
+        answer(server, &ctx.log, m.ticket, Decision::Reply(no));
+        return;
+    }
+    let mail = Mail {
+        from: m.from,
+        params: m.params,
+        user: ctx.log.user().map(str::to_owned),
+    };
+    let d = ctx.session.mail(&mail).await;
+    ctx.in_txn = d.is_accept();
+    answer(server, &ctx.log, m.ticket, d);
+}
+
+/// RCPT: the handler's word on one recipient.
+async fn on_rcpt<S: Session>(server: &mut Server, ctx: &mut Ctx<S>, r: RcptRequest) {
+    let rcpt = Rcpt {
+        to: r.to,
+        params: r.params,
+    };
+    let d = ctx.session.rcpt(&rcpt).await;
+    answer(server, &ctx.log, r.ticket, d);
+}
+
+/// AUTH PLAIN or LOGIN, decoded by the machine: checked with the verifier, then the
+/// handler decides.
+async fn on_auth<H: Handler>(
+    server: &mut Server,
+    shared: &Shared<H>,
+    ctx: &mut Ctx<H::Session>,
+    a: AuthRequest,
+) {
+    let verified = shared.verifier.as_ref().is_some_and(|v| v.accepts(&a));
+    let login = Login {
+        mechanism: a.mechanism,
+        user: a.authcid,
+        password: a.password,
+        verified,
+    };
+    let d = ctx.session.auth(&login).await;
+    ctx.log.login(&login.mechanism, &login.user, d.is_accept());
+    answer(server, &ctx.log, a.ticket, d);
+}
+
+/// Any other event outside a message body.
+async fn on_event<S: Session>(server: &mut Server, ctx: &mut Ctx<S>, event: Event) {
     match event {
-        Event::Hello(h) => {
-            end_transaction(ctx).await;
-            let hello = Hello {
-                kind: h.kind,
-                host: h.host,
-            };
-            let d = ctx.session.hello(&hello).await;
-            answer(server, &ctx.log, h.ticket, d);
-        }
-        Event::Mail(m) => {
-            end_transaction(ctx).await;
-            // RFC 6409 6.1: an account bound to addresses sends only as them.
-            let verifier = shared.verifier.as_ref();
-            if let Some(no) = verifier.and_then(|v| v.sender_refusal(ctx.log.user(), &m.from)) {
-                answer(server, &ctx.log, m.ticket, Decision::Reply(no));
-                return;
-            }
-            let mail = Mail {
-                from: m.from,
-                params: m.params,
-                user: ctx.log.user().map(str::to_owned),
-            };
-            let d = ctx.session.mail(&mail).await;
-            ctx.in_txn = d.is_accept();
-            answer(server, &ctx.log, m.ticket, d);
-        }
-        Event::Rcpt(r) => {
-            let rcpt = Rcpt {
-                to: r.to,
-                params: r.params,
-            };
-            let d = ctx.session.rcpt(&rcpt).await;
-            answer(server, &ctx.log, r.ticket, d);
-        }
-        Event::Auth(a) => {
-            let verified = shared.verifier.as_ref().is_some_and(|v| v.accepts(&a));
-            let login = Login {
-                mechanism: a.mechanism,
-                user: a.authcid,
-                password: a.password,
-                verified,
-            };
-            let d = ctx.session.auth(&login).await;
-            ctx.log.login(&login.mechanism, &login.user, d.is_accept());
-            answer(server, &ctx.log, a.ticket, d);
-        }
         // Only PLAIN and LOGIN go through the verifier; the machine decodes both itself.
         Event::SaslStep(s) => {
             let no = Reply::unrecognized_mechanism();
@@ -406,6 +499,7 @@ async fn receive<IO, H>(
     server: &mut Server,
     shared: &Shared<H>,
     ctx: &mut Ctx<H::Session>,
+    timer: &mut Timer,
     start: MessageStart,
 ) -> io::Result<Option<Event>>
 where
@@ -420,13 +514,13 @@ where
         user: ctx.log.user().map(str::to_owned),
     };
     let (tx, body) = body_channel(BODY_CHANNEL);
+    // This task polls the handler before it waits: handing it a chunk needs no wake-up.
+    let own = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
     let mut tx = Some(tx);
     let mut held: Option<Bytes> = None;
     let mut decision: Option<Decision> = None;
     let mut ending: Option<Ending> = None;
     let mut leftover: Option<Event> = None;
-    let mut buf = BytesMut::new();
-    let mut timer = Timer::new();
     let mut shutdown_after = false;
     {
         let Ctx {
@@ -439,11 +533,13 @@ where
         } = &mut *ctx;
         let handler = session.message(&message, body);
         tokio::pin!(handler);
+        let stop_wait = stopped(stop);
+        tokio::pin!(stop_wait);
         loop {
             // Events until the body is over, never more than the channel takes.
             while ending.is_none() && leftover.is_none() {
                 if let Some(chunk) = held.take() {
-                    held = tx.as_ref().and_then(|t| t.try_send(chunk));
+                    held = tx.as_ref().and_then(|t| t.try_send_polled(chunk, &own));
                     if held.is_some() {
                         break;
                     }
@@ -454,17 +550,17 @@ where
                 match event {
                     Event::MessageChunk(chunk) => held = Some(chunk),
                     Event::MessageEnd(end) => {
-                        finish(&mut tx, Ok(()));
+                        finish(&mut tx, Ok(()), &own);
                         ending = Some(Ending::End(end));
                     }
                     Event::MessageAborted(reason) => {
-                        finish(&mut tx, Err(BodyError::Aborted(reason)));
+                        finish(&mut tx, Err(BodyError::Aborted(reason)), &own);
                         log.dropped(&reason);
                         ending = Some(Ending::Aborted);
                     }
                     Event::Violation(v) => log.violation(&v),
                     other => {
-                        finish(&mut tx, Err(BodyError::Lost));
+                        finish(&mut tx, Err(BodyError::Lost), &own);
                         leftover = Some(other);
                     }
                 }
@@ -475,17 +571,7 @@ where
                 break;
             }
             // Replies (the 354, errors) go out while the body comes in.
-            while let Some(out) = server.poll_transmit() {
-                if let Some(t) = transcript.as_mut() {
-                    t.server(&out);
-                }
-                tokio::time::timeout(shared.write_timeout, io.write_all(&out))
-                    .await
-                    .map_err(|_| {
-                        io::Error::new(io::ErrorKind::TimedOut, "client does not read")
-                    })??;
-                io.flush().await?;
-            }
+            flush(io, server, transcript, shared.write_timeout).await?;
             if timer.arm(server) {
                 continue;
             }
@@ -493,23 +579,14 @@ where
             let waiting = held.is_some();
             let stop_now = *stopping;
             tokio::select! {
+                // In this order: the handler takes chunks, then the wait for room sees
+                // it without a wake-up (see `ready`); the socket last, so that a client
+                // that never pauses cannot keep the timer and shutdown from being seen.
+                biased;
                 d = &mut handler, if decision.is_none() => decision = Some(d),
                 () = ready(&tx), if waiting => {}
-                read = read_into(io, &mut buf), if reading => match read {
-                    Ok(Some(bytes)) => {
-                        if let Some(t) = transcript.as_mut() {
-                            t.client(&bytes);
-                        }
-                        server.handle_input_buf(Instant::now(), bytes);
-                    }
-                    Ok(None) => server.handle_eof(Instant::now()),
-                    Err(e) => {
-                        log.line(format_args!("read error: {e}"));
-                        server.handle_eof(Instant::now());
-                    }
-                },
                 () = timer.fired(), if timer.armed.is_some() => server.handle_timeout(Instant::now()),
-                () = stopped(stop), if !stop_now => {
+                () = &mut stop_wait, if !stop_now => {
                     *stopping = true;
                     match ending {
                         // Stored and answered first, then 421.
@@ -518,19 +595,16 @@ where
                         _ => server.shutdown(),
                     }
                 }
+                () = read_feed(io, server, transcript, log), if reading => {}
             }
         }
     }
     match ending {
         Some(Ending::End(end)) => {
             let d = decision.unwrap_or(Decision::Accept);
-            let verdict = match &d {
-                Decision::Accept => "accepted".to_owned(),
-                Decision::Reply(r) => format!("answered {}", r.code()),
-                Decision::Each(rs) => format!("answered {} replies", rs.len()),
-            };
             let (size, recipients) = (end.size, end.recipients.len());
-            ctx.log.message(size, recipients, d.is_accept(), &verdict);
+            ctx.log
+                .message(size, recipients, d.is_accept(), Verdict(&d));
             answer(server, &ctx.log, end.ticket, d);
             if shutdown_after {
                 server.shutdown();
@@ -542,6 +616,19 @@ where
     Ok(leftover)
 }
 
+/// What became of a message, for its log line.
+struct Verdict<'a>(&'a Decision);
+
+impl std::fmt::Display for Verdict<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Decision::Accept => f.write_str("accepted"),
+            Decision::Reply(r) => write!(f, "answered {}", r.code()),
+            Decision::Each(rs) => write!(f, "answered {} replies", rs.len()),
+        }
+    }
+}
+
 /// Completes once shutdown has begun.
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns is dropped here, so no caller's future holds it.
@@ -550,15 +637,17 @@ pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     }
 }
 
-fn finish(tx: &mut Option<BodySender>, how: Result<(), BodyError>) {
+fn finish(tx: &mut Option<BodySender>, how: Result<(), BodyError>, own: &Waker) {
     if let Some(t) = tx.take() {
-        t.finish(how);
+        t.finish_polled(how, own);
     }
 }
 
+/// Room in the body for the held chunk. Only for the receive loop's `select!`, which
+/// polls the handler (the reader) just before this.
 async fn ready(tx: &Option<BodySender>) {
     match tx {
-        Some(t) => t.ready().await,
+        Some(t) => t.ready_polled().await,
         None => std::future::pending().await,
     }
 }

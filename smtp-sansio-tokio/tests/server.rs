@@ -450,3 +450,70 @@ async fn tee_gives_the_body_to_both_and_the_first_refusal_answers() {
     assert_eq!(*rec.body.lock().await, b"Subject: both\r\n\r\nbody\r\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Keeps every message body it is given.
+#[derive(Clone, Default)]
+struct Collector {
+    bodies: Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Handler for Collector {
+    type Session = Collector;
+    fn session(&self, _: &Connection) -> Collector {
+        self.clone()
+    }
+}
+
+impl Session for Collector {
+    async fn message(&mut self, _m: &Message, mut body: Body) -> Decision {
+        let mut all = Vec::new();
+        while let Ok(Some(chunk)) = body.chunk().await {
+            all.extend_from_slice(&chunk);
+        }
+        self.bodies.lock().unwrap().push(all);
+        Decision::Accept
+    }
+}
+
+/// Reads go through one buffer per worker thread, shared by every session it serves:
+/// sessions sending at once, each a body over many reads and commands pipelined in one
+/// write (RFC 2920), still each get exactly their own bytes, and every reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_sharing_the_read_buffer_each_get_their_own_bytes() {
+    let sink = Collector::default();
+    let (addr, _stop) = start(ServerBuilder::new(config(), sink.clone())).await;
+    let mut clients = Vec::new();
+    for n in 0..16u32 {
+        clients.push(tokio::spawn(async move {
+            let (mut c, _) = Client::connect(addr).await;
+            assert!(c.cmd("EHLO client.test").await.starts_with("250"));
+            let mut body = Vec::new();
+            for i in 0..4000 {
+                body.extend_from_slice(format!("session {n} line {i}\r\n").as_bytes());
+            }
+            let mut wire =
+                b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n".to_vec();
+            c.send(&wire).await;
+            assert!(c.reply().await.starts_with("250"));
+            assert!(c.reply().await.starts_with("250"));
+            assert!(c.reply().await.starts_with("354"));
+            wire.clear();
+            wire.extend_from_slice(&body);
+            wire.extend_from_slice(b".\r\nQUIT\r\n");
+            c.send(&wire).await;
+            let done = c.reply().await;
+            assert!(done.starts_with("250"), "{done}");
+            assert!(c.reply().await.starts_with("221"));
+            body
+        }));
+    }
+    let mut sent = Vec::new();
+    for c in clients {
+        sent.push(tokio::time::timeout(BOUND, c).await.unwrap().unwrap());
+    }
+    let mut got = sink.bodies.lock().unwrap().clone();
+    got.sort();
+    sent.sort();
+    assert_eq!(got.len(), 16);
+    assert!(got == sent, "a session received bytes that are not its own");
+}
