@@ -74,12 +74,10 @@ impl Checked {
                 return None;
             }
             let (lo, hi) = ((k * BLOCK + 1).max(from), k * BLOCK + BLOCK + 1);
-            if let Some(w) = s.get(lo.saturating_sub(from)..hi.saturating_sub(from)) {
-                let dot = memchr::memchr_iter(LF, w)
-                    .map(|i| lo + i + 1)
-                    .find(|&d| s.get(d - from) == Some(&DOT));
-                if dot.is_some() {
-                    return dot;
+            let end = (hi + 1).saturating_sub(from).min(s.len());
+            if let Some(w) = s.get(lo.saturating_sub(from)..end) {
+                if let Some(j) = dot_line_finder().find(w) {
+                    return Some(lo + j + 1);
                 }
             }
             k += 1;
@@ -205,9 +203,16 @@ fn check(w: &[u8]) -> Verdict {
 /// In a block with good pairs, the offset of the first line start with "." (just past
 /// its LF), if it is within the octets the check vouched for (up to 257).
 fn first_dot_line(w: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(LF, w.get(..=BLOCK)?)
-        .find(|&i| i > 0 && w.get(i + 1) == Some(&DOT))
-        .map(|i| i + 1)
+    dot_line_finder().find(w.get(1..BLOCK + 2)?).map(|j| j + 2)
+}
+
+/// The searcher for a line start with "." (LF then "."), built once: one search over
+/// a block costs less than stepping from LF to LF, and building a searcher per search
+/// would cost more than either.
+fn dot_line_finder() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(b"\n."))
 }
 
 #[cfg(test)]

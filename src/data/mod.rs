@@ -296,17 +296,20 @@ impl DataDecoder {
     ) -> (usize, bool) {
         // Every line that ended in there was shorter than 2 * BLOCK, the first one
         // included (`room_for_blocks`); the last LF starts the open line.
-        if let Some(l) = memchr::memrchr(LF, &buf[pos..pos + n]) {
-            self.line_len = 0;
-            *line_start = pos + l + 1;
-        }
         #[cfg(test)]
         {
             self.fast += n;
         }
         let end = pos + n;
         if buf.get(end) == Some(&DOT) && buf.get(end - 1) == Some(&LF) {
+            // The run ends where a line starts: no search for its last LF.
+            self.line_len = 0;
+            *line_start = end;
             return (end, true);
+        }
+        if let Some(l) = memchr::memrchr(LF, &buf[pos..pos + n]) {
+            self.line_len = 0;
+            *line_start = pos + l + 1;
         }
         // Never stop between the CR and LF of a pair.
         if buf.get(end - 1) == Some(&CR) {
