@@ -6,7 +6,9 @@
 #   SESSIONS=20 MESSAGES=50000 SIZE=1024 IDLE=2000 ROUNDS=5 benches/load.sh
 #   SERVERS="tokio mailin" IDLE=0 ROUNDS=2 benches/load.sh    # a subset, no idle test
 #
-# SERVERS picks among: tokio blocking mailin smtp-sink aiosmtpd (default: all).
+# SERVERS picks among: tokio blocking mailin smtp-sink aiosmtpd (default: all), and
+# tokio-mt, tokio-t1, tokio-t2: the tokio server with --threads 0 (one multi-threaded
+# runtime), 1 and 2 (threads each with a single-threaded runtime), to compare the modes.
 #
 # Each round runs smtp-source against every server in turn (interleaved, so a drift in
 # the machine's load hits all alike); the median round is printed with peak RSS, then
@@ -100,11 +102,15 @@ PY
 }
 
 ulimit -n 65536 2>/dev/null || true
+grep -m1 "model name" /proc/cpuinfo || true
 echo "smtp-source: $SESSIONS sessions, $MESSAGES messages of $SIZE octets; $IDLE idle connections; $ROUNDS rounds"
 RESULTS=$(mktemp)
 for round in $(seq 1 "$ROUNDS"); do
     [ "$round" = "$ROUNDS" ] && [ "$IDLE" -gt 0 ] && export IDLE_NOW=1
     if want tokio; then measure "smtp-sansio (tokio)" target/release/examples/server --listen 127.0.0.1:PORT --discard; fi
+    if want tokio-mt; then measure "smtp-sansio (tokio mt)" target/release/examples/server --listen 127.0.0.1:PORT --discard --threads 0; fi
+    if want tokio-t1; then measure "smtp-sansio (tokio t1)" target/release/examples/server --listen 127.0.0.1:PORT --discard --threads 1; fi
+    if want tokio-t2; then measure "smtp-sansio (tokio t2)" target/release/examples/server --listen 127.0.0.1:PORT --discard --threads 2; fi
     if want blocking; then measure "smtp-sansio (blocking)" target/release/examples/blocking_server --listen 127.0.0.1:PORT --discard; fi
     if want mailin && [ -x "$MAILIN" ]; then measure "mailin-embedded" "$MAILIN" 127.0.0.1:PORT; fi
     if want smtp-sink && [ -x "$SMTP_SINK" ]; then measure "postfix smtp-sink" "$SMTP_SINK" -u nobody 127.0.0.1:PORT 1024; fi
@@ -125,10 +131,12 @@ for name, r in rows.items():
     per = f'{r["per"]:>6} KiB per idle connection ({r["held"]} held)' if "per" in r else ""
     print(f'{name:<22} {statistics.median(r["rates"]):>8.0f} msg/s (rounds: {rates})   peak RSS {r["hwm"]/1024:6.1f} MiB   {per}')
 # The target ratio, round by round (each round runs both within seconds of each other).
-t, m = rows.get("smtp-sansio (tokio)"), rows.get("mailin-embedded")
-if t and m:
+m = rows.get("mailin-embedded")
+for name, t in rows.items():
+    if not name.startswith("smtp-sansio (tokio") or not m:
+        continue
     each = [a / b for a, b in zip(t["rates"], m["rates"])]
-    print(f'tokio / mailin-embedded: {statistics.median(each):.2f} median of rounds '
+    print(f'{name[13:-1]} / mailin-embedded: {statistics.median(each):.2f} median of rounds '
           f'({" ".join(f"{x:.2f}" for x in each)}); ratio of medians '
           f'{statistics.median(t["rates"]) / statistics.median(m["rates"]):.2f}')
 PY

@@ -26,6 +26,7 @@ mod cli;
 pub const DEFAULT_MAX_SIZE: u64 = 256 * 1024 * 1024;
 
 const RELAY: &str = "Relay (tokio server only)";
+const RUNTIME: &str = "Runtime (tokio server only)";
 
 /// An SMTP submission server (RFC 5321, RFC 6409) storing accepted messages in a Maildir.
 /// TLS is always available: without --tls-cert and --tls-key a self-signed certificate is
@@ -95,6 +96,10 @@ pub struct Options {
     disable: Vec<Extension>,
     #[command(flatten)]
     relay: Option<RelayOptions>,
+    /// Serve on N threads, each with its own single-threaded runtime accepting from the
+    /// same listeners; 0 serves on one multi-threaded tokio runtime [default: 0]
+    #[arg(long, value_name = "N", help_heading = RUNTIME)]
+    pub threads: Option<usize>,
     /// The accounts of `--user`.
     #[arg(skip)]
     pub users: Credentials,

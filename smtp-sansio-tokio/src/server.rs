@@ -67,6 +67,7 @@ pub struct ServerBuilder<H> {
     write_timeout: Duration,
     handshake_timeout: Duration,
     max_sessions: usize,
+    threads: usize,
 }
 
 impl<H: Handler> ServerBuilder<H> {
@@ -84,6 +85,7 @@ impl<H: Handler> ServerBuilder<H> {
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            threads: 0,
         }
     }
 
@@ -144,6 +146,16 @@ impl<H: Handler> ServerBuilder<H> {
         self
     }
 
+    /// Thread-per-core: with `n` ≥ 1, [`Server::run`] serves on `n` threads of its own,
+    /// each with a single-threaded tokio runtime accepting from every listener, so a
+    /// session stays on the thread that accepted it and no work is stolen or handed
+    /// between threads. The session cap, the handler and shutdown are shared by all.
+    /// With 0 (the default), sessions are tasks on the runtime that calls `run`.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+
     /// Bound on writing one reply buffer (default 60 s).
     pub fn write_timeout(mut self, d: Duration) -> Self {
         self.write_timeout = d;
@@ -194,7 +206,11 @@ impl<H: Handler> ServerBuilder<H> {
             max_sessions: self.max_sessions,
             control: Arc::new(Control { stop, open }),
         });
-        Ok(Server { listeners, shared })
+        Ok(Server {
+            listeners,
+            shared,
+            threads: self.threads,
+        })
     }
 }
 
@@ -202,6 +218,7 @@ impl<H: Handler> ServerBuilder<H> {
 pub struct Server<H> {
     listeners: Vec<(TcpListener, bool)>,
     shared: Arc<Shared<H>>,
+    threads: usize,
 }
 
 impl<H: Handler> Server<H> {
@@ -227,7 +244,14 @@ impl<H: Handler> Server<H> {
 
     /// Accepts connections, each served on its own task, until shutdown begins; then
     /// returns (sessions go on ending: [`ShutdownHandle::shutdown`] waits for them).
+    ///
+    /// With [`ServerBuilder::threads`], the sessions run on the server's own threads and
+    /// this returns once shutdown has begun and every session on every thread has
+    /// closed; it fails at once if a thread or its runtime cannot be started.
     pub async fn run(self) -> io::Result<()> {
+        if self.threads > 0 {
+            return self.run_threads().await;
+        }
         let mut tasks = Vec::new();
         for (listener, implicit) in self.listeners {
             let shared = self.shared.clone();
@@ -238,6 +262,67 @@ impl<H: Handler> Server<H> {
         }
         Ok(())
     }
+}
+
+impl<H: Handler> Server<H> {
+    /// Thread-per-core: every thread gets a duplicate of every listening socket (one
+    /// queue of pending connections, whichever thread is free takes the next) and runs
+    /// the same accept loop on a runtime of its own.
+    async fn run_threads(self) -> io::Result<()> {
+        let mut originals = Vec::new();
+        for (listener, implicit) in self.listeners {
+            originals.push((listener.into_std()?, implicit));
+        }
+        let mut workers = Vec::new();
+        for _ in 0..self.threads {
+            let mut sockets = Vec::new();
+            for (l, implicit) in &originals {
+                sockets.push((l.try_clone()?, *implicit));
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            workers.push((runtime, sockets));
+        }
+        drop(originals);
+        // Each thread holds a sender; the channel closes when the last thread has ended,
+        // panicked or not.
+        let (done, mut ended) = tokio::sync::mpsc::channel::<()>(1);
+        for (i, (runtime, sockets)) in workers.into_iter().enumerate() {
+            let shared = self.shared.clone();
+            let done = done.clone();
+            std::thread::Builder::new()
+                .name(format!("smtp-{i}"))
+                .spawn(move || {
+                    runtime.block_on(serve_thread(sockets, shared));
+                    drop(done);
+                })?;
+        }
+        drop(done);
+        let _ = ended.recv().await;
+        Ok(())
+    }
+}
+
+/// One thread of [`Server::run_threads`]: its accept loops until shutdown, then its
+/// sessions until every session of the server has closed (the runtime ends with the
+/// thread, and would cancel a session still running on it).
+async fn serve_thread<H: Handler>(
+    sockets: Vec<(std::net::TcpListener, bool)>,
+    shared: Arc<Shared<H>>,
+) {
+    let mut loops = Vec::new();
+    for (socket, implicit) in sockets {
+        match TcpListener::from_std(socket) {
+            Ok(l) => loops.push(tokio::spawn(accept_loop(l, implicit, shared.clone()))),
+            Err(e) => shared.log.log(format_args!("listener on a thread: {e}")),
+        }
+    }
+    for l in loops {
+        let _ = l.await;
+    }
+    let mut open = shared.control.open.subscribe();
+    let _ = open.wait_for(|n| *n == 0).await;
 }
 
 /// Stops a [`Server`]: no new connections, and every session answers `421 4.3.2` at its

@@ -517,3 +517,89 @@ async fn sessions_sharing_the_read_buffer_each_get_their_own_bytes() {
     assert_eq!(got.len(), 16);
     assert!(got == sent, "a session received bytes that are not its own");
 }
+
+/// Discards messages, noting the thread each session was set up on.
+#[derive(Clone, Default)]
+struct WhereServed(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Handler for WhereServed {
+    type Session = smtp_sansio_tokio::DiscardSession;
+    fn session(&self, conn: &Connection) -> Self::Session {
+        let name = std::thread::current().name().unwrap_or("").to_string();
+        self.0.lock().unwrap().push(name);
+        smtp_sansio_tokio::Discard.session(conn)
+    }
+}
+
+/// `threads(2)`: sessions run on the server's own threads (the test's runtime has one
+/// thread, which only runs the clients), several at once; the cap is one count across
+/// the threads, answered with 421; shutdown answers every open session 421, and both
+/// the shutdown future and `run` complete once all have closed.
+#[tokio::test]
+async fn thread_per_core_server_serves_concurrent_sessions_caps_them_and_shuts_down() {
+    let seen = WhereServed::default();
+    let server = ServerBuilder::new(config(), seen.clone())
+        .threads(2)
+        .max_sessions(3)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .logger(Logger::none())
+        .bind()
+        .await
+        .expect("bind");
+    let addr = server.listeners()[0].0;
+    let stop = server.shutdown_handle();
+    let running = tokio::spawn(server.run());
+
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let (c, greeting) = Client::connect(addr).await;
+        assert!(greeting.starts_with("220 "), "{greeting}");
+        clients.push(c);
+    }
+    // All three in the middle of a transaction at once, then each completes it.
+    for (i, c) in clients.iter_mut().enumerate() {
+        assert!(c.cmd("EHLO client.test").await.starts_with("250"));
+        let from = format!("MAIL FROM:<s{i}@example.org>");
+        assert!(c.cmd(&from).await.starts_with("250"));
+        assert!(c.cmd("RCPT TO:<r@example.org>").await.starts_with("250"));
+        assert!(c.cmd("DATA").await.starts_with("354"));
+    }
+    for c in &mut clients {
+        let end = c.cmd("Subject: t\r\n\r\nbody\r\n.").await;
+        assert!(end.starts_with("250"), "{end}");
+    }
+    assert_eq!(stop.open_sessions(), 3);
+
+    // A fourth is over the cap, whichever thread accepts it.
+    let mut over = TcpStream::connect(addr).await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(BOUND, over.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("421 4.3.2 "), "{got}");
+    for c in &mut clients {
+        assert!(c.cmd("NOOP").await.starts_with("250"), "still served");
+    }
+
+    let names = seen.0.lock().unwrap().clone();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("smtp-")), "{names:?}");
+
+    let all_closed = tokio::spawn({
+        let stop = stop.clone();
+        async move { stop.shutdown(BOUND).await }
+    });
+    for c in &mut clients {
+        let bye = c.reply().await;
+        assert!(bye.starts_with("421 4.3.2 "), "{bye}");
+        assert_eq!(c.reply().await, "", "closed after the 421");
+    }
+    assert!(all_closed.await.unwrap(), "every session closed in time");
+    assert_eq!(stop.open_sessions(), 0);
+    let ran = tokio::time::timeout(BOUND, running)
+        .await
+        .expect("run ends");
+    assert!(ran.unwrap().is_ok());
+}
