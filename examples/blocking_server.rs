@@ -5,9 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example blocking_server -- --listen 127.0.0.1:2525 --maildir ./maildir
-//!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD]
-//!     [--hostname NAME] [--max-size BYTES] [--max-recipients N] [--lmtp] [--verbose]
-//!     [--discard] [--received-auth] [--add-missing-headers]
+//! cargo run --release --example blocking_server -- --help   # every option
 //! ```
 //!
 //! The options mean what they mean for `examples/server.rs`, the tokio version: TLS is

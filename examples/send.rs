@@ -3,9 +3,7 @@
 //! does and what the exit status means.
 //!
 //! ```text
-//! cargo run --release --example send -- --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...]
-//!     [--starttls required|opportunistic|never] [--user NAME:PASSWORD] [--insecure]
-//!     [--lmtp] [--bdat] [--hostname NAME] [--verbose] [FILE]
+//! cargo run --release --example send -- --server HOST:PORT --from ADDR --to ADDR [FILE]
 //! ```
 
 #[path = "common/cli.rs"]

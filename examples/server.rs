@@ -4,12 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example server -- [--listen 127.0.0.1:2525] [--maildir ./maildir]
-//!     [--implicit-tls ADDR] [--tls-cert PEM --tls-key PEM] [--user NAME:PASSWORD[:ADDRESSES]]
-//!     [--hostname NAME] [--max-size BYTES] [--max-recipients N] [--lmtp] [--verbose]
-//!     [--discard] [--disable EXT] [--received-auth] [--add-missing-headers]
-//!     [--relay HOST:PORT [--relay-user NAME:PASSWORD]
-//!     [--relay-starttls required|opportunistic] [--relay-insecure] [--relay-timeout SECS]
-//!     [--relay-final-timeout SECS]] [--threads N]
+//! cargo run --release --example server -- --help   # every option: TLS, AUTH, relay...
 //! ```
 //!
 //! Every stored message starts with our `Return-Path:`, `Delivered-To:` and `Received:`
@@ -38,42 +33,22 @@ use options::{Options, Store};
 /// How long Ctrl-C waits for sessions to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// `--threads` when not given.
-fn default_threads() -> usize {
-    0
+#[tokio::main]
+async fn main() -> ExitCode {
+    options::exit(run(Options::from_args("server")).await)
 }
 
-fn main() -> ExitCode {
-    let opts = Options::from_args("server");
-    let threads = opts.threads.unwrap_or_else(default_threads);
-    // With threads of its own the server needs nothing more from this runtime than
-    // Ctrl-C and start-up, so one thread does.
-    let runtime = match threads {
-        0 => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build(),
-        _ => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-    };
-    let runtime = match runtime {
-        Ok(r) => r,
-        Err(e) => return options::exit(Err(format!("cannot start the runtime: {e}"))),
-    };
-    options::exit(runtime.block_on(run(opts, threads)))
-}
-
-async fn run(opts: Options, threads: usize) -> Result<(), String> {
+async fn run(opts: Options) -> Result<(), String> {
     let tls = opts.tls()?;
     match opts.store()? {
         (Store::Relay(relay), store) => {
             // Before any client is served: the first one is offered what the upstream
             // keeps.
             relay.learn_at_start().await;
-            serve(opts, tls, *relay, store, threads).await
+            serve(opts, tls, *relay, store).await
         }
-        (Store::Discard, store) => serve(opts, tls, Discard, store, threads).await,
-        (Store::Maildir(maildir), store) => serve(opts, tls, maildir, store, threads).await,
+        (Store::Discard, store) => serve(opts, tls, Discard, store).await,
+        (Store::Maildir(maildir), store) => serve(opts, tls, maildir, store).await,
     }
 }
 
@@ -82,14 +57,13 @@ async fn serve<H: Handler>(
     tls: TlsIdentity,
     handler: H,
     store: String,
-    threads: usize,
 ) -> Result<(), String> {
     let users = std::mem::take(&mut opts.users);
     let listeners: Vec<_> = opts.listeners().collect();
     let mut builder = ServerBuilder::new(opts.config, handler)
         .tls(tls)
         .max_sessions(opts.max_sessions)
-        .threads(threads)
+        .threads(opts.threads)
         .transcript(opts.verbose);
     if !users.is_empty() {
         builder = builder.credentials(users);
@@ -103,16 +77,13 @@ async fn serve<H: Handler>(
         eprintln!("listening on {local}{mode}, {store}");
     }
     let stop = server.shutdown_handle();
-    let mut running = tokio::spawn(server.run());
+    let running = tokio::spawn(server.run());
     tokio::select! {
+        // Before shutdown, `run` ends only when it could not serve.
+        Ok(Err(e)) = running => return Err(format!("cannot serve: {e}")),
         signal = tokio::signal::ctrl_c() => if let Err(e) = signal {
             eprintln!("cannot wait for Ctrl-C ({e}); shutting down");
         },
-        // Before shutdown, `run` ends only when it could not start serving.
-        ran = &mut running => return Err(match ran {
-            Ok(Err(e)) => format!("cannot serve: {e}"),
-            _ => "the server stopped".into(),
-        }),
     }
     eprintln!("shutting down: {} session(s) open", stop.open_sessions());
     match stop.shutdown(SHUTDOWN_GRACE).await {
