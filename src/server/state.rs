@@ -165,7 +165,7 @@ impl Server {
         }
     }
 
-    /// One more error toward [`Limits::errors`]; at the limit, `421 4.7.0` and close.
+    /// One more error toward [`Limits::errors`](super::Limits::errors); at the limit, `421 4.7.0` and close.
     pub(super) fn count_error(&mut self) {
         self.errors = self.errors.saturating_add(1);
         if self.errors >= self.cfg.limits.errors {
