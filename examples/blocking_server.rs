@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example blocking_server -- --listen 127.0.0.1:2525 --maildir ./maildir
-//! cargo run --release --example blocking_server -- --help   # every option
+//! cargo run --release --example blocking_server -- --help   # every option (--lmtp...)
 //! ```
 //!
 //! The options mean what they mean for `examples/server.rs`, the tokio version: TLS is

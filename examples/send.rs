@@ -3,7 +3,7 @@
 //! does and what the exit status means.
 //!
 //! ```text
-//! cargo run --release --example send -- --server HOST:PORT --from ADDR --to ADDR [FILE]
+//! cargo run --release --example send -- --server HOST:PORT --from ADDR --to ADDR [--lmtp] [--bdat] [FILE]
 //! ```
 
 #[path = "common/cli.rs"]

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example server -- [--listen 127.0.0.1:2525] [--maildir ./maildir]
-//! cargo run --release --example server -- --help   # every option: TLS, AUTH, relay...
+//! cargo run --release --example server -- --help   # every option: TLS, AUTH, --lmtp, relay...
 //! ```
 //!
 //! Every stored message starts with our `Return-Path:`, `Delivered-To:` and `Received:`
