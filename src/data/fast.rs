@@ -9,7 +9,7 @@
 //! The check is compute-bound on the baseline instruction set (SSE2 on x86-64, 16
 //! octets per operation), so it is compiled twice and chosen at run time through
 //! `pulp`: AVX2 (32 octets per operation) where the CPU has it. Measured on the
-//! project's AMD machine, this took 64 KiB reads from 0.74–1.02 to 0.88–1.30 × memcpy
+//! project's AMD machine, this took 64 KiB reads from 0.76–1.09 to 0.87–1.27 × memcpy
 //! (BENCHMARKS.md).
 //!
 //! A variant that first searched each 16 KiB window for dot lines with
