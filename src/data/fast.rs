@@ -31,14 +31,19 @@ pub(super) const BLOCK: usize = 256;
 pub(super) fn clean_run(buf: &[u8], pos: usize) -> usize {
     let s = buf.get(pos..).unwrap_or_default();
     let mut n = 0;
-    while let Some(w) = s.get(n..n + BLOCK + 2) {
-        match check(w) {
-            Verdict::Clean => n += BLOCK,
-            Verdict::DotLine => return n + first_dot_line(w).unwrap_or(0),
-            Verdict::Refused => return n,
+    loop {
+        let rest = s.get(n..).unwrap_or_default();
+        let (passed, dots) = check_run(rest, 64, true);
+        if dots != 0 {
+            let k = dots.trailing_zeros() as usize;
+            let w = rest.get(k * BLOCK..).unwrap_or_default();
+            return n + k * BLOCK + first_dot_line(w).unwrap_or(0);
+        }
+        n += passed * BLOCK;
+        if passed < 64 {
+            return n;
         }
     }
-    n
 }
 
 /// Octets copied at a time while the run holds: large enough that the copy is one
@@ -58,6 +63,19 @@ pub(super) struct Checked {
 }
 
 impl Checked {
+    /// Marks the dot lines `check_run` found (bit `j` of `dots` is block `blocks + j`).
+    fn mark_dots(&mut self, dots: u64) {
+        let (word, bit) = (self.blocks / 64, self.blocks % 64);
+        if let Some(w) = self.dots.get_mut(word) {
+            *w |= dots << bit;
+        }
+        if bit > 0 {
+            if let Some(w) = self.dots.get_mut(word + 1) {
+                *w |= dots >> (64 - bit);
+            }
+        }
+    }
+
     /// Octets vouched for, from the start of the buffer.
     pub(super) fn len(&self) -> usize {
         self.blocks * BLOCK
@@ -106,32 +124,31 @@ pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
     };
     let mut n = 0;
     while n + BLOCK + 2 <= total && out.blocks < MAX_BLOCKS {
-        if n < held {
-            // The window begins in what `buf` held: complete it there first.
-            let need = n + BLOCK + 2 - held;
-            if copied < need {
-                buf.extend_from_slice(input.get(copied..need).unwrap_or_default());
-                copied = need;
+        let (passed, dots) = match n.checked_sub(held) {
+            Some(i) => {
+                // Blocks on `input`, a group at a time.
+                let max = (MAX_BLOCKS - out.blocks).min(GROUP / BLOCK);
+                check_run(input.get(i..).unwrap_or_default(), max, false)
             }
-        }
-        let w = match n.checked_sub(held) {
-            Some(i) => input.get(i..i + BLOCK + 2),
-            None => buf.get(n..n + BLOCK + 2),
-        };
-        match check(w.unwrap_or_default()) {
-            Verdict::Clean => {}
-            Verdict::DotLine => {
-                if let Some(word) = out.dots.get_mut(out.blocks / 64) {
-                    *word |= 1 << (out.blocks % 64);
+            None => {
+                // The window begins in what `buf` held: complete it there first.
+                let need = n + BLOCK + 2 - held;
+                if copied < need {
+                    buf.extend_from_slice(input.get(copied..need).unwrap_or_default());
+                    copied = need;
                 }
+                check_run(buf.get(n..).unwrap_or_default(), 1, false)
             }
-            Verdict::Refused => break,
-        }
-        out.blocks += 1;
-        n += BLOCK;
-        if let Some(end) = n.checked_sub(held).filter(|&e| e >= copied + GROUP) {
+        };
+        out.mark_dots(dots);
+        out.blocks += passed;
+        n += passed * BLOCK;
+        if let Some(end) = n.checked_sub(held).filter(|&e| e > copied) {
             buf.extend_from_slice(input.get(copied..end).unwrap_or_default());
             copied = end;
+        }
+        if passed == 0 {
+            break;
         }
     }
     buf.extend_from_slice(input.get(copied..).unwrap_or_default());
@@ -181,33 +198,76 @@ enum Verdict {
     Refused,
 }
 
-/// Checks one block and the two octets after it, on the widest vectors the CPU has.
-/// Not inlined, because inlined into the decoder's loop the compiler rebuilds the
-/// overlapping loads from one another with shuffles, which costs more than the call.
+/// Checks up to `max` (at most 64) blocks from the start of `s`, one after the other, each
+/// with the two octets after it, and stops at the first refused one, or after the
+/// first with a dot line when `stop_at_dot` is set. Returns how many passed and which
+/// of those hold a dot line (bit `k` for block `k`). One call and one run-time dispatch
+/// for many blocks: per block, they cost as much as the check's loop.
 #[inline(never)]
+fn check_run(s: &[u8], max: usize, stop_at_dot: bool) -> (usize, u64) {
+    check_run_on(pulp::Arch::new(), s, max, stop_at_dot)
+}
+
+fn check_run_on(arch: pulp::Arch, s: &[u8], max: usize, stop_at_dot: bool) -> (usize, u64) {
+    arch.dispatch(CheckRun {
+        s,
+        max,
+        stop_at_dot,
+    })
+}
+
+/// [`check_block`] over many blocks, compiled for the instruction set `pulp` picked
+/// (AVX2 where the CPU reports it, detected once; the baseline otherwise). Everything
+/// it calls is inlined into it, so its loop is compiled with those instructions: a
+/// closure in its place is not always inlined, and then runs on the baseline.
+struct CheckRun<'a> {
+    s: &'a [u8],
+    max: usize,
+    stop_at_dot: bool,
+}
+
+impl pulp::WithSimd for CheckRun<'_> {
+    type Output = (usize, u64);
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> (usize, u64) {
+        let (mut n, mut dots) = (0, 0u64);
+        while n < self.max.min(64) {
+            let Some(Ok(w)) = self
+                .s
+                .get(n * BLOCK..n * BLOCK + BLOCK + 2)
+                .map(<&[u8; BLOCK + 2]>::try_from)
+            else {
+                break;
+            };
+            match check_block(w) {
+                Verdict::Clean => {}
+                Verdict::DotLine => {
+                    dots |= 1 << n;
+                    if self.stop_at_dot {
+                        return (n + 1, dots);
+                    }
+                }
+                Verdict::Refused => break,
+            }
+            n += 1;
+        }
+        (n, dots)
+    }
+}
+
+/// One block and the two octets after it, as [`check_run`] sees it (for the tests).
+#[cfg(test)]
 fn check(w: &[u8]) -> Verdict {
     check_on(pulp::Arch::new(), w)
 }
 
+#[cfg(test)]
 fn check_on(arch: pulp::Arch, w: &[u8]) -> Verdict {
-    let Ok(w) = <&[u8; BLOCK + 2]>::try_from(w) else {
-        return Verdict::Refused;
-    };
-    arch.dispatch(CheckBlock(w))
-}
-
-/// [`check_block`] compiled for the instruction set `pulp` picked (AVX2 where the CPU
-/// reports it, detected once; the baseline otherwise). Everything it calls is inlined
-/// into it, so its loop is compiled with those instructions: a closure in its place
-/// is not always inlined, and then runs on the baseline.
-struct CheckBlock<'a>(&'a [u8; BLOCK + 2]);
-
-impl pulp::WithSimd for CheckBlock<'_> {
-    type Output = Verdict;
-
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _: S) -> Verdict {
-        check_block(self.0)
+    match check_run_on(arch, w, 1, false) {
+        (0, _) => Verdict::Refused,
+        (_, 0) => Verdict::Clean,
+        _ => Verdict::DotLine,
     }
 }
 
@@ -362,6 +422,39 @@ mod tests {
             check_on(pulp::Arch::new(), &clean[..BLOCK + 1]),
             Verdict::Refused
         );
+    }
+
+    /// Dot-line marks land on the right blocks when a group straddles two words of
+    /// the bitmap.
+    #[test]
+    fn dot_marks_straddle_words() {
+        let mut c = Checked {
+            blocks: 60,
+            dots: [0; MAX_BLOCKS / 64],
+        };
+        c.mark_dots(0b1001_0001); // blocks 60, 64 and 67
+        assert_eq!(c.dots, [1 << 60, 1 | 1 << 3, 0, 0]);
+        c.blocks = 65;
+        c.mark_dots(1);
+        assert_eq!(c.dots, [1 << 60, 0b1011, 0, 0]);
+        c.blocks = 250;
+        c.mark_dots(u64::MAX);
+        assert_eq!(c.dots[3], u64::MAX << 58);
+    }
+
+    /// A run of blocks stops at the first refused one, and after the first dot line
+    /// when asked to; both builds agree.
+    #[test]
+    fn check_run_stops_where_it_should() {
+        let mut s = lines(60); // 2280 octets: 8 blocks and change
+        s[38 * 20] = DOT; // a dot line in block 2 (octet 760)
+        s[38 * 40 - 1] = b'x'; // a bare CR in block 5 (octet 1519)
+        for arch in [pulp::Arch::Scalar, pulp::Arch::new()] {
+            assert_eq!(check_run_on(arch, &s, 64, false), (5, 1 << 2));
+            assert_eq!(check_run_on(arch, &s, 64, true), (3, 1 << 2));
+            assert_eq!(check_run_on(arch, &s, 2, false), (2, 0));
+            assert_eq!(check_run_on(arch, &s[..BLOCK + 1], 64, false), (0, 0));
+        }
     }
 
     /// `copy_checked` copies exactly and checks what `clean_run` checks on the result,
