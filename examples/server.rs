@@ -26,7 +26,7 @@ mod options;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use smtp_sansio_tokio::{Discard, Handler, ServerBuilder, TlsIdentity};
+use smtp_sansio_tokio::{Discard, Handler, ServerBuilder, TlsIdentity, threads_beside_clients};
 
 use options::{Options, Store};
 
@@ -42,8 +42,7 @@ async fn run(opts: Options) -> Result<(), String> {
     let tls = opts.tls()?;
     match opts.store()? {
         (Store::Relay(relay), store) => {
-            // Before any client is served: the first one is offered what the upstream
-            // keeps.
+            // First, so that the first client is offered what the upstream keeps.
             relay.learn_at_start().await;
             serve(opts, tls, *relay, store).await
         }
@@ -63,7 +62,7 @@ async fn serve<H: Handler>(
     let mut builder = ServerBuilder::new(opts.config, handler)
         .tls(tls)
         .max_sessions(opts.max_sessions)
-        .threads(opts.threads)
+        .threads(opts.threads.unwrap_or_else(threads_beside_clients))
         .transcript(opts.verbose);
     if !users.is_empty() {
         builder = builder.credentials(users);

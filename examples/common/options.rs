@@ -97,9 +97,10 @@ pub struct Options {
     #[command(flatten)]
     relay: Option<RelayOptions>,
     /// Serve on N threads, each with its own single-threaded runtime accepting from the
-    /// same listeners; 0 serves on one multi-threaded tokio runtime
-    #[arg(long, value_name = "N", default_value_t = 0, help_heading = RUNTIME)]
-    pub threads: usize,
+    /// same listeners; 0 serves on one multi-threaded tokio runtime [default: half the
+    /// CPUs, at least 1, leaving the rest to clients on the same machine]
+    #[arg(long, value_name = "N", help_heading = RUNTIME)]
+    pub threads: Option<usize>,
     /// The accounts of `--user`.
     #[arg(skip)]
     pub users: Credentials,

@@ -29,7 +29,7 @@ pub use maildir::Maildir;
 pub use relay::{Relay, RelaySession};
 pub use server::{
     DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_WRITE_TIMEOUT, Server, ServerBuilder,
-    ShutdownHandle, TOO_MANY_SESSIONS,
+    ShutdownHandle, TOO_MANY_SESSIONS, threads_beside_clients,
 };
 pub use tls::{BlockingTls, TlsError, TlsIdentity, TlsInfo, fingerprint};
 

@@ -70,6 +70,16 @@ pub struct ServerBuilder<H> {
     threads: usize,
 }
 
+/// A count for [`ServerBuilder::threads`] on a machine whose clients share its cores (a
+/// local sink under a test load, a relay beside the programs that submit to it): half
+/// the CPUs, at least 1, so the clients keep the other half. On 2 cores shared with
+/// smtp-source, one thread served 20 sessions of 1 KiB messages 5–30 % faster than one
+/// multi-threaded runtime, whose second worker competed with the client (BENCHMARKS.md,
+/// "Thread-per-core"). A machine that serves remote clients only wants all its CPUs.
+pub fn threads_beside_clients() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
 impl<H: Handler> ServerBuilder<H> {
     /// A server running `handler` under `config`.
     pub fn new(config: ServerConfig, handler: H) -> Self {

@@ -531,6 +531,16 @@ impl Handler for WhereServed {
     }
 }
 
+/// The default thread count of a server beside its clients leaves them half the CPUs
+/// and never serves on none.
+#[test]
+fn threads_beside_clients_is_half_the_cpus_and_never_zero() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let n = smtp_sansio_tokio::threads_beside_clients();
+    assert!(n >= 1 && n <= cpus.max(1), "{n} of {cpus}");
+    assert_eq!(n, (cpus / 2).max(1));
+}
+
 /// `threads(2)`: sessions run on the server's own threads (the test's runtime has one
 /// thread, which only runs the clients), several at once; the cap is one count across
 /// the threads, answered with 421; shutdown answers every open session 421, and both
