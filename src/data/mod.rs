@@ -240,6 +240,12 @@ impl DataDecoder {
                     }
                     Some(&LF) => {
                         self.add_content(i.saturating_sub(line_start));
+                        // A line the block check could not have passed (no LF in a
+                        // block) is likely followed by another: try the check again
+                        // only a block into the next line, not at its start.
+                        if self.line_len >= 2 * BLOCK as u64 {
+                            fast_from = fast_from.max(i + 2 + BLOCK);
+                        }
                         self.end_line();
                         let next = i + 2;
                         match buf.get(next) {
