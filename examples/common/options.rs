@@ -96,9 +96,9 @@ pub struct Options {
     disable: Vec<Extension>,
     #[command(flatten)]
     relay: Option<RelayOptions>,
-    /// Serve on N threads, each with its own single-threaded runtime accepting from the
-    /// same listeners; 0 serves on one multi-threaded tokio runtime [default: half the
-    /// CPUs, at least 1, leaving the rest to clients on the same machine]
+    /// (tokio server only) Serve on N threads, each with a single-threaded runtime
+    /// accepting from the same listeners; 0 serves on one multi-threaded runtime [default:
+    /// half the CPUs, at least 1, leaving the rest to clients on the same machine]
     #[arg(long, value_name = "N", help_heading = RUNTIME)]
     pub threads: Option<usize>,
     /// The accounts of `--user`.
