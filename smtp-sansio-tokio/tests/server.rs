@@ -25,6 +25,18 @@ fn config() -> ServerConfig {
     c
 }
 
+/// A connection over the session cap is answered `421 4.3.2` and closed.
+async fn assert_turned_away(addr: SocketAddr) {
+    let mut over = TcpStream::connect(addr).await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(BOUND, over.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("421 4.3.2 "), "{got}");
+}
+
 async fn start<H: Handler>(builder: ServerBuilder<H>) -> (SocketAddr, ShutdownHandle) {
     let server = builder
         .listen("127.0.0.1:0".parse().unwrap())
@@ -176,14 +188,7 @@ async fn sessions_over_the_cap_get_421_and_are_closed() {
         start(ServerBuilder::new(config(), smtp_sansio_tokio::Discard).max_sessions(1)).await;
     let (mut first, greeting) = Client::connect(addr).await;
     assert!(greeting.starts_with("220 "), "{greeting}");
-    let mut over = TcpStream::connect(addr).await.unwrap();
-    let mut got = Vec::new();
-    tokio::time::timeout(BOUND, over.read_to_end(&mut got))
-        .await
-        .unwrap()
-        .unwrap();
-    let got = String::from_utf8_lossy(&got);
-    assert!(got.starts_with("421 4.3.2 "), "{got}");
+    assert_turned_away(addr).await;
     assert!(first.cmd("NOOP").await.starts_with("250"));
 }
 
@@ -581,14 +586,7 @@ async fn thread_per_core_server_serves_concurrent_sessions_caps_them_and_shuts_d
     assert_eq!(stop.open_sessions(), 3);
 
     // A fourth is over the cap, whichever thread accepts it.
-    let mut over = TcpStream::connect(addr).await.unwrap();
-    let mut got = Vec::new();
-    tokio::time::timeout(BOUND, over.read_to_end(&mut got))
-        .await
-        .unwrap()
-        .unwrap();
-    let got = String::from_utf8_lossy(&got);
-    assert!(got.starts_with("421 4.3.2 "), "{got}");
+    assert_turned_away(addr).await;
     for c in &mut clients {
         assert!(c.cmd("NOOP").await.starts_with("250"), "still served");
     }

@@ -33,18 +33,21 @@ pub(super) fn clean_run(buf: &[u8], pos: usize) -> usize {
     let mut n = 0;
     loop {
         let rest = s.get(n..).unwrap_or_default();
-        let (passed, dots) = check_run(rest, 64, true);
+        let (passed, dots) = check_run(rest, RUN, true);
         if dots != 0 {
             let k = dots.trailing_zeros() as usize;
             let w = rest.get(k * BLOCK..).unwrap_or_default();
             return n + k * BLOCK + first_dot_line(w).unwrap_or(0);
         }
         n += passed * BLOCK;
-        if passed < 64 {
+        if passed < RUN {
             return n;
         }
     }
 }
+
+/// Most blocks one [`check_run`] call takes (one bit each in its result).
+const RUN: usize = 64;
 
 /// Octets copied at a time while the run holds: large enough that the copy is one
 /// call per many blocks, small enough that it reads what the check just brought into
@@ -124,11 +127,14 @@ pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
     };
     let mut n = 0;
     while n + BLOCK + 2 <= total && out.blocks < MAX_BLOCKS {
-        let (passed, dots) = match n.checked_sub(held) {
+        let (max, (passed, dots)) = match n.checked_sub(held) {
             Some(i) => {
                 // Blocks on `input`, a group at a time.
                 let max = (MAX_BLOCKS - out.blocks).min(GROUP / BLOCK);
-                check_run(input.get(i..).unwrap_or_default(), max, false)
+                (
+                    max,
+                    check_run(input.get(i..).unwrap_or_default(), max, false),
+                )
             }
             None => {
                 // The window begins in what `buf` held: complete it there first.
@@ -137,7 +143,7 @@ pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
                     buf.extend_from_slice(input.get(copied..need).unwrap_or_default());
                     copied = need;
                 }
-                check_run(buf.get(n..).unwrap_or_default(), 1, false)
+                (1, check_run(buf.get(n..).unwrap_or_default(), 1, false))
             }
         };
         out.mark_dots(dots);
@@ -147,7 +153,8 @@ pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
             buf.extend_from_slice(input.get(copied..end).unwrap_or_default());
             copied = end;
         }
-        if passed == 0 {
+        if passed < max {
+            // A refused block, or too few octets left for one.
             break;
         }
     }
@@ -198,11 +205,11 @@ enum Verdict {
     Refused,
 }
 
-/// Checks up to `max` (at most 64) blocks from the start of `s`, one after the other, each
-/// with the two octets after it, and stops at the first refused one, or after the
-/// first with a dot line when `stop_at_dot` is set. Returns how many passed and which
-/// of those hold a dot line (bit `k` for block `k`). One call and one run-time dispatch
-/// for many blocks: per block, they cost as much as the check's loop.
+/// Checks up to `max` (at most [`RUN`]) blocks from the start of `s`, one after the
+/// other, each with the two octets after it, and stops at the first refused one, or
+/// after the first with a dot line when `stop_at_dot` is set. Returns how many passed
+/// and which of those hold a dot line (bit `k` for block `k`). One call and one
+/// run-time dispatch for many blocks: per block, they cost as much as the check's loop.
 #[inline(never)]
 fn check_run(s: &[u8], max: usize, stop_at_dot: bool) -> (usize, u64) {
     check_run_on(pulp::Arch::new(), s, max, stop_at_dot)
@@ -232,7 +239,7 @@ impl pulp::WithSimd for CheckRun<'_> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _: S) -> (usize, u64) {
         let (mut n, mut dots) = (0, 0u64);
-        while n < self.max.min(64) {
+        while n < self.max.min(RUN) {
             let Some(Ok(w)) = self
                 .s
                 .get(n * BLOCK..n * BLOCK + BLOCK + 2)
