@@ -212,13 +212,15 @@ async fn graceful_shutdown_answers_421_and_completes() {
         "every session closed within the grace"
     );
     assert_eq!(stop.open_sessions(), 0);
-    // No new connection is served.
-    assert!(
-        TcpStream::connect(addr).await.is_err() || {
-            let (mut c, g) = Client::connect(addr).await;
-            g.is_empty() || c.reply().await.is_empty()
-        }
-    );
+    // No new connection is served: refused, or reset or closed (at most after one
+    // reply) instead of a session that goes on. One attempt: a second connect could
+    // race the listener's close and be reset.
+    if let Ok(mut tcp) = TcpStream::connect(addr).await {
+        let mut got = Vec::new();
+        let closed = tokio::time::timeout(BOUND, tcp.read_to_end(&mut got)).await;
+        let got = String::from_utf8_lossy(&got);
+        assert!(closed.is_ok() && got.lines().count() <= 1, "served: {got}");
+    }
 }
 
 /// Refuses one sender and recipients outside example.org, with the handler's replies.
