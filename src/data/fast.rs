@@ -15,6 +15,11 @@
 //! A variant that first searched each 16 KiB window for dot lines with
 //! `memchr::memmem` and then ran a lighter check over the window measured slower
 //! there: the two passes do not overlap.
+//!
+//! Dot lines (a line that starts with ".") end a chunk each, so their cost is per line.
+//! The check only marks the blocks that hold one; [`copy_checked`] then lists where
+//! they are while the read is still in cache, and the decoder walks that list instead
+//! of searching each marked block again when it gets there.
 
 use bytes::BytesMut;
 
@@ -57,15 +62,38 @@ const GROUP: usize = 16 * BLOCK;
 /// Most blocks one [`copy_checked`] vouches for: 64 KiB, a large read.
 const MAX_BLOCKS: usize = 256;
 
+/// Most dot lines [`copy_checked`] lists; the rest are searched for when reached.
+/// Small, because the decoder carries the list: a 64 KiB read of a body with a dot
+/// line every 30 lines holds about 30.
+const MAX_LISTED: usize = 32;
+const _: () = assert!(MAX_BLOCKS * BLOCK <= 1 << 16, "LF offsets must fit a u16");
+
 /// What [`copy_checked`] found: the first `blocks` blocks of the buffer passed the
-/// check; `dots` marks those in which a line starts with ".".
+/// check; `dots` marks those in which a line starts with "."; `lines` holds the
+/// offsets of the LFs before those dots in the first `listed` blocks, in order (the
+/// last LF a block can mark is at 256 × 256, so a `u16` holds each).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Checked {
     blocks: usize,
     dots: [u64; MAX_BLOCKS / 64],
+    lines: [u16; MAX_LISTED],
+    n_lines: usize,
+    listed: usize,
+    /// Lines before this one in `lines` lie behind the decoder.
+    seen: usize,
 }
 
 impl Checked {
+    /// Nothing checked yet.
+    const NONE: Self = Self {
+        blocks: 0,
+        dots: [0; MAX_BLOCKS / 64],
+        lines: [0; MAX_LISTED],
+        n_lines: 0,
+        listed: 0,
+        seen: 0,
+    };
+
     /// Marks the dot lines `check_run` found (bit `j` of `dots` is block `blocks + j`).
     fn mark_dots(&mut self, dots: u64) {
         let (word, bit) = (self.blocks / 64, self.blocks % 64);
@@ -84,11 +112,56 @@ impl Checked {
         self.blocks * BLOCK
     }
 
+    /// Lists the dot lines of the marked blocks of `buf` (the buffer checked), while
+    /// they fit in `lines`. One pass per marked block, while it is still in cache,
+    /// rather than a search per dot line later, which would read each block again up
+    /// to the dot and once more after it.
+    fn list_dot_lines(&mut self, buf: &[u8]) {
+        for (word, &bits) in self.dots.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let k = word * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                // Block `k` marks dot lines at its octets 2 to 257 (LFs at 1 to 256).
+                let Some(w) = buf.get(k * BLOCK + 1..k * BLOCK + BLOCK + 2) else {
+                    return;
+                };
+                let before = self.n_lines;
+                let fits = each_lf_dot(w, |j| match self.lines.get_mut(self.n_lines) {
+                    Some(slot) => {
+                        // The LF is at `k * BLOCK + 1 + j`, `j` below BLOCK, `k`
+                        // below MAX_BLOCKS: the sum less one fits.
+                        *slot = (k * BLOCK + j) as u16;
+                        self.n_lines += 1;
+                        true
+                    }
+                    None => false,
+                });
+                if !fits {
+                    self.n_lines = before;
+                    return;
+                }
+                self.listed = k + 1;
+            }
+        }
+        self.listed = self.blocks;
+    }
+
     /// The offset of the first line start with "." after offset `from` (offsets from the
-    /// start of the checked octets), given `s`, the octets from `from` on.
-    pub(super) fn next_dot_line(&self, s: &[u8], from: usize) -> Option<usize> {
-        // Block `k` marks dot lines at its octets 2 to 257 (LFs at 1 to 256).
-        let mut k = from.saturating_sub(BLOCK) / BLOCK;
+    /// start of the checked octets), given `s`, the octets from `from` on. The decoder
+    /// asks with `from` never going back, so the list is walked once.
+    pub(super) fn next_dot_line(&mut self, s: &[u8], from: usize) -> Option<usize> {
+        let lines = self.lines.get(..self.n_lines).unwrap_or_default();
+        while let Some(&l) = lines.get(self.seen) {
+            let dot = usize::from(l) + 2;
+            if dot > from {
+                return Some(dot);
+            }
+            self.seen += 1;
+        }
+        // Past the list: search the marked blocks. Block `k` marks dot lines at its
+        // octets 2 to 257 (LFs at 1 to 256).
+        let mut k = (from.saturating_sub(BLOCK) / BLOCK).max(self.listed);
         while k < self.blocks {
             let mask = self.dots.get(k / 64)? & (u64::MAX << (k % 64));
             if mask == 0 {
@@ -102,7 +175,7 @@ impl Checked {
             let (lo, hi) = ((k * BLOCK + 1).max(from), k * BLOCK + BLOCK + 1);
             let end = (hi + 1).saturating_sub(from).min(s.len());
             if let Some(w) = s.get(lo.saturating_sub(from)..end) {
-                if let Some(j) = dot_line_finder().find(w) {
+                if let Some(j) = lf_dot(w) {
                     return Some(lo + j + 1);
                 }
             }
@@ -121,10 +194,7 @@ pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
     let total = held + input.len();
     // Octets of `input` appended so far.
     let mut copied = 0;
-    let mut out = Checked {
-        blocks: 0,
-        dots: [0; MAX_BLOCKS / 64],
-    };
+    let mut out = Checked::NONE;
     let mut n = 0;
     while n + BLOCK + 2 <= total && out.blocks < MAX_BLOCKS {
         let (max, (passed, dots)) = match n.checked_sub(held) {
@@ -159,6 +229,7 @@ pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
         }
     }
     buf.extend_from_slice(input.get(copied..).unwrap_or_default());
+    out.list_dot_lines(buf);
     out
 }
 
@@ -301,11 +372,113 @@ fn check_block(w: &[u8; BLOCK + 2]) -> Verdict {
 /// In a block with good pairs, the offset of the first line start with "." (just past
 /// its LF), if it is within the octets the check vouched for (up to 257).
 fn first_dot_line(w: &[u8]) -> Option<usize> {
-    dot_line_finder().find(w.get(1..BLOCK + 2)?).map(|j| j + 2)
+    lf_dot(w.get(1..BLOCK + 2)?).map(|j| j + 2)
 }
 
-/// The searcher for a line start with "." (LF then "."), built once: one search over
-/// a block costs less than stepping from LF to LF, and building a searcher per search
+/// The offset of the first LF in `w` that "." follows (both in `w`). For the first
+/// one only, `memmem` measured faster than [`each_lf_dot`] on the whole-buffer path.
+fn lf_dot(w: &[u8]) -> Option<usize> {
+    dot_line_finder().find(w)
+}
+
+/// Calls `f` with the offset of each LF in `w` that "." follows (both in `w`), in
+/// order, while it returns true; returns false if `f` did.
+///
+/// With AVX2 this compares 32 octets per step and takes the positions from a bit
+/// mask: a fraction of the instructions of a `memmem` call per dot line (set-up,
+/// prefilter, and a check of each candidate), which was most of the cost of one.
+fn each_lf_dot(w: &[u8], f: impl FnMut(usize) -> bool) -> bool {
+    each_lf_dot_on(true, w, f)
+}
+
+/// [`each_lf_dot`], with the vector build allowed or not (the tests run both).
+fn each_lf_dot_on(vector: bool, w: &[u8], f: impl FnMut(usize) -> bool) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if vector {
+        if let Some(simd) = pulp::x86::V3::try_new() {
+            return simd.vectorize(avx2::EachLfDot { w, f, simd });
+        }
+    }
+    let _ = vector;
+    dot_line_finder().find_iter(w).all(f)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    //! [`super::each_lf_dot`] on AVX2. Safe code: `pulp` checked the CPU for every
+    //! instruction it names, and the octets reach the vector registers by value.
+
+    use core::arch::x86_64::__m256i;
+    use pulp::x86::V3;
+
+    use super::{DOT, LF};
+
+    pub(super) struct EachLfDot<'a, F> {
+        pub(super) w: &'a [u8],
+        pub(super) f: F,
+        pub(super) simd: V3,
+    }
+
+    impl<F: FnMut(usize) -> bool> pulp::NullaryFnOnce for EachLfDot<'_, F> {
+        type Output = bool;
+
+        #[inline(always)]
+        fn call(self) -> bool {
+            let Self { w, mut f, simd } = self;
+            let (lf, dot) = (
+                simd.avx._mm256_set1_epi8(LF as i8),
+                simd.avx._mm256_set1_epi8(DOT as i8),
+            );
+            // Bit `i`: an LF at `j + i` and "." after it. Needs 33 octets from `j`.
+            let mask_at = |j: usize| -> u32 {
+                let (Some(a), Some(b)) = (
+                    w.get(j..).and_then(|s| s.first_chunk::<32>()),
+                    w.get(j + 1..).and_then(|s| s.first_chunk::<32>()),
+                ) else {
+                    return 0;
+                };
+                let (a, b): (__m256i, __m256i) =
+                    (pulp::bytemuck::cast(*a), pulp::bytemuck::cast(*b));
+                let both = simd.avx2._mm256_and_si256(
+                    simd.avx2._mm256_cmpeq_epi8(a, lf),
+                    simd.avx2._mm256_cmpeq_epi8(b, dot),
+                );
+                simd.avx2._mm256_movemask_epi8(both) as u32
+            };
+            let mut each = |j: usize, mut m: u32| {
+                while m != 0 {
+                    if !f(j + m.trailing_zeros() as usize) {
+                        return false;
+                    }
+                    m &= m - 1;
+                }
+                true
+            };
+            let mut j = 0;
+            while j + 33 <= w.len() {
+                if !each(j, mask_at(j)) {
+                    return false;
+                }
+                j += 32;
+            }
+            if w.len() >= 33 {
+                // The last 33 octets, less what the steps above covered.
+                let k = w.len() - 33;
+                let m = mask_at(k).checked_shr((j - k) as u32).unwrap_or(0);
+                return each(j, m);
+            }
+            let tail = w.get(j..).unwrap_or_default();
+            let m = tail
+                .windows(2)
+                .enumerate()
+                .fold(0u32, |m, (i, p)| m | u32::from(p == [LF, DOT]) << i);
+            each(j, m)
+        }
+    }
+}
+
+/// The searcher for a line start with "." (LF then "."), built once: one search over a
+/// block costs less than stepping from LF to LF, and building a searcher per search
 /// would cost more than either.
 fn dot_line_finder() -> &'static memchr::memmem::Finder<'static> {
     static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
@@ -431,13 +604,52 @@ mod tests {
         );
     }
 
+    /// Both builds of the dot-line search find what a plain search finds, for every
+    /// length up to two blocks and every place of the LF, with a decoy "." and LF
+    /// around it.
+    #[test]
+    fn lf_dot_builds_agree_with_a_plain_search() {
+        let plain = |w: &[u8]| w.windows(2).position(|p| p == [LF, DOT]);
+        let mut found = 0;
+        for len in 0..2 * BLOCK + 3 {
+            let base: Vec<u8> = (0..len).map(|i| b"ab.\r\ncd"[i % 7]).collect();
+            for at in 0..len.max(1) {
+                let mut w = base.clone();
+                if let Some(b) = w.get_mut(at) {
+                    *b = LF;
+                }
+                if let Some(b) = w.get_mut(at + 1) {
+                    *b = DOT;
+                }
+                let want = plain(&w);
+                found += usize::from(want.is_some());
+                let all: Vec<usize> = w
+                    .windows(2)
+                    .enumerate()
+                    .filter(|(_, p)| *p == [LF, DOT])
+                    .map(|(i, _)| i)
+                    .collect();
+                for vector in [false, true] {
+                    let mut got = Vec::new();
+                    assert!(each_lf_dot_on(vector, &w, |j| {
+                        got.push(j);
+                        true
+                    }));
+                    assert_eq!(got, all, "{vector} {len} {at}");
+                }
+                assert_eq!(lf_dot(&w), want, "{len} {at}");
+            }
+        }
+        assert!(found > 100_000, "{found}");
+    }
+
     /// Dot-line marks land on the right blocks when a group straddles two words of
     /// the bitmap.
     #[test]
     fn dot_marks_straddle_words() {
         let mut c = Checked {
             blocks: 60,
-            dots: [0; MAX_BLOCKS / 64],
+            ..Checked::NONE
         };
         c.mark_dots(0b1001_0001); // blocks 60, 64 and 67
         assert_eq!(c.dots, [1 << 60, 1 | 1 << 3, 0, 0]);
@@ -478,11 +690,19 @@ mod tests {
                 bodies.push(s);
             }
         }
+        // More dot lines than `copy_checked` lists: the rest are found by search.
+        for every in [1, 3] {
+            let mut s = clean.clone();
+            for line in (0..200).step_by(every) {
+                s[38 * line] = DOT;
+            }
+            bodies.push(s);
+        }
         for body in &bodies {
             for held in [&b""[..], b"\r", b"a", b".", b"ab", b"\n."] {
                 for len in [0, 1, 255, 256, 257, 258, 4096, 4354, body.len()] {
                     let mut buf = BytesMut::from(held);
-                    let checked = copy_checked(&body[..len], &mut buf);
+                    let mut checked = copy_checked(&body[..len], &mut buf);
                     let run = checked.len();
                     let mut want = held.to_vec();
                     want.extend_from_slice(&body[..len]);

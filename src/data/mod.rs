@@ -135,8 +135,8 @@ impl DataDecoder {
     /// The octets from `buf[pos]` that [`DataDecoder::push`] already checked, up to the
     /// next line that starts with "." (which the caller must see); `None` when `buf` is
     /// not the buffer it left, or `pos` is outside what it checked.
-    fn vouched_run(&self, buf: &[u8], pos: usize) -> Option<usize> {
-        let v = self.vouched.as_ref()?;
+    fn vouched_run(&mut self, buf: &[u8], pos: usize) -> Option<usize> {
+        let v = self.vouched.as_mut()?;
         let here = buf.as_ptr() as usize + pos;
         if v.buf_end != buf.as_ptr() as usize + buf.len() || here < v.start {
             return None;
@@ -215,6 +215,13 @@ impl DataDecoder {
                 if n > 0 {
                     let (next, dot_line) = self.take_clean(buf, pos, n, &mut line_start);
                     if dot_line {
+                        // A transparency dot (what follows it is there, and is not the
+                        // CR of the end of data): drop it with the same split.
+                        if next > 0 && buf.get(next + 1).is_some_and(|&b| b != CR) {
+                            let mut chunk = buf.split_to(next + 1).freeze();
+                            chunk.truncate(next);
+                            return DataStep::Chunk(chunk);
+                        }
                         self.at_line_start = true;
                         return emit(buf, next);
                     }
