@@ -149,9 +149,15 @@ impl Checked {
 
     /// The offset of the first line start with "." after offset `from` (offsets from the
     /// start of the checked octets), given `s`, the octets from `from` on. The decoder
-    /// asks with `from` never going back, so the list is walked once.
+    /// asks with `from` never going back, so the list is walked once; should it go
+    /// back, the walk starts again rather than miss a line (a missed "." CRLF would
+    /// read as content).
     pub(super) fn next_dot_line(&mut self, s: &[u8], from: usize) -> Option<usize> {
         let lines = self.lines.get(..self.n_lines).unwrap_or_default();
+        let behind = |i: usize| lines.get(i).is_some_and(|&l| usize::from(l) + 2 <= from);
+        if self.seen > 0 && !behind(self.seen - 1) {
+            self.seen = 0;
+        }
         while let Some(&l) = lines.get(self.seen) {
             let dot = usize::from(l) + 2;
             if dot > from {
@@ -673,6 +679,35 @@ mod tests {
             assert_eq!(check_run_on(arch, &s, 64, true), (3, 1 << 2));
             assert_eq!(check_run_on(arch, &s, 2, false), (2, 0));
             assert_eq!(check_run_on(arch, &s[..BLOCK + 1], 64, false), (0, 0));
+        }
+    }
+
+    /// The walk of the dot-line list answers the same when asked from an earlier
+    /// offset again: a line it skipped would be read as content.
+    #[test]
+    fn dot_line_list_survives_a_step_back() {
+        let mut body = lines(100);
+        for line in (1..100).step_by(7) {
+            body[38 * line] = DOT;
+        }
+        let mut buf = BytesMut::new();
+        let mut checked = copy_checked(&body, &mut buf);
+        let mut forward = vec![];
+        let mut from = 0;
+        while let Some(d) = checked.next_dot_line(&buf[from..], from) {
+            forward.push(d);
+            from = d;
+        }
+        assert_eq!(
+            forward.len(),
+            (1..100)
+                .step_by(7)
+                .filter(|l| l * 38 < checked.len())
+                .count()
+        );
+        for (i, &d) in forward.iter().enumerate().rev() {
+            let from = if i == 0 { 0 } else { forward[i - 1] };
+            assert_eq!(checked.next_dot_line(&buf[from..], from), Some(d), "{i}");
         }
     }
 
