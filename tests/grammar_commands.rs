@@ -94,6 +94,9 @@ fn hello_commands() {
         r(b"EHLO [1.2.3.4.5]", E(Arguments)),
         r(b"EHLO [0001.2.3.4]", E(Arguments)),
         r(b"EHLO [1.2.3.4", E(Arguments)),
+        r(b"EHLO [1.2.3.4] x", E(Arguments)),
+        r(b"EHLO [1.2.3.4]]", E(Arguments)),
+        r(b"EHLO [1.2.3.4x]", E(Arguments)),
         r(b"EHLO 1.2.3.4]", E(Arguments)),
         r(b"EHLO []", E(Arguments)),
         r(b"EHLO [IPv6:2001:db8::g]", E(Arguments)),
@@ -236,6 +239,14 @@ fn auth_command() {
     run(&[
         r(b"AUTH PLAIN", K(auth("PLAIN", None))),
         r(b"auth plain", K(auth("PLAIN", None))),
+        r(b"auth Login", K(auth("LOGIN", None))),
+        r(b"AUTH xoauth2", K(auth("XOAUTH2", None))),
+        r(
+            b"AUTH oAuthBearer bj1h",
+            K(auth("OAUTHBEARER", Some("bj1h"))),
+        ),
+        r(b"AUTH PLAINX", K(auth("PLAINX", None))),
+        r("AUTH LOGIN \u{e9}".as_bytes(), EAt(10, Arguments)),
         r(
             b"AUTH LOGIN",
             K(Command::Auth {

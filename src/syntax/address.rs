@@ -30,11 +30,13 @@ pub(crate) fn domain<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Domain<'a>> {
 }
 
 /// `IPv4-address-literal = Snum 3("."  Snum)`, `Snum = 1*3DIGIT` ; representing a
-/// decimal integer value in the range 0 through 255. The whole of `i` must match.
+/// decimal integer value in the range 0 through 255, at the start of `i`: the address
+/// and its length, which ends at the first octet that is neither a digit nor a dot.
 /// One pass, no splitting: it runs for every address literal.
-fn ipv4_address_literal(i: &[u8]) -> Option<Ipv4Addr> {
+fn ipv4_address_literal(i: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let (mut k, mut v, mut len) = (0usize, 0u16, 0u8);
+    let mut n = 0;
     for &c in i {
         if c == b'.' {
             // An empty Snum, or a fourth dot.
@@ -43,19 +45,39 @@ fn ipv4_address_literal(i: &[u8]) -> Option<Ipv4Addr> {
             }
             octets[k] = u8::try_from(v).ok()?;
             (k, v, len) = (k + 1, 0, 0);
+            n += 1;
             continue;
         }
         let d = c.wrapping_sub(b'0');
-        if d > 9 || len == 3 {
+        if d > 9 {
+            break;
+        }
+        if len == 3 {
             return None;
         }
         (v, len) = (v * 10 + u16::from(d), len + 1);
+        n += 1;
     }
     if k != 3 || len == 0 {
         return None;
     }
     octets[3] = u8::try_from(v).ok()?;
-    Some(Ipv4Addr::from(octets))
+    Some((Ipv4Addr::from(octets), n))
+}
+
+/// `"[" IPv4-address-literal "]"` at the start of `i`, and what follows it. Tried before
+/// the general scan of an address literal: it is the common one, and it needs neither
+/// that scan nor the line as text.
+#[inline(always)]
+pub(crate) fn bracketed_ipv4(i: &[u8]) -> Option<(&[u8], Ipv4Addr)> {
+    let [b'[', body @ ..] = i else {
+        return None;
+    };
+    let (a, n) = ipv4_address_literal(body)?;
+    match body.get(n..)? {
+        [b']', rest @ ..] => Some((rest, a)),
+        _ => None,
+    }
 }
 
 /// `IPv6-address-literal = "IPv6:" IPv6-addr` (the RFC 4291 text forms, which the
@@ -93,6 +115,9 @@ fn general_address_literal<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Option<AddressLitera
 /// `address-literal = "[" ( IPv4-address-literal / IPv6-address-literal /
 /// General-address-literal ) "]"`
 pub(crate) fn address_literal<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, AddressLiteral<'a>> {
+    if let Some((rest, a)) = bracketed_ipv4(i) {
+        return Ok((rest, AddressLiteral::Ipv4(a)));
+    }
     let [b'[', body @ ..] = i else {
         return fail(i);
     };
@@ -107,9 +132,7 @@ pub(crate) fn address_literal<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, AddressLi
     if inner.is_empty() {
         return fail(i);
     }
-    let lit = if let Some(a) = ipv4_address_literal(inner) {
-        AddressLiteral::Ipv4(a)
-    } else if let Ok((_, a)) = all_consuming(ipv6_address_literal).parse(inner) {
+    let lit = if let Ok((_, a)) = all_consuming(ipv6_address_literal).parse(inner) {
         AddressLiteral::Ipv6(a)
     } else if let Some(l) = general_address_literal(cx, inner) {
         l

@@ -1,13 +1,13 @@
 //! Command lines (RFC 5321 4.1.1, RFC 3207, RFC 4954, RFC 3030, RFC 2033).
 
-use super::address::{forward_path, host, reverse_path};
+use super::address::{bracketed_ipv4, forward_path, host, reverse_path};
 use super::params::{mail_parameters, rcpt_parameters};
 use super::{Cx, Grammar, Res};
 use crate::error::{DecodeError, SyntaxErrorKind};
 use crate::lexical::{eq_fold, is_argument, is_initial_response, is_ldh_str, is_sasl_mech};
 use crate::types::{
-    Argument, Command, ForwardPath, Host, InitialResponse, Keyword, MailParams, Mechanism,
-    RcptParams, ReversePath,
+    AddressLiteral, Argument, Command, ForwardPath, Host, InitialResponse, Keyword, MailParams,
+    Mechanism, RcptParams, ReversePath,
 };
 
 /// Parses one command line, without its CRLF.
@@ -238,6 +238,10 @@ impl<'a> Args<'a, '_> {
 #[inline(never)]
 fn ehlo<'a, T>(l: &Args<'a, '_>, build: impl FnOnce(Host<'a>) -> T) -> Result<T, DecodeError> {
     let a = l.required()?;
+    // A client without a name sends its address: no text to check for that.
+    if let Some(([], ip)) = bracketed_ipv4(a) {
+        return Ok(build(Host::Literal(AddressLiteral::Ipv4(ip))));
+    }
     let cx = l.text(a)?;
     match host(&cx, a) {
         Ok(([], h)) => Ok(build(h)),
@@ -351,17 +355,39 @@ fn auth_command<'a, T>(
     build: impl FnOnce(Mechanism<'a>, Option<InitialResponse<'a>>) -> T,
 ) -> Result<T, DecodeError> {
     let a = l.required()?;
-    let cx = l.text(a)?;
     let (m, tail) = a.split_at(a.iter().position(|&b| b == b' ').unwrap_or(a.len()));
     if !is_sasl_mech(m) {
         return Err(l.err(a));
     }
-    let mechanism = Mechanism::from_parsed(cx.text(m).ok_or_else(|| l.err(a))?);
+    // The common mechanisms, in any case, are the constants: no text check and no
+    // upper-case copy. Both fields are ASCII once their checks pass, so the line is
+    // taken as text only for what it must be borrowed for.
+    let known = match m.len() {
+        5 if eq_fold(m, b"plain") => Some(Mechanism::PLAIN),
+        5 if eq_fold(m, b"login") => Some(Mechanism::LOGIN),
+        7 if eq_fold(m, b"xoauth2") => Some(Mechanism::XOAUTH2),
+        11 if eq_fold(m, b"oauthbearer") => Some(Mechanism::OAUTHBEARER),
+        _ => None,
+    };
+    let (mechanism, cx) = match known {
+        Some(k) => (k, None),
+        None => {
+            let cx = l.text(a)?;
+            let m = Mechanism::from_parsed(cx.text(m).ok_or_else(|| l.err(a))?);
+            (m, Some(cx))
+        }
+    };
     let initial_response = match tail {
         [] => None,
-        [b' ', ir @ ..] if is_initial_response(ir) => Some(InitialResponse::from_parsed(
-            cx.text(ir).ok_or_else(|| l.err(tail))?,
-        )),
+        [b' ', ir @ ..] if is_initial_response(ir) => {
+            let cx = match cx {
+                Some(cx) => cx,
+                None => l.text(ir)?,
+            };
+            Some(InitialResponse::from_parsed(
+                cx.text(ir).ok_or_else(|| l.err(tail))?,
+            ))
+        }
         _ => return Err(l.err(tail)),
     };
     Ok(build(mechanism, initial_response))
