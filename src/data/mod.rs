@@ -215,13 +215,6 @@ impl DataDecoder {
                 if n > 0 {
                     let (next, dot_line) = self.take_clean(buf, pos, n, &mut line_start);
                     if dot_line {
-                        // A transparency dot (what follows it is there, and is not the
-                        // CR of the end of data): drop it with the same split.
-                        if next > 0 && buf.get(next + 1).is_some_and(|&b| b != CR) {
-                            let mut chunk = buf.split_to(next + 1).freeze();
-                            chunk.truncate(next);
-                            return DataStep::Chunk(chunk);
-                        }
                         self.at_line_start = true;
                         return emit(buf, next);
                     }
