@@ -2,6 +2,7 @@
 //! for clients (RFC 5321 4.1.1.4, 4.5.2) and BDAT chunk counting (RFC 3030).
 
 mod bdat;
+mod dots;
 mod fast;
 mod stuff;
 
