@@ -359,17 +359,9 @@ fn auth_command<'a, T>(
     if !is_sasl_mech(m) {
         return Err(l.err(a));
     }
-    // The common mechanisms, in any case, are the constants: no text check and no
-    // upper-case copy. Both fields are ASCII once their checks pass, so the line is
-    // taken as text only for what it must be borrowed for.
-    let known = match m.len() {
-        5 if eq_fold(m, b"plain") => Some(Mechanism::PLAIN),
-        5 if eq_fold(m, b"login") => Some(Mechanism::LOGIN),
-        7 if eq_fold(m, b"xoauth2") => Some(Mechanism::XOAUTH2),
-        11 if eq_fold(m, b"oauthbearer") => Some(Mechanism::OAUTHBEARER),
-        _ => None,
-    };
-    let (mechanism, cx) = match known {
+    // Both fields are ASCII once their checks pass, so the line is taken as text only
+    // for what must be borrowed from it.
+    let (mechanism, cx) = match Mechanism::well_known(m) {
         Some(k) => (k, None),
         None => {
             let cx = l.text(a)?;

@@ -36,6 +36,20 @@ impl<'a> Mechanism<'a> {
         Ok(Self::from_parsed(name))
     }
 
+    /// The constant for `name` when it is one of the mechanisms above, in any case:
+    /// the parser takes these without a text check or an upper-case copy.
+    #[inline]
+    pub(crate) fn well_known(name: &[u8]) -> Option<Mechanism<'static>> {
+        use lexical::eq_fold;
+        match name.len() {
+            5 if eq_fold(name, b"plain") => Some(Self::PLAIN),
+            5 if eq_fold(name, b"login") => Some(Self::LOGIN),
+            7 if eq_fold(name, b"xoauth2") => Some(Self::XOAUTH2),
+            11 if eq_fold(name, b"oauthbearer") => Some(Self::OAUTHBEARER),
+            _ => None,
+        }
+    }
+
     pub(crate) fn from_parsed(name: Cow<'a, str>) -> Self {
         if name.bytes().any(|b| b.is_ascii_lowercase()) {
             Self(Cow::Owned(name.to_ascii_uppercase()))
