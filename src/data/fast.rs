@@ -16,6 +16,10 @@
 //! `memchr::memmem` and then ran a lighter check over the window measured slower
 //! there: the two passes do not overlap.
 //!
+//! A read handed to [`copy_checked`] is copied block by block, each block right after
+//! its check, from the first-level cache; copying 4 KiB groups after their check
+//! measured slower (BENCHMARKS.md, "Each block copied after its check").
+//!
 //! Dot lines (a line that starts with ".") end a chunk each, so their cost is per line.
 //! The check only marks the blocks that hold one; [`copy_checked`] then lists where
 //! they are while the read is still in cache, and the decoder walks that list instead
@@ -54,11 +58,6 @@ pub(super) fn clean_run(buf: &[u8], pos: usize) -> usize {
 
 /// Most blocks one [`check_run`] call takes (one bit each in its result).
 const RUN: usize = 64;
-
-/// Octets copied at a time while the run holds: large enough that the copy is one
-/// call per many blocks, small enough that it reads what the check just brought into
-/// the first-level cache.
-const GROUP: usize = 16 * BLOCK;
 
 /// Most blocks one [`copy_checked`] vouches for: 64 KiB, a large read.
 const MAX_BLOCKS: usize = 256;
@@ -192,26 +191,28 @@ impl Checked {
     }
 }
 
-/// Appends `input` to `buf`, checking blocks on `input` before they are copied, so
-/// each octet comes from memory once. Returns the blocks from the start of `buf` that
+/// Appends `input` to `buf`, checking each block on `input` just before it is copied,
+/// so each octet comes from memory once and is copied from the first-level cache.
+/// Returns the blocks from the start of `buf` that
 /// passed the check one after the other (up to [`MAX_BLOCKS`]), those with a dot line
 /// included. `buf` holds at most `BLOCK` octets on entry.
 pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
     let held = buf.len();
     let total = held + input.len();
     // Octets of `input` appended so far.
-    let mut copied = 0;
+    let mut copied = 0usize;
     let mut out = Checked::NONE;
     let mut n = 0;
     while n + BLOCK + 2 <= total && out.blocks < MAX_BLOCKS {
         let (max, (passed, dots)) = match n.checked_sub(held) {
             Some(i) => {
-                // Blocks on `input`, a group at a time.
-                let max = (MAX_BLOCKS - out.blocks).min(GROUP / BLOCK);
-                (
-                    max,
-                    check_run(input.get(i..).unwrap_or_default(), max, false),
-                )
+                // Blocks on `input`, each appended as it passes. What `buf` holds of
+                // them already (the octets after a block that began there) is skipped.
+                let max = (MAX_BLOCKS - out.blocks).min(RUN);
+                let skip = copied.saturating_sub(i);
+                let r = check_copy_run(input.get(i..).unwrap_or_default(), max, skip, buf);
+                copied = copied.max(i + r.0 * BLOCK);
+                (max, r)
             }
             None => {
                 // The window begins in what `buf` held: complete it there first.
@@ -298,6 +299,21 @@ fn check_run_on(arch: pulp::Arch, s: &[u8], max: usize, stop_at_dot: bool) -> (u
         s,
         max,
         stop_at_dot,
+        copy_to: None,
+    })
+}
+
+/// [`check_run`] that also appends each block that passes to `dst` (the first one
+/// less its first `skip` octets, which `dst` holds already), right after its check.
+/// The copy then reads the first-level cache, and its stores overlap the loads of the
+/// next block from memory; a copy of the whole group after its check did neither.
+#[inline(never)]
+fn check_copy_run(s: &[u8], max: usize, skip: usize, dst: &mut BytesMut) -> (usize, u64) {
+    pulp::Arch::new().dispatch(CheckRun {
+        s,
+        max,
+        stop_at_dot: false,
+        copy_to: Some((dst, skip)),
     })
 }
 
@@ -309,13 +325,15 @@ struct CheckRun<'a> {
     s: &'a [u8],
     max: usize,
     stop_at_dot: bool,
+    /// Where passed blocks go, and how much of the first one is there already.
+    copy_to: Option<(&'a mut BytesMut, usize)>,
 }
 
 impl pulp::WithSimd for CheckRun<'_> {
     type Output = (usize, u64);
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _: S) -> (usize, u64) {
+    fn with_simd<S: pulp::Simd>(mut self, _: S) -> (usize, u64) {
         let (mut n, mut dots) = (0, 0u64);
         while n < self.max.min(RUN) {
             let Some(Ok(w)) = self
@@ -334,6 +352,16 @@ impl pulp::WithSimd for CheckRun<'_> {
                     }
                 }
                 Verdict::Refused => break,
+            }
+            if let Some((dst, skip)) = &mut self.copy_to {
+                // A block of constant size is copied inline.
+                match *skip {
+                    0 => dst.extend_from_slice(&w[..BLOCK]),
+                    k => {
+                        dst.extend_from_slice(w.get(k.min(BLOCK)..BLOCK).unwrap_or_default());
+                        *skip = k.saturating_sub(BLOCK);
+                    }
+                }
             }
             n += 1;
         }
