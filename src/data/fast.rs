@@ -151,7 +151,9 @@ impl Checked {
     /// start of the checked octets), given `s`, the octets from `from` on. The decoder
     /// asks with `from` never going back, so the list is walked once; should it go
     /// back, the walk starts again rather than miss a line (a missed "." CRLF would
-    /// read as content).
+    /// read as content). The walk is inlined into the decoder; the search past the list
+    /// is not, so the walk needs no registers saved.
+    #[inline]
     pub(super) fn next_dot_line(&mut self, s: &[u8], from: usize) -> Option<usize> {
         let lines = self.lines.get(..self.n_lines).unwrap_or_default();
         let behind = |i: usize| lines.get(i).is_some_and(|&l| usize::from(l) + 2 <= from);
@@ -165,8 +167,13 @@ impl Checked {
             }
             self.seen += 1;
         }
-        // Past the list: search the marked blocks. Block `k` marks dot lines at its
-        // octets 2 to 257 (LFs at 1 to 256).
+        self.search_marked(s, from)
+    }
+
+    /// [`Checked::next_dot_line`] past the list: the marked blocks searched. Block `k`
+    /// marks dot lines at its octets 2 to 257 (LFs at 1 to 256).
+    #[inline(never)]
+    fn search_marked(&self, s: &[u8], from: usize) -> Option<usize> {
         let mut k = (from.saturating_sub(BLOCK) / BLOCK).max(self.listed);
         while k < self.blocks {
             let mask = self.dots.get(k / 64)? & (u64::MAX << (k % 64));
@@ -193,9 +200,9 @@ impl Checked {
 
 /// Appends `input` to `buf`, checking each block on `input` just before it is copied,
 /// so each octet comes from memory once and is copied from the first-level cache.
-/// Returns the blocks from the start of `buf` that
-/// passed the check one after the other (up to [`MAX_BLOCKS`]), those with a dot line
-/// included. `buf` holds at most `BLOCK` octets on entry.
+/// Returns the blocks from the start of `buf` that passed the check one after the
+/// other (up to [`MAX_BLOCKS`]), those with a dot line included. `buf` holds at most
+/// `BLOCK` octets on entry.
 pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
     let held = buf.len();
     let total = held + input.len();
