@@ -233,11 +233,9 @@ pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
         };
         out.mark_dots(dots);
         out.blocks += passed;
+        // Both arms leave `copied` at or past the end of the blocks that passed.
         n += passed * BLOCK;
-        if let Some(end) = n.checked_sub(held).filter(|&e| e > copied) {
-            buf.extend_from_slice(input.get(copied..end).unwrap_or_default());
-            copied = end;
-        }
+        debug_assert!(held + copied >= n, "{held} + {copied} < {n}");
         if passed < max {
             // A refused block, or too few octets left for one.
             break;
