@@ -625,6 +625,46 @@ fn long_line_between_extreme_block_lfs_is_seen() {
     }
 }
 
+/// Overlong lines: a line one octet over the limit that holds no CR and no LF for
+/// several blocks (which `push` passes without looking at each line) must be flagged
+/// however the reads and blocks fall, as the byte-at-a-time model flags it; a line
+/// exactly at the limit must not be.
+#[test]
+fn overlong_line_through_blocks_without_lf_is_flagged() {
+    for max in [600usize, 1000] {
+        for over in [0, 1] {
+            for lead in [0, 1, 37, 100, 254, 255, 256, 257, 400] {
+                let mut input = Vec::new();
+                for i in 0..5 {
+                    input.extend((0..30 + i * 7).map(|k| b'a' + (k % 26) as u8));
+                    input.extend_from_slice(b"\r\n");
+                }
+                input.extend(std::iter::repeat_n(b'p', lead));
+                input.extend_from_slice(b"\r\n");
+                input.extend(std::iter::repeat_n(b'x', max - 2 + over));
+                input.extend_from_slice(b"\r\n");
+                for _ in 0..5 {
+                    input.extend_from_slice(&[b'z'; 50]);
+                    input.extend_from_slice(b"\r\n");
+                }
+                input.extend_from_slice(b".\r\n");
+                let want = model(Reject, Some(max), &input);
+                assert_eq!(want.long, over == 1);
+                for read in [input.len(), 1000, 333, 256, 7] {
+                    let reads: Vec<&[u8]> = input.chunks(read).collect();
+                    let d = decode(Reject, Some(max), &reads);
+                    assert!(d.ended);
+                    assert_eq!(d.body, want.body);
+                    assert_eq!(
+                        d.long, want.long,
+                        "max {max}, over {over}, lead {lead}, read {read}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Every arrangement that matters to the fast path's 256-octet blocks, at every offset
 /// across two block edges: a dot line, an end of data, bare CR and LF, a CR whose LF is
 /// one block later. The decoder must read each exactly as the byte-at-a-time model does.
@@ -737,10 +777,10 @@ proptest! {
         // Short lines keep every block holding an LF (so the block path runs); the
         // longer ones straddle two blocks, where a missed long line would hide.
         lens in prop::collection::vec(
-            prop_oneof![0usize..120, 250usize..520, 0usize..1100],
+            prop_oneof![0usize..120, 250usize..520, 0usize..1100, 900usize..1400],
             1..30,
         ),
-        max in 200usize..700,
+        max in prop_oneof![200usize..700, 900usize..1100],
         dot_every in 0usize..4,
         cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
         policy in policy_strategy(),

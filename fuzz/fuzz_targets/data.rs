@@ -25,7 +25,7 @@ struct Input {
     push_cuts: Vec<u16>,
     dec_cuts: Vec<u16>,
     normalize: bool,
-    max_line: Option<u8>,
+    max_line: Option<u16>,
     bdat_size: u16,
 }
 
@@ -143,7 +143,9 @@ fuzz_target!(|inp: Input| {
     } else {
         BareLineEndings::Reject
     };
-    let max = inp.max_line.map(usize::from);
+    // Limits from 0 to past 1000, so that lines both shorter and longer than the
+    // block check's reach (two 256-octet blocks) meet them.
+    let max = inp.max_line.map(|m| usize::from(m % 1200));
 
     // 1. Stuff, then decode.
     let whole = dot_stuff(&inp.body);
