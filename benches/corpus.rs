@@ -50,6 +50,7 @@ pub const SHAPES: &[&str] = &[
     "html_998",
     "empty_lines",
     "dot_every_30",
+    "mixed_998",
 ];
 
 /// One body of `shape` (a name from [`SHAPES`]) of about `size` octets.
@@ -106,6 +107,21 @@ pub fn body(shape: &str, size: usize) -> Vec<u8> {
         "html_998" => {
             while out.len() < size {
                 let len = 900 + (g.next() % 99) as usize;
+                let start = out.len();
+                while out.len() - start < len {
+                    out.extend_from_slice(b"<td class=\"c\">");
+                    out.extend_from_slice(g.word());
+                    out.extend_from_slice(b"</td>");
+                }
+                out.truncate(start + len);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        // Generated HTML on lines of any length from 0 to 998 characters, so that blocks
+        // with and without a line end alternate at random.
+        "mixed_998" => {
+            while out.len() < size {
+                let len = (g.next() % 999) as usize;
                 let start = out.len();
                 while out.len() - start < len {
                     out.extend_from_slice(b"<td class=\"c\">");

@@ -706,9 +706,9 @@ fn data_ends_only_at_crlf_dot_crlf_at_every_block_offset() {
 }
 
 /// The benchmark's body shapes (prose, base64, quoted-printable, lines near the
-/// 998-octet limit, runs of empty lines, dot lines), stuffed as a client sends them,
-/// come back whole from the decoder: read at once, in 64 KiB reads and in odd pieces,
-/// with no bare line ending and no line over the limit.
+/// 998-octet limit, runs of empty lines, dot lines, lines of any length up to 998),
+/// stuffed as a client sends them, come back whole from the decoder: read at once, in
+/// 64 KiB reads and in odd pieces, with no bare line ending and no line over the limit.
 #[test]
 fn bench_body_shapes_decode_to_their_bodies() {
     for shape in corpus::SHAPES {

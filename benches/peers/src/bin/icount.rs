@@ -5,7 +5,8 @@
 //! `valgrind --tool=callgrind --toggle-collect='*_data_*' target/release/icount data text72`
 //! (instructions of the two DATA receivers, whole buffer and 64 KiB reads, on a 1 MiB body).
 //! `icount smtp-sansio 1000 3` counts one corpus line (here the fourth) instead of the
-//! mixed stream, for the per-line figures. With `EXTEND` set in the environment, the
+//! mixed stream, for the per-line figures; `icount smtp-sansio 1000 'VRFY alice'` counts
+//! a line given on the command line. With `EXTEND` set in the environment, the
 //! 64 KiB reads are appended with `extend_from_slice` instead of `DataDecoder::push`.
 
 use bytes::BytesMut;
@@ -45,8 +46,13 @@ fn main() {
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1000);
     // An optional third argument picks one corpus line (by index), repeated 14 times,
     // so that instructions can be counted line by line.
-    let stream = match args.next().and_then(|s| s.parse::<usize>().ok()) {
-        Some(i) => corpus::MIXED[i % corpus::MIXED.len()].repeat(corpus::MIXED.len()),
+    // Any other third argument is a command line of its own (CRLF added), repeated as
+    // often, to count lines that are not in the corpus.
+    let stream = match args.next() {
+        Some(a) => match a.parse::<usize>() {
+            Ok(i) => corpus::MIXED[i % corpus::MIXED.len()].repeat(corpus::MIXED.len()),
+            Err(_) => format!("{a}\r\n").into_bytes().repeat(corpus::MIXED.len()),
+        },
         None => corpus::mixed_stream(),
     };
     let g = Grammar::default();
