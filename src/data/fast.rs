@@ -696,6 +696,30 @@ mod tests {
         );
     }
 
+    /// After a stretch of lines of one to two blocks, where the check is refused at
+    /// every try and tried ever less often, the fast path takes up a stretch of short
+    /// lines again within a few KiB.
+    #[test]
+    fn fast_path_resumes_after_long_lines() {
+        let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusm.\r\n";
+        let mut body = Vec::new();
+        for _ in 0..300 {
+            body.extend_from_slice(&[b'x'; 398]);
+            body.extend_from_slice(b"\r\n");
+        }
+        let long = body.len();
+        body.extend_from_slice(&line.repeat(2000));
+        for max in [None, Some(1000)] {
+            let (out, fast) = decode_all(&body, max);
+            assert_eq!(out, body);
+            let short = body.len() - long;
+            assert!(
+                fast >= short - 8 * 1024,
+                "fast path took {fast} of the {short} octets of short lines (max {max:?})"
+            );
+        }
+    }
+
     /// The fast path takes nearly all of a clean body, and resumes after the blocks it
     /// has to refuse, with and without a line-length limit.
     #[test]

@@ -61,6 +61,10 @@ pub struct DataDecoder {
     saw_bare: bool,
     saw_long: bool,
     done: bool,
+    /// Block checks refused at their first block one after the other (at most 4): the
+    /// next try waits `BLOCK << refused` octets, so that a body of long lines is not
+    /// checked again at every line start.
+    refused: u8,
     /// What the last [`DataDecoder::push`] learnt about the buffer it left, for the next
     /// call to [`DataDecoder::next`] only.
     vouched: Option<Vouched>,
@@ -83,6 +87,7 @@ impl DataDecoder {
             saw_bare: false,
             saw_long: false,
             done: false,
+            refused: 0,
             vouched: None,
             #[cfg(test)]
             fast: 0,
@@ -209,10 +214,14 @@ impl DataDecoder {
                         debug_assert!(fast::vouches(buf, pos, n), "push vouched for {n} at {pos}");
                         n
                     }
-                    None => fast::clean_run(buf, pos),
+                    None => {
+                        let n = fast::clean_run(buf, pos);
+                        self.refused = if n == 0 { (self.refused + 1).min(4) } else { 0 };
+                        n
+                    }
                 };
                 // Go line by line past a refused block before trying again.
-                fast_from = pos + n + BLOCK;
+                fast_from = pos + n + (BLOCK << self.refused);
                 if n > 0 {
                     let (next, dot_line) = self.take_clean(buf, pos, n, &mut line_start);
                     if dot_line {
