@@ -107,14 +107,7 @@ pub fn body(shape: &str, size: usize) -> Vec<u8> {
         "html_998" => {
             while out.len() < size {
                 let len = 900 + (g.next() % 99) as usize;
-                let start = out.len();
-                while out.len() - start < len {
-                    out.extend_from_slice(b"<td class=\"c\">");
-                    out.extend_from_slice(g.word());
-                    out.extend_from_slice(b"</td>");
-                }
-                out.truncate(start + len);
-                out.extend_from_slice(b"\r\n");
+                g.html_line(&mut out, len);
             }
         }
         // Generated HTML on lines of any length from 0 to 998 characters, so that blocks
@@ -122,14 +115,7 @@ pub fn body(shape: &str, size: usize) -> Vec<u8> {
         "mixed_998" => {
             while out.len() < size {
                 let len = (g.next() % 999) as usize;
-                let start = out.len();
-                while out.len() - start < len {
-                    out.extend_from_slice(b"<td class=\"c\">");
-                    out.extend_from_slice(g.word());
-                    out.extend_from_slice(b"</td>");
-                }
-                out.truncate(start + len);
-                out.extend_from_slice(b"\r\n");
+                g.html_line(&mut out, len);
             }
         }
         // Short paragraphs separated by runs of one to four empty lines.
@@ -168,6 +154,18 @@ impl Gen {
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// One line of generated HTML table cells, cut to `len` characters, and its CRLF.
+    fn html_line(&mut self, out: &mut Vec<u8>, len: usize) {
+        let start = out.len();
+        while out.len() - start < len {
+            out.extend_from_slice(b"<td class=\"c\">");
+            out.extend_from_slice(self.word());
+            out.extend_from_slice(b"</td>");
+        }
+        out.truncate(start + len);
+        out.extend_from_slice(b"\r\n");
     }
 
     fn word(&mut self) -> &'static [u8] {

@@ -220,7 +220,8 @@ impl DataDecoder {
                         n
                     }
                 };
-                // Go line by line past a refused block before trying again.
+                // Go line by line past a refused block before trying again, the further
+                // the more tries in a row were refused.
                 fast_from = pos + n + (BLOCK << self.refused);
                 if n > 0 {
                     let (next, dot_line) = self.take_clean(buf, pos, n, &mut line_start);
