@@ -211,3 +211,116 @@ fn local_part_quoting() {
         assert_eq!(lp.is_quoted(), wire.starts_with('"'));
     }
 }
+
+/// What an `[IPv6:...]` literal in EHLO parses to: the address, or `None` when the line
+/// is refused or holds any other kind of host.
+fn ehlo_ipv6(text: &str) -> Option<std::net::Ipv6Addr> {
+    use smtp_sansio::types::{AddressLiteral, Command, Host};
+    let line = format!("EHLO [IPv6:{text}]");
+    match smtp_sansio::parse_command(line.as_bytes(), &smtp_sansio::Grammar::strict()) {
+        Ok(Command::Ehlo(Host::Literal(AddressLiteral::Ipv6(a)))) => Some(a),
+        _ => None,
+    }
+}
+
+/// The IPv6 literal parser reads the text forms exactly as the standard library's
+/// `Ipv6Addr` parser does, which it replaced: the edge cases of "::", of the embedded
+/// IPv4 address and of group counts, by hand.
+#[test]
+fn ipv6_literals_agree_with_std_at_the_edges() {
+    let cases = [
+        "::",
+        "::1",
+        "1::",
+        "1:2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7::",
+        "::2:3:4:5:6:7:8",
+        "1:2:3:4:5:6:7:8::",
+        "::1:2:3:4:5:6:7:8",
+        "1:2:3:4::5:6:7:8",
+        "1:2:3:4:5:6:7",
+        "1:2:3:4:5:6:7:8:9",
+        "ffff:FFFF:0:00:000:0000:abcd:ABCD",
+        "00000::1",
+        "12345::",
+        "1:::2",
+        ":::",
+        ":1::",
+        "1::2::3",
+        "1:",
+        ":1",
+        "1:2:3:4:5:6:7:",
+        "::ffff:192.0.2.1",
+        "::192.0.2.1",
+        "1:2:3:4:5:6:192.0.2.1",
+        "1:2:3:4:5::192.0.2.1",
+        "1:2:3:4:5:6::192.0.2.1",
+        "1:2:3:4:5:6:7:192.0.2.1",
+        "192.0.2.1::",
+        "192.0.2.1",
+        "::01.2.3.4",
+        "::1.02.3.4",
+        "::0.0.0.0",
+        "::255.255.255.255",
+        "::256.1.1.1",
+        "::1.2.3",
+        "::1.2.3.4.5",
+        "::1.2.3.4:5",
+        "::1..3.4",
+        "::1234.1.1.1",
+        "::a.1.1.1",
+        "::1.2.3.4.",
+        ".::1",
+        "::.",
+        "1:2:3:4:5:6:7:8.",
+    ];
+    for text in cases {
+        assert_eq!(ehlo_ipv6(text), text.parse().ok(), "{text:?}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+    /// Addresses built the way real ones are (groups, at most one "::", an IPv4 tail),
+    /// with group counts and digit counts around their limits, and half of them with one
+    /// octet inserted or removed: the parser accepts exactly what `Ipv6Addr`'s does, with
+    /// the same address.
+    #[test]
+    fn ipv6_literals_agree_with_std(
+        groups in proptest::collection::vec("[0-9a-fA-F]{1,4}|[0-9a-f]{0,5}", 0..10),
+        gap in proptest::option::of(0usize..10),
+        v4 in proptest::option::of(
+            "(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}|[0-9]{1,4}(\\.[0-9]{0,4}){1,4}",
+        ),
+        edit in proptest::option::of((0usize..64, proptest::bool::ANY, "[0-9a-fA-Fg:.\\]]")),
+    ) {
+        let mut text = String::new();
+        for (k, g) in groups.iter().enumerate() {
+            if gap == Some(k) {
+                text.push_str("::");
+            } else if k > 0 {
+                text.push(':');
+            }
+            text.push_str(g);
+        }
+        if gap.is_some_and(|at| at >= groups.len()) {
+            text.push_str("::");
+        }
+        if let Some(v4) = v4 {
+            if !text.is_empty() && !text.ends_with("::") {
+                text.push(':');
+            }
+            text.push_str(&v4);
+        }
+        if let Some((at, insert, c)) = edit {
+            let at = at % (text.len() + 1);
+            if insert {
+                text.insert_str(at, &c);
+            } else if at < text.len() {
+                text.remove(at);
+            }
+        }
+        proptest::prop_assert_eq!(ehlo_ipv6(&text), text.parse().ok(), "{:?}", text);
+    }
+}

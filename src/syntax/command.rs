@@ -1,6 +1,6 @@
 //! Command lines (RFC 5321 4.1.1, RFC 3207, RFC 4954, RFC 3030, RFC 2033).
 
-use super::address::{bracketed_ipv4, forward_path, host, reverse_path};
+use super::address::{bracketed_ipv4, bracketed_ipv6, forward_path, host, reverse_path};
 use super::params::{mail_parameters, rcpt_parameters};
 use super::{Cx, Grammar, Res};
 use crate::error::{DecodeError, SyntaxErrorKind};
@@ -241,6 +241,9 @@ fn ehlo<'a, T>(l: &Args<'a, '_>, build: impl FnOnce(Host<'a>) -> T) -> Result<T,
     // A client without a name sends its address: no text to check for that.
     if let Some(([], ip)) = bracketed_ipv4(a) {
         return Ok(build(Host::Literal(AddressLiteral::Ipv4(ip))));
+    }
+    if let Some(([], ip)) = bracketed_ipv6(a) {
+        return Ok(build(Host::Literal(AddressLiteral::Ipv6(ip))));
     }
     let cx = l.text(a)?;
     match host(&cx, a) {
