@@ -264,6 +264,18 @@ fn auth_command() {
             K(auth("XOAUTH2", Some("dXNlcj1h+/9="))),
         ),
         r(b"AUTH SCRAM-SHA-256", K(auth("SCRAM-SHA-256", None))),
+        // The other mechanisms the parser knows by name, in any case; and names that
+        // only start like one of them, or differ from one in its "-".
+        r(b"AUTH cram-MD5", K(auth("CRAM-MD5", None))),
+        r(b"AUTH External =", K(auth("EXTERNAL", Some("=")))),
+        r(
+            b"AUTH scram-sha-1 biws",
+            K(auth("SCRAM-SHA-1", Some("biws"))),
+        ),
+        r(b"AUTH Scram-Sha-256", K(auth("SCRAM-SHA-256", None))),
+        r(b"AUTH SCRAM-SHA-1-PLUS", K(auth("SCRAM-SHA-1-PLUS", None))),
+        r(b"AUTH CRAM_MD5", K(auth("CRAM_MD5", None))),
+        r(b"AUTH SCRAM-SHA_256", K(auth("SCRAM-SHA_256", None))),
         r(b"AUTH X_MECH", K(auth("X_MECH", None))),
         r(
             b"AUTH ABCDEFGHIJKLMNOPQRST",

@@ -23,6 +23,14 @@ impl<'a> Mechanism<'a> {
     pub const XOAUTH2: Mechanism<'static> = Mechanism(Cow::Borrowed("XOAUTH2"));
     /// `OAUTHBEARER` (RFC 7628).
     pub const OAUTHBEARER: Mechanism<'static> = Mechanism(Cow::Borrowed("OAUTHBEARER"));
+    /// `CRAM-MD5` (RFC 2195).
+    pub const CRAM_MD5: Mechanism<'static> = Mechanism(Cow::Borrowed("CRAM-MD5"));
+    /// `SCRAM-SHA-1` (RFC 5802).
+    pub const SCRAM_SHA_1: Mechanism<'static> = Mechanism(Cow::Borrowed("SCRAM-SHA-1"));
+    /// `SCRAM-SHA-256` (RFC 7677).
+    pub const SCRAM_SHA_256: Mechanism<'static> = Mechanism(Cow::Borrowed("SCRAM-SHA-256"));
+    /// `EXTERNAL` (RFC 4422 appendix A).
+    pub const EXTERNAL: Mechanism<'static> = Mechanism(Cow::Borrowed("EXTERNAL"));
 
     /// Checks the name and folds it to upper case.
     pub fn new(name: impl Into<Cow<'a, str>>) -> Result<Self, InvalidValue> {
@@ -45,7 +53,11 @@ impl<'a> Mechanism<'a> {
             5 if eq_fold(name, b"plain") => Some(Self::PLAIN),
             5 if eq_fold(name, b"login") => Some(Self::LOGIN),
             7 if eq_fold(name, b"xoauth2") => Some(Self::XOAUTH2),
+            8 if eq_fold(name, b"cram-md5") => Some(Self::CRAM_MD5),
+            8 if eq_fold(name, b"external") => Some(Self::EXTERNAL),
             11 if eq_fold(name, b"oauthbearer") => Some(Self::OAUTHBEARER),
+            11 if eq_fold(name, b"scram-sha-1") => Some(Self::SCRAM_SHA_1),
+            13 if eq_fold(name, b"scram-sha-256") => Some(Self::SCRAM_SHA_256),
             _ => None,
         }
     }
