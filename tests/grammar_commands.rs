@@ -336,6 +336,8 @@ fn unknown_and_bad_verbs() {
         r(b"MAI\x0c FROM:<a@b>", E(Verb)),
         // An unknown verb with a forbidden byte in arguments it would drop.
         r(b"FOO a\rb", EAt(5, Byte)),
+        r(b"FOO x\x00", EAt(5, Byte)),
+        r(b"FOO \x01\n", EAt(5, Byte)),
         // Not a Keyword (RFC 5321 4.1.1: Keyword = Ldh-str).
         r(b"", EAt(0, Verb)),
         r(b" DATA", EAt(0, Verb)),

@@ -399,10 +399,6 @@ fn extension_command<'a, T>(
 ) -> Result<T, DecodeError> {
     let cx = l.text(l.line)?;
     let verb = Keyword::from_parsed(cx.text(verb).ok_or_else(|| l.err(l.line))?);
-    // The arguments may be dropped below, unread: they must still be clean.
-    if let Some(e) = forbidden_byte(l.line) {
-        return Err(e);
-    }
     // An unknown verb is answered 500 whatever follows it; keep the arguments when they
     // are plain text (spaces at the edges dropped), else leave them out.
     let args = l
@@ -412,6 +408,13 @@ fn extension_command<'a, T>(
             trim_end_spaces(&a[start..])
         })
         .and_then(|a| argument(&cx, a));
+    // Arguments left out unread must still be clean; kept ones are (see `is_argument`),
+    // and so is the verb.
+    if args.is_none() {
+        if let Some(e) = forbidden_byte(l.line) {
+            return Err(e);
+        }
+    }
     Ok(build(verb, args))
 }
 
