@@ -439,21 +439,24 @@ pub fn decode_command<'a>(
     }
 }
 
+/// Marks the octets of `x` (eight octets, little-endian) that equal `b` with their high
+/// bit. Only the lowest mark is exact (a borrow runs upwards from a real match and can
+/// mark the octet above it), so callers take the lowest: the first match in memory.
+#[inline(always)]
+fn octets_eq(x: u64, b: u8) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let y = x ^ (ONES * u64::from(b));
+    y.wrapping_sub(ONES) & !y & HIGHS
+}
+
 /// The first LF in `s`. Command lines are short, and a call into `memchr` costs more
 /// than the search on them: the first 128 bytes are searched here, a word at a time
 /// (RCPT lines with DSN parameters pass 64 bytes; a `memchr` call there cost more than
 /// the words it saved).
 #[inline(always)]
 fn find_lf(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    // The lowest set bit marks the first zero byte exactly (a borrow only runs upwards
-    // from a real zero), and little-endian puts the first byte lowest.
-    let zero = |w: &[u8; 8]| {
-        let x = u64::from_le_bytes(*w) ^ LFS;
-        x.wrapping_sub(ONES) & !x & HIGHS
-    };
+    let zero = |w: &[u8; 8]| octets_eq(u64::from_le_bytes(*w), b'\n');
     let head = &s[..s.len().min(128)];
     // Two words per step, one branch for both.
     let mut pairs = head.chunks_exact(16);
@@ -497,13 +500,6 @@ fn forbidden_byte(line: &[u8]) -> Option<DecodeError> {
 }
 
 fn nul_cr_lf(line: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const CRS: u64 = u64::from_ne_bytes([b'\r'; 8]);
-    const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    // The lowest set bit of each mask marks that mask's first zero octet exactly, so the
-    // lowest of all three marks the first octet that is one of the three.
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
     if line.len() > 128 {
         return memchr::memchr3(0, b'\r', b'\n', line);
     }
@@ -513,7 +509,8 @@ fn nul_cr_lf(line: &[u8]) -> Option<usize> {
             break;
         };
         let x = u64::from_le_bytes(*w);
-        let m = (zero(x) | zero(x ^ CRS) | zero(x ^ LFS)) & HIGHS;
+        // The lowest of the three first marks is the first octet that is one of them.
+        let m = octets_eq(x, 0) | octets_eq(x, b'\r') | octets_eq(x, b'\n');
         if m != 0 {
             return Some(k * 8 + (m.trailing_zeros() / 8) as usize);
         }
