@@ -5,7 +5,8 @@
 //! is a fixed point; the strict grammar never accepts what the lenient one refuses or
 //! reads differently (lines without trailing spaces); `decode_command` agrees with
 //! `parse_command` on the line before the first CRLF, and any shorter prefix is
-//! `Incomplete`.
+//! `Incomplete`; an `EHLO [IPv6:...]` line gives the address the standard library's
+//! `Ipv6Addr` parser reads from the same text, or is refused when that parser refuses it.
 //!
 //! Mode: the first byte's low bit set maps every further byte onto the RFC 5321 alphabet
 //! (verb letters, `:<>@.[]"\=+, `, digits, tokens, some UTF-8), so the fuzzer reaches deep
@@ -14,8 +15,9 @@
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use smtp_sansio::types::Command;
+use smtp_sansio::types::{AddressLiteral, Command, Host};
 use smtp_sansio::{DecodeError, Grammar, decode_command, parse_command};
+use std::net::Ipv6Addr;
 
 /// Single bytes and whole terminals the mapped mode draws from.
 const TOKENS: &[&[u8]] = &[
@@ -30,6 +32,7 @@ const TOKENS: &[&[u8]] = &[
     b"RET=HDRS", b"ENVID=", b"AUTH=", b"NOTIFY=", b"SUCCESS", b"FAILURE", b"DELAY", b"NEVER",
     b"ORCPT=rfc822;", b" REQUIRETLS", b"MT-PRIORITY=", b"+2B", b"+3D", b"@a,@b:", b"example.org",
     b"user", b"\"q s\"", b"18446744073709551615", b"18446744073709551616",
+    b"::", b"ffff", b"A", b"c", b"F", b"0.0.0.0", b"01",
 ];
 
 fn mapped(data: &[u8]) -> Vec<u8> {
@@ -75,6 +78,7 @@ fn check_line(line: &[u8]) {
         }
         results.push(r);
     }
+    check_ipv6(line, &results[0]);
     // Lenient accepts a superset of strict, with the same reading, except that it trims
     // trailing spaces (which changes free-form arguments).
     if let (Ok(s), false) = (&results[0], line.ends_with(b" ")) {
@@ -83,6 +87,25 @@ fn check_line(line: &[u8]) {
             Err(e) => panic!("strict accepts but lenient refuses ({e}): {line:?}"),
         }
     }
+}
+
+/// The project's IPv6 literal parser against `Ipv6Addr::from_str`, on EHLO lines.
+fn check_ipv6(line: &[u8], strict: &Result<Command<'_>, DecodeError>) {
+    let Some(text) = line
+        .strip_prefix(b"EHLO [IPv6:")
+        .and_then(|t| t.strip_suffix(b"]"))
+        .filter(|t| t.iter().all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.'))
+    else {
+        return;
+    };
+    let want = std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| t.parse::<Ipv6Addr>().ok());
+    let got = match strict {
+        Ok(Command::Ehlo(Host::Literal(AddressLiteral::Ipv6(a)))) => Some(*a),
+        _ => None,
+    };
+    assert_eq!(got, want, "IPv6 literal {:?}", String::from_utf8_lossy(text));
 }
 
 fn check_stream(input: &[u8]) {
