@@ -665,6 +665,80 @@ fn overlong_line_through_blocks_without_lf_is_flagged() {
     }
 }
 
+/// Bodies of long lines, which `push` walks line by line as it copies a read (past a
+/// block the check refuses): a line one octet over the limit, a line exactly at it, and
+/// each smuggling arrangement of CR, LF and "." put among them, must be read as the
+/// byte-at-a-time model reads them, however the reads fall.
+#[test]
+fn overlong_line_and_smuggling_among_walked_long_lines() {
+    let mut base = Vec::new();
+    for i in 0..120 {
+        let n = [300, 997, 700, 512, 260, 998][i % 6];
+        base.extend((0..n).map(|k| b'a' + ((k + i) % 26) as u8));
+        base.extend_from_slice(b"\r\n");
+    }
+    let edits: &[&[u8]] = &[
+        b"",
+        b"y",
+        b"\n.\n",
+        b"\r.\r",
+        b"\n.\r\n",
+        b"\r\n.\n",
+        b"\r\n..",
+        b"\r\n.\r\n",
+        b"\n",
+        b"\r",
+    ];
+    for at in [1000, 20_000, 40_790, 65_000, 65_536, 66_000] {
+        for edit in edits {
+            let mut input = base.clone();
+            // Inserted, not written over: "y" makes the line it lands in one longer.
+            input.splice(at..at, edit.iter().copied());
+            input.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+            for max in [Some(1000), None] {
+                let want = model(Reject, max, &input);
+                for read in [input.len(), 64 * 1024, 4096, 1500] {
+                    let reads: Vec<&[u8]> = input.chunks(read).collect();
+                    let d = decode(Reject, max, &reads);
+                    let case = format!("{edit:?} at {at}, read {read}, max {max:?}");
+                    assert_eq!(d.body, want.body, "{case}");
+                    assert_eq!(d.ended, want.ended, "{case}");
+                    assert_eq!(d.rest, want.rest, "{case}");
+                    assert_eq!(d.bare, want.bare, "{case}");
+                    assert_eq!(d.long, want.long, "{case}");
+                }
+            }
+        }
+    }
+    // The cases above hold both verdicts: "y" at 1000 lands in a line of 997 octets (998
+    // with it: at the limit with its CRLF), at 40,790 in one of 998 (one over).
+    for (at, long) in [(1000, false), (40_790, true)] {
+        let mut input = base.clone();
+        input.insert(at, b'y');
+        assert_eq!(model(Reject, Some(1000), &input).long, long, "at {at}");
+    }
+}
+
+/// A read of long lines that ends right after a CRLF, then the end of data (or a
+/// transparency dot) alone in the next read: the line start between the reads must
+/// still be seen as one.
+#[test]
+fn end_of_data_in_the_read_after_walked_lines() {
+    let mut lines = Vec::new();
+    for i in 0..40 {
+        lines.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, 300 + 17 * i));
+        lines.extend_from_slice(b"\r\n");
+    }
+    for next in [&b".\r\nQUIT\r\n"[..], b"..dot\r\n.\r\n", b".", b".\r"] {
+        let mut input = lines.clone();
+        input.extend_from_slice(next);
+        let want = model(Reject, Some(1000), &input);
+        let d = decode(Reject, Some(1000), &[&lines, next]);
+        assert_eq!(d.body, want.body, "{next:?}");
+        assert_eq!((d.ended, &d.rest), (want.ended, &want.rest), "{next:?}");
+    }
+}
+
 /// Every arrangement that matters to the fast path's 256-octet blocks, at every offset
 /// across two block edges: a dot line, an end of data, bare CR and LF, a CR whose LF is
 /// one block later. The decoder must read each exactly as the byte-at-a-time model does.

@@ -18,7 +18,9 @@
 //!
 //! A read handed to [`copy_checked`] is copied block by block, each block right after
 //! its check, from the first-level cache; copying 4 KiB groups after their check
-//! measured slower (BENCHMARKS.md, "Each block copied after its check").
+//! measured slower (BENCHMARKS.md, "Each block copied after its check"). Past a block
+//! the check refuses, the caller decides how the rest is copied: `DataDecoder::push`
+//! walks long lines as it copies them (`super::walk`).
 //!
 //! Dot lines (a line that starts with ".") end a chunk each, so their cost is per line.
 //! The check only marks the blocks that hold one; [`copy_checked`] then lists where
@@ -201,9 +203,15 @@ impl Checked {
 /// Appends `input` to `buf`, checking each block on `input` just before it is copied,
 /// so each octet comes from memory once and is copied from the first-level cache.
 /// Returns the blocks from the start of `buf` that passed the check one after the
-/// other (up to [`MAX_BLOCKS`]), those with a dot line included. `buf` holds at most
-/// `BLOCK` octets on entry.
-pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
+/// other (up to [`MAX_BLOCKS`]), those with a dot line included, and what `rest`
+/// returned: it appends the octets of `input` not yet in `buf` (a refused block on),
+/// and is told how many octets of `buf` the blocks cover. `buf` holds at most `BLOCK`
+/// octets on entry.
+pub(super) fn copy_checked<R>(
+    input: &[u8],
+    buf: &mut BytesMut,
+    rest: impl FnOnce(&[u8], &mut BytesMut, usize) -> R,
+) -> (Checked, R) {
     let held = buf.len();
     let total = held + input.len();
     // Octets of `input` appended so far.
@@ -241,9 +249,9 @@ pub(super) fn copy_checked(input: &[u8], buf: &mut BytesMut) -> Checked {
             break;
         }
     }
-    buf.extend_from_slice(input.get(copied..).unwrap_or_default());
+    let r = rest(input.get(copied..).unwrap_or_default(), buf, out.len());
     out.list_dot_lines(buf);
-    out
+    (out, r)
 }
 
 /// What a run handed to the decoder must satisfy, checked octet by octet (for debug
@@ -575,7 +583,7 @@ mod tests {
             body[38 * line] = DOT;
         }
         let mut buf = BytesMut::new();
-        let mut checked = copy_checked(&body, &mut buf);
+        let (mut checked, ()) = copy_checked(&body, &mut buf, |r, b, _| b.extend_from_slice(r));
         let mut forward = vec![];
         let mut from = 0;
         while let Some(d) = checked.next_dot_line(&buf[from..], from) {
@@ -621,7 +629,8 @@ mod tests {
             for held in [&b""[..], b"\r", b"a", b".", b"ab", b"\n."] {
                 for len in [0, 1, 255, 256, 257, 258, 4096, 4354, body.len()] {
                     let mut buf = BytesMut::from(held);
-                    let mut checked = copy_checked(&body[..len], &mut buf);
+                    let (mut checked, ()) =
+                        copy_checked(&body[..len], &mut buf, |r, b, _| b.extend_from_slice(r));
                     let run = checked.len();
                     let mut want = held.to_vec();
                     want.extend_from_slice(&body[..len]);
@@ -694,6 +703,43 @@ mod tests {
             dec.fast,
             body.len()
         );
+    }
+
+    /// Fed by `push` in 64 KiB reads, a body of long lines (which the block check
+    /// refuses) and one of lines of any length up to 998 go nearly all through runs
+    /// that `push` walked, so the decoder does not search them again.
+    #[test]
+    fn pushed_long_lines_are_walked() {
+        let mut long = Vec::new();
+        let mut mixed = Vec::new();
+        for i in 0..3000usize {
+            long.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, 990 + i % 9));
+            long.extend_from_slice(b"\r\n");
+            mixed.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, i * 7919 % 999));
+            mixed.extend_from_slice(b"\r\n");
+        }
+        for body in [&long, &mixed] {
+            let mut wire = body.clone();
+            wire.extend_from_slice(b".\r\n");
+            for max in [Some(1000), None] {
+                let mut dec = DataDecoder::new(BareLineEndings::Reject, max);
+                let (mut buf, mut out) = (BytesMut::new(), Vec::new());
+                for read in wire.chunks(64 * 1024) {
+                    dec.push(read, &mut buf);
+                    while let DataStep::Chunk(c) = dec.next(&mut buf) {
+                        out.extend_from_slice(&c);
+                    }
+                }
+                assert!(dec.is_done() && !dec.saw_long_line());
+                assert!(out == *body);
+                assert!(
+                    dec.fast * 100 >= body.len() * 90,
+                    "{} of {} (max {max:?})",
+                    dec.fast,
+                    body.len()
+                );
+            }
+        }
     }
 
     /// After a stretch of lines of one to two blocks, where the check is refused at

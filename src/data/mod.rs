@@ -5,6 +5,7 @@ mod bdat;
 mod dots;
 mod fast;
 mod stuff;
+mod walk;
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -118,7 +119,7 @@ impl DataDecoder {
     /// only through the decoder: what `push` found holds for the octets it left there,
     /// and is dropped once the decoder sees the buffer grown or drained.
     pub fn push(&mut self, input: &[u8], buf: &mut BytesMut) {
-        self.vouched = None;
+        self.forget();
         let held = buf.len();
         buf.reserve(input.len());
         if self.done || held > BLOCK {
@@ -127,20 +128,59 @@ impl DataDecoder {
             buf.extend_from_slice(input);
             return;
         }
-        let checked = fast::copy_checked(input, buf);
-        if checked.len() > 0 {
+        let max_line = self.max_line_len;
+        let (checked, walked) = fast::copy_checked(input, buf, |rest, buf, blocks| {
+            // Past a refused block, long lines are walked as they are copied: on from
+            // where the blocks end, given the length of the line open there, so that the
+            // decoder takes both as one run; or, with no block, from the first line start.
+            let open = if rest.len() < walk::MIN_WALK || buf.len() != blocks {
+                None
+            } else if blocks > 0 {
+                // The blocks' last LF (a block may hold its LF as its 257th octet, so
+                // there may be none); a CR just before `blocks` is answered by the walk.
+                Some(memchr::memrchr(LF, &buf[..blocks]).map(|l| blocks - l - 1))
+            } else {
+                Some(None)
+            };
+            match open {
+                Some(open) => walk::copy_walked(rest, buf, max_line, open),
+                None => {
+                    buf.extend_from_slice(rest);
+                    None
+                }
+            }
+        });
+        if checked.len() > 0 || walked.is_some() {
             let start = buf.as_ptr() as usize;
             self.vouched = Some(Vouched {
                 start,
                 buf_end: start + buf.len(),
                 checked,
+                walked,
             });
         }
+    }
+
+    /// Drops what [`DataDecoder::push`] learnt: the buffer is not the one it left.
+    fn forget(&mut self) {
+        self.vouched = None;
+    }
+
+    /// Where the lines [`DataDecoder::push`] walked start in `buf`, when that is after
+    /// `pos` and `buf` is the buffer it left: the decoder goes there line by line.
+    #[inline(never)]
+    fn walk_ahead(&self, buf: &[u8], pos: usize) -> Option<usize> {
+        let v = self.vouched.as_ref()?;
+        let w = v.walked?;
+        let here = buf.as_ptr() as usize;
+        let at = (v.start + w.start).checked_sub(here)?;
+        (v.buf_end == here + buf.len() && at > pos).then_some(at)
     }
 
     /// The octets from `buf[pos]` that [`DataDecoder::push`] already checked, up to the
     /// next line that starts with "." (which the caller must see); `None` when `buf` is
     /// not the buffer it left, or `pos` is outside what it checked.
+    #[inline(never)]
     fn vouched_run(&mut self, buf: &[u8], pos: usize) -> Option<usize> {
         let v = self.vouched.as_mut()?;
         let here = buf.as_ptr() as usize + pos;
@@ -148,13 +188,40 @@ impl DataDecoder {
             return None;
         }
         let from = here - v.start;
-        let n = v.checked.len().checked_sub(from).filter(|&n| n > 0)?;
+        let Some(n) = v.checked.len().checked_sub(from) else {
+            // Past the blocks: the walked lines, if they start here.
+            return v.walked.filter(|w| w.start == from).map(|w| w.len);
+        };
         // `pos` itself is never a dot line start: the decoder stops before those.
         let s = buf.get(pos..)?;
-        Some(match v.checked.next_dot_line(s, from) {
+        let n = match v.checked.next_dot_line(s, from) {
             Some(dot) if dot - from < n => dot - from,
-            _ => n,
-        })
+            // Up to the end of the blocks, and on over the lines walked from there.
+            _ => {
+                n + v
+                    .walked
+                    .filter(|w| w.start == v.checked.len())
+                    .map_or(0, |w| w.len)
+            }
+        };
+        (n > 0).then_some(n)
+    }
+
+    /// What a run [`DataDecoder::vouched_run`] returned must satisfy, checked octet by
+    /// octet (for debug assertions): the blocks' part as the block check vouches, the
+    /// walked part as the walk does, its first line measured from the last LF before it.
+    fn run_holds(&self, buf: &[u8], pos: usize, n: usize) -> bool {
+        let Some(v) = &self.vouched else {
+            return false;
+        };
+        let blocks_end = (v.start + v.checked.len()).saturating_sub(buf.as_ptr() as usize);
+        let in_blocks = n.min(blocks_end.saturating_sub(pos));
+        if !fast::vouches(buf, pos, in_blocks) {
+            return false;
+        }
+        let at = pos + in_blocks;
+        let open = memchr::memrchr(LF, &buf[..at]).map(|l| at - l - 1);
+        in_blocks == n || walk::vouches(buf, at, n - in_blocks, self.max_line_len, open)
     }
 
     /// Takes the next piece of the message body from `buf`. Call until it
@@ -174,7 +241,7 @@ impl DataDecoder {
                     (Some(&CR), Some(&LF)) => {
                         buf.advance(3);
                         self.done = true;
-                        self.vouched = None;
+                        self.forget();
                         return DataStep::End;
                     }
                     // Could still become "." CRLF.
@@ -190,7 +257,7 @@ impl DataDecoder {
         let step = self.scan(buf);
         if step == DataStep::NeedMore {
             // Drained: whatever comes next is new to the decoder.
-            self.vouched = None;
+            self.forget();
         }
         step
     }
@@ -209,20 +276,41 @@ impl DataDecoder {
                 && buf.get(pos).is_some_and(|&b| b != LF)
                 && self.room_for_blocks(pos - line_start)
             {
-                let n = match self.vouched_run(buf, pos) {
-                    Some(n) => {
-                        debug_assert!(fast::vouches(buf, pos, n), "push vouched for {n} at {pos}");
-                        n
-                    }
-                    None => {
-                        let n = fast::clean_run(buf, pos);
-                        self.refused = if n == 0 { (self.refused + 1).min(4) } else { 0 };
-                        n
-                    }
+                // Out of line, and only when `push` left something (not on the
+                // whole-buffer path): inlined, its loads were hoisted into every scan.
+                let vouched = if self.vouched.is_some() {
+                    self.vouched_run(buf, pos)
+                } else {
+                    None
                 };
-                // Go line by line past a refused block before trying again, the further
-                // the more tries in a row were refused.
-                fast_from = pos + n + (BLOCK << self.refused);
+                let n = match vouched {
+                    Some(n) => {
+                        debug_assert!(self.run_holds(buf, pos, n), "push vouched for {n} at {pos}");
+                        // What follows was refused, or is not `push`'s: a block on.
+                        fast_from = pos + n + (BLOCK << self.refused);
+                        n
+                    }
+                    None => match self
+                        .vouched
+                        .as_ref()
+                        .and_then(|_| self.walk_ahead(buf, pos))
+                    {
+                        // Lines `push` walked start further on, at a line start: go
+                        // there line by line rather than check blocks in place.
+                        Some(at) => {
+                            fast_from = at;
+                            0
+                        }
+                        None => {
+                            let n = fast::clean_run(buf, pos);
+                            self.refused = if n == 0 { (self.refused + 1).min(4) } else { 0 };
+                            // Go line by line past a refused block before trying again,
+                            // the further the more tries in a row were refused.
+                            fast_from = pos + n + (BLOCK << self.refused);
+                            n
+                        }
+                    },
+                };
                 if n > 0 {
                     let (next, dot_line) = self.take_clean(buf, pos, n, &mut line_start);
                     if dot_line {
@@ -253,8 +341,10 @@ impl DataDecoder {
                         self.add_content(i.saturating_sub(line_start));
                         // A line the block check could not have passed (no LF in a
                         // block) is likely followed by another: try the check again
-                        // only a block into the next line, not at its start.
-                        if self.line_len >= 2 * BLOCK as u64 {
+                        // only a block into the next line, not at its start. Unless
+                        // `push` left a run to take there, which may go on over lines
+                        // it walked.
+                        if self.line_len >= 2 * BLOCK as u64 && self.vouched.is_none() {
                             fast_from = fast_from.max(i + 2 + BLOCK);
                         }
                         self.end_line();
@@ -372,6 +462,8 @@ struct Vouched {
     start: usize,
     buf_end: usize,
     checked: fast::Checked,
+    /// Lines walked past the checked blocks (offsets from `start`).
+    walked: Option<walk::Walked>,
 }
 
 fn emit(buf: &mut BytesMut, n: usize) -> DataStep {

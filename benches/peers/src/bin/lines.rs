@@ -14,7 +14,7 @@ use std::time::Instant;
 use smtp_sansio::Grammar;
 use smtp_sansio_peers::{corpus, cpu_model, proto_stream, sansio_stream};
 
-/// Lines beside the mixed corpus: other common shapes of the same commands.
+/// Lines beside the mixed corpus: other common shapes of the same commands, then rarer ones.
 const MORE: &[&[u8]] = &[
     b"HELO mail.example.com\r\n",
     b"EHLO [192.0.2.55]\r\n",
@@ -24,6 +24,15 @@ const MORE: &[&[u8]] = &[
     b"AUTH LOGIN\r\n",
     b"VRFY postmaster\r\n",
     b"HELP\r\n",
+    // Shapes a held-out corpus may hold and this one lacks: address literals that
+    // smtp-proto refuses, other SASL mechanisms, failed lines and an unknown verb.
+    b"EHLO [IPv6:2001:db8::1]\r\n",
+    b"MAIL FROM:<x@[IPv6:2001:db8::1]>\r\n",
+    b"AUTH CRAM-MD5\r\n",
+    b"EHLO\r\n",
+    b"DATA extra\r\n",
+    b"MAIL FROM:bad@example.com\r\n",
+    b"XCLIENT ADDR=192.0.2.1 NAME=mail.example.com\r\n",
 ];
 
 fn main() {
