@@ -150,6 +150,15 @@ fn model(policy: BareLineEndings, max: Option<usize>, input: &[u8]) -> Decoded {
     d
 }
 
+/// `d` reads the input as the model read it (`want`): body, end, what follows, flags.
+fn assert_as_model(d: &Decoded, want: &Decoded, case: &str) {
+    assert_eq!(d.body, want.body, "{case}");
+    assert_eq!(d.ended, want.ended, "{case}");
+    assert_eq!(d.rest, want.rest, "{case}");
+    assert_eq!(d.bare, want.bare, "{case}");
+    assert_eq!(d.long, want.long, "{case}");
+}
+
 fn normalise(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -701,11 +710,7 @@ fn overlong_line_and_smuggling_among_walked_long_lines() {
                     let reads: Vec<&[u8]> = input.chunks(read).collect();
                     let d = decode(Reject, max, &reads);
                     let case = format!("{edit:?} at {at}, read {read}, max {max:?}");
-                    assert_eq!(d.body, want.body, "{case}");
-                    assert_eq!(d.ended, want.ended, "{case}");
-                    assert_eq!(d.rest, want.rest, "{case}");
-                    assert_eq!(d.bare, want.bare, "{case}");
-                    assert_eq!(d.long, want.long, "{case}");
+                    assert_as_model(&d, &want, &case);
                 }
             }
         }
@@ -767,11 +772,7 @@ fn data_ends_only_at_crlf_dot_crlf_at_every_block_offset() {
                     let split = decode(policy, max, &[&input[..at + 1], &input[at + 1..]]);
                     for d in [&whole, &split] {
                         let case = format!("{insert:?} at {at}, {policy:?}");
-                        assert_eq!(d.body, want.body, "{case}");
-                        assert_eq!(d.ended, want.ended, "{case}");
-                        assert_eq!(d.rest, want.rest, "{case}");
-                        assert_eq!(d.bare, want.bare, "{case}");
-                        assert_eq!(d.long, want.long, "{case}");
+                        assert_as_model(d, &want, &case);
                     }
                 }
             }

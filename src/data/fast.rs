@@ -427,7 +427,7 @@ fn first_dot_line(w: &[u8]) -> Option<usize> {
 mod tests {
     //! The fast path's internals; everything observable is tested in `tests/data.rs`.
     use super::*;
-    use crate::data::{BareLineEndings, DataDecoder, DataStep};
+    use crate::data::{BareLineEndings, DataDecoder, DataStep, push_reads};
     use bytes::BytesMut;
 
     fn lines(n: usize) -> Vec<u8> {
@@ -691,11 +691,7 @@ mod tests {
         }
         body.extend_from_slice(b".\r\n");
         let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
-        let mut buf = BytesMut::new();
-        for read in body.chunks(64 * 1024) {
-            dec.push(read, &mut buf);
-            while let DataStep::Chunk(_) = dec.next(&mut buf) {}
-        }
+        push_reads(&mut dec, &body, 64 * 1024);
         assert!(dec.is_done());
         assert!(
             dec.fast * 100 >= body.len() * 97,
@@ -703,43 +699,6 @@ mod tests {
             dec.fast,
             body.len()
         );
-    }
-
-    /// Fed by `push` in 64 KiB reads, a body of long lines (which the block check
-    /// refuses) and one of lines of any length up to 998 go nearly all through runs
-    /// that `push` walked, so the decoder does not search them again.
-    #[test]
-    fn pushed_long_lines_are_walked() {
-        let mut long = Vec::new();
-        let mut mixed = Vec::new();
-        for i in 0..3000usize {
-            long.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, 990 + i % 9));
-            long.extend_from_slice(b"\r\n");
-            mixed.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, i * 7919 % 999));
-            mixed.extend_from_slice(b"\r\n");
-        }
-        for body in [&long, &mixed] {
-            let mut wire = body.clone();
-            wire.extend_from_slice(b".\r\n");
-            for max in [Some(1000), None] {
-                let mut dec = DataDecoder::new(BareLineEndings::Reject, max);
-                let (mut buf, mut out) = (BytesMut::new(), Vec::new());
-                for read in wire.chunks(64 * 1024) {
-                    dec.push(read, &mut buf);
-                    while let DataStep::Chunk(c) = dec.next(&mut buf) {
-                        out.extend_from_slice(&c);
-                    }
-                }
-                assert!(dec.is_done() && !dec.saw_long_line());
-                assert!(out == *body);
-                assert!(
-                    dec.fast * 100 >= body.len() * 90,
-                    "{} of {} (max {max:?})",
-                    dec.fast,
-                    body.len()
-                );
-            }
-        }
     }
 
     /// After a stretch of lines of one to two blocks, where the check is refused at

@@ -119,7 +119,7 @@ impl DataDecoder {
     /// only through the decoder: what `push` found holds for the octets it left there,
     /// and is dropped once the decoder sees the buffer grown or drained.
     pub fn push(&mut self, input: &[u8], buf: &mut BytesMut) {
-        self.forget();
+        self.vouched = None;
         let held = buf.len();
         buf.reserve(input.len());
         if self.done || held > BLOCK {
@@ -133,22 +133,15 @@ impl DataDecoder {
             // Past a refused block, long lines are walked as they are copied: on from
             // where the blocks end, given the length of the line open there, so that the
             // decoder takes both as one run; or, with no block, from the first line start.
-            let open = if rest.len() < walk::MIN_WALK || buf.len() != blocks {
-                None
-            } else if blocks > 0 {
-                // The blocks' last LF (a block may hold its LF as its 257th octet, so
-                // there may be none); a CR just before `blocks` is answered by the walk.
-                Some(memchr::memrchr(LF, &buf[..blocks]).map(|l| blocks - l - 1))
-            } else {
-                Some(None)
-            };
-            match open {
-                Some(open) => walk::copy_walked(rest, buf, max_line, open),
-                None => {
-                    buf.extend_from_slice(rest);
-                    None
-                }
+            if rest.len() < walk::MIN_WALK || buf.len() != blocks {
+                buf.extend_from_slice(rest);
+                return None;
             }
+            // The line open where the blocks end starts after their last LF; with no
+            // block, or no LF in them (a block may hold its LF as its 257th octet), its
+            // start is not known. A CR just before `blocks` is answered by the walk.
+            let open = memchr::memrchr(LF, &buf[..blocks]).map(|l| blocks - l - 1);
+            walk::copy_walked(rest, buf, max_line, open)
         });
         if checked.len() > 0 || walked.is_some() {
             let start = buf.as_ptr() as usize;
@@ -161,53 +154,42 @@ impl DataDecoder {
         }
     }
 
-    /// Drops what [`DataDecoder::push`] learnt: the buffer is not the one it left.
-    fn forget(&mut self) {
-        self.vouched = None;
-    }
-
-    /// Where the lines [`DataDecoder::push`] walked start in `buf`, when that is after
-    /// `pos` and `buf` is the buffer it left: the decoder goes there line by line.
+    /// What [`DataDecoder::push`] left at `buf[pos]`, when `buf` is the buffer it left:
+    /// the octets from there it already checked, up to the next line that starts with
+    /// "." (which the caller must see), or where lines it walked start further on.
+    /// Out of line, and called only when `push` left something: inlined, its loads were
+    /// hoisted into every scan, the whole-buffer path's included.
     #[inline(never)]
-    fn walk_ahead(&self, buf: &[u8], pos: usize) -> Option<usize> {
-        let v = self.vouched.as_ref()?;
-        let w = v.walked?;
-        let here = buf.as_ptr() as usize;
-        let at = (v.start + w.start).checked_sub(here)?;
-        (v.buf_end == here + buf.len() && at > pos).then_some(at)
-    }
-
-    /// The octets from `buf[pos]` that [`DataDecoder::push`] already checked, up to the
-    /// next line that starts with "." (which the caller must see); `None` when `buf` is
-    /// not the buffer it left, or `pos` is outside what it checked.
-    #[inline(never)]
-    fn vouched_run(&mut self, buf: &[u8], pos: usize) -> Option<usize> {
+    fn vouched(&mut self, buf: &[u8], pos: usize) -> Option<Vouch> {
         let v = self.vouched.as_mut()?;
         let here = buf.as_ptr() as usize + pos;
         if v.buf_end != buf.as_ptr() as usize + buf.len() || here < v.start {
             return None;
         }
         let from = here - v.start;
-        let Some(n) = v.checked.len().checked_sub(from) else {
-            // Past the blocks: the walked lines, if they start here.
-            return v.walked.filter(|w| w.start == from).map(|w| w.len);
-        };
-        // `pos` itself is never a dot line start: the decoder stops before those.
-        let s = buf.get(pos..)?;
-        let n = match v.checked.next_dot_line(s, from) {
-            Some(dot) if dot - from < n => dot - from,
-            // Up to the end of the blocks, and on over the lines walked from there.
-            _ => {
-                n + v
-                    .walked
-                    .filter(|w| w.start == v.checked.len())
-                    .map_or(0, |w| w.len)
-            }
-        };
-        (n > 0).then_some(n)
+        if let Some(n) = v.checked.len().checked_sub(from).filter(|&n| n > 0) {
+            // `pos` itself is never a dot line start: the decoder stops before those.
+            let s = buf.get(pos..)?;
+            return Some(Vouch::Run(match v.checked.next_dot_line(s, from) {
+                Some(dot) if dot - from < n => dot - from,
+                // Up to the end of the blocks, and on over the lines walked from there.
+                _ => {
+                    n + v
+                        .walked
+                        .filter(|w| w.start == v.checked.len())
+                        .map_or(0, |w| w.len)
+                }
+            }));
+        }
+        // At or past the end of the blocks: the walked lines, here or further on.
+        let w = v.walked?;
+        Some(match w.start.checked_sub(from)? {
+            0 => Vouch::Run(w.len),
+            ahead => Vouch::WalkAt(pos + ahead),
+        })
     }
 
-    /// What a run [`DataDecoder::vouched_run`] returned must satisfy, checked octet by
+    /// What a run [`DataDecoder::vouched`] returned must satisfy, checked octet by
     /// octet (for debug assertions): the blocks' part as the block check vouches, the
     /// walked part as the walk does, its first line measured from the last LF before it.
     fn run_holds(&self, buf: &[u8], pos: usize, n: usize) -> bool {
@@ -241,7 +223,7 @@ impl DataDecoder {
                     (Some(&CR), Some(&LF)) => {
                         buf.advance(3);
                         self.done = true;
-                        self.forget();
+                        self.vouched = None;
                         return DataStep::End;
                     }
                     // Could still become "." CRLF.
@@ -257,7 +239,7 @@ impl DataDecoder {
         let step = self.scan(buf);
         if step == DataStep::NeedMore {
             // Drained: whatever comes next is new to the decoder.
-            self.forget();
+            self.vouched = None;
         }
         step
     }
@@ -276,40 +258,32 @@ impl DataDecoder {
                 && buf.get(pos).is_some_and(|&b| b != LF)
                 && self.room_for_blocks(pos - line_start)
             {
-                // Out of line, and only when `push` left something (not on the
-                // whole-buffer path): inlined, its loads were hoisted into every scan.
                 let vouched = if self.vouched.is_some() {
-                    self.vouched_run(buf, pos)
+                    self.vouched(buf, pos)
                 } else {
                     None
                 };
                 let n = match vouched {
-                    Some(n) => {
+                    Some(Vouch::Run(n)) => {
                         debug_assert!(self.run_holds(buf, pos, n), "push vouched for {n} at {pos}");
                         // What follows was refused, or is not `push`'s: a block on.
                         fast_from = pos + n + (BLOCK << self.refused);
                         n
                     }
-                    None => match self
-                        .vouched
-                        .as_ref()
-                        .and_then(|_| self.walk_ahead(buf, pos))
-                    {
-                        // Lines `push` walked start further on, at a line start: go
-                        // there line by line rather than check blocks in place.
-                        Some(at) => {
-                            fast_from = at;
-                            0
-                        }
-                        None => {
-                            let n = fast::clean_run(buf, pos);
-                            self.refused = if n == 0 { (self.refused + 1).min(4) } else { 0 };
-                            // Go line by line past a refused block before trying again,
-                            // the further the more tries in a row were refused.
-                            fast_from = pos + n + (BLOCK << self.refused);
-                            n
-                        }
-                    },
+                    // Lines `push` walked start further on, at a line start: go there
+                    // line by line rather than check blocks in place.
+                    Some(Vouch::WalkAt(at)) => {
+                        fast_from = at;
+                        0
+                    }
+                    None => {
+                        let n = fast::clean_run(buf, pos);
+                        self.refused = if n == 0 { (self.refused + 1).min(4) } else { 0 };
+                        // Go line by line past a refused block before trying again, the
+                        // further the more tries in a row were refused.
+                        fast_from = pos + n + (BLOCK << self.refused);
+                        n
+                    }
                 };
                 if n > 0 {
                     let (next, dot_line) = self.take_clean(buf, pos, n, &mut line_start);
@@ -401,8 +375,9 @@ impl DataDecoder {
         n: usize,
         line_start: &mut usize,
     ) -> (usize, bool) {
-        // Every line that ended in there was shorter than 2 * BLOCK, the first one
-        // included (`room_for_blocks`); the last LF starts the open line.
+        // Every line that ended in there was shorter than 2 * BLOCK (the first one by
+        // `room_for_blocks`), or was measured against the limit by `push`'s walk; the
+        // last LF starts the open line.
         #[cfg(test)]
         {
             self.fast += n;
@@ -464,6 +439,29 @@ struct Vouched {
     checked: fast::Checked,
     /// Lines walked past the checked blocks (offsets from `start`).
     walked: Option<walk::Walked>,
+}
+
+/// What [`DataDecoder::vouched`] found at a position.
+#[derive(Debug, Clone, Copy)]
+enum Vouch {
+    /// So many octets need no line-by-line work.
+    Run(usize),
+    /// Lines `push` walked start at this later position, at a line start.
+    WalkAt(usize),
+}
+
+/// Feeds `wire` to `dec` by `push` in reads of `read` octets, draining the decoder after
+/// each, and returns the body it handed out.
+#[cfg(test)]
+fn push_reads(dec: &mut DataDecoder, wire: &[u8], read: usize) -> Vec<u8> {
+    let (mut buf, mut out) = (BytesMut::new(), Vec::new());
+    for piece in wire.chunks(read) {
+        dec.push(piece, &mut buf);
+        while let DataStep::Chunk(c) = dec.next(&mut buf) {
+            out.extend_from_slice(&c);
+        }
+    }
+    out
 }
 
 fn emit(buf: &mut BytesMut, n: usize) -> DataStep {

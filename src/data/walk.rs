@@ -18,7 +18,8 @@ const SHORT_RUN: usize = 8;
 /// Octets walked before they are copied: still in the first-level cache, and few calls.
 const BATCH: usize = 4096;
 
-/// Reads shorter than this are not walked: the decoder's own search costs as much.
+/// What is left of a read after the blocks, when shorter than this, is not walked: the
+/// decoder's own search costs as much.
 pub(super) const MIN_WALK: usize = 1024;
 
 /// A run of lines in the buffer that [`copy_walked`] vouches for: it starts at a line
@@ -120,6 +121,7 @@ pub(super) fn vouches(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{BareLineEndings, DataDecoder, push_reads};
 
     fn body(lines: &[usize]) -> Vec<u8> {
         let mut b = Vec::new();
@@ -202,5 +204,36 @@ mod tests {
         assert_eq!(run.map(|r| (r.start, r.len)), Some((302, 1000 + 502)));
         let run = copy_walked(&dot, &mut BytesMut::new(), Some(1000), None);
         assert_eq!(run.map(|r| (r.start, r.len)), Some((302, 1000 + 502)));
+    }
+
+    /// Fed by `push` in 64 KiB reads, a body of long lines (which the block check
+    /// refuses) and one of lines of any length up to 998 go nearly all through runs
+    /// that `push` walked, so the decoder does not search them again.
+    #[test]
+    fn pushed_long_lines_are_walked() {
+        let mut long = Vec::new();
+        let mut mixed = Vec::new();
+        for i in 0..3000usize {
+            long.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, 990 + i % 9));
+            long.extend_from_slice(b"\r\n");
+            mixed.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, i * 7919 % 999));
+            mixed.extend_from_slice(b"\r\n");
+        }
+        for body in [&long, &mixed] {
+            let mut wire = body.clone();
+            wire.extend_from_slice(b".\r\n");
+            for max in [Some(1000), None] {
+                let mut dec = DataDecoder::new(BareLineEndings::Reject, max);
+                let out = push_reads(&mut dec, &wire, 64 * 1024);
+                assert!(dec.is_done() && !dec.saw_long_line());
+                assert!(out == *body);
+                assert!(
+                    dec.fast * 100 >= body.len() * 90,
+                    "{} of {} (max {max:?})",
+                    dec.fast,
+                    body.len()
+                );
+            }
+        }
     }
 }

@@ -30,8 +30,9 @@ pub(crate) fn domain<'a>(cx: &Cx<'a>, i: &'a [u8]) -> Res<'a, Domain<'a>> {
 /// `IPv4-address-literal = Snum 3("."  Snum)`, `Snum = 1*3DIGIT` ; representing a
 /// decimal integer value in the range 0 through 255, at the start of `i`: the address
 /// and its length, which ends at the first octet that is neither a digit nor a dot.
-/// One pass, no splitting: it runs for every address literal.
-fn ipv4_address_literal(i: &[u8]) -> Option<(Ipv4Addr, usize)> {
+/// One pass, no splitting: it runs for every address literal. `STRICT` refuses leading
+/// zeros ("01"), as the standard library does in the IPv4 tail of an IPv6 address.
+fn ipv4_address_literal<const STRICT: bool>(i: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let (mut k, mut v, mut len) = (0usize, 0u16, 0u8);
     let mut n = 0;
@@ -50,7 +51,7 @@ fn ipv4_address_literal(i: &[u8]) -> Option<(Ipv4Addr, usize)> {
         if d > 9 {
             break;
         }
-        if len == 3 {
+        if len == 3 || (STRICT && len == 1 && v == 0) {
             return None;
         }
         (v, len) = (v * 10 + u16::from(d), len + 1);
@@ -71,7 +72,7 @@ pub(crate) fn bracketed_ipv4(i: &[u8]) -> Option<(&[u8], Ipv4Addr)> {
     let [b'[', body @ ..] = i else {
         return None;
     };
-    let (a, n) = ipv4_address_literal(body)?;
+    let (a, n) = ipv4_address_literal::<false>(body)?;
     match body.get(n..)? {
         [b']', rest @ ..] => Some((rest, a)),
         _ => None,
@@ -148,7 +149,8 @@ fn ipv6_addr(s: &[u8]) -> Option<(Ipv6Addr, usize)> {
         }
         if s.get(i + d) == Some(&b'.') {
             // A dotted IPv4 address: the last piece, two groups.
-            let ([a, b, c, e], len) = embedded_ipv4(&s[i..])?;
+            let (v4, len) = ipv4_address_literal::<true>(&s[i..])?;
+            let [a, b, c, e] = v4.octets();
             let pair = groups.get_mut(n..n + 2)?;
             pair.copy_from_slice(&[u16::from_be_bytes([a, b]), u16::from_be_bytes([c, e])]);
             (n, i) = (n + 2, i + len);
@@ -175,36 +177,6 @@ fn ipv6_addr(s: &[u8]) -> Option<(Ipv6Addr, usize)> {
         _ => return None,
     };
     Some((Ipv6Addr::from(a), i))
-}
-
-/// A dotted IPv4 address inside an IPv6 one at the start of `s`, and its length: four
-/// decimal numbers of at most 255 with no leading zeros (as the standard library reads
-/// them there; `Snum` in an IPv4 literal may have them).
-fn embedded_ipv4(s: &[u8]) -> Option<([u8; 4], usize)> {
-    let mut out = [0u8; 4];
-    let mut i = 0;
-    for (k, o) in out.iter_mut().enumerate() {
-        if k > 0 {
-            if s.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
-        }
-        let digits = s
-            .get(i..)?
-            .iter()
-            .take(4)
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let p = &s[i..i + digits];
-        if digits == 0 || digits > 3 || (digits > 1 && p[0] == b'0') {
-            return None;
-        }
-        let v = p.iter().fold(0u16, |v, &b| v * 10 + u16::from(b - b'0'));
-        *o = u8::try_from(v).ok()?;
-        i += digits;
-    }
-    Some((out, i))
 }
 
 /// `General-address-literal = Standardized-tag ":" 1*dcontent`,
