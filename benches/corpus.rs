@@ -53,6 +53,16 @@ pub const SHAPES: &[&str] = &[
     "mixed_998",
 ];
 
+/// Further shapes, run only when named: checks for the kinds of body a held-out
+/// comparison may bring that the default set lacks.
+pub const MORE_SHAPES: &[&str] = &[
+    "dot_every_5",
+    "short_lines",
+    "lines_300",
+    "utf8_text",
+    "headers",
+];
+
 /// One body of `shape` (a name from [`SHAPES`]) of about `size` octets.
 pub fn body(shape: &str, size: usize) -> Vec<u8> {
     let mut g = Gen(0x5eed_1234_abcd_0001);
@@ -138,6 +148,63 @@ pub fn body(shape: &str, size: usize) -> Vec<u8> {
                 }
                 g.text_line(&mut out, 72);
                 i += 1;
+            }
+        }
+        // A dot-stuffed line every five lines.
+        "dot_every_5" => {
+            let mut i = 0;
+            while out.len() < size {
+                if i % 5 == 0 {
+                    out.extend_from_slice(b".");
+                }
+                g.text_line(&mut out, 72);
+                i += 1;
+            }
+        }
+        // Lines of 0 to 24 characters (lists, verse, signatures).
+        "short_lines" => {
+            while out.len() < size {
+                let len = (g.next() % 25) as usize;
+                g.html_line(&mut out, len);
+            }
+        }
+        // Lines of 257 to 511 characters: each longer than a block, none long.
+        "lines_300" => {
+            while out.len() < size {
+                let len = 257 + (g.next() % 255) as usize;
+                g.html_line(&mut out, len);
+            }
+        }
+        // Prose in two-octet and three-octet UTF-8 (8BITMIME), wrapped near 72 octets.
+        "utf8_text" => {
+            const W: &[&str] = &[
+                "über",
+                "straße",
+                "ελληνικά",
+                "русский",
+                "日本語",
+                "中文",
+                "mail",
+                "der",
+                "и",
+            ];
+            while out.len() < size {
+                let start = out.len();
+                while out.len() - start < 72 {
+                    out.extend_from_slice(W[(g.next() % W.len() as u64) as usize].as_bytes());
+                    out.push(b' ');
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        // Header blocks: field lines of 20 to 120 characters, one in four folded.
+        "headers" => {
+            while out.len() < size {
+                let len = 20 + (g.next() % 101) as usize;
+                if g.next() % 4 == 0 {
+                    out.push(b'\t');
+                }
+                g.html_line(&mut out, len);
             }
         }
         _ => panic!("unknown body shape {shape:?}"),

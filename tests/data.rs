@@ -634,13 +634,38 @@ fn long_line_between_extreme_block_lfs_is_seen() {
     }
 }
 
+/// The widest line the block path passes over when a block with no LF may follow one
+/// with an LF (limits of 768 and more): LFs 767 octets apart, at the first octet one
+/// block marks and the last octet two blocks on. Under every limit around it the line
+/// is measured as the byte-at-a-time model measures it.
+#[test]
+fn long_line_between_extreme_gap_lfs_is_seen() {
+    let mut input = b"\r\n".to_vec(); // LF at 1: the first octet block 0 marks
+    input.extend_from_slice(&[b'c'; 765]);
+    input.extend_from_slice(b"\r\n"); // LF at 768: the last octet block 2 marks
+    for _ in 0..8 {
+        input.extend_from_slice(&[b'd'; 100]);
+        input.extend_from_slice(b"\r\n");
+    }
+    input.extend_from_slice(b".\r\n");
+    for (max, long) in [(766, true), (767, false), (768, false), (1000, false)] {
+        for read in [input.len(), 64, 300] {
+            let reads: Vec<&[u8]> = input.chunks(read).collect();
+            let d = decode(Reject, Some(max), &reads);
+            assert!(d.ended);
+            assert_eq!(d.body, model(Reject, Some(max), &input).body);
+            assert_eq!(d.long, long, "limit {max}, read {read}");
+        }
+    }
+}
+
 /// Overlong lines: a line one octet over the limit that holds no CR and no LF for
 /// several blocks (which `push` passes without looking at each line) must be flagged
 /// however the reads and blocks fall, as the byte-at-a-time model flags it; a line
 /// exactly at the limit must not be.
 #[test]
 fn overlong_line_through_blocks_without_lf_is_flagged() {
-    for max in [600usize, 1000] {
+    for max in [600usize, 767, 768, 1000] {
         for over in [0, 1] {
             for lead in [0, 1, 37, 100, 254, 255, 256, 257, 400] {
                 let mut input = Vec::new();
@@ -855,7 +880,7 @@ proptest! {
             prop_oneof![0usize..120, 250usize..520, 0usize..1100, 900usize..1400],
             1..30,
         ),
-        max in prop_oneof![200usize..700, 900usize..1100],
+        max in prop_oneof![200usize..700, 760usize..780, 900usize..1100],
         dot_every in 0usize..4,
         cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
         policy in policy_strategy(),

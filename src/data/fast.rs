@@ -39,13 +39,16 @@ pub(super) const BLOCK: usize = 256;
 /// check, then, if the next block failed only because a line in it starts with "."
 /// (a transparency dot or the end of data), the octets up to that line's start.
 /// At least one octet of `buf` follows the run (the check looks two ahead).
-/// `buf[pos]` is not an LF.
-pub(super) fn clean_run(buf: &[u8], pos: usize) -> usize {
+/// `buf[pos]` is not an LF. With `gaps`, a block with no LF may follow one with an LF,
+/// and be the first (see [`check_run`]).
+pub(super) fn clean_run(buf: &[u8], pos: usize, gaps: bool) -> usize {
     let s = buf.get(pos..).unwrap_or_default();
     let mut n = 0;
+    // The caller bounds the line open at `pos` (`DataDecoder::room_for_blocks`).
+    let mut lf_before = gaps;
     loop {
         let rest = s.get(n..).unwrap_or_default();
-        let (passed, dots) = check_run(rest, RUN, true);
+        let (passed, dots) = check_run(rest, RUN, true, gaps, lf_before);
         if dots != 0 {
             let k = dots.trailing_zeros() as usize;
             let w = rest.get(k * BLOCK..).unwrap_or_default();
@@ -55,7 +58,18 @@ pub(super) fn clean_run(buf: &[u8], pos: usize) -> usize {
         if passed < RUN {
             return n;
         }
+        lf_before = marks_lf(rest, passed - 1);
     }
+}
+
+/// Whether block `k` of `s` has an LF among its octets 1 to 256 (it passed the check).
+/// Asked once per run of blocks rather than carried out of the check's loop, which
+/// cost the loop more than this costs.
+fn marks_lf(s: &[u8], k: usize) -> bool {
+    let w = s
+        .get(k * BLOCK + 1..k * BLOCK + BLOCK + 1)
+        .unwrap_or_default();
+    memchr::memchr(LF, w).is_some()
 }
 
 /// Most blocks one [`check_run`] call takes (one bit each in its result).
@@ -206,10 +220,11 @@ impl Checked {
 /// other (up to [`MAX_BLOCKS`]), those with a dot line included, and what `rest`
 /// returned: it appends the octets of `input` not yet in `buf` (a refused block on),
 /// and is told how many octets of `buf` the blocks cover. `buf` holds at most `BLOCK`
-/// octets on entry.
+/// octets on entry. `gaps` as for [`check_run`].
 pub(super) fn copy_checked<R>(
     input: &[u8],
     buf: &mut BytesMut,
+    gaps: bool,
     rest: impl FnOnce(&[u8], &mut BytesMut, usize) -> R,
 ) -> (Checked, R) {
     let held = buf.len();
@@ -218,16 +233,21 @@ pub(super) fn copy_checked<R>(
     let mut copied = 0usize;
     let mut out = Checked::NONE;
     let mut n = 0;
+    // The decoder bounds the line open where it takes the blocks up.
+    let mut lf_before = gaps;
     while n + BLOCK + 2 <= total && out.blocks < MAX_BLOCKS {
-        let (max, (passed, dots)) = match n.checked_sub(held) {
+        // The window checked from `n` on (`buf` does not hold the two octets after the
+        // last block copied, which may be its LF).
+        let (max, (passed, dots), s) = match n.checked_sub(held) {
             Some(i) => {
                 // Blocks on `input`, each appended as it passes. What `buf` holds of
                 // them already (the octets after a block that began there) is skipped.
                 let max = (MAX_BLOCKS - out.blocks).min(RUN);
                 let skip = copied.saturating_sub(i);
-                let r = check_copy_run(input.get(i..).unwrap_or_default(), max, skip, buf);
+                let s = input.get(i..).unwrap_or_default();
+                let r = check_copy_run(s, max, gaps, lf_before, skip, buf);
                 copied = copied.max(i + r.0 * BLOCK);
-                (max, r)
+                (max, r, s)
             }
             None => {
                 // The window begins in what `buf` held: complete it there first.
@@ -236,9 +256,13 @@ pub(super) fn copy_checked<R>(
                     buf.extend_from_slice(input.get(copied..need).unwrap_or_default());
                     copied = need;
                 }
-                (1, check_run(buf.get(n..).unwrap_or_default(), 1, false))
+                let s = buf.get(n..).unwrap_or_default();
+                (1, check_run(s, 1, false, gaps, lf_before), s)
             }
         };
+        if passed == max {
+            lf_before = marks_lf(s, passed - 1);
+        }
         out.mark_dots(dots);
         out.blocks += passed;
         // Both arms leave `copied` at or past the end of the blocks that passed.
@@ -258,8 +282,9 @@ pub(super) fn copy_checked<R>(
 /// assertions): from `pos`, the `n` octets hold no CR without an LF after it, no LF
 /// among them or just after them follows anything but a CR (`buf[pos]` aside), no line
 /// starts with "." after `pos` and before `pos + n`, and no line that starts after `pos`
-/// and ends in the run is `2 * BLOCK` octets long.
-pub(super) fn vouches(buf: &[u8], pos: usize, n: usize) -> bool {
+/// and ends in the run is `2 * BLOCK` octets long, or `3 * BLOCK` with `gaps`.
+pub(super) fn vouches(buf: &[u8], pos: usize, n: usize, gaps: bool) -> bool {
+    let bound = if gaps { 3 * BLOCK } else { 2 * BLOCK };
     let end = (pos + n + 1).min(buf.len());
     let Some(s) = buf.get(pos..end) else {
         return false;
@@ -272,7 +297,7 @@ pub(super) fn vouches(buf: &[u8], pos: usize, n: usize) -> bool {
             return false;
         }
         if b == LF && i < n {
-            if line_start.is_some_and(|l| i + 1 - l >= 2 * BLOCK) {
+            if line_start.is_some_and(|l| i + 1 - l >= bound) {
                 return false;
             }
             line_start = Some(i + 1);
@@ -284,16 +309,16 @@ pub(super) fn vouches(buf: &[u8], pos: usize, n: usize) -> bool {
     true
 }
 
+/// One block's verdict.
 #[derive(Debug, PartialEq, Eq)]
 enum Verdict {
     /// Every CR in the block is followed by LF, every LF after its first byte follows a
     /// CR, no line starts with "." in its octets 2 to 257, and an LF is among its octets
-    /// 1 to 256, so no line that ends in a run of clean blocks is `2 * BLOCK` octets
-    /// long or more.
+    /// 1 to 256.
     Clean,
     /// As clean, except that a line starts with ".".
     DotLine,
-    /// A bare CR or LF, or no LF: the line-by-line path must look.
+    /// A bare CR or LF, or no LF (see [`good_pairs`]).
     Refused,
 }
 
@@ -302,16 +327,33 @@ enum Verdict {
 /// after the first with a dot line when `stop_at_dot` is set. Returns how many passed
 /// and which of those hold a dot line (bit `k` for block `k`). One call and one
 /// run-time dispatch for many blocks: per block, they cost as much as the check's loop.
+///
+/// A block passes with good CR/LF pairs and an LF among its octets 1 to 256, or, with
+/// `gaps`, with no LF there when the block before it had one (`lf_before` for the first
+/// block: the caller says the line open at the start ends in time). The LFs of two
+/// blocks with at most one between them are less than `3 * BLOCK` apart, so no line
+/// that starts after the first LF and ends in the run is that long; without `gaps`,
+/// `2 * BLOCK`. `gaps` is for lines of 257 to 767 octets, which would otherwise refuse
+/// a block now and then, and the first at every line start (HTML, long header fields).
 #[inline(never)]
-fn check_run(s: &[u8], max: usize, stop_at_dot: bool) -> (usize, u64) {
-    check_run_on(pulp::Arch::new(), s, max, stop_at_dot)
+fn check_run(s: &[u8], max: usize, stop_at_dot: bool, gaps: bool, lf_before: bool) -> (usize, u64) {
+    check_run_on(pulp::Arch::new(), s, max, stop_at_dot, gaps, lf_before)
 }
 
-fn check_run_on(arch: pulp::Arch, s: &[u8], max: usize, stop_at_dot: bool) -> (usize, u64) {
+fn check_run_on(
+    arch: pulp::Arch,
+    s: &[u8],
+    max: usize,
+    stop_at_dot: bool,
+    gaps: bool,
+    lf_before: bool,
+) -> (usize, u64) {
     arch.dispatch(CheckRun {
         s,
         max,
         stop_at_dot,
+        gaps,
+        lf_before,
         copy_to: None,
     })
 }
@@ -321,11 +363,20 @@ fn check_run_on(arch: pulp::Arch, s: &[u8], max: usize, stop_at_dot: bool) -> (u
 /// The copy then reads the first-level cache, and its stores overlap the loads of the
 /// next block from memory; a copy of the whole group after its check did neither.
 #[inline(never)]
-fn check_copy_run(s: &[u8], max: usize, skip: usize, dst: &mut BytesMut) -> (usize, u64) {
+fn check_copy_run(
+    s: &[u8],
+    max: usize,
+    gaps: bool,
+    lf_before: bool,
+    skip: usize,
+    dst: &mut BytesMut,
+) -> (usize, u64) {
     pulp::Arch::new().dispatch(CheckRun {
         s,
         max,
         stop_at_dot: false,
+        gaps,
+        lf_before,
         copy_to: Some((dst, skip)),
     })
 }
@@ -338,6 +389,8 @@ struct CheckRun<'a> {
     s: &'a [u8],
     max: usize,
     stop_at_dot: bool,
+    gaps: bool,
+    lf_before: bool,
     /// Where passed blocks go, and how much of the first one is there already.
     copy_to: Option<(&'a mut BytesMut, usize)>,
 }
@@ -348,6 +401,9 @@ impl pulp::WithSimd for CheckRun<'_> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(mut self, _: S) -> (usize, u64) {
         let (mut n, mut dots) = (0, 0u64);
+        // The last block that passed with no LF; `usize::MAX` stands for the block
+        // before the first one (no LF there), `usize::MAX - 1` for one further back.
+        let mut gap = usize::MAX - usize::from(self.lf_before);
         while n < self.max.min(RUN) {
             let Some(Ok(w)) = self
                 .s
@@ -363,6 +419,12 @@ impl pulp::WithSimd for CheckRun<'_> {
                     if self.stop_at_dot {
                         return (n + 1, dots);
                     }
+                }
+                // A block with no LF passes with gaps, only right after one with an LF.
+                // Told apart from a bare line ending only here, off the common path:
+                // a fourth verdict made the compiler test every block for it.
+                Verdict::Refused if self.gaps && gap.wrapping_add(1) != n && good_pairs(w) => {
+                    gap = n
                 }
                 Verdict::Refused => break,
             }
@@ -390,7 +452,7 @@ fn check(w: &[u8]) -> Verdict {
 
 #[cfg(test)]
 fn check_on(arch: pulp::Arch, w: &[u8]) -> Verdict {
-    match check_run_on(arch, w, 1, false) {
+    match check_run_on(arch, w, 1, false, false, false) {
         (0, _) => Verdict::Refused,
         (_, 0) => Verdict::Clean,
         _ => Verdict::DotLine,
@@ -417,6 +479,17 @@ fn check_block(w: &[u8; BLOCK + 2]) -> Verdict {
     }
 }
 
+/// Whether every CR in the block is followed by LF, and every LF after its first octet
+/// follows a CR: of a refused block, whether it was refused only for want of an LF.
+#[inline(always)]
+fn good_pairs(w: &[u8; BLOCK + 2]) -> bool {
+    let mut pair = false;
+    for (&x, &y) in w[..BLOCK].iter().zip(&w[1..]) {
+        pair |= (x == CR) != (y == LF);
+    }
+    !pair
+}
+
 /// In a block with good pairs, the offset of the first line start with "." (just past
 /// its LF), if it is within the octets the check vouched for (up to 257).
 fn first_dot_line(w: &[u8]) -> Option<usize> {
@@ -438,11 +511,11 @@ mod tests {
     #[test]
     fn block_check_edges() {
         let clean = lines(20); // 760 bytes: two whole blocks and two more octets
-        assert_eq!(clean_run(&clean, 0), 2 * BLOCK);
+        assert_eq!(clean_run(&clean, 0, false), 2 * BLOCK);
         assert_eq!(check(&clean[..BLOCK + 2]), Verdict::Clean);
         // Two octets after a block must be there: a pair or a dot line may start at the edge.
-        assert_eq!(clean_run(&clean[..BLOCK + 1], 0), 0);
-        assert_eq!(clean_run(&clean[..BLOCK + 2], 0), BLOCK);
+        assert_eq!(clean_run(&clean[..BLOCK + 1], 0, false), 0);
+        assert_eq!(clean_run(&clean[..BLOCK + 2], 0, false), BLOCK);
         // A CR as the block's last byte is clean only with its LF just after it.
         let mut edge = vec![b'a'; BLOCK - 2];
         edge.extend_from_slice(b"\r\r\nx");
@@ -458,31 +531,31 @@ mod tests {
         edge[BLOCK] = b'\n';
         edge[BLOCK + 1] = b'.';
         assert_eq!(check(&edge), Verdict::DotLine, "a dot line starts at 257");
-        assert_eq!(clean_run(&edge, 0), BLOCK + 1);
+        assert_eq!(clean_run(&edge, 0, false), BLOCK + 1);
         // Each bare line ending alone, in the first block or a later one.
         for at in [100, 400] {
             for bad in [&b"\n"[..], b"\r", b"\n\r", b"\r\r\n", b"\r\n\n"] {
                 let mut s = clean.clone();
                 s[at..at + bad.len()].copy_from_slice(bad);
                 let want = if at == 100 { 0 } else { BLOCK };
-                assert_eq!(clean_run(&s, 0), want, "{bad:?} at {at}");
+                assert_eq!(clean_run(&s, 0, false), want, "{bad:?} at {at}");
             }
         }
         // A dot line: the run stops at its start, past the LF.
         for at in [38, 38 * 5, 38 * 7, 38 * 13] {
             let mut s = clean.clone();
             s[at] = b'.';
-            assert_eq!(clean_run(&s, 0), at, "dot line at {at}");
+            assert_eq!(clean_run(&s, 0, false), at, "dot line at {at}");
         }
         // An LF as the very first byte is the caller's to check.
         let mut s = clean.clone();
         s[0] = b'\n';
-        assert_eq!(clean_run(&s, 0), 2 * BLOCK);
+        assert_eq!(clean_run(&s, 0, false), 2 * BLOCK);
         // A block with no LF at all (a line of 256 bytes or more) is refused.
         let mut long = vec![b'a'; 300];
         long.extend_from_slice(&lines(20));
-        assert_eq!(clean_run(&long, 0), 0);
-        assert_eq!(clean_run(&long, 302), 2 * BLOCK);
+        assert_eq!(clean_run(&long, 0, false), 0);
+        assert_eq!(clean_run(&long, 302, false), 2 * BLOCK);
     }
 
     /// The verdict, octet by octet, as `Verdict` defines it.
@@ -501,6 +574,88 @@ mod tests {
             (true, false) => Verdict::Clean,
             (true, true) => Verdict::DotLine,
         }
+    }
+
+    /// The blocks from the start of `s` that pass one after the other (up to `max`),
+    /// octet by octet: good pairs and an LF among octets 1 to 256, or with `gaps` no LF
+    /// there after a block with one.
+    fn reference_run(s: &[u8], gaps: bool, max: usize) -> usize {
+        let (mut n, mut lf_before) = (0, gaps);
+        while let Some(w) = s.get(n * BLOCK..n * BLOCK + BLOCK + 2) {
+            let pairs = (0..BLOCK).all(|k| (w[k] == CR) == (w[k + 1] == LF));
+            let lf = w[1..=BLOCK].contains(&LF);
+            if n == max || !pairs || !(lf || gaps && lf_before) {
+                break;
+            }
+            lf_before = lf;
+            n += 1;
+        }
+        n
+    }
+
+    /// Lines of `lens` octets with their CRLF, cycled until `total` octets.
+    fn lines_of(lens: &[usize], total: usize) -> Vec<u8> {
+        let mut s = Vec::new();
+        for (i, &len) in lens.iter().cycle().enumerate() {
+            if s.len() >= total {
+                break;
+            }
+            s.extend((0..len - 2).map(|k| b'a' + ((k + i) % 26) as u8));
+            s.extend_from_slice(b"\r\n");
+        }
+        s
+    }
+
+    /// With gaps, the check passes a block with no LF after one with an LF, and never
+    /// two in a row: lines of up to 511 octets pass wherever they fall, lines of 768 or
+    /// more never do, and between the two it depends on where the LFs fall; without
+    /// gaps, every block needs its LF. Both builds agree with the model.
+    #[test]
+    fn gaps_pass_one_block_without_lf() {
+        // Each body, and whether the run with gaps and the one without cover it.
+        let bodies = [
+            (
+                lines_of(&[40, 300, 511, 257, 400, 480], 40_000),
+                Some(true),
+                false,
+            ),
+            (lines_of(&[90, 767, 30, 700, 512, 600], 40_000), None, false),
+            (
+                lines_of(&[40, 768, 40, 800, 20], 40_000),
+                Some(false),
+                false,
+            ),
+            (lines_of(&[40, 72, 255, 2], 40_000), Some(true), true),
+        ];
+        for (body, with_gaps, without) in &bodies {
+            for (gaps, whole) in [(true, *with_gaps), (false, Some(*without))] {
+                let want = reference_run(body, gaps, usize::MAX);
+                assert_eq!(clean_run(body, 0, gaps), want * BLOCK, "gaps {gaps}");
+                for arch in [pulp::Arch::Scalar, pulp::Arch::new()] {
+                    let (n, _) = check_run_on(arch, body, RUN, false, gaps, false);
+                    assert_eq!(n, want.min(RUN), "gaps {gaps}");
+                }
+                if let Some(whole) = whole {
+                    let covered = want * BLOCK + BLOCK + 2 >= body.len();
+                    assert_eq!(covered, whole, "gaps {gaps}: {want} blocks");
+                }
+            }
+            // Every line is checked: after the first LF, none that ends in the run
+            // reaches the bound.
+            let n = clean_run(body, 0, true);
+            let first = body.iter().position(|&b| b == LF).unwrap() + 1;
+            if n > first {
+                assert!(vouches(body, first, n - first, true));
+            }
+        }
+        // With gaps, the first block of a run may have no LF (the line open there is
+        // the caller's to bound), but not the first two.
+        let mut s = vec![b'a'; 100]; // the first LF at 399, in block 1
+        s.extend_from_slice(&lines_of(&[300], 4000));
+        assert!(clean_run(&s, 0, true) + 2 * BLOCK >= s.len());
+        assert_eq!(clean_run(&s, 0, false), 0);
+        s[..400].fill(b'a'); // the first LF at 699, in block 2
+        assert_eq!(clean_run(&s, 0, true), BLOCK);
     }
 
     /// The baseline build of the check and the one picked at run time (AVX2 on most
@@ -567,10 +722,11 @@ mod tests {
         s[38 * 20] = DOT; // a dot line in block 2 (octet 760)
         s[38 * 40 - 1] = b'x'; // a bare CR in block 5 (octet 1519)
         for arch in [pulp::Arch::Scalar, pulp::Arch::new()] {
-            assert_eq!(check_run_on(arch, &s, 64, false), (5, 1 << 2));
-            assert_eq!(check_run_on(arch, &s, 64, true), (3, 1 << 2));
-            assert_eq!(check_run_on(arch, &s, 2, false), (2, 0));
-            assert_eq!(check_run_on(arch, &s[..BLOCK + 1], 64, false), (0, 0));
+            let run = |s: &[u8], max, stop| check_run_on(arch, s, max, stop, false, false);
+            assert_eq!(run(&s, 64, false), (5, 1 << 2));
+            assert_eq!(run(&s, 64, true), (3, 1 << 2));
+            assert_eq!(run(&s, 2, false), (2, 0));
+            assert_eq!(run(&s[..BLOCK + 1], 64, false), (0, 0));
         }
     }
 
@@ -583,7 +739,8 @@ mod tests {
             body[38 * line] = DOT;
         }
         let mut buf = BytesMut::new();
-        let (mut checked, ()) = copy_checked(&body, &mut buf, |r, b, _| b.extend_from_slice(r));
+        let (mut checked, ()) =
+            copy_checked(&body, &mut buf, false, |r, b, _| b.extend_from_slice(r));
         let mut forward = vec![];
         let mut from = 0;
         while let Some(d) = checked.next_dot_line(&buf[from..], from) {
@@ -625,25 +782,30 @@ mod tests {
             }
             bodies.push(s);
         }
-        for body in &bodies {
+        // Lines longer than a block, which pass only with gaps, some of them dotted.
+        let mut long = lines_of(&[300, 40, 511, 700, 257, 800], 8000);
+        for (i, at) in memchr::memchr_iter(LF, &long.clone()).enumerate() {
+            if i % 4 == 1 {
+                long[at + 1] = DOT;
+            }
+        }
+        bodies.push(long);
+        bodies.push(lines_of(&[40, 300, 511, 257, 400, 480], 8000));
+        for (body, gaps) in bodies.iter().flat_map(|b| [(b, false), (b, true)]) {
             for held in [&b""[..], b"\r", b"a", b".", b"ab", b"\n."] {
                 for len in [0, 1, 255, 256, 257, 258, 4096, 4354, body.len()] {
                     let mut buf = BytesMut::from(held);
                     let (mut checked, ()) =
-                        copy_checked(&body[..len], &mut buf, |r, b, _| b.extend_from_slice(r));
+                        copy_checked(&body[..len], &mut buf, gaps, |r, b, _| {
+                            b.extend_from_slice(r)
+                        });
                     let run = checked.len();
                     let mut want = held.to_vec();
                     want.extend_from_slice(&body[..len]);
                     assert_eq!(&buf[..], &want[..]);
                     // The blocks of the whole buffer, checked in place, past dot lines.
-                    let mut want_run = 0;
-                    while let Some(w) = want.get(want_run..want_run + BLOCK + 2) {
-                        if check(w) == Verdict::Refused || want_run == MAX_BLOCKS * BLOCK {
-                            break;
-                        }
-                        want_run += BLOCK;
-                    }
-                    let case = format!("held {held:?}, len {len}");
+                    let want_run = reference_run(&want, gaps, MAX_BLOCKS) * BLOCK;
+                    let case = format!("held {held:?}, len {len}, gaps {gaps}");
                     assert_eq!(run, want_run, "{case}");
                     // Between the dot lines it reports, the run holds what the decoder
                     // relies on, and no dot line is missed.
@@ -651,7 +813,10 @@ mod tests {
                     while from < run {
                         let next = checked.next_dot_line(&want[from..], from);
                         let to = next.filter(|&d| d < run).unwrap_or(run);
-                        assert!(vouches(&want, from, to - from), "{case}, {from}..{to}");
+                        assert!(
+                            vouches(&want, from, to - from, gaps),
+                            "{case}, {from}..{to}"
+                        );
                         if let Some(d) = next {
                             assert!(want[d] == DOT && want[d - 1] == LF, "{case}: {d}");
                         }

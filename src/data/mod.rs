@@ -62,7 +62,8 @@ pub struct DataDecoder {
     saw_bare: bool,
     saw_long: bool,
     done: bool,
-    /// Block checks refused at their first block one after the other (at most 4): the
+    /// Block checks that took one block or none, one after the other (at most 4; with
+    /// gaps, a line too long for the check still passes its first block): the
     /// next try waits `BLOCK << refused` octets, so that a body of long lines is not
     /// checked again at every line start.
     refused: u8,
@@ -129,7 +130,7 @@ impl DataDecoder {
             return;
         }
         let max_line = self.max_line_len;
-        let (checked, walked) = fast::copy_checked(input, buf, |rest, buf, blocks| {
+        let (checked, walked) = fast::copy_checked(input, buf, self.gaps(), |rest, buf, blocks| {
             // Past a refused block, long lines are walked as they are copied: on from
             // where the blocks end, given the length of the line open there, so that the
             // decoder takes both as one run; or, with no block, from the first line start.
@@ -198,7 +199,7 @@ impl DataDecoder {
         };
         let blocks_end = (v.start + v.checked.len()).saturating_sub(buf.as_ptr() as usize);
         let in_blocks = n.min(blocks_end.saturating_sub(pos));
-        if !fast::vouches(buf, pos, in_blocks) {
+        if !fast::vouches(buf, pos, in_blocks, self.gaps()) {
             return false;
         }
         let at = pos + in_blocks;
@@ -277,8 +278,12 @@ impl DataDecoder {
                         0
                     }
                     None => {
-                        let n = fast::clean_run(buf, pos);
-                        self.refused = if n == 0 { (self.refused + 1).min(4) } else { 0 };
+                        let n = fast::clean_run(buf, pos, self.gaps());
+                        self.refused = if n <= BLOCK {
+                            (self.refused + 1).min(4)
+                        } else {
+                            0
+                        };
                         // Go line by line past a refused block before trying again, the
                         // further the more tries in a row were refused.
                         fast_from = pos + n + (BLOCK << self.refused);
@@ -313,12 +318,14 @@ impl DataDecoder {
                     }
                     Some(&LF) => {
                         self.add_content(i.saturating_sub(line_start));
-                        // A line the block check could not have passed (no LF in a
-                        // block) is likely followed by another: try the check again
-                        // only a block into the next line, not at its start. Unless
-                        // `push` left a run to take there, which may go on over lines
-                        // it walked.
-                        if self.line_len >= 2 * BLOCK as u64 && self.vouched.is_none() {
+                        // A line the block check could not have passed (two blocks in
+                        // a row with no LF) is likely followed by another: try the check
+                        // again only a block into the next line, not at its start.
+                        // Unless `push` left a run to take there, which may go on over
+                        // lines it walked.
+                        let never = if self.gaps() { 3 * BLOCK } else { 2 * BLOCK };
+                        if self.line_len.saturating_add(2) >= never as u64 && self.vouched.is_none()
+                        {
                             fast_from = fast_from.max(i + 2 + BLOCK);
                         }
                         self.end_line();
@@ -375,9 +382,9 @@ impl DataDecoder {
         n: usize,
         line_start: &mut usize,
     ) -> (usize, bool) {
-        // Every line that ended in there was shorter than 2 * BLOCK (the first one by
-        // `room_for_blocks`), or was measured against the limit by `push`'s walk; the
-        // last LF starts the open line.
+        // Every line that ended in there was shorter than 2 * BLOCK, or 3 * BLOCK with
+        // gaps (the first one by `room_for_blocks`), or was measured against the limit
+        // by `push`'s walk; the last LF starts the open line.
         #[cfg(test)]
         {
             self.fast += n;
@@ -400,9 +407,16 @@ impl DataDecoder {
         (end, false)
     }
 
-    /// The block check bounds the lines it passes over below `2 * BLOCK` octets, so it
-    /// may run only where the line open at its start, `open` octets so far, cannot
-    /// reach the limit inside it.
+    /// Whether the block check may pass a block with no LF after one with an LF: it
+    /// then bounds the lines it passes over below `3 * BLOCK` octets instead of
+    /// `2 * BLOCK`, which must not reach the limit.
+    fn gaps(&self) -> bool {
+        self.max_line_len.is_none_or(|max| max >= 3 * BLOCK)
+    }
+
+    /// The block check's first block or the one after it holds an LF, so the line open
+    /// at its start, `open` octets so far, ends within `2 * BLOCK + 1` octets; the
+    /// check may run only where that line cannot reach the limit inside it.
     fn room_for_blocks(&self, open: usize) -> bool {
         let line_so_far = self.line_len.saturating_add(open as u64);
         self.max_line_len

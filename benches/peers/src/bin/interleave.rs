@@ -65,7 +65,11 @@ fn main() {
             data = false;
         } else if arg == "data" {
             commands = false;
-        } else if let Some(s) = corpus::SHAPES.iter().find(|s| **s == arg) {
+        } else if let Some(s) = corpus::SHAPES
+            .iter()
+            .chain(corpus::MORE_SHAPES)
+            .find(|s| **s == arg)
+        {
             shapes.push(s);
         } else {
             eprintln!(
