@@ -811,7 +811,7 @@ fn data_ends_only_at_crlf_dot_crlf_at_every_block_offset() {
 /// 64 KiB reads and in odd pieces, with no bare line ending and no line over the limit.
 #[test]
 fn bench_body_shapes_decode_to_their_bodies() {
-    for shape in corpus::SHAPES {
+    for shape in corpus::SHAPES.iter().chain(corpus::MORE_SHAPES) {
         let mut body = corpus::body(shape, 200 * 1024);
         let wire = dot_stuff(&body);
         // The stuffer ends an unfinished last line (RFC 5321 4.1.1.4).
