@@ -453,9 +453,9 @@ fn octets_eq(x: u64, b: u8) -> u64 {
 /// The first LF in `s`. Command lines are short, and a call into `memchr` costs more
 /// than the search on them: the first 128 bytes are searched here, a word at a time
 /// (RCPT lines with DSN parameters pass 64 bytes; a `memchr` call there cost more than
-/// the words it saved).
+/// the words it saved). The header scan skips message lines with it too.
 #[inline(always)]
-fn find_lf(s: &[u8]) -> Option<usize> {
+pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
     let zero = |w: &[u8; 8]| octets_eq(u64::from_le_bytes(*w), b'\n');
     let head = &s[..s.len().min(128)];
     // Two words per step, one branch for both.

@@ -1,7 +1,7 @@
 //! The header scanner behind loop detection (RFC 5321 6.3) and the fields a submission
 //! server adds when missing (RFC 6409 8).
 
-use memchr::memchr;
+use crate::syntax::command::find_lf;
 
 /// Field names the scanner recognises, lower case.
 const NAMES: [&[u8]; 3] = [b"received", b"message-id", b"date"];
@@ -38,6 +38,12 @@ pub struct HeaderScan {
     state: ScanState,
     received: usize,
     seen: u8,
+}
+
+/// Whether a line that starts with `b` needs the state machine: the first letter of a
+/// tracked name (either case), or the CR or LF of the empty line.
+fn may_matter(b: u8) -> bool {
+    matches!(b | 0x20, b'r' | b'm' | b'd') || b == b'\r' || b == b'\n'
 }
 
 impl HeaderScan {
@@ -81,13 +87,17 @@ impl HeaderScan {
                     b'\n' => self.state = ScanState::LineStart,
                     _ => self.state = ScanState::Skip,
                 },
-                ScanState::Skip => match memchr(b'\n', &chunk[i..]) {
-                    Some(n) => {
-                        i += n;
-                        self.state = ScanState::LineStart;
+                ScanState::Skip => {
+                    // Lines are skipped whole, and the next one stays skipped unless its
+                    // first octet may start a tracked name or end the header: a long
+                    // header, or a message with none, costs one LF search per line.
+                    i += find_lf(&chunk[i..])? + 1;
+                    match chunk.get(i) {
+                        Some(&b) if !may_matter(b) => {}
+                        _ => self.state = ScanState::LineStart,
                     }
-                    None => return None,
-                },
+                    continue;
+                }
             }
             i += 1;
         }

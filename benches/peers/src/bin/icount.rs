@@ -12,10 +12,12 @@
 use bytes::BytesMut;
 use smtp_sansio::Grammar;
 use smtp_sansio::data::dot_stuff;
+use smtp_sansio::server::{Event, Server, ServerConfig};
 use smtp_sansio_peers::{
     codec_stream, corpus, proto_data_reads, proto_data_whole, proto_stream, sansio_data_reads,
     sansio_data_whole, sansio_stream,
 };
+use std::time::Instant;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -41,6 +43,15 @@ fn main() {
             "data {shape}: {} wire octets, body octets {n:?}",
             wire.len()
         );
+        return;
+    }
+    if which == "server" {
+        // The server machine in DATA on one shape: `server_whole` (the body handed over
+        // by `handle_input_buf`) and `server_reads` (64 KiB reads by `handle_input`).
+        let shape = args.next().unwrap_or_else(|| "text72".into());
+        let wire = dot_stuff(&corpus::body(&shape, 1 << 20)).to_vec();
+        let n = [server_whole(&wire), server_reads(&wire)];
+        println!("server {shape}: body octets {n:?}");
         return;
     }
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1000);
@@ -70,4 +81,54 @@ fn main() {
         total = (total.0 + ok, total.1 + bad);
     }
     println!("{which}: {} accepted, {} rejected", total.0, total.1);
+}
+
+fn server_in_data() -> Server {
+    let now = Instant::now();
+    let mut s = Server::new(ServerConfig::default(), now).expect("valid configuration");
+    s.handle_input(
+        now,
+        b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n",
+    );
+    drive(&mut s);
+    s
+}
+
+/// Answers every ticket, counts body octets, drops output.
+fn drive(s: &mut Server) -> usize {
+    let mut n = 0;
+    while let Some(ev) = s.poll_event() {
+        let _ = match ev {
+            Event::Hello(r) => s.accept(Instant::now(), r.ticket),
+            Event::Mail(r) => s.accept(Instant::now(), r.ticket),
+            Event::Rcpt(r) => s.accept(Instant::now(), r.ticket),
+            Event::MessageEnd(r) => s.accept(Instant::now(), r.ticket),
+            Event::MessageChunk(c) => {
+                n += c.len();
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+    }
+    while s.poll_transmit().is_some() {}
+    n
+}
+
+#[inline(never)]
+fn server_whole(wire: &[u8]) -> usize {
+    let mut s = server_in_data();
+    let buf = BytesMut::from(wire);
+    s.handle_input_buf(Instant::now(), buf);
+    drive(&mut s)
+}
+
+#[inline(never)]
+fn server_reads(wire: &[u8]) -> usize {
+    let mut s = server_in_data();
+    let mut n = 0;
+    for part in wire.chunks(64 * 1024) {
+        s.handle_input(Instant::now(), part);
+        n += drive(&mut s);
+    }
+    n
 }
