@@ -11,7 +11,6 @@ use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use smtp_sansio::Grammar;
 use smtp_sansio::data::dot_stuff;
-use smtp_sansio::server::{Event, Server, ServerConfig};
 use smtp_sansio_peers::{corpus, *};
 
 const MIB10: usize = 10 * 1024 * 1024;
@@ -41,37 +40,6 @@ fn commands(c: &mut Criterion) {
     });
     group.bench_function("floor", |b| b.iter(|| floor_stream(black_box(&stream))));
     group.finish();
-}
-
-/// A server that has accepted EHLO, MAIL, RCPT and sent 354.
-fn server_in_data(now: Instant) -> Server {
-    let mut s = Server::new(ServerConfig::default(), now).expect("valid configuration");
-    s.handle_input(
-        now,
-        b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n",
-    );
-    drive(&mut s);
-    s
-}
-
-/// Answers every ticket, counts body octets, drops output.
-fn drive(s: &mut Server) -> usize {
-    let mut n = 0;
-    while let Some(ev) = s.poll_event() {
-        let _ = match ev {
-            Event::Hello(r) => s.accept(Instant::now(), r.ticket),
-            Event::Mail(r) => s.accept(Instant::now(), r.ticket),
-            Event::Rcpt(r) => s.accept(Instant::now(), r.ticket),
-            Event::MessageEnd(r) => s.accept(Instant::now(), r.ticket),
-            Event::MessageChunk(c) => {
-                n += c.len();
-                Ok(())
-            }
-            _ => Ok(()),
-        };
-    }
-    while s.poll_transmit().is_some() {}
-    n
 }
 
 fn data(c: &mut Criterion) {

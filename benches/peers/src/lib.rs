@@ -7,8 +7,11 @@
 
 use std::slice::Iter;
 
+use std::time::Instant;
+
 use bytes::BytesMut;
 use smtp_sansio::data::{BareLineEndings, DataDecoder, DataStep};
+use smtp_sansio::server::{Event, Server, ServerConfig};
 use smtp_sansio::{Grammar, decode_command};
 
 #[path = "../../corpus.rs"]
@@ -206,4 +209,35 @@ pub fn cpu_model() -> String {
     #[cfg(not(target_arch = "x86_64"))]
     let simd = std::env::consts::ARCH;
     format!("{model} ({simd})")
+}
+
+/// A server machine that has accepted EHLO, MAIL, RCPT and DATA, ready for a body.
+pub fn server_in_data(now: Instant) -> Server {
+    let mut s = Server::new(ServerConfig::default(), now).expect("valid configuration");
+    s.handle_input(
+        now,
+        b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n",
+    );
+    drive(&mut s);
+    s
+}
+
+/// Answers every ticket, counts body octets, drops output.
+pub fn drive(s: &mut Server) -> usize {
+    let mut n = 0;
+    while let Some(ev) = s.poll_event() {
+        let _ = match ev {
+            Event::Hello(r) => s.accept(Instant::now(), r.ticket),
+            Event::Mail(r) => s.accept(Instant::now(), r.ticket),
+            Event::Rcpt(r) => s.accept(Instant::now(), r.ticket),
+            Event::MessageEnd(r) => s.accept(Instant::now(), r.ticket),
+            Event::MessageChunk(c) => {
+                n += c.len();
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+    }
+    while s.poll_transmit().is_some() {}
+    n
 }

@@ -12,10 +12,9 @@
 use bytes::BytesMut;
 use smtp_sansio::Grammar;
 use smtp_sansio::data::dot_stuff;
-use smtp_sansio::server::{Event, Server, ServerConfig};
 use smtp_sansio_peers::{
-    codec_stream, corpus, proto_data_reads, proto_data_whole, proto_stream, sansio_data_reads,
-    sansio_data_whole, sansio_stream,
+    codec_stream, corpus, drive, proto_data_reads, proto_data_whole, proto_stream,
+    sansio_data_reads, sansio_data_whole, sansio_stream, server_in_data,
 };
 use std::time::Instant;
 
@@ -83,40 +82,9 @@ fn main() {
     println!("{which}: {} accepted, {} rejected", total.0, total.1);
 }
 
-fn server_in_data() -> Server {
-    let now = Instant::now();
-    let mut s = Server::new(ServerConfig::default(), now).expect("valid configuration");
-    s.handle_input(
-        now,
-        b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n",
-    );
-    drive(&mut s);
-    s
-}
-
-/// Answers every ticket, counts body octets, drops output.
-fn drive(s: &mut Server) -> usize {
-    let mut n = 0;
-    while let Some(ev) = s.poll_event() {
-        let _ = match ev {
-            Event::Hello(r) => s.accept(Instant::now(), r.ticket),
-            Event::Mail(r) => s.accept(Instant::now(), r.ticket),
-            Event::Rcpt(r) => s.accept(Instant::now(), r.ticket),
-            Event::MessageEnd(r) => s.accept(Instant::now(), r.ticket),
-            Event::MessageChunk(c) => {
-                n += c.len();
-                Ok(())
-            }
-            _ => Ok(()),
-        };
-    }
-    while s.poll_transmit().is_some() {}
-    n
-}
-
 #[inline(never)]
 fn server_whole(wire: &[u8]) -> usize {
-    let mut s = server_in_data();
+    let mut s = server_in_data(Instant::now());
     let buf = BytesMut::from(wire);
     s.handle_input_buf(Instant::now(), buf);
     drive(&mut s)
@@ -124,7 +92,7 @@ fn server_whole(wire: &[u8]) -> usize {
 
 #[inline(never)]
 fn server_reads(wire: &[u8]) -> usize {
-    let mut s = server_in_data();
+    let mut s = server_in_data(Instant::now());
     let mut n = 0;
     for part in wire.chunks(64 * 1024) {
         s.handle_input(Instant::now(), part);
