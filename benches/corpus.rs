@@ -57,6 +57,7 @@ pub const SHAPES: &[&str] = &[
 /// comparison may bring that the default set lacks.
 pub const MORE_SHAPES: &[&str] = &[
     "dot_every_5",
+    "dot_every_12",
     "short_lines",
     "lines_300",
     "utf8_text",
@@ -150,11 +151,12 @@ pub fn body(shape: &str, size: usize) -> Vec<u8> {
                 i += 1;
             }
         }
-        // A dot-stuffed line every five lines.
-        "dot_every_5" => {
+        // A dot-stuffed line every five lines, or every twelve.
+        "dot_every_5" | "dot_every_12" => {
+            let every = if shape == "dot_every_5" { 5 } else { 12 };
             let mut i = 0;
             while out.len() < size {
-                if i % 5 == 0 {
+                if i % every == 0 {
                     out.extend_from_slice(b".");
                 }
                 g.text_line(&mut out, 72);
