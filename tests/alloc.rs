@@ -16,6 +16,7 @@ use std::cell::Cell;
 use std::time::Instant;
 
 use bytes::BytesMut;
+use smtp_sansio::data::{BareLineEndings, DataDecoder, DataStep};
 use smtp_sansio::server::{Event, Server, ServerConfig};
 use smtp_sansio::{Grammar, parse_command};
 
@@ -243,4 +244,44 @@ fn data_body_is_zero_copy_through_the_server() {
     }
     // The chunk Vec (1) and the 250 reply (1); nothing proportional to the body.
     assert!(n <= 2, "{n} allocations for a {} byte body", body.len());
+}
+
+/// `DataDecoder::push` lists the dot lines of a read in a list of its own, so that the
+/// decoder (and every session's state) stays small: the list is allocated once for a
+/// message that has dot lines, whatever the number of reads, and never for one that
+/// has none.
+#[test]
+fn push_allocates_its_dot_line_list_once_per_message() {
+    let run = |dots: bool| {
+        let mut wire = Vec::new();
+        for i in 0..6000 {
+            if dots && i % 5 == 0 {
+                wire.extend_from_slice(b"..");
+            }
+            wire.extend_from_slice(b"a line of prose, long enough to fill some blocks\r\n");
+        }
+        wire.extend_from_slice(b".\r\n");
+        let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
+        let mut buf = BytesMut::with_capacity(128 * 1024);
+        let (n, total) = allocations(|| {
+            let mut total = 0;
+            for part in wire.chunks(64 * 1024) {
+                dec.push(part, &mut buf);
+                while let DataStep::Chunk(c) = dec.next(&mut buf) {
+                    total += c.len();
+                }
+            }
+            total
+        });
+        assert!(dec.is_done());
+        assert_eq!(total, wire.len() - 3 - if dots { 1200 } else { 0 });
+        n
+    };
+    let (plain, dotted) = (run(false), run(true));
+    assert!(plain <= 1, "{plain} allocations without dot lines");
+    assert_eq!(
+        dotted,
+        plain + 1,
+        "allocations with dot lines, in five reads"
+    );
 }

@@ -82,22 +82,26 @@ const MAX_BLOCKS: usize = 256;
 /// about 140 instructions each against 10 for a listed one. One per block on average:
 /// a 64 KiB read of prose with a dot line every 5 lines holds about 180 (raising this
 /// from 32 took that body's 64 KiB reads from 1.36 to 1.50–1.59 × smtp-proto). The
-/// decoder carries the list inline, 512 octets.
-const MAX_LISTED: usize = 256;
+/// list is the decoder's own, allocated at the first read that lists a dot line (once
+/// per message that has one), not carried inline: that cost every session 450 octets
+/// of its idle size.
+pub(super) const MAX_LISTED: usize = 256;
+
+/// Where [`copy_checked`] lists dot lines: allocated at the first one.
+pub(super) type DotLines = Option<Box<[u16; MAX_LISTED]>>;
 const _: () = assert!(MAX_BLOCKS * BLOCK <= 1 << 16, "LF offsets must fit a u16");
 
 /// What [`copy_checked`] found: the first `blocks` blocks of the buffer passed the
-/// check; `dots` marks those in which a line starts with "."; `lines` holds the
-/// offsets of the LFs before those dots in the first `listed` blocks, in order (the
+/// check; `dots` marks those in which a line starts with "."; the list it filled holds
+/// the offsets of the LFs before those dots in the first `listed` blocks, in order (the
 /// last LF a block can mark is at 256 × 256, so a `u16` holds each).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Checked {
     blocks: usize,
     dots: [u64; MAX_BLOCKS / 64],
-    lines: [u16; MAX_LISTED],
     n_lines: usize,
     listed: usize,
-    /// Lines before this one in `lines` lie behind the decoder.
+    /// Lines before this one in the list lie behind the decoder.
     seen: usize,
 }
 
@@ -106,7 +110,6 @@ impl Checked {
     const NONE: Self = Self {
         blocks: 0,
         dots: [0; MAX_BLOCKS / 64],
-        lines: [0; MAX_LISTED],
         n_lines: 0,
         listed: 0,
         seen: 0,
@@ -130,11 +133,16 @@ impl Checked {
         self.blocks * BLOCK
     }
 
-    /// Lists the dot lines of the marked blocks of `buf` (the buffer checked), while
-    /// they fit in `lines`. One pass per marked block, while it is still in cache,
-    /// rather than a search per dot line later, which would read each block again up
-    /// to the dot and once more after it.
-    fn list_dot_lines(&mut self, buf: &[u8]) {
+    /// Lists the dot lines of the marked blocks of `buf` (the buffer checked) in
+    /// `lines`, while [`MAX_LISTED`] fit. One pass per marked block, while it is still
+    /// in cache, rather than a search per dot line later, which would read each block
+    /// again up to the dot and once more after it.
+    fn list_dot_lines(&mut self, buf: &[u8], store: &mut DotLines) {
+        if self.dots.iter().all(|&d| d == 0) {
+            self.listed = self.blocks;
+            return;
+        }
+        let lines = store.get_or_insert_with(|| Box::new([0; MAX_LISTED]));
         for (word, &bits) in self.dots.iter().enumerate() {
             let mut bits = bits;
             while bits != 0 {
@@ -145,7 +153,7 @@ impl Checked {
                     return;
                 };
                 let before = self.n_lines;
-                let fits = each_lf_dot(w, |j| match self.lines.get_mut(self.n_lines) {
+                let fits = each_lf_dot(w, |j| match lines.get_mut(self.n_lines) {
                     Some(slot) => {
                         // The LF is at `k * BLOCK + 1 + j`, `j` below BLOCK, `k`
                         // below MAX_BLOCKS: the sum less one fits.
@@ -166,14 +174,21 @@ impl Checked {
     }
 
     /// The offset of the first line start with "." after offset `from` (offsets from the
-    /// start of the checked octets), given `s`, the octets from `from` on. The decoder
+    /// start of the checked octets), given `lines`, the list [`copy_checked`] filled,
+    /// and `s`, the octets from `from` on. The decoder
     /// asks with `from` never going back, so the list is walked once; should it go
     /// back, the walk starts again rather than miss a line (a missed "." CRLF would
     /// read as content). The walk is inlined into the decoder; the search past the list
     /// is not, so the walk needs no registers saved.
     #[inline]
-    pub(super) fn next_dot_line(&mut self, s: &[u8], from: usize) -> Option<usize> {
-        let lines = self.lines.get(..self.n_lines).unwrap_or_default();
+    pub(super) fn next_dot_line(
+        &mut self,
+        lines: &DotLines,
+        s: &[u8],
+        from: usize,
+    ) -> Option<usize> {
+        let lines = lines.as_deref().map_or(&[][..], |l| &l[..]);
+        let lines = lines.get(..self.n_lines).unwrap_or_default();
         let behind = |i: usize| lines.get(i).is_some_and(|&l| usize::from(l) + 2 <= from);
         if self.seen > 0 && !behind(self.seen - 1) {
             self.seen = 0;
@@ -222,11 +237,12 @@ impl Checked {
 /// other (up to [`MAX_BLOCKS`]), those with a dot line included, and what `rest`
 /// returned: it appends the octets of `input` not yet in `buf` (a refused block on),
 /// and is told how many octets of `buf` the blocks cover. `buf` holds at most `BLOCK`
-/// octets on entry. `gaps` as for [`check_run`].
+/// octets on entry. `gaps` as for [`check_run`]; the dot lines are listed in `lines`.
 pub(super) fn copy_checked<R>(
     input: &[u8],
     buf: &mut BytesMut,
     gaps: bool,
+    lines: &mut DotLines,
     rest: impl FnOnce(&[u8], &mut BytesMut, usize) -> R,
 ) -> (Checked, R) {
     let held = buf.len();
@@ -276,7 +292,7 @@ pub(super) fn copy_checked<R>(
         }
     }
     let r = rest(input.get(copied..).unwrap_or_default(), buf, out.len());
-    out.list_dot_lines(buf);
+    out.list_dot_lines(buf, lines);
     (out, r)
 }
 
@@ -740,12 +756,13 @@ mod tests {
         for line in (1..100).step_by(7) {
             body[38 * line] = DOT;
         }
-        let mut buf = BytesMut::new();
-        let (mut checked, ()) =
-            copy_checked(&body, &mut buf, false, |r, b, _| b.extend_from_slice(r));
+        let (mut buf, mut lines) = (BytesMut::new(), None);
+        let (mut checked, ()) = copy_checked(&body, &mut buf, false, &mut lines, |r, b, _| {
+            b.extend_from_slice(r)
+        });
         let mut forward = vec![];
         let mut from = 0;
-        while let Some(d) = checked.next_dot_line(&buf[from..], from) {
+        while let Some(d) = checked.next_dot_line(&lines, &buf[from..], from) {
             forward.push(d);
             from = d;
         }
@@ -758,7 +775,11 @@ mod tests {
         );
         for (i, &d) in forward.iter().enumerate().rev() {
             let from = if i == 0 { 0 } else { forward[i - 1] };
-            assert_eq!(checked.next_dot_line(&buf[from..], from), Some(d), "{i}");
+            assert_eq!(
+                checked.next_dot_line(&lines, &buf[from..], from),
+                Some(d),
+                "{i}"
+            );
         }
     }
 
@@ -802,9 +823,9 @@ mod tests {
         for (body, gaps) in bodies.iter().flat_map(|b| [(b, false), (b, true)]) {
             for held in [&b""[..], b"\r", b"a", b".", b"ab", b"\n."] {
                 for len in [0, 1, 255, 256, 257, 258, 4096, 4354, body.len()] {
-                    let mut buf = BytesMut::from(held);
+                    let (mut buf, mut lines) = (BytesMut::from(held), None);
                     let (mut checked, ()) =
-                        copy_checked(&body[..len], &mut buf, gaps, |r, b, _| {
+                        copy_checked(&body[..len], &mut buf, gaps, &mut lines, |r, b, _| {
                             b.extend_from_slice(r)
                         });
                     let run = checked.len();
@@ -819,7 +840,7 @@ mod tests {
                     // relies on, and no dot line is missed.
                     let mut from = usize::from(held.first() == Some(&LF));
                     while from < run {
-                        let next = checked.next_dot_line(&want[from..], from);
+                        let next = checked.next_dot_line(&lines, &want[from..], from);
                         let to = next.filter(|&d| d < run).unwrap_or(run);
                         assert!(
                             vouches(&want, from, to - from, gaps),

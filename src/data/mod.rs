@@ -70,6 +70,9 @@ pub struct DataDecoder {
     /// What the last [`DataDecoder::push`] learnt about the buffer it left, for the next
     /// call to [`DataDecoder::next`] only.
     vouched: Option<Vouched>,
+    /// The dot lines `push` listed (see `vouched`): allocated at the first read that
+    /// holds one.
+    dot_lines: fast::DotLines,
     /// Octets taken by the block fast path, so that tests can check that it runs.
     #[cfg(test)]
     fast: usize,
@@ -91,6 +94,7 @@ impl DataDecoder {
             done: false,
             refused: 0,
             vouched: None,
+            dot_lines: None,
             #[cfg(test)]
             fast: 0,
         }
@@ -129,8 +133,9 @@ impl DataDecoder {
             buf.extend_from_slice(input);
             return;
         }
-        let max_line = self.max_line_len;
-        let (checked, walked) = fast::copy_checked(input, buf, self.gaps(), |rest, buf, blocks| {
+        let (max_line, gaps) = (self.max_line_len, self.gaps());
+        let lines = &mut self.dot_lines;
+        let (checked, walked) = fast::copy_checked(input, buf, gaps, lines, |rest, buf, blocks| {
             // Past a refused block, long lines are walked as they are copied: on from
             // where the blocks end, given the length of the line open there, so that the
             // decoder takes both as one run; or, with no block, from the first line start.
@@ -171,16 +176,18 @@ impl DataDecoder {
         if let Some(n) = v.checked.len().checked_sub(from).filter(|&n| n > 0) {
             // `pos` itself is never a dot line start: the decoder stops before those.
             let s = buf.get(pos..)?;
-            return Some(Vouch::Run(match v.checked.next_dot_line(s, from) {
-                Some(dot) if dot - from < n => dot - from,
-                // Up to the end of the blocks, and on over the lines walked from there.
-                _ => {
-                    n + v
-                        .walked
-                        .filter(|w| w.start == v.checked.len())
-                        .map_or(0, |w| w.len)
-                }
-            }));
+            return Some(Vouch::Run(
+                match v.checked.next_dot_line(&self.dot_lines, s, from) {
+                    Some(dot) if dot - from < n => dot - from,
+                    // Up to the end of the blocks, and on over the lines walked from there.
+                    _ => {
+                        n + v
+                            .walked
+                            .filter(|w| w.start == v.checked.len())
+                            .map_or(0, |w| w.len)
+                    }
+                },
+            ));
         }
         // At or past the end of the blocks: the walked lines, here or further on.
         let w = v.walked?;

@@ -32,10 +32,6 @@ use replies::{Std, known_status};
 ///
 ///   any state --QUIT / EOF / timeout / error limit--> Closed
 /// ```
-// One per session, inside the `Server`: the DATA state holds the decoder, whose list of
-// the dot lines in the last read (about 500 octets) is inline so that a message
-// allocates nothing for it; boxing the variant would cost an allocation per message.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(super) enum Phase {
     Command,
