@@ -140,20 +140,10 @@ pub fn body(shape: &str, size: usize) -> Vec<u8> {
                 }
             }
         }
-        // Prose with a line that starts with "." every 30 lines (stuffed on the wire).
-        "dot_every_30" => {
-            let mut i = 0;
-            while out.len() < size {
-                if i % 30 == 0 {
-                    out.extend_from_slice(b".");
-                }
-                g.text_line(&mut out, 72);
-                i += 1;
-            }
-        }
-        // A dot-stuffed line every five lines, or every twelve.
-        "dot_every_5" | "dot_every_12" => {
-            let every = if shape == "dot_every_5" { 5 } else { 12 };
+        // Prose with a line that starts with "." every 30 lines (stuffed on the wire), or
+        // every 5 or 12 lines for the extra shapes.
+        "dot_every_30" | "dot_every_5" | "dot_every_12" => {
+            let every: usize = shape["dot_every_".len()..].parse().unwrap_or(30);
             let mut i = 0;
             while out.len() < size {
                 if i % every == 0 {

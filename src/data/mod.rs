@@ -330,7 +330,7 @@ impl DataDecoder {
                         // again only a block into the next line, not at its start.
                         // Unless `push` left a run to take there, which may go on over
                         // lines it walked.
-                        let never = if self.gaps() { 3 * BLOCK } else { 2 * BLOCK };
+                        let never = fast::line_bound(self.gaps());
                         if self.line_len.saturating_add(2) >= never as u64 && self.vouched.is_none()
                         {
                             fast_from = fast_from.max(i + 2 + BLOCK);
@@ -418,7 +418,8 @@ impl DataDecoder {
     /// then bounds the lines it passes over below `3 * BLOCK` octets instead of
     /// `2 * BLOCK`, which must not reach the limit.
     fn gaps(&self) -> bool {
-        self.max_line_len.is_none_or(|max| max >= 3 * BLOCK)
+        self.max_line_len
+            .is_none_or(|max| max >= fast::line_bound(true))
     }
 
     /// The block check's first block or the one after it holds an LF, so the line open

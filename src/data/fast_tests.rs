@@ -1,0 +1,440 @@
+//! The fast path's internals; everything observable is tested in `tests/data.rs`.
+use super::*;
+use crate::data::{BareLineEndings, DataDecoder, DataStep, push_reads};
+use bytes::BytesMut;
+
+fn lines(n: usize) -> Vec<u8> {
+    b"abcdefghijklmnopqrstuvwxyz0123456789\r\n".repeat(n)
+}
+
+/// The block check, one property at a time, at the edges of its window.
+#[test]
+fn block_check_edges() {
+    let clean = lines(20); // 760 bytes: two whole blocks and two more octets
+    assert_eq!(clean_run(&clean, 0, false), 2 * BLOCK);
+    assert_eq!(check(&clean[..BLOCK + 2]), Verdict::Clean);
+    // Two octets after a block must be there: a pair or a dot line may start at the edge.
+    assert_eq!(clean_run(&clean[..BLOCK + 1], 0, false), 0);
+    assert_eq!(clean_run(&clean[..BLOCK + 2], 0, false), BLOCK);
+    // A CR as the block's last byte is clean only with its LF just after it.
+    let mut edge = vec![b'a'; BLOCK - 2];
+    edge.extend_from_slice(b"\r\r\nx");
+    assert_eq!(check(&edge), Verdict::Refused, "bare CR at byte 254");
+    let mut edge = vec![b'a'; 100];
+    edge.extend_from_slice(b"\r\n");
+    edge.resize(BLOCK - 1, b'a');
+    edge.extend_from_slice(b"\r\nx");
+    assert_eq!((edge[BLOCK - 1], edge.len()), (b'\r', BLOCK + 2));
+    assert_eq!(check(&edge), Verdict::Clean, "CR at 255, LF at 256");
+    edge[BLOCK] = b'x';
+    assert_eq!(check(&edge), Verdict::Refused, "CR at 255, then not LF");
+    edge[BLOCK] = b'\n';
+    edge[BLOCK + 1] = b'.';
+    assert_eq!(check(&edge), Verdict::DotLine, "a dot line starts at 257");
+    assert_eq!(clean_run(&edge, 0, false), BLOCK + 1);
+    // Each bare line ending alone, in the first block or a later one.
+    for at in [100, 400] {
+        for bad in [&b"\n"[..], b"\r", b"\n\r", b"\r\r\n", b"\r\n\n"] {
+            let mut s = clean.clone();
+            s[at..at + bad.len()].copy_from_slice(bad);
+            let want = if at == 100 { 0 } else { BLOCK };
+            assert_eq!(clean_run(&s, 0, false), want, "{bad:?} at {at}");
+        }
+    }
+    // A dot line: the run stops at its start, past the LF.
+    for at in [38, 38 * 5, 38 * 7, 38 * 13] {
+        let mut s = clean.clone();
+        s[at] = b'.';
+        assert_eq!(clean_run(&s, 0, false), at, "dot line at {at}");
+    }
+    // An LF as the very first byte is the caller's to check.
+    let mut s = clean.clone();
+    s[0] = b'\n';
+    assert_eq!(clean_run(&s, 0, false), 2 * BLOCK);
+    // A block with no LF at all (a line of 256 bytes or more) is refused.
+    let mut long = vec![b'a'; 300];
+    long.extend_from_slice(&lines(20));
+    assert_eq!(clean_run(&long, 0, false), 0);
+    assert_eq!(clean_run(&long, 302, false), 2 * BLOCK);
+}
+
+/// The verdict, octet by octet, as `Verdict` defines it.
+fn reference(w: &[u8; BLOCK + 2]) -> Verdict {
+    let mut lf = false;
+    let mut dot = false;
+    for k in 0..BLOCK {
+        if (w[k] == CR) != (w[k + 1] == LF) {
+            return Verdict::Refused;
+        }
+        lf |= w[k + 1] == LF;
+        dot |= w[k] == CR && w[k + 2] == DOT;
+    }
+    match (lf, dot) {
+        (false, _) => Verdict::Refused,
+        (true, false) => Verdict::Clean,
+        (true, true) => Verdict::DotLine,
+    }
+}
+
+/// The blocks from the start of `s` that pass one after the other (up to `max`),
+/// octet by octet: good pairs and an LF among octets 1 to 256, or with `gaps` no LF
+/// there after a block with one.
+fn reference_run(s: &[u8], gaps: bool, max: usize) -> usize {
+    let (mut n, mut lf_before) = (0, gaps);
+    while let Some(w) = s.get(n * BLOCK..n * BLOCK + BLOCK + 2) {
+        let pairs = (0..BLOCK).all(|k| (w[k] == CR) == (w[k + 1] == LF));
+        let lf = w[1..=BLOCK].contains(&LF);
+        if n == max || !pairs || !(lf || gaps && lf_before) {
+            break;
+        }
+        lf_before = lf;
+        n += 1;
+    }
+    n
+}
+
+/// Lines of `lens` octets with their CRLF, cycled until `total` octets.
+fn lines_of(lens: &[usize], total: usize) -> Vec<u8> {
+    let mut s = Vec::new();
+    for (i, &len) in lens.iter().cycle().enumerate() {
+        if s.len() >= total {
+            break;
+        }
+        s.extend((0..len - 2).map(|k| b'a' + ((k + i) % 26) as u8));
+        s.extend_from_slice(b"\r\n");
+    }
+    s
+}
+
+/// With gaps, the check passes a block with no LF after one with an LF, and never
+/// two in a row: lines of up to 511 octets pass wherever they fall, lines of 768 or
+/// more never do, and between the two it depends on where the LFs fall; without
+/// gaps, every block needs its LF. Both builds agree with the model.
+#[test]
+fn gaps_pass_one_block_without_lf() {
+    // Each body, and whether the run with gaps and the one without cover it.
+    let bodies = [
+        (
+            lines_of(&[40, 300, 511, 257, 400, 480], 40_000),
+            Some(true),
+            false,
+        ),
+        (lines_of(&[90, 767, 30, 700, 512, 600], 40_000), None, false),
+        (
+            lines_of(&[40, 768, 40, 800, 20], 40_000),
+            Some(false),
+            false,
+        ),
+        (lines_of(&[40, 72, 255, 2], 40_000), Some(true), true),
+    ];
+    for (body, with_gaps, without) in &bodies {
+        for (gaps, whole) in [(true, *with_gaps), (false, Some(*without))] {
+            let want = reference_run(body, gaps, usize::MAX);
+            assert_eq!(clean_run(body, 0, gaps), want * BLOCK, "gaps {gaps}");
+            for arch in [pulp::Arch::Scalar, pulp::Arch::new()] {
+                let (n, _) = check_run_on(arch, body, RUN, false, gaps, gaps);
+                assert_eq!(n, want.min(RUN), "gaps {gaps}");
+            }
+            if let Some(whole) = whole {
+                let covered = want * BLOCK + BLOCK + 2 >= body.len();
+                assert_eq!(covered, whole, "gaps {gaps}: {want} blocks");
+            }
+        }
+        // Every line is checked: after the first LF, none that ends in the run
+        // reaches the bound.
+        let n = clean_run(body, 0, true);
+        let first = body.iter().position(|&b| b == LF).unwrap() + 1;
+        if n > first {
+            assert!(vouches(body, first, n - first, true));
+        }
+    }
+    // With gaps, the first block of a run may have no LF (the line open there is
+    // the caller's to bound), but not the first two.
+    let mut s = vec![b'a'; 100]; // the first LF at 399, in block 1
+    s.extend_from_slice(&lines_of(&[300], 4000));
+    assert!(clean_run(&s, 0, true) + 2 * BLOCK >= s.len());
+    assert_eq!(clean_run(&s, 0, false), 0);
+    s[..400].fill(b'a'); // the first LF at 699, in block 2
+    assert_eq!(clean_run(&s, 0, true), BLOCK);
+}
+
+/// The baseline build of the check and the one picked at run time (AVX2 on most
+/// x86-64 machines) agree with the reference on every octet position of CR, LF
+/// and "." edits, so a machine without AVX2 runs the same check.
+#[test]
+fn check_builds_agree_with_the_reference() {
+    let clean = lines(8);
+    let mut cases = 0;
+    for at in 0..BLOCK + 2 {
+        for b in [CR, LF, DOT, 0, b'x'] {
+            for second in [
+                None,
+                Some((at + 1) % (BLOCK + 2)),
+                Some((at + 37) % (BLOCK + 2)),
+            ] {
+                let mut w: [u8; BLOCK + 2] = clean[3..BLOCK + 5].try_into().unwrap();
+                w[at] = b;
+                if let Some(j) = second {
+                    w[j] = [LF, DOT, CR][at % 3];
+                }
+                let want = reference(&w);
+                assert_eq!(
+                    check_on(pulp::Arch::Scalar, &w),
+                    want,
+                    "{at} {b} {second:?}"
+                );
+                assert_eq!(check_on(pulp::Arch::new(), &w), want, "{at} {b} {second:?}");
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, (BLOCK + 2) * 15);
+    // The window must be exactly one block and two octets.
+    assert_eq!(
+        check_on(pulp::Arch::new(), &clean[..BLOCK + 1]),
+        Verdict::Refused
+    );
+}
+
+/// Dot-line marks land on the right blocks when a group straddles two words of
+/// the bitmap.
+#[test]
+fn dot_marks_straddle_words() {
+    let mut c = Checked {
+        blocks: 60,
+        ..Checked::NONE
+    };
+    c.mark_dots(0b1001_0001); // blocks 60, 64 and 67
+    assert_eq!(c.dots, [1 << 60, 1 | 1 << 3, 0, 0]);
+    c.blocks = 65;
+    c.mark_dots(1);
+    assert_eq!(c.dots, [1 << 60, 0b1011, 0, 0]);
+    c.blocks = 250;
+    c.mark_dots(u64::MAX);
+    assert_eq!(c.dots[3], u64::MAX << 58);
+}
+
+/// A run of blocks stops at the first refused one, and after the first dot line
+/// when asked to; both builds agree.
+#[test]
+fn check_run_stops_where_it_should() {
+    let mut s = lines(60); // 2280 octets: 8 blocks and change
+    s[38 * 20] = DOT; // a dot line in block 2 (octet 760)
+    s[38 * 40 - 1] = b'x'; // a bare CR in block 5 (octet 1519)
+    for arch in [pulp::Arch::Scalar, pulp::Arch::new()] {
+        let run = |s: &[u8], max, stop| check_run_on(arch, s, max, stop, false, false);
+        assert_eq!(run(&s, 64, false), (5, 1 << 2));
+        assert_eq!(run(&s, 64, true), (3, 1 << 2));
+        assert_eq!(run(&s, 2, false), (2, 0));
+        assert_eq!(run(&s[..BLOCK + 1], 64, false), (0, 0));
+    }
+}
+
+/// The walk of the dot-line list answers the same when asked from an earlier
+/// offset again: a line it skipped would be read as content.
+#[test]
+fn dot_line_list_survives_a_step_back() {
+    let mut body = lines(100);
+    for line in (1..100).step_by(7) {
+        body[38 * line] = DOT;
+    }
+    let (mut buf, mut lines) = (BytesMut::new(), None);
+    let (mut checked, ()) = copy_checked(&body, &mut buf, false, &mut lines, |r, b, _| {
+        b.extend_from_slice(r)
+    });
+    let mut forward = vec![];
+    let mut from = 0;
+    while let Some(d) = checked.next_dot_line(&lines, &buf[from..], from) {
+        forward.push(d);
+        from = d;
+    }
+    assert_eq!(
+        forward.len(),
+        (1..100)
+            .step_by(7)
+            .filter(|l| l * 38 < checked.len())
+            .count()
+    );
+    for (i, &d) in forward.iter().enumerate().rev() {
+        let from = if i == 0 { 0 } else { forward[i - 1] };
+        assert_eq!(
+            checked.next_dot_line(&lines, &buf[from..], from),
+            Some(d),
+            "{i}"
+        );
+    }
+}
+
+/// `copy_checked` copies exactly and checks what `clean_run` checks on the result,
+/// going on past dot lines, whatever the buffer held, wherever the input ends and
+/// whatever stops the run.
+#[test]
+fn copy_checked_is_copy_then_clean_run() {
+    let clean = lines(200);
+    let mut bodies = vec![clean.clone()];
+    for bad in [&b"\r\n."[..], b"\n", b"\r", b"\r\r\n"] {
+        for at in [0, 1, 37, 255, 256, 257, 258, 3000, 4095, 4096, 4097, 5000] {
+            let mut s = clean.clone();
+            s[at..at + bad.len()].copy_from_slice(bad);
+            bodies.push(s);
+        }
+    }
+    // Dot lines, and more of them than `copy_checked` lists: the rest are found by
+    // search.
+    for every in [1, 3] {
+        let mut s = clean.clone();
+        for line in (0..200).step_by(every) {
+            s[38 * line] = DOT;
+        }
+        bodies.push(s);
+    }
+    let mut s = lines(MAX_LISTED + 100);
+    for line in 0..MAX_LISTED + 100 {
+        s[38 * line] = DOT;
+    }
+    bodies.push(s);
+    // Lines longer than a block, which pass only with gaps, some of them dotted.
+    let mut long = lines_of(&[300, 40, 511, 700, 257, 800], 8000);
+    for (i, at) in memchr::memchr_iter(LF, &long.clone()).enumerate() {
+        if i % 4 == 1 {
+            long[at + 1] = DOT;
+        }
+    }
+    bodies.push(long);
+    bodies.push(lines_of(&[40, 300, 511, 257, 400, 480], 8000));
+    for (body, gaps) in bodies.iter().flat_map(|b| [(b, false), (b, true)]) {
+        for held in [&b""[..], b"\r", b"a", b".", b"ab", b"\n."] {
+            for len in [0, 1, 255, 256, 257, 258, 4096, 4354, body.len()] {
+                let (mut buf, mut lines) = (BytesMut::from(held), None);
+                let (mut checked, ()) =
+                    copy_checked(&body[..len], &mut buf, gaps, &mut lines, |r, b, _| {
+                        b.extend_from_slice(r)
+                    });
+                let run = checked.len();
+                let mut want = held.to_vec();
+                want.extend_from_slice(&body[..len]);
+                assert_eq!(&buf[..], &want[..]);
+                // The blocks of the whole buffer, checked in place, past dot lines.
+                let want_run = reference_run(&want, gaps, MAX_BLOCKS) * BLOCK;
+                let case = format!("held {held:?}, len {len}, gaps {gaps}");
+                assert_eq!(run, want_run, "{case}");
+                // Between the dot lines it reports, the run holds what the decoder
+                // relies on, and no dot line is missed.
+                let mut from = usize::from(held.first() == Some(&LF));
+                while from < run {
+                    let next = checked.next_dot_line(&lines, &want[from..], from);
+                    let to = next.filter(|&d| d < run).unwrap_or(run);
+                    assert!(
+                        vouches(&want, from, to - from, gaps),
+                        "{case}, {from}..{to}"
+                    );
+                    if let Some(d) = next {
+                        assert!(want[d] == DOT && want[d - 1] == LF, "{case}: {d}");
+                    }
+                    from = to + 1;
+                }
+            }
+        }
+    }
+}
+
+fn decode_all(body: &[u8], max: Option<usize>) -> (Vec<u8>, usize) {
+    let mut dec = DataDecoder::new(BareLineEndings::Reject, max);
+    let mut buf = BytesMut::from(body);
+    buf.extend_from_slice(b".\r\n");
+    let mut out = Vec::new();
+    loop {
+        match dec.next(&mut buf) {
+            DataStep::Chunk(c) => out.extend_from_slice(&c),
+            DataStep::End => break,
+            DataStep::NeedMore => panic!("whole body given"),
+        }
+    }
+    (out, dec.fast)
+}
+
+/// Fed by `push` in 64 KiB reads, a body with a dot line every 30 lines goes nearly
+/// all through the fast path (the blocks `push` checked).
+#[test]
+fn pushed_dotted_body_takes_the_fast_path() {
+    let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusm.\r\n";
+    let mut body = Vec::new();
+    for i in 0..20_000 {
+        if i % 30 == 0 {
+            body.extend_from_slice(b"..a line that starts with a dot\r\n");
+        }
+        body.extend_from_slice(line);
+    }
+    body.extend_from_slice(b".\r\n");
+    let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
+    push_reads(&mut dec, &body, 64 * 1024);
+    assert!(dec.is_done());
+    assert!(
+        dec.fast * 100 >= body.len() * 97,
+        "{} of {}",
+        dec.fast,
+        body.len()
+    );
+}
+
+/// After a stretch of lines of one to two blocks, where the check is refused at
+/// every try and tried ever less often, the fast path takes up a stretch of short
+/// lines again within a few KiB.
+#[test]
+fn fast_path_resumes_after_long_lines() {
+    let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusm.\r\n";
+    let mut body = Vec::new();
+    for _ in 0..300 {
+        body.extend_from_slice(&[b'x'; 398]);
+        body.extend_from_slice(b"\r\n");
+    }
+    let long = body.len();
+    body.extend_from_slice(&line.repeat(2000));
+    for max in [None, Some(1000)] {
+        let (out, fast) = decode_all(&body, max);
+        assert_eq!(out, body);
+        let short = body.len() - long;
+        assert!(
+            fast >= short - 8 * 1024,
+            "fast path took {fast} of the {short} octets of short lines (max {max:?})"
+        );
+    }
+}
+
+/// The fast path takes nearly all of a clean body, and resumes after the blocks it
+/// has to refuse, with and without a line-length limit.
+#[test]
+fn fast_path_takes_most_of_a_body() {
+    let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusm.\r\n";
+    let plain: Vec<u8> = line.repeat(2000);
+    let mut dotted = Vec::new();
+    for i in 0..2000 {
+        if i % 30 == 0 {
+            dotted.extend_from_slice(b"..a line that starts with a dot\r\n");
+        }
+        dotted.extend_from_slice(line);
+    }
+    // Lines of 600 octets: refused blocks that do not end the call, so the fast
+    // path must find its way back in mid-buffer.
+    let mut long = Vec::new();
+    for i in 0..2000 {
+        if i % 40 == 0 {
+            long.extend_from_slice(&[b'x'; 598]);
+            long.extend_from_slice(b"\r\n");
+        }
+        long.extend_from_slice(line);
+    }
+    for (body, share) in [(&plain, 99), (&dotted, 95), (&long, 60)] {
+        for max in [None, Some(1000)] {
+            let (out, fast) = decode_all(body, max);
+            let dots = body.windows(3).filter(|w| w == b"\n..").count()
+                + usize::from(body.starts_with(b".."));
+            assert_eq!(out.len(), body.len() - dots);
+            assert!(
+                fast * 100 >= body.len() * share,
+                "fast path took {fast} of {} octets (max {max:?})",
+                body.len()
+            );
+        }
+    }
+}
