@@ -366,6 +366,51 @@ fn smuggling_crlf_dot_cr_crlf() {
     );
 }
 
+/// Lines of about 70 octets that end in bare LFs, `n` octets or more: a body that has
+/// shown a bare LF already, which the block check then passes as content.
+fn bare_lf_lines(n: usize) -> Vec<u8> {
+    let mut s = Vec::new();
+    while s.len() < n {
+        s.extend_from_slice(
+            b"a line of prose that ends in a bare line feed, as a script wrote it\n",
+        );
+    }
+    s
+}
+
+/// Each smuggling arrangement inside a body of bare-LF lines, at offsets all around a
+/// block edge, so that the blocks the check passes hold it: only the real `CRLF "."
+/// CRLF` ends the data, and the body reads as octet by octet.
+#[test]
+fn smuggling_inside_bare_lf_blocks() {
+    let sequences: [&[u8]; 8] = [
+        b"x\n.\nMAIL FROM:<a@b>",
+        b"x\n.\r\nMAIL FROM:<a@b>",
+        b"x\r.\rMAIL FROM:<a@b>",
+        b"x\r.\r\nMAIL FROM:<a@b>",
+        b"x\r\n.\rMAIL FROM:<a@b>",
+        b"x\r\n.\nMAIL FROM:<a@b>",
+        b"x\r\n.\r\r\nMAIL FROM:<a@b>",
+        b"x\r\n..\r\nMAIL FROM:<a@b>",
+    ];
+    for seq in sequences {
+        for pad in (0..300).step_by(7) {
+            let mut input = bare_lf_lines(2000);
+            input.extend(std::iter::repeat_n(b'p', pad));
+            input.extend_from_slice(seq);
+            input.extend_from_slice(&bare_lf_lines(2000));
+            input.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+            let want = model(Reject, Some(1000), &input);
+            assert!(want.ended && want.bare && want.rest == b"QUIT\r\n");
+            let cut = input.len() / 2;
+            for chunks in [vec![&input[..]], vec![&input[..cut], &input[cut..]]] {
+                let d = decode(Reject, Some(1000), &chunks);
+                assert_as_model(&d, &want, &format!("{seq:?} after {pad}"));
+            }
+        }
+    }
+}
+
 #[test]
 fn smuggling_nul_dot() {
     smuggling(
@@ -932,6 +977,46 @@ proptest! {
         let want = model(policy, None, &input);
         let whole = decode(policy, None, &[&input]);
         let split = decode(policy, None, &split_at_points(&input, &cuts));
+        for d in [&whole, &split] {
+            prop_assert_eq!(&d.body, &want.body);
+            prop_assert_eq!(d.ended, want.ended);
+            prop_assert_eq!(&d.rest, &want.rest);
+            prop_assert_eq!(d.bare, want.bare);
+            prop_assert_eq!(d.long, want.long);
+        }
+    }
+
+    /// Bodies whose lines end mostly in bare LFs (a script's "\\n"), with real CRLFs,
+    /// bare CRs, dots after each kind and lines over the limit among them: once the
+    /// first bare LF is seen the block check passes them as content, and the result
+    /// must still be the byte-at-a-time model's, under any split and either policy.
+    #[test]
+    fn decoder_matches_model_on_bare_lf_bodies(
+        lines in prop::collection::vec(
+            (0u8..12, prop_oneof![6 => 0usize..90, 1 => 200usize..1100]),
+            20..160,
+        ),
+        max in prop::option::of(prop_oneof![Just(1000usize), 500usize..800]),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        policy in policy_strategy(),
+    ) {
+        let mut input = Vec::new();
+        for (r, len) in lines {
+            if r % 5 == 0 {
+                input.push(b'.');
+            }
+            input.extend((0..len).map(|k| b'a' + (k % 26) as u8));
+            input.extend_from_slice(match r {
+                0..=7 => &b"\n"[..],
+                8 | 9 => b"\r\n",
+                10 => b"\r",
+                _ => b"\r\n.\n",
+            });
+        }
+        input.extend_from_slice(b"\r\n.\r\n");
+        let want = model(policy, max, &input);
+        let whole = decode(policy, max, &[&input]);
+        let split = decode(policy, max, &split_at_points(&input, &cuts));
         for d in [&whole, &split] {
             prop_assert_eq!(&d.body, &want.body);
             prop_assert_eq!(d.ended, want.ended);

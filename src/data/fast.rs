@@ -42,23 +42,44 @@ pub(super) const BLOCK: usize = 256;
 /// `buf[pos]` is not an LF. With `gaps`, a block with no LF may follow one with an LF,
 /// and be the first (see [`check_run`]).
 pub(super) fn clean_run(buf: &[u8], pos: usize, gaps: bool) -> usize {
+    run_from::<false>(buf, pos, gaps)
+}
+
+/// [`clean_run`] for a body already known to hold a bare CR or LF, when the decoder
+/// passes them through (`BareLineEndings::Reject`): there a bare CR or LF is content
+/// that ends a line only for its length, and a line start with "." counts only after
+/// a real CRLF. Blocks pass with any line endings, as long as a CR or LF in each
+/// bounds their lines below `2 * BLOCK` octets ([`check_block_tolerant`]); without
+/// this, a body whose lines end in bare LFs went line by line, at six times the cost
+/// of one with CRLFs. No `gaps`.
+pub(super) fn clean_run_tolerant(buf: &[u8], pos: usize) -> usize {
+    run_from::<true>(buf, pos, false)
+}
+
+#[inline(always)]
+fn run_from<const TOLERANT: bool>(buf: &[u8], pos: usize, gaps: bool) -> usize {
     let s = buf.get(pos..).unwrap_or_default();
     let mut n = 0;
     // The caller bounds the line open at `pos` (`DataDecoder::room_for_blocks`).
     let mut lf_before = gaps;
     loop {
         let rest = s.get(n..).unwrap_or_default();
-        let (passed, dots) = check_run(rest, RUN, true, gaps, lf_before);
+        let (passed, dots) = check_run::<TOLERANT>(rest, RUN, true, gaps, lf_before);
         if dots != 0 {
             let k = dots.trailing_zeros() as usize;
             let w = rest.get(k * BLOCK..).unwrap_or_default();
-            return n + k * BLOCK + first_dot_line(w).unwrap_or(0);
+            let at = if TOLERANT {
+                first_crlf_dot_line(w)
+            } else {
+                first_dot_line(w)
+            };
+            return n + k * BLOCK + at.unwrap_or(0);
         }
         n += passed * BLOCK;
         if passed < RUN {
             return n;
         }
-        lf_before = marks_lf(rest, passed - 1);
+        lf_before = gaps && marks_lf(rest, passed - 1);
     }
 }
 
@@ -275,7 +296,7 @@ pub(super) fn copy_checked<R>(
                     copied = need;
                 }
                 let s = buf.get(n..).unwrap_or_default();
-                (1, check_run(s, 1, false, gaps, lf_before), s)
+                (1, check_run::<false>(s, 1, false, gaps, lf_before), s)
             }
         };
         if passed == max {
@@ -360,11 +381,20 @@ enum Verdict {
 /// that starts after the first LF and ends in the run is that long; without `gaps`,
 /// `2 * BLOCK`. `gaps` is for lines of 257 to 767 octets, which would otherwise refuse
 /// a block now and then, and the first at every line start (HTML, long header fields).
+/// `TOLERANT` checks as [`clean_run_tolerant`] needs: [`check_block_tolerant`], no
+/// `gaps`.
 #[inline(never)]
-fn check_run(s: &[u8], max: usize, stop_at_dot: bool, gaps: bool, lf_before: bool) -> (usize, u64) {
-    check_run_on(pulp::Arch::new(), s, max, stop_at_dot, gaps, lf_before)
+fn check_run<const TOLERANT: bool>(
+    s: &[u8],
+    max: usize,
+    stop_at_dot: bool,
+    gaps: bool,
+    lf_before: bool,
+) -> (usize, u64) {
+    run_on::<TOLERANT>(pulp::Arch::new(), s, max, stop_at_dot, gaps, lf_before)
 }
 
+#[cfg(test)]
 fn check_run_on(
     arch: pulp::Arch,
     s: &[u8],
@@ -373,11 +403,23 @@ fn check_run_on(
     gaps: bool,
     lf_before: bool,
 ) -> (usize, u64) {
-    arch.dispatch(CheckRun {
+    run_on::<false>(arch, s, max, stop_at_dot, gaps, lf_before)
+}
+
+#[inline(always)]
+fn run_on<const TOLERANT: bool>(
+    arch: pulp::Arch,
+    s: &[u8],
+    max: usize,
+    stop_at_dot: bool,
+    gaps: bool,
+    lf_before: bool,
+) -> (usize, u64) {
+    arch.dispatch(CheckRun::<TOLERANT> {
         s,
         max,
         stop_at_dot,
-        gaps,
+        gaps: gaps && !TOLERANT,
         lf_before,
         copy_to: None,
     })
@@ -396,7 +438,7 @@ fn check_copy_run(
     skip: usize,
     dst: &mut BytesMut,
 ) -> (usize, u64) {
-    pulp::Arch::new().dispatch(CheckRun {
+    pulp::Arch::new().dispatch(CheckRun::<false> {
         s,
         max,
         stop_at_dot: false,
@@ -410,7 +452,7 @@ fn check_copy_run(
 /// (AVX2 where the CPU reports it, detected once; the baseline otherwise). Everything
 /// it calls is inlined into it, so its loop is compiled with those instructions: a
 /// closure in its place is not always inlined, and then runs on the baseline.
-struct CheckRun<'a> {
+struct CheckRun<'a, const TOLERANT: bool = false> {
     s: &'a [u8],
     max: usize,
     stop_at_dot: bool,
@@ -420,7 +462,7 @@ struct CheckRun<'a> {
     copy_to: Option<(&'a mut BytesMut, usize)>,
 }
 
-impl pulp::WithSimd for CheckRun<'_> {
+impl<const TOLERANT: bool> pulp::WithSimd for CheckRun<'_, TOLERANT> {
     type Output = (usize, u64);
 
     #[inline(always)]
@@ -437,7 +479,12 @@ impl pulp::WithSimd for CheckRun<'_> {
             else {
                 break;
             };
-            match check_block(w) {
+            let verdict = if TOLERANT {
+                check_block_tolerant(w)
+            } else {
+                check_block(w)
+            };
+            match verdict {
                 Verdict::Clean => {}
                 Verdict::DotLine => {
                     dots |= 1 << n;
@@ -504,6 +551,25 @@ fn check_block(w: &[u8; BLOCK + 2]) -> Verdict {
     }
 }
 
+/// [`check_block`] for [`clean_run_tolerant`]: any CR/LF pairs; a CR among octets 0
+/// to 255 or an LF among octets 1 to 256 in place of the LF (the compares the loop
+/// makes anyway: with a compare of its own for a CR at 1 to 256, the compiler left the
+/// loop scalar, at 4,000 instructions a block); a dot line only after a real CRLF.
+#[inline(always)]
+fn check_block_tolerant(w: &[u8; BLOCK + 2]) -> Verdict {
+    let (mut dot, mut end) = (false, false);
+    for ((&x, &y), &z) in w[..BLOCK].iter().zip(&w[1..]).zip(&w[2..]) {
+        let (c, l) = (x == CR, y == LF);
+        end |= l | c;
+        dot |= c & l & (z == DOT);
+    }
+    match (end, dot) {
+        (true, false) => Verdict::Clean,
+        (true, true) => Verdict::DotLine,
+        _ => Verdict::Refused,
+    }
+}
+
 /// Whether every CR in the block is followed by LF, and every LF after its first octet
 /// follows a CR: of a refused block, whether it was refused only for want of an LF.
 #[inline(always)]
@@ -519,6 +585,20 @@ fn good_pairs(w: &[u8; BLOCK + 2]) -> bool {
 /// its LF), if it is within the octets the check vouched for (up to 257).
 fn first_dot_line(w: &[u8]) -> Option<usize> {
     lf_dot(w.get(1..BLOCK + 2)?).map(|j| j + 2)
+}
+
+/// [`first_dot_line`] for [`clean_run_tolerant`]: the line must follow a real CRLF.
+fn first_crlf_dot_line(w: &[u8]) -> Option<usize> {
+    let v = w.get(..BLOCK + 2)?;
+    let mut from = 1;
+    while let Some(j) = lf_dot(v.get(from..)?) {
+        let lf = from + j;
+        if v.get(lf - 1) == Some(&CR) {
+            return Some(lf + 1);
+        }
+        from = lf + 1;
+    }
+    None
 }
 
 #[cfg(test)]

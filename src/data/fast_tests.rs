@@ -438,3 +438,157 @@ fn fast_path_takes_most_of_a_body() {
         }
     }
 }
+
+/// The tolerant verdict, octet by octet: a CR among octets 0 to 255 or an LF among
+/// octets 1 to 256; a dot line where CR, LF and "." follow one another from an octet
+/// of the block.
+fn reference_tolerant(w: &[u8]) -> Verdict {
+    let end = w[..BLOCK].contains(&CR) || w[1..=BLOCK].contains(&LF);
+    let dot = (0..BLOCK).any(|k| w[k..k + 3] == [CR, LF, DOT]);
+    match (end, dot) {
+        (false, _) => Verdict::Refused,
+        (true, false) => Verdict::Clean,
+        (true, true) => Verdict::DotLine,
+    }
+}
+
+/// Octets drawn mostly from CR, LF, "." and one letter, so that every arrangement of
+/// them at every offset, the block edges included, comes up.
+fn crlf_soup(seed: u64, len: usize, letters: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            match x % (3 + letters) {
+                0 => CR,
+                1 => LF,
+                2 => DOT,
+                _ => b'a',
+            }
+        })
+        .collect()
+}
+
+/// The tolerant check, both builds, against its model on every block of many bodies;
+/// and where `clean_run_tolerant` stops: at the first block it refuses, or at the
+/// first line start with "." after a real CRLF (never after a bare LF).
+#[test]
+fn tolerant_check_agrees_with_the_reference() {
+    for seed in 1..200u64 {
+        let s = crlf_soup(seed, 8 * BLOCK + 2, seed % 120);
+        let mut want_run = None;
+        let mut blocks = 0;
+        for k in 0..8 {
+            let w = &s[k * BLOCK..k * BLOCK + BLOCK + 2];
+            let v = reference_tolerant(w);
+            for arch in [pulp::Arch::Scalar, pulp::Arch::new()] {
+                let (n, dots) = run_on::<true>(arch, w, 1, false, false, false);
+                let got = match (n, dots) {
+                    (0, _) => Verdict::Refused,
+                    (_, 0) => Verdict::Clean,
+                    _ => Verdict::DotLine,
+                };
+                assert_eq!(got, v, "seed {seed} block {k}");
+            }
+            if want_run.is_none() {
+                match v {
+                    Verdict::Clean => blocks += 1,
+                    Verdict::Refused => want_run = Some(blocks * BLOCK),
+                    Verdict::DotLine => {
+                        let d = (0..BLOCK).find(|&j| w[j..j + 3] == [CR, LF, DOT]);
+                        want_run = d.map(|d| blocks * BLOCK + d + 2);
+                    }
+                }
+            }
+        }
+        let want = want_run.unwrap_or(8 * BLOCK);
+        assert_eq!(clean_run_tolerant(&s, 0), want, "seed {seed}");
+    }
+    // One line ending alone, at the edges of the octets the check looks at.
+    for (b, at, passes) in [
+        (CR, 0, true),
+        (CR, BLOCK - 1, true),
+        (CR, BLOCK, false),
+        (LF, 0, false),
+        (LF, 1, true),
+        (LF, BLOCK, true),
+        (LF, BLOCK + 1, false),
+    ] {
+        let mut w = [b'a'; BLOCK + 2];
+        w[at] = b;
+        assert_eq!(
+            reference_tolerant(&w) == Verdict::Clean,
+            passes,
+            "{b} at {at}"
+        );
+        for arch in [pulp::Arch::Scalar, pulp::Arch::new()] {
+            let (n, _) = run_on::<true>(arch, &w, 1, false, false, false);
+            assert_eq!(n == 1, passes, "{b} at {at}");
+        }
+    }
+}
+
+/// Once a body has shown a bare LF, lines that end in bare LFs go through the block
+/// check as content (they went line by line), and the output is what the octet-by-
+/// octet reading gives: everything passed through, transparency dots dropped only
+/// after real CRLFs, over-long lines still seen.
+#[test]
+fn bare_lf_body_takes_the_fast_path() {
+    let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusm.\n";
+    let mut body = Vec::new();
+    for i in 0..2000 {
+        match i % 30 {
+            0 => body.extend_from_slice(b"\r\n..a transparency dot\r\n"),
+            10 => body.extend_from_slice(b"\n.a dot after a bare LF\n"),
+            20 => body.extend_from_slice(b"a bare CR\r.\r"),
+            _ => {}
+        }
+        body.extend_from_slice(line);
+    }
+    body.extend_from_slice(b"\r\n");
+    let mut want = body.clone();
+    // The only transparency dots: those after CRLF ("\r\n.."), one each.
+    let mut i = 0;
+    while let Some(p) = want[i..].windows(3).position(|w| w == b"\r\n.") {
+        want.remove(i + p + 2);
+        i += p + 3;
+    }
+    for max in [None, Some(1000)] {
+        let (out, fast) = decode_all(&body, max);
+        assert_eq!(out, want, "max {max:?}");
+        assert!(
+            fast * 100 >= body.len() * 95,
+            "fast path took {fast} of {} octets (max {max:?})",
+            body.len()
+        );
+    }
+    // Lines that end in bare CRs alone: each CR ends a line for its length.
+    let cr_only =
+        b"a line as an old Macintosh ended it, with a CR and nothing after it.\r".repeat(2000);
+    let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
+    let mut buf = BytesMut::from(&cr_only[..]);
+    buf.extend_from_slice(b"\r\n.\r\n");
+    let mut out = Vec::new();
+    while let DataStep::Chunk(c) = dec.next(&mut buf) {
+        out.extend_from_slice(&c);
+    }
+    assert_eq!(out.len(), cr_only.len() + 2);
+    assert!(dec.is_done() && dec.saw_bare_line_ending() && !dec.saw_long_line());
+    assert!(dec.fast * 100 >= cr_only.len() * 95, "fast {}", dec.fast);
+    // A bare-LF line over the limit among them is seen, in or out of the blocks.
+    for at in [0, 40_000, 100_000] {
+        let mut long = body.clone();
+        let p = at + long[at..].iter().position(|&b| b == LF).unwrap_or(0);
+        long.splice(p..p, std::iter::repeat_n(b'y', 999));
+        let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
+        let mut buf = BytesMut::from(&long[..]);
+        buf.extend_from_slice(b".\r\n");
+        while let DataStep::Chunk(_) = dec.next(&mut buf) {}
+        assert!(
+            dec.is_done() && dec.saw_bare_line_ending() && dec.saw_long_line(),
+            "{at}"
+        );
+    }
+}

@@ -285,7 +285,11 @@ impl DataDecoder {
                         0
                     }
                     None => {
-                        let n = fast::clean_run(buf, pos, self.gaps());
+                        let n = if self.tolerant() {
+                            fast::clean_run_tolerant(buf, pos)
+                        } else {
+                            fast::clean_run(buf, pos, self.gaps())
+                        };
                         self.refused = if n <= BLOCK {
                             (self.refused + 1).min(4)
                         } else {
@@ -397,6 +401,9 @@ impl DataDecoder {
             self.fast += n;
         }
         let end = pos + n;
+        if self.tolerant() {
+            return self.take_tolerant(buf, pos, end, line_start);
+        }
         if buf.get(end) == Some(&DOT) && buf.get(end - 1) == Some(&LF) {
             // The run ends where a line starts: no search for its last LF.
             self.line_len = 0;
@@ -412,6 +419,43 @@ impl DataDecoder {
             return (end - 1, false);
         }
         (end, false)
+    }
+
+    /// [`DataDecoder::take_clean`] once bare line endings pass through (see
+    /// [`DataDecoder::tolerant`]): a line starts with "." only after a real CRLF, and the
+    /// last CR or LF in the run, whichever ends a line there, starts the open one.
+    #[cold]
+    fn take_tolerant(
+        &mut self,
+        buf: &[u8],
+        pos: usize,
+        end: usize,
+        line_start: &mut usize,
+    ) -> (usize, bool) {
+        let crlf_before = end >= pos + 2 && buf.get(end - 2..end) == Some(CRLF);
+        if crlf_before && buf.get(end) == Some(&DOT) {
+            self.line_len = 0;
+            *line_start = end;
+            return (end, true);
+        }
+        // Never stop between the CR and LF of a pair, nor after a CR that may be one.
+        let end = if buf.get(end - 1) == Some(&CR) {
+            end - 1
+        } else {
+            end
+        };
+        if let Some(l) = memchr::memrchr2(CR, LF, &buf[pos..end]) {
+            self.line_len = 0;
+            *line_start = pos + l + 1;
+        }
+        (end, false)
+    }
+
+    /// Whether bare CRs and LFs pass through a body that holds one already: then the
+    /// block check takes them as content (see `fast::clean_run_tolerant`), since every
+    /// one after the first changes nothing but where a line's length is counted from.
+    fn tolerant(&self) -> bool {
+        self.saw_bare && self.bare == BareLineEndings::Reject
     }
 
     /// Whether the block check may pass a block with no LF after one with an LF: it

@@ -129,8 +129,32 @@ pub fn sansio_data_whole(buf: &mut BytesMut) -> usize {
             _ => break,
         }
     }
-    assert!(dec.is_done() && !dec.saw_bare_line_ending() && !dec.saw_long_line());
+    assert!(dec.is_done() && !dec.saw_long_line());
     total
+}
+
+/// Shapes made here rather than in `corpus`, since their wire is not the dot-stuffed
+/// form of a body: `bare_lf` is text72 whose lines end in bare LFs, as a script that
+/// writes "\n" sends it, then the real end of data. Both receivers pass it through
+/// (smtp-sansio flags it, for its server to refuse).
+pub const WIRE_SHAPES: &[&str] = &["bare_lf"];
+
+/// The DATA wire of about `size` octets for a shape of [`corpus::SHAPES`],
+/// [`corpus::MORE_SHAPES`] or [`WIRE_SHAPES`].
+pub fn wire(shape: &str, size: usize) -> Vec<u8> {
+    if shape != "bare_lf" {
+        return smtp_sansio::data::dot_stuff(&corpus::body(shape, size)).to_vec();
+    }
+    let mut wire = Vec::with_capacity(size + 8);
+    for line in corpus::body("text72", size).split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !line.is_empty() {
+            wire.extend_from_slice(line);
+            wire.push(b'\n');
+        }
+    }
+    wire.extend_from_slice(b"\r\n.\r\n");
+    wire
 }
 
 /// smtp-sansio's DataDecoder fed `piece`-byte reads: each read is copied into the

@@ -14,7 +14,7 @@ use smtp_sansio::Grammar;
 use smtp_sansio::data::dot_stuff;
 use smtp_sansio_peers::{
     codec_stream, corpus, drive, proto_data_reads, proto_data_whole, proto_stream,
-    sansio_data_reads, sansio_data_whole, sansio_stream, server_in_data,
+    sansio_data_reads, sansio_data_whole, sansio_stream, server_in_data, wire,
 };
 use std::time::Instant;
 
@@ -23,7 +23,7 @@ fn main() {
     let which = args.next().unwrap_or_else(|| "smtp-sansio".into());
     if which == "data" {
         let shape = args.next().unwrap_or_else(|| "text72".into());
-        let wire = dot_stuff(&corpus::body(&shape, 1 << 20)).to_vec();
+        let wire = wire(&shape, 1 << 20);
         let mut buf = BytesMut::from(&wire[..]);
         let mut rbuf = BytesMut::with_capacity(64 * 1024 + 8);
         let (mut out, mut pbuf) = (Vec::with_capacity(wire.len()), Vec::new());

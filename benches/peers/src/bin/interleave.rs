@@ -10,10 +10,9 @@ use std::time::Instant;
 
 use bytes::BytesMut;
 use smtp_sansio::Grammar;
-use smtp_sansio::data::dot_stuff;
 use smtp_sansio_peers::{
-    corpus, cpu_model, proto_data_reads, proto_data_whole, proto_stream, sansio_data_reads,
-    sansio_data_whole, sansio_stream,
+    WIRE_SHAPES, corpus, cpu_model, proto_data_reads, proto_data_whole, proto_stream,
+    sansio_data_reads, sansio_data_whole, sansio_stream, wire,
 };
 
 const READ: usize = 64 * 1024;
@@ -68,6 +67,7 @@ fn main() {
         } else if let Some(s) = corpus::SHAPES
             .iter()
             .chain(corpus::MORE_SHAPES)
+            .chain(WIRE_SHAPES)
             .find(|s| **s == arg)
         {
             shapes.push(s);
@@ -90,7 +90,7 @@ fn main() {
         return;
     }
     for shape in shapes {
-        let wire = dot_stuff(&corpus::body(shape, 10 * 1024 * 1024)).to_vec();
+        let wire = wire(shape, 10 * 1024 * 1024);
         data_rounds(shape, &wire, (n / 6).max(11));
     }
 }
