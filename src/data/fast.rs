@@ -41,6 +41,7 @@ pub(super) const BLOCK: usize = 256;
 /// At least one octet of `buf` follows the run (the check looks two ahead).
 /// `buf[pos]` is not an LF. With `gaps`, a block with no LF may follow one with an LF,
 /// and be the first (see [`check_run`]).
+#[inline(always)]
 pub(super) fn clean_run(buf: &[u8], pos: usize, gaps: bool) -> usize {
     run_from::<false>(buf, pos, gaps)
 }
@@ -52,6 +53,7 @@ pub(super) fn clean_run(buf: &[u8], pos: usize, gaps: bool) -> usize {
 /// bounds their lines below `2 * BLOCK` octets ([`check_block_tolerant`]); without
 /// this, a body whose lines end in bare LFs went line by line, at six times the cost
 /// of one with CRLFs. No `gaps`.
+#[inline(never)]
 pub(super) fn clean_run_tolerant(buf: &[u8], pos: usize) -> usize {
     run_from::<true>(buf, pos, false)
 }
@@ -158,7 +160,7 @@ impl Checked {
     /// `lines`, while [`MAX_LISTED`] fit. One pass per marked block, while it is still
     /// in cache, rather than a search per dot line later, which would read each block
     /// again up to the dot and once more after it.
-    fn list_dot_lines(&mut self, buf: &[u8], store: &mut DotLines) {
+    fn list_dot_lines<const TOLERANT: bool>(&mut self, buf: &[u8], store: &mut DotLines) {
         if self.dots.iter().all(|&d| d == 0) {
             self.listed = self.blocks;
             return;
@@ -175,6 +177,8 @@ impl Checked {
                 };
                 let before = self.n_lines;
                 let fits = each_lf_dot(w, |j| match lines.get_mut(self.n_lines) {
+                    // After a bare LF, "." is content (the LF is at `k * BLOCK + 1 + j`).
+                    _ if TOLERANT && buf.get(k * BLOCK + j) != Some(&CR) => true,
                     Some(slot) => {
                         // The LF is at `k * BLOCK + 1 + j`, `j` below BLOCK, `k`
                         // below MAX_BLOCKS: the sum less one fits.
@@ -259,7 +263,9 @@ impl Checked {
 /// returned: it appends the octets of `input` not yet in `buf` (a refused block on),
 /// and is told how many octets of `buf` the blocks cover. `buf` holds at most `BLOCK`
 /// octets on entry. `gaps` as for [`check_run`]; the dot lines are listed in `lines`.
-pub(super) fn copy_checked<R>(
+/// `TOLERANT` checks as [`clean_run_tolerant`] does, and lists only the dot lines
+/// after a real CRLF.
+pub(super) fn copy_checked<const TOLERANT: bool, R>(
     input: &[u8],
     buf: &mut BytesMut,
     gaps: bool,
@@ -284,7 +290,7 @@ pub(super) fn copy_checked<R>(
                 let max = (MAX_BLOCKS - out.blocks).min(RUN);
                 let skip = copied.saturating_sub(i);
                 let s = input.get(i..).unwrap_or_default();
-                let r = check_copy_run(s, max, gaps, lf_before, skip, buf);
+                let r = check_copy_run::<TOLERANT>(s, max, gaps, lf_before, skip, buf);
                 copied = copied.max(i + r.0 * BLOCK);
                 (max, r, s)
             }
@@ -296,7 +302,7 @@ pub(super) fn copy_checked<R>(
                     copied = need;
                 }
                 let s = buf.get(n..).unwrap_or_default();
-                (1, check_run::<false>(s, 1, false, gaps, lf_before), s)
+                (1, check_run::<TOLERANT>(s, 1, false, gaps, lf_before), s)
             }
         };
         if passed == max {
@@ -313,7 +319,7 @@ pub(super) fn copy_checked<R>(
         }
     }
     let r = rest(input.get(copied..).unwrap_or_default(), buf, out.len());
-    out.list_dot_lines(buf, lines);
+    out.list_dot_lines::<TOLERANT>(buf, lines);
     (out, r)
 }
 
@@ -344,6 +350,33 @@ pub(super) fn vouches(buf: &[u8], pos: usize, n: usize, gaps: bool) -> bool {
                 return false;
             }
         }
+    }
+    true
+}
+
+/// [`vouches`] for a run checked as [`clean_run_tolerant`] checks (for debug
+/// assertions): any CRs and LFs; no line starts with "." after a real CRLF after `pos`
+/// and before `pos + n`; and no line that starts after `pos` and ends in the run, at a
+/// CR or a bare LF, holds `2 * BLOCK` octets.
+pub(super) fn vouches_tolerant(buf: &[u8], pos: usize, n: usize) -> bool {
+    let Some(s) = buf.get(pos..(pos + n + 2).min(buf.len())) else {
+        return false;
+    };
+    let mut line_start: Option<usize> = None;
+    for i in 0..n.min(s.len()) {
+        let b = s[i];
+        let crlf = b == CR && s.get(i + 1) == Some(&LF);
+        if b != CR && b != LF || b == LF && i > 0 && s[i - 1] == CR {
+            continue;
+        }
+        if line_start.is_some_and(|l| i - l >= 2 * BLOCK) {
+            return false;
+        }
+        let next = if crlf { i + 2 } else { i + 1 };
+        if crlf && next < n && s.get(next) == Some(&DOT) {
+            return false;
+        }
+        line_start = Some(next);
     }
     true
 }
@@ -430,7 +463,7 @@ fn run_on<const TOLERANT: bool>(
 /// The copy then reads the first-level cache, and its stores overlap the loads of the
 /// next block from memory; a copy of the whole group after its check did neither.
 #[inline(never)]
-fn check_copy_run(
+fn check_copy_run<const TOLERANT: bool>(
     s: &[u8],
     max: usize,
     gaps: bool,
@@ -438,11 +471,11 @@ fn check_copy_run(
     skip: usize,
     dst: &mut BytesMut,
 ) -> (usize, u64) {
-    pulp::Arch::new().dispatch(CheckRun::<false> {
+    pulp::Arch::new().dispatch(CheckRun::<TOLERANT> {
         s,
         max,
         stop_at_dot: false,
-        gaps,
+        gaps: gaps && !TOLERANT,
         lf_before,
         copy_to: Some((dst, skip)),
     })

@@ -239,9 +239,10 @@ fn dot_line_list_survives_a_step_back() {
         body[38 * line] = DOT;
     }
     let (mut buf, mut lines) = (BytesMut::new(), None);
-    let (mut checked, ()) = copy_checked(&body, &mut buf, false, &mut lines, |r, b, _| {
-        b.extend_from_slice(r)
-    });
+    let (mut checked, ()) =
+        copy_checked::<false, _>(&body, &mut buf, false, &mut lines, |r, b, _| {
+            b.extend_from_slice(r)
+        });
     let mut forward = vec![];
     let mut from = 0;
     while let Some(d) = checked.next_dot_line(&lines, &buf[from..], from) {
@@ -306,10 +307,13 @@ fn copy_checked_is_copy_then_clean_run() {
         for held in [&b""[..], b"\r", b"a", b".", b"ab", b"\n."] {
             for len in [0, 1, 255, 256, 257, 258, 4096, 4354, body.len()] {
                 let (mut buf, mut lines) = (BytesMut::from(held), None);
-                let (mut checked, ()) =
-                    copy_checked(&body[..len], &mut buf, gaps, &mut lines, |r, b, _| {
-                        b.extend_from_slice(r)
-                    });
+                let (mut checked, ()) = copy_checked::<false, _>(
+                    &body[..len],
+                    &mut buf,
+                    gaps,
+                    &mut lines,
+                    |r, b, _| b.extend_from_slice(r),
+                );
                 let run = checked.len();
                 let mut want = held.to_vec();
                 want.extend_from_slice(&body[..len]);
@@ -591,4 +595,55 @@ fn bare_lf_body_takes_the_fast_path() {
             "{at}"
         );
     }
+}
+
+/// Once the decoder has seen a bare LF, `push` checks later reads by the tolerant rule
+/// while it copies them, and lists only the dot lines after a real CRLF: the decoder
+/// takes the reads through the blocks `push` vouched for, and the output is exact.
+#[test]
+fn pushed_bare_lf_body_is_checked_while_copied() {
+    let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusm.\n";
+    let mut body = Vec::new();
+    for i in 0..4000 {
+        // Dot lines of both kinds in one block, the bare LF's after the CRLF's or before.
+        match i % 30 {
+            0 => body.extend_from_slice(b"\r\n..a transparency dot\n.then one after an LF\n"),
+            15 => body.extend_from_slice(b"\n.a dot after a bare LF\r\n..then a real one\r\n"),
+            _ => {}
+        }
+        body.extend_from_slice(line);
+    }
+    body.extend_from_slice(b"\r\n");
+    let mut want = body.clone();
+    let mut i = 0;
+    while let Some(p) = want[i..].windows(3).position(|w| w == b"\r\n.") {
+        want.remove(i + p + 2);
+        i += p + 3;
+    }
+    body.extend_from_slice(b".\r\n");
+    let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
+    let (mut buf, mut out, mut vouched) = (BytesMut::new(), Vec::new(), 0);
+    for (k, read) in body.chunks(64 * 1024).enumerate() {
+        dec.push(read, &mut buf);
+        let v = dec.vouched.map_or(0, |v| v.checked.len());
+        assert!(
+            k == 0 || v * 100 >= read.len() * 99,
+            "read {k}: {v} vouched"
+        );
+        // Each listed line: its CR, LF and "." (the list holds the octet before the LF).
+        let listed = dec.vouched.map_or(0, |v| v.checked.n_lines);
+        let lines = dec.dot_lines.as_deref().map_or(&[][..], |l| &l[..listed]);
+        assert!(k == 0 || listed > 0);
+        for &l in lines {
+            let l = usize::from(l);
+            assert_eq!(&buf[l..l + 3], b"\r\n.", "read {k}, line at {l}");
+        }
+        vouched += v;
+        while let DataStep::Chunk(c) = dec.next(&mut buf) {
+            out.extend_from_slice(&c);
+        }
+    }
+    assert!(dec.is_done() && dec.saw_bare_line_ending() && !dec.saw_long_line());
+    assert_eq!(out, want);
+    assert!(vouched * 2 >= body.len(), "{vouched} of {}", body.len());
 }

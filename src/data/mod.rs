@@ -133,9 +133,9 @@ impl DataDecoder {
             buf.extend_from_slice(input);
             return;
         }
-        let (max_line, gaps) = (self.max_line_len, self.gaps());
+        let (max_line, gaps, tolerant) = (self.max_line_len, self.gaps(), self.tolerant());
         let lines = &mut self.dot_lines;
-        let (checked, walked) = fast::copy_checked(input, buf, gaps, lines, |rest, buf, blocks| {
+        let rest = |rest: &[u8], buf: &mut BytesMut, blocks: usize| {
             // Past a refused block, long lines are walked as they are copied: on from
             // where the blocks end, given the length of the line open there, so that the
             // decoder takes both as one run; or, with no block, from the first line start.
@@ -146,9 +146,16 @@ impl DataDecoder {
             // The line open where the blocks end starts after their last LF; with no
             // block, or no LF in them (a block may hold its LF as its 257th octet), its
             // start is not known. A CR just before `blocks` is answered by the walk.
+            // (Once bare line endings pass, a bare CR after that LF starts a line too:
+            // the line is then taken as longer than it is, and the walk stops sooner.)
             let open = memchr::memrchr(LF, &buf[..blocks]).map(|l| blocks - l - 1);
             walk::copy_walked(rest, buf, max_line, open)
-        });
+        };
+        let (checked, walked) = if tolerant {
+            fast::copy_checked::<true, _>(input, buf, false, lines, rest)
+        } else {
+            fast::copy_checked::<false, _>(input, buf, gaps, lines, rest)
+        };
         if checked.len() > 0 || walked.is_some() {
             let start = buf.as_ptr() as usize;
             self.vouched = Some(Vouched {
@@ -156,6 +163,7 @@ impl DataDecoder {
                 buf_end: start + buf.len(),
                 checked,
                 walked,
+                tolerant,
             });
         }
     }
@@ -206,7 +214,12 @@ impl DataDecoder {
         };
         let blocks_end = (v.start + v.checked.len()).saturating_sub(buf.as_ptr() as usize);
         let in_blocks = n.min(blocks_end.saturating_sub(pos));
-        if !fast::vouches(buf, pos, in_blocks, self.gaps()) {
+        let blocks_hold = if v.tolerant {
+            fast::vouches_tolerant(buf, pos, in_blocks)
+        } else {
+            fast::vouches(buf, pos, in_blocks, self.gaps())
+        };
+        if !blocks_hold {
             return false;
         }
         let at = pos + in_blocks;
@@ -505,6 +518,8 @@ struct Vouched {
     checked: fast::Checked,
     /// Lines walked past the checked blocks (offsets from `start`).
     walked: Option<walk::Walked>,
+    /// The blocks were checked as `fast::clean_run_tolerant` checks.
+    tolerant: bool,
 }
 
 /// What [`DataDecoder::vouched`] found at a position.
