@@ -427,18 +427,7 @@ fn check_run<const TOLERANT: bool>(
     run_on::<TOLERANT>(pulp::Arch::new(), s, max, stop_at_dot, gaps, lf_before)
 }
 
-#[cfg(test)]
-fn check_run_on(
-    arch: pulp::Arch,
-    s: &[u8],
-    max: usize,
-    stop_at_dot: bool,
-    gaps: bool,
-    lf_before: bool,
-) -> (usize, u64) {
-    run_on::<false>(arch, s, max, stop_at_dot, gaps, lf_before)
-}
-
+/// [`check_run`] on the build `arch` names (the tests run each).
 #[inline(always)]
 fn run_on<const TOLERANT: bool>(
     arch: pulp::Arch,
@@ -557,7 +546,7 @@ fn check(w: &[u8]) -> Verdict {
 
 #[cfg(test)]
 fn check_on(arch: pulp::Arch, w: &[u8]) -> Verdict {
-    match check_run_on(arch, w, 1, false, false, false) {
+    match run_on::<false>(arch, w, 1, false, false, false) {
         (0, _) => Verdict::Refused,
         (_, 0) => Verdict::Clean,
         _ => Verdict::DotLine,

@@ -132,7 +132,7 @@ fn gaps_pass_one_block_without_lf() {
             let want = reference_run(body, gaps, usize::MAX);
             assert_eq!(clean_run(body, 0, gaps), want * BLOCK, "gaps {gaps}");
             for arch in [pulp::Arch::Scalar, pulp::Arch::new()] {
-                let (n, _) = check_run_on(arch, body, RUN, false, gaps, gaps);
+                let (n, _) = run_on::<false>(arch, body, RUN, false, gaps, gaps);
                 assert_eq!(n, want.min(RUN), "gaps {gaps}");
             }
             if let Some(whole) = whole {
@@ -222,7 +222,7 @@ fn check_run_stops_where_it_should() {
     s[38 * 20] = DOT; // a dot line in block 2 (octet 760)
     s[38 * 40 - 1] = b'x'; // a bare CR in block 5 (octet 1519)
     for arch in [pulp::Arch::Scalar, pulp::Arch::new()] {
-        let run = |s: &[u8], max, stop| check_run_on(arch, s, max, stop, false, false);
+        let run = |s: &[u8], max, stop| run_on::<false>(arch, s, max, stop, false, false);
         assert_eq!(run(&s, 64, false), (5, 1 << 2));
         assert_eq!(run(&s, 64, true), (3, 1 << 2));
         assert_eq!(run(&s, 2, false), (2, 0));
@@ -534,6 +534,18 @@ fn tolerant_check_agrees_with_the_reference() {
     }
 }
 
+/// `body` less its transparency dots: the "." of each "\r\n." (after a bare LF, a "."
+/// is content).
+fn unstuffed(body: &[u8]) -> Vec<u8> {
+    let mut want = body.to_vec();
+    let mut i = 0;
+    while let Some(p) = want[i..].windows(3).position(|w| w == b"\r\n.") {
+        want.remove(i + p + 2);
+        i += p + 3;
+    }
+    want
+}
+
 /// Once a body has shown a bare LF, lines that end in bare LFs go through the block
 /// check as content (they went line by line), and the output is what the octet-by-
 /// octet reading gives: everything passed through, transparency dots dropped only
@@ -552,13 +564,7 @@ fn bare_lf_body_takes_the_fast_path() {
         body.extend_from_slice(line);
     }
     body.extend_from_slice(b"\r\n");
-    let mut want = body.clone();
-    // The only transparency dots: those after CRLF ("\r\n.."), one each.
-    let mut i = 0;
-    while let Some(p) = want[i..].windows(3).position(|w| w == b"\r\n.") {
-        want.remove(i + p + 2);
-        i += p + 3;
-    }
+    let want = unstuffed(&body);
     for max in [None, Some(1000)] {
         let (out, fast) = decode_all(&body, max);
         assert_eq!(out, want, "max {max:?}");
@@ -614,12 +620,7 @@ fn pushed_bare_lf_body_is_checked_while_copied() {
         body.extend_from_slice(line);
     }
     body.extend_from_slice(b"\r\n");
-    let mut want = body.clone();
-    let mut i = 0;
-    while let Some(p) = want[i..].windows(3).position(|w| w == b"\r\n.") {
-        want.remove(i + p + 2);
-        i += p + 3;
-    }
+    let want = unstuffed(&body);
     body.extend_from_slice(b".\r\n");
     let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
     let (mut buf, mut out, mut vouched) = (BytesMut::new(), Vec::new(), 0);

@@ -2,6 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 
+use super::ends::LineEnds;
 use super::{CR, CRLF, DOT, LF};
 
 /// Streaming dot-stuffer for DATA (RFC 5321 4.5.2): normalises bare CR and
@@ -40,12 +41,13 @@ impl DotStuffer {
             }
         }
         out.reserve(rest.len() + 8);
+        let ends = LineEnds::get();
         while let Some(&first) = rest.first() {
             if self.at_line_start && first == DOT {
                 out.put_u8(DOT);
             }
             self.at_line_start = false;
-            let Some(i) = memchr::memchr2(CR, LF, rest) else {
+            let Some(i) = ends.find(rest) else {
                 out.extend_from_slice(rest);
                 return;
             };

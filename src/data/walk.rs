@@ -7,6 +7,7 @@
 
 use bytes::BytesMut;
 
+use super::ends::LineEnds;
 use super::{CR, DOT, LF};
 
 /// Lines shorter than this, [`SHORT_RUN`] of them in a row, end the walk: the block
@@ -37,8 +38,8 @@ pub(super) struct Walked {
 /// The offset of the CR of the first CRLF in `s` from `from`, when the first CR or LF
 /// there is one (a bare one, or a CR as the last octet, gives `None`).
 #[inline(always)]
-fn crlf_at(s: &[u8], from: usize) -> Option<usize> {
-    let i = from + memchr::memchr2(CR, LF, s.get(from..)?)?;
+fn crlf_at(ends: &LineEnds, s: &[u8], from: usize) -> Option<usize> {
+    let i = from + ends.find(s.get(from..)?)?;
     (s.get(i) == Some(&CR) && s.get(i + 1) == Some(&LF)).then_some(i)
 }
 
@@ -53,18 +54,19 @@ pub(super) fn copy_walked(
     max_line: Option<usize>,
     open: Option<usize>,
 ) -> Option<Walked> {
+    let ends = LineEnds::get();
     let base = buf.len();
     let mut copied = 0;
     let (begin, mut open) = match open {
         Some(open) => (0, open),
-        None => (crlf_at(input, 0).map_or(input.len(), |cr| cr + 2), 0),
+        None => (crlf_at(ends, input, 0).map_or(input.len(), |cr| cr + 2), 0),
     };
     let mut line = begin;
     let mut short = 0;
     // Stop before a line the decoder must see (a dot line), before a line that ends the
     // read (something must follow the run), and before anything not clean.
     while input.get(line).is_some_and(|&b| b != DOT || open > 0) {
-        let Some(cr) = crlf_at(input, line) else {
+        let Some(cr) = crlf_at(ends, input, line) else {
             break;
         };
         let len = open + cr - line;
