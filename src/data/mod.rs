@@ -346,15 +346,19 @@ impl DataDecoder {
                     }
                     Some(&LF) => {
                         self.add_content(i.saturating_sub(line_start));
-                        // A line the block check could not have passed (two blocks in
-                        // a row with no LF) is likely followed by another: try the check
-                        // again only a block into the next line, not at its start.
-                        // Unless `push` left a run to take there, which may go on over
-                        // lines it walked.
-                        let never = fast::line_bound(self.gaps());
-                        if self.line_len.saturating_add(2) >= never as u64 && self.vouched.is_none()
+                        // A line of a block or more, found line by line, is likely
+                        // followed by more: go on line by line for two blocks before
+                        // the check is tried again. Each such line costs one search
+                        // (about a hundred instructions, and 0.15 an octet), less than
+                        // the check's 0.33 an octet, and going back and forth between
+                        // the two cost more than either: on lines of 0 to 998 octets
+                        // (mixed_998), 23 % fewer instructions than waiting only after
+                        // lines the check cannot pass, and 1.1-1.2 against 0.85-0.97 x
+                        // memcpy. Unless `push` left a run to take there, which may go
+                        // on over lines it walked.
+                        if self.line_len.saturating_add(2) >= BLOCK as u64 && self.vouched.is_none()
                         {
-                            fast_from = fast_from.max(i + 2 + BLOCK);
+                            fast_from = fast_from.max(i + 2 + 2 * BLOCK);
                         }
                         self.end_line();
                         let next = i + 2;
