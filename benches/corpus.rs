@@ -114,18 +114,21 @@ pub fn body(shape: &str, size: usize) -> Vec<u8> {
                 }
             }
         }
-        // Generated HTML on long lines, 900 to 998 characters (RFC 5321 4.5.3.1.6's limit).
-        "html_998" => {
+        // Generated HTML on lines of a length drawn from a range:
+        "html_998" | "mixed_998" | "short_lines" | "lines_300" => {
+            let (shortest, lengths) = match shape {
+                // long lines, 900 to 998 characters (RFC 5321 4.5.3.1.6's limit);
+                "html_998" => (900, 99),
+                // any length from 0 to 998, so that blocks with and without a line end
+                // alternate at random;
+                "mixed_998" => (0, 999),
+                // 0 to 24 characters (lists, verse, signatures);
+                "short_lines" => (0, 25),
+                // 257 to 511: each longer than a block, none long.
+                _ => (257, 255),
+            };
             while out.len() < size {
-                let len = 900 + (g.next() % 99) as usize;
-                g.html_line(&mut out, len);
-            }
-        }
-        // Generated HTML on lines of any length from 0 to 998 characters, so that blocks
-        // with and without a line end alternate at random.
-        "mixed_998" => {
-            while out.len() < size {
-                let len = (g.next() % 999) as usize;
+                let len = shortest + (g.next() % lengths) as usize;
                 g.html_line(&mut out, len);
             }
         }
@@ -151,20 +154,6 @@ pub fn body(shape: &str, size: usize) -> Vec<u8> {
                 }
                 g.text_line(&mut out, 72);
                 i += 1;
-            }
-        }
-        // Lines of 0 to 24 characters (lists, verse, signatures).
-        "short_lines" => {
-            while out.len() < size {
-                let len = (g.next() % 25) as usize;
-                g.html_line(&mut out, len);
-            }
-        }
-        // Lines of 257 to 511 characters: each longer than a block, none long.
-        "lines_300" => {
-            while out.len() < size {
-                let len = 257 + (g.next() % 255) as usize;
-                g.html_line(&mut out, len);
             }
         }
         // Prose in two-octet and three-octet UTF-8 (8BITMIME), wrapped near 72 octets.

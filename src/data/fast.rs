@@ -441,7 +441,7 @@ fn run_on<const TOLERANT: bool>(
         s,
         max,
         stop_at_dot,
-        gaps: gaps && !TOLERANT,
+        gaps,
         lf_before,
         copy_to: None,
     })
@@ -464,7 +464,7 @@ fn check_copy_run<const TOLERANT: bool>(
         s,
         max,
         stop_at_dot: false,
-        gaps: gaps && !TOLERANT,
+        gaps,
         lf_before,
         copy_to: Some((dst, skip)),
     })
@@ -517,7 +517,10 @@ impl<const TOLERANT: bool> pulp::WithSimd for CheckRun<'_, TOLERANT> {
                 // A block with no LF passes with gaps, only right after one with an LF.
                 // Told apart from a bare line ending only here, off the common path:
                 // a fourth verdict made the compiler test every block for it.
-                Verdict::Refused if self.gaps && gap.wrapping_add(1) != n && good_pairs(w) => {
+                // (Not under the tolerant rule, whose blocks need a line end each.)
+                Verdict::Refused
+                    if !TOLERANT && self.gaps && gap.wrapping_add(1) != n && good_pairs(w) =>
+                {
                     gap = n
                 }
                 Verdict::Refused => break,
