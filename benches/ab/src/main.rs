@@ -1,0 +1,104 @@
+//! The DATA decoder of this checkout (`new`) against an earlier commit (`old`, see
+//! `run.sh`), in one process: per round and body shape, each decodes the same 10 MiB
+//! wire as a whole buffer and as 64 KiB reads (by `DataDecoder::push`), the two taking
+//! turns, and the ratio of their times is kept. Prints the median ratio and quartiles
+//! per shape, and each build's median throughput.
+#[path = "../../corpus.rs"]
+#[allow(dead_code)]
+mod corpus;
+
+use bytes::BytesMut;
+use std::time::Instant;
+
+/// Seconds for one build (`$m`) to decode `$wire` from a whole buffer, and the body's
+/// length.
+macro_rules! whole {
+    ($m:ident, $wire:expr) => {{
+        let mut buf = BytesMut::from(&$wire[..]);
+        let t = Instant::now();
+        let mut dec = $m::data::DataDecoder::new($m::data::BareLineEndings::Reject, Some(1000));
+        let mut total = 0;
+        while let $m::data::DataStep::Chunk(c) = dec.next(&mut buf) {
+            total += c.len();
+        }
+        let s = t.elapsed().as_secs_f64();
+        assert!(dec.is_done());
+        (s, total)
+    }};
+}
+
+/// As `whole`, from 64 KiB reads pushed into `$buf`.
+macro_rules! reads {
+    ($m:ident, $wire:expr, $buf:expr) => {{
+        let buf: &mut BytesMut = $buf;
+        buf.clear();
+        let t = Instant::now();
+        let mut dec = $m::data::DataDecoder::new($m::data::BareLineEndings::Reject, Some(1000));
+        let mut total = 0;
+        for piece in $wire.chunks(64 * 1024) {
+            dec.push(piece, buf);
+            while let $m::data::DataStep::Chunk(c) = dec.next(buf) {
+                total += c.len();
+            }
+        }
+        let s = t.elapsed().as_secs_f64();
+        assert!(dec.is_done());
+        (s, total)
+    }};
+}
+
+/// Lower quartile, median and upper quartile.
+fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    [v[n / 4], v[n / 2], v[(3 * n / 4).min(n - 1)]]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rounds: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(101);
+    let shapes: Vec<&str> = match args.get(1..) {
+        Some(named) if !named.is_empty() => named.iter().map(String::as_str).collect(),
+        _ => corpus::SHAPES.to_vec(),
+    };
+    let mut rbuf = BytesMut::with_capacity(64 * 1024 + 8);
+    println!("{rounds} rounds; time new / old (below 1: new is faster), median (quartiles)");
+    for shape in shapes {
+        let wire = new::data::dot_stuff(&corpus::body(shape, 10 << 20)).to_vec();
+        let gbps = |s: f64| wire.len() as f64 / s / 1e9;
+        let (mut w, mut r) = (Vec::new(), Vec::new());
+        let mut speeds = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+        for i in 0..rounds {
+            // Each goes first in every other round.
+            let (o, n) = if i % 2 == 0 {
+                let o = whole!(old, wire);
+                (o, whole!(new, wire))
+            } else {
+                let n = whole!(new, wire);
+                (whole!(old, wire), n)
+            };
+            assert_eq!(o.1, n.1, "{shape}: the builds disagree on the body");
+            w.push(n.0 / o.0);
+            speeds[0].push(gbps(o.0));
+            speeds[1].push(gbps(n.0));
+            let (o, n) = if i % 2 == 0 {
+                let o = reads!(old, wire, &mut rbuf);
+                (o, reads!(new, wire, &mut rbuf))
+            } else {
+                let n = reads!(new, wire, &mut rbuf);
+                (reads!(old, wire, &mut rbuf), n)
+            };
+            assert_eq!(o.1, n.1, "{shape}: the builds disagree on the body");
+            r.push(n.0 / o.0);
+            speeds[2].push(gbps(o.0));
+            speeds[3].push(gbps(n.0));
+        }
+        let [w1, w2, w3] = quartiles(w);
+        let [r1, r2, r3] = quartiles(r);
+        let [wo, wn, ro, rn] = speeds.map(|v| quartiles(v)[1]);
+        println!(
+            "{shape:16} whole {w2:.3} ({w1:.3}..{w3:.3})  reads {r2:.3} ({r1:.3}..{r3:.3})  \
+             GB/s: whole {wo:.1} -> {wn:.1}, reads {ro:.1} -> {rn:.1}"
+        );
+    }
+}
