@@ -397,8 +397,11 @@ enum Verdict {
     Clean,
     /// As clean, except that a line starts with ".".
     DotLine,
-    /// A bare CR or LF, or no LF (see [`good_pairs`]).
+    /// A bare CR or LF.
     Refused,
+    /// Good pairs, and no LF among octets 1 to 256: a line goes on through the block
+    /// (passed only with gaps, see [`check_run`]).
+    NoLf,
 }
 
 /// Checks up to `max` (at most [`RUN`]) blocks from the start of `s`, one after the
@@ -515,15 +518,9 @@ impl<const TOLERANT: bool> pulp::WithSimd for CheckRun<'_, TOLERANT> {
                     }
                 }
                 // A block with no LF passes with gaps, only right after one with an LF.
-                // Told apart from a bare line ending only here, off the common path:
-                // a fourth verdict made the compiler test every block for it.
                 // (Not under the tolerant rule, whose blocks need a line end each.)
-                Verdict::Refused
-                    if !TOLERANT && self.gaps && gap.wrapping_add(1) != n && good_pairs(w) =>
-                {
-                    gap = n
-                }
-                Verdict::Refused => break,
+                Verdict::NoLf if !TOLERANT && self.gaps && gap.wrapping_add(1) != n => gap = n,
+                Verdict::Refused | Verdict::NoLf => break,
             }
             if let Some((dst, skip)) = &mut self.copy_to {
                 // A block of constant size is copied inline.
@@ -575,7 +572,9 @@ fn check_block(w: &[u8; BLOCK + 2]) -> Verdict {
     match (odd, lf) {
         (false, true) => Verdict::Clean,
         (true, true) => odd_block(w),
-        _ => Verdict::Refused,
+        // No LF, so no CR in a good pair either, nor a dot line after one.
+        (false, false) => Verdict::NoLf,
+        (true, false) => Verdict::Refused,
     }
 }
 
