@@ -29,7 +29,7 @@
 
 use bytes::BytesMut;
 
-use super::dots::{each_lf_dot, lf_dot};
+use super::dots::{each_marked_lf_dot, lf_dot};
 use super::{CR, DOT, LF};
 
 /// Block size of the check.
@@ -166,34 +166,30 @@ impl Checked {
             return;
         }
         let lines = store.get_or_insert_with(|| Box::new([0; MAX_LISTED]));
-        for (word, &bits) in self.dots.iter().enumerate() {
-            let mut bits = bits;
-            while bits != 0 {
-                let k = word * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                // Block `k` marks dot lines at its octets 2 to 257 (LFs at 1 to 256).
-                let Some(w) = buf.get(k * BLOCK + 1..k * BLOCK + BLOCK + 2) else {
-                    return;
-                };
-                let before = self.n_lines;
-                let fits = each_lf_dot(w, |j| match lines.get_mut(self.n_lines) {
-                    // After a bare LF, "." is content (the LF is at `k * BLOCK + 1 + j`).
-                    _ if TOLERANT && buf.get(k * BLOCK + j) != Some(&CR) => true,
-                    Some(slot) => {
-                        // The LF is at `k * BLOCK + 1 + j`, `j` below BLOCK, `k`
-                        // below MAX_BLOCKS: the sum less one fits.
-                        *slot = (k * BLOCK + j) as u16;
-                        self.n_lines += 1;
-                        true
-                    }
-                    None => false,
-                });
-                if !fits {
-                    self.n_lines = before;
-                    return;
-                }
-                self.listed = k + 1;
+        let mut before = self.n_lines;
+        let done = each_marked_lf_dot(buf, &self.dots, |k, dot| match dot {
+            // Block `k` is listed whole.
+            None => {
+                (self.listed, before) = (k + 1, self.n_lines);
+                true
             }
+            // After a bare LF, "." is content (the LF is at `k * BLOCK + 1 + j`).
+            Some(j) if TOLERANT && buf.get(k * BLOCK + j) != Some(&CR) => true,
+            Some(j) => match lines.get_mut(self.n_lines) {
+                Some(slot) => {
+                    // The LF is at `k * BLOCK + 1 + j`, `j` below BLOCK, `k` below
+                    // MAX_BLOCKS: the sum less one fits.
+                    *slot = (k * BLOCK + j) as u16;
+                    self.n_lines += 1;
+                    true
+                }
+                None => false,
+            },
+        });
+        if !done {
+            // The lines of a block that did not fit are searched for when reached.
+            self.n_lines = before;
+            return;
         }
         self.listed = self.blocks;
     }
