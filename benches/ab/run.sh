@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times the DATA decoder of this checkout against the one of REV, in one process, the two
-# taking turns every round: `benches/ab/run.sh REV [ROUNDS] [SHAPE...]`. Prints the
+# taking turns every round: `benches/ab/run.sh REV [ROUNDS] [SHAPE...]`; or the command
+# parser over the command corpus: `benches/ab/run.sh REV commands [ROUNDS]`. Prints the
 # medians of the per-round time ratios (new / old; below 1, the checkout is faster),
 # which the host's phases cancel out of, unlike figures from runs of two binaries.
 set -euo pipefail

@@ -2,7 +2,8 @@
 //! `run.sh`), in one process: per round and body shape, each decodes the same 10 MiB
 //! wire as a whole buffer and as 64 KiB reads (by `DataDecoder::push`), the two taking
 //! turns, and the ratio of their times is kept. Prints the median ratio and quartiles
-//! per shape, and each build's median throughput.
+//! per shape, and each build's median throughput. `commands [ROUNDS]` does the same for
+//! `decode_command` over the pipelined command corpus.
 #[path = "../../corpus.rs"]
 #[allow(dead_code)]
 mod corpus;
@@ -54,8 +55,61 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     [v[n / 4], v[n / 2], v[(3 * n / 4).min(n - 1)]]
 }
 
+/// Parses the pipelined `stream` with one build's `decode_command`, as
+/// `benches/peers` does; returns the seconds taken for `passes` passes and the
+/// commands accepted.
+macro_rules! commands {
+    ($m:ident, $stream:expr, $passes:expr) => {{
+        let g = $m::Grammar::default();
+        let t = Instant::now();
+        let mut ok = 0;
+        for _ in 0..$passes {
+            let mut rest: &[u8] = std::hint::black_box(&$stream[..]);
+            while !rest.is_empty() {
+                match $m::decode_command(rest, &g) {
+                    Ok((r, cmd)) => {
+                        ok += usize::from(!cmd.verb().is_empty());
+                        rest = r;
+                    }
+                    Err(_) => {
+                        rest = match rest.iter().position(|&b| b == b'\n') {
+                            Some(p) => &rest[p + 1..],
+                            None => &[],
+                        };
+                    }
+                }
+            }
+        }
+        (t.elapsed().as_secs_f64(), ok)
+    }};
+}
+
+/// `commands` mode: the command corpus, time new / old per round.
+fn commands(rounds: usize) {
+    let stream = corpus::mixed_stream();
+    let passes = 2000;
+    let mut ratios = Vec::new();
+    for i in 0..rounds {
+        let (o, n) = if i % 2 == 0 {
+            let o = commands!(old, stream, passes);
+            (o, commands!(new, stream, passes))
+        } else {
+            let n = commands!(new, stream, passes);
+            (commands!(old, stream, passes), n)
+        };
+        assert_eq!(o.1, n.1, "the builds disagree on the corpus");
+        ratios.push(n.0 / o.0);
+    }
+    let [q1, q2, q3] = quartiles(ratios);
+    println!("{rounds} rounds; commands, time new / old: {q2:.3} ({q1:.3}..{q3:.3})");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("commands") {
+        let rounds = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(301);
+        return commands(rounds);
+    }
     let rounds: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(101);
     let shapes: Vec<&str> = match args.get(1..) {
         Some(named) if !named.is_empty() => named.iter().map(String::as_str).collect(),
