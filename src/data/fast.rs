@@ -561,7 +561,7 @@ fn check_block(w: &[u8; BLOCK + 2]) -> Verdict {
         // A bad pair and a dot line share one accumulator, and the blocks with either
         // are told apart after the loop: with one accumulator each, the compiler split
         // the loop into two passes over the block and kept the CR compares on the
-        // stack between them (13 % slower on prose, BENCHMARKS.md).
+        // stack between them (16-20 % of the time on prose, BENCHMARKS.md).
         odd |= (c != l) | (c & (z == DOT));
         lf |= l;
     }
@@ -575,8 +575,8 @@ fn check_block(w: &[u8; BLOCK + 2]) -> Verdict {
 }
 
 /// A block with a bad pair or a dot line: which. Inlined, so that it runs on the
-/// instruction set the check runs on (a call ran it on the baseline, which cost bodies
-/// with many dot lines).
+/// instruction set the check runs on (a call ran it on the baseline: 6 % more
+/// instructions on a body with a dot line every 30 lines).
 #[inline(always)]
 fn odd_block(w: &[u8; BLOCK + 2]) -> Verdict {
     if good_pairs(w) {
