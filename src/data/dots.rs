@@ -12,8 +12,9 @@ pub(super) fn lf_dot(w: &[u8]) -> Option<usize> {
 /// Calls `f` with the offset of each LF in `w` that "." follows (both in `w`), in
 /// order, while it returns true; returns false if `f` did. With `vector`, on AVX2 and
 /// windows longer than one vector step: the search [`each_marked_lf_dot`] runs on each
-/// block (the tests run both builds); else `memmem`.
-#[inline(always)]
+/// block; else `memmem`, as that function's fallback does. For the tests, which hold
+/// both builds to a plain search on windows of every length.
+#[cfg(test)]
 fn each_lf_dot_on(vector: bool, w: &[u8], f: impl FnMut(usize) -> bool) -> bool {
     #[cfg(target_arch = "x86_64")]
     if vector && w.len() > avx2::STEP {
@@ -66,7 +67,7 @@ fn each_marked_lf_dot_on(
     }
     let _ = vector;
     for_each_marked(buf, marks, |k, w| {
-        each_lf_dot_on(false, w, |j| f(k, Some(j))) && f(k, None)
+        dot_line_finder().find_iter(w).all(|j| f(k, Some(j))) && f(k, None)
     })
 }
 
@@ -104,12 +105,14 @@ mod avx2 {
     /// Octets compared per step.
     pub(super) const STEP: usize = 32;
 
+    #[cfg(test)]
     pub(super) struct EachLfDot<'a, F> {
         pub(super) w: &'a [u8],
         pub(super) f: F,
         pub(super) simd: V3,
     }
 
+    #[cfg(test)]
     impl<F: FnMut(usize) -> bool> pulp::NullaryFnOnce for EachLfDot<'_, F> {
         type Output = bool;
 
@@ -175,7 +178,7 @@ mod avx2 {
             }
             true
         };
-        // `w` holds at least STEP + 1 octets: a block's window, or see `each_lf_dot_on`.
+        // `w` holds at least STEP + 1 octets: a block's window (or see `each_lf_dot_on`).
         let mut j = 0;
         while j + STEP < w.len() {
             if !each(j, mask_at(j)) {
