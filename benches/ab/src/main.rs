@@ -5,7 +5,6 @@
 //! per shape, and each build's median throughput. `commands [ROUNDS]` does the same for
 //! `decode_command` over the pipelined command corpus.
 #[path = "../../corpus.rs"]
-#[allow(dead_code)]
 mod corpus;
 
 use bytes::BytesMut;

@@ -11,7 +11,9 @@ struct Discard;
 impl Handler for Discard {}
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:2526".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:2526".into());
     let mut server = Server::new(Discard);
     server
         .with_name("mailin-sink")

@@ -123,11 +123,8 @@ pub fn acceptance() -> Vec<(String, [bool; 3])> {
 pub fn sansio_data_whole(buf: &mut BytesMut) -> usize {
     let mut dec = DataDecoder::new(BareLineEndings::Reject, Some(1000));
     let mut total = 0;
-    loop {
-        match dec.next(buf) {
-            DataStep::Chunk(c) => total += c.len(),
-            _ => break,
-        }
+    while let DataStep::Chunk(c) = dec.next(buf) {
+        total += c.len();
     }
     assert!(dec.is_done() && !dec.saw_long_line());
     total
@@ -171,11 +168,8 @@ pub fn sansio_data_reads(wire: &[u8], piece: usize, buf: &mut BytesMut, push: bo
             true => dec.push(part, buf),
             false => buf.extend_from_slice(part),
         }
-        loop {
-            match dec.next(buf) {
-                DataStep::Chunk(c) => total += c.len(),
-                _ => break,
-            }
+        while let DataStep::Chunk(c) = dec.next(buf) {
+            total += c.len();
         }
     }
     assert!(dec.is_done());
