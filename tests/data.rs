@@ -744,6 +744,53 @@ fn overlong_line_through_blocks_without_lf_is_flagged() {
     }
 }
 
+/// Long lines measured across the check's calls: a line of 998 to 1,025 octets (CRLF
+/// counted) through two or three blocks with no LF, put where its blocks straddle the
+/// end of one call of the check (every 16 KiB of a whole buffer) or of a 64 KiB read,
+/// among other long lines, is flagged exactly when it is over the limit of 1,000, as
+/// the byte-at-a-time model flags it, however the reads fall.
+#[test]
+fn long_line_measured_across_check_calls() {
+    let line = |out: &mut Vec<u8>, len: usize, seed: usize| {
+        out.extend((0..len - 2).map(|k| b'a' + ((k + seed) % 26) as u8));
+        out.extend_from_slice(b"\r\n");
+    };
+    for (around, lens) in [
+        (16_384, [998, 1000, 1001, 1025]),
+        (65_536, [999, 1000, 1001, 1024]),
+    ] {
+        for start in (around - 1100..around + 300).step_by(97) {
+            for len in lens {
+                let mut input = Vec::new();
+                let mut i = 0;
+                // Lines of any length up to 998 octets, then one to bring the long line
+                // to `start`.
+                while input.len() + 1000 + 260 < start {
+                    line(&mut input, 2 + (i * 379) % 997, i);
+                    i += 1;
+                }
+                let pad = start - input.len() - 260;
+                line(&mut input, pad, i);
+                line(&mut input, 260, i + 1);
+                assert_eq!(input.len(), start);
+                line(&mut input, len, i + 2);
+                for k in 0..12 {
+                    line(&mut input, [700, 998, 40, 600][k % 4], k);
+                }
+                input.extend_from_slice(b".\r\n");
+                let want = model(Reject, Some(1000), &input);
+                assert_eq!(want.long, len > 1000);
+                for read in [input.len(), 64 * 1024, 1500] {
+                    let reads: Vec<&[u8]> = input.chunks(read).collect();
+                    let d = decode(Reject, Some(1000), &reads);
+                    let case = format!("line of {len} at {start}, read {read}");
+                    assert_as_model(&d, &want, &case);
+                }
+            }
+        }
+    }
+}
+
 /// Bodies of long lines, which `push` walks line by line as it copies a read (past a
 /// block the check refuses): a line one octet over the limit, a line exactly at it, and
 /// each smuggling arrangement of CR, LF and "." put among them, must be read as the

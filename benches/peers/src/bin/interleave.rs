@@ -4,6 +4,10 @@
 //! different conditions (its parse ratio moved between 0.8 and 1.7 over one day for the
 //! same code); alternating every few milliseconds puts them in the same ones.
 //! `cargo run --release --bin interleave [ROUNDS] [commands | data] [SHAPE...]`.
+//! `BODY_KIB=256` (say) in the environment makes the DATA bodies that size instead of
+//! 10 MiB: each timing then repeats the contender over about 10 MiB of wire, so the body
+//! stays in the cache between repetitions, as a message of that size would be after the
+//! reads that brought it in.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -89,8 +93,13 @@ fn main() {
     if !data {
         return;
     }
+    let kib: usize = std::env::var("BODY_KIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&k| k > 0)
+        .unwrap_or(10 * 1024);
     for shape in shapes {
-        let wire = wire(shape, 10 * 1024 * 1024);
+        let wire = wire(shape, kib * 1024);
         data_rounds(shape, &wire, (n / 6).max(11));
     }
 }
@@ -128,65 +137,105 @@ fn command_rounds(n: usize) {
     println!("  smtp-sansio / smtp-proto time: {}", report(&t, 0, 1));
 }
 
-/// DATA: one 10 MiB body per contender per round, in GB/s of wire input.
+/// DATA: one body per contender per round (repeated up to about 10 MiB of wire when the
+/// body is smaller), in GB/s of wire input.
 fn data_rounds(shape: &str, wire: &[u8], m: usize) {
-    let len = wire.len() as f64;
+    let reps = ((10 << 20) / wire.len()).max(1);
+    let len = (wire.len() * reps) as f64;
     let gbps = |secs: f64| len / secs / 1e9;
+    // Seconds for `reps` runs of `f`, each after an untimed `setup`.
+    fn timed<S>(reps: usize, mut setup: impl FnMut() -> S, mut f: impl FnMut(S)) -> f64 {
+        let mut secs = 0.0;
+        for _ in 0..reps {
+            let s = setup();
+            let t = Instant::now();
+            f(s);
+            secs += t.elapsed().as_secs_f64();
+        }
+        secs
+    }
     let mut dst = vec![0u8; wire.len()];
     let mut memcpy = || {
-        let t = Instant::now();
-        dst.copy_from_slice(black_box(wire));
-        black_box(dst[0]);
-        gbps(t.elapsed().as_secs_f64())
+        gbps(timed(
+            reps,
+            || (),
+            |()| {
+                dst.copy_from_slice(black_box(wire));
+                black_box(dst[0]);
+            },
+        ))
     };
     let mut whole = || {
         // The body is in the receive buffer already; that copy is not timed.
-        let mut buf = BytesMut::from(wire);
-        let t = Instant::now();
-        black_box(sansio_data_whole(&mut buf));
-        gbps(t.elapsed().as_secs_f64())
+        gbps(timed(
+            reps,
+            || BytesMut::from(wire),
+            |mut buf| {
+                black_box(sansio_data_whole(&mut buf));
+            },
+        ))
     };
     let mut rbuf = BytesMut::with_capacity(READ + 8);
     let mut reads = || {
-        let t = Instant::now();
-        black_box(sansio_data_reads(black_box(wire), READ, &mut rbuf, true));
-        gbps(t.elapsed().as_secs_f64())
+        gbps(timed(
+            reps,
+            || (),
+            |()| {
+                black_box(sansio_data_reads(black_box(wire), READ, &mut rbuf, true));
+            },
+        ))
     };
     let mut ebuf = BytesMut::with_capacity(READ + 8);
     let mut extend = || {
-        let t = Instant::now();
-        black_box(sansio_data_reads(black_box(wire), READ, &mut ebuf, false));
-        gbps(t.elapsed().as_secs_f64())
+        gbps(timed(
+            reps,
+            || (),
+            |()| {
+                black_box(sansio_data_reads(black_box(wire), READ, &mut ebuf, false));
+            },
+        ))
     };
     let mut out = Vec::with_capacity(wire.len());
     let mut proto_whole = || {
-        let t = Instant::now();
-        black_box(proto_data_whole(black_box(wire), &mut out));
-        gbps(t.elapsed().as_secs_f64())
+        gbps(timed(
+            reps,
+            || (),
+            |()| {
+                black_box(proto_data_whole(black_box(wire), &mut out));
+            },
+        ))
     };
     let mut out2 = Vec::with_capacity(wire.len());
     let mut pbuf = Vec::with_capacity(READ);
     let mut proto_reads = || {
-        let t = Instant::now();
-        black_box(proto_data_reads(
-            black_box(wire),
-            READ,
-            &mut out2,
-            &mut pbuf,
-        ));
-        gbps(t.elapsed().as_secs_f64())
+        gbps(timed(
+            reps,
+            || (),
+            |()| {
+                black_box(proto_data_reads(
+                    black_box(wire),
+                    READ,
+                    &mut out2,
+                    &mut pbuf,
+                ));
+            },
+        ))
     };
     // The read copy alone, into a buffer that stays in the cache: what the 64 KiB-read
     // paths cannot go below, and why they trail the whole buffer.
     let mut cbuf = BytesMut::with_capacity(READ);
     let mut copy_alone = || {
-        let t = Instant::now();
-        for part in black_box(wire).chunks(READ) {
-            cbuf.clear();
-            cbuf.extend_from_slice(part);
-            black_box(cbuf.first());
-        }
-        gbps(t.elapsed().as_secs_f64())
+        gbps(timed(
+            reps,
+            || (),
+            |()| {
+                for part in black_box(wire).chunks(READ) {
+                    cbuf.clear();
+                    cbuf.extend_from_slice(part);
+                    black_box(cbuf.first());
+                }
+            },
+        ))
     };
     let mut all: [&mut dyn FnMut() -> f64; 7] = [
         &mut memcpy,
@@ -208,7 +257,11 @@ fn data_rounds(shape: &str, wire: &[u8], m: usize) {
         "decoder 64 KiB, extend",
         "64 KiB read copy alone",
     ];
-    println!("DATA {shape}, 10 MiB, GB/s (medians of {m} rounds):");
+    let size = match wire.len() >> 10 {
+        k if k >= 1024 => format!("{} MiB", k >> 10),
+        k => format!("{k} KiB, {reps} runs per timing"),
+    };
+    println!("DATA {shape}, {size}, GB/s (medians of {m} rounds):");
     for (i, name) in names.iter().enumerate() {
         println!(
             "  {name:24} {:.2}",
