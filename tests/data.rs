@@ -1127,3 +1127,132 @@ proptest! {
         prop_assert_eq!(d.remaining(), size - n as u64);
     }
 }
+
+/// Lines of prose of `n` octets each (CRLF counted), `count` of them.
+fn prose(n: usize, count: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..count {
+        out.extend((0..n - 2).map(|k| b"lorem ipsum dolor sit amet "[(k + i) % 27]));
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// `push` drops transparency dots as it copies a read. A stuffed line whose content is
+/// "." ("..", CRLF on the wire) must never read as the end of data once its stuffing
+/// dot is gone: not when that dot is the last octet `push` vouches for (a block's last
+/// octet, with the next block refused for a bare CR), nor at the octets around a
+/// block's end, nor where a read ends; the body goes on to the real end.
+#[test]
+fn smuggling_stuffed_dot_line_where_push_stops() {
+    for at in [250, 253, 254, 255, 256, 257, 258, 259, 511, 512, 513, 1023] {
+        for refuse in [false, true] {
+            let mut wire = prose(40, 60);
+            // A line that starts at `at`: "." stuffed, then CRLF.
+            let start = at.min(wire.len());
+            wire.truncate(start - 2);
+            wire.extend_from_slice(b"\r\n..\r\n...x\r\n");
+            if refuse {
+                // A bare CR in the block after.
+                wire.extend_from_slice(b"a bare\rCR here\r\n");
+            }
+            wire.extend_from_slice(&prose(40, 40));
+            wire.extend_from_slice(b".\r\n");
+            let want = model(Reject, Some(1000), &wire);
+            assert!(want.ended && want.rest.is_empty());
+            for read in [wire.len(), at - 1, at, at + 1, at + 2, 64, 300] {
+                let reads: Vec<&[u8]> = wire.chunks(read).collect();
+                let d = decode(Reject, Some(1000), &reads);
+                assert_as_model(&d, &want, &format!("at {at}, refuse {refuse}, read {read}"));
+            }
+        }
+    }
+}
+
+/// What follows the end of data in a read is the next command's (pipelined MAIL, or a
+/// BDAT chunk whose octets may look like stuffed lines): `push` must leave it exactly
+/// as it came, whether the end of data is the read's first line or inside it.
+#[test]
+fn smuggling_end_of_data_then_pipelined_octets_left_alone() {
+    let after: &[u8] = b"MAIL FROM:<a@b.example>\r\nBDAT 18 LAST\r\n\r\n..x\r\n.\r\n..\r\n.y";
+    let body = prose(60, 30);
+    for (first, cut) in [(false, body.len()), (true, body.len()), (false, 700)] {
+        let mut wire = body.clone();
+        if first {
+            // A stuffed line first, so that a read may start with its dot.
+            wire.extend_from_slice(b"..z\r\n");
+        }
+        let eod = wire.len();
+        wire.extend_from_slice(b".\r\n");
+        wire.extend_from_slice(after);
+        wire.extend_from_slice(&prose(60, 10));
+        let want = model(Reject, Some(1000), &wire);
+        assert!(want.ended);
+        assert_eq!(&want.rest[..after.len()], after);
+        for split in [cut, eod, eod + 1, eod + 2, eod + 3, eod - 5] {
+            let d = decode(Reject, Some(1000), &[&wire[..split], &wire[split..]]);
+            assert_as_model(&d, &want, &format!("first {first}, split {split}"));
+        }
+    }
+}
+
+/// A read that starts inside a long line (which the decoder takes line by line, as the
+/// block check does not bound it) and then holds stuffed lines: the decoder must not
+/// read the lines `push` unstuffed as stuffed again ("..." on the wire is ".." in the
+/// body, and ".." is ".", not the end of data).
+#[test]
+fn smuggling_long_open_line_then_unstuffed_lines() {
+    for open in [300, 700, 990] {
+        let mut wire = prose(40, 20);
+        let read1 = wire.len() + open;
+        wire.extend(std::iter::repeat_n(b'w', 995));
+        wire.extend_from_slice(b"\r\n..\r\n...\r\n..a\r\n");
+        wire.extend_from_slice(&prose(40, 30));
+        wire.extend_from_slice(b"..\r\n");
+        wire.extend_from_slice(&prose(40, 30));
+        wire.extend_from_slice(b".\r\n");
+        let want = model(Reject, Some(1000), &wire);
+        assert!(want.ended && !want.long);
+        let d = decode(Reject, Some(1000), &[&wire[..read1], &wire[read1..]]);
+        assert_as_model(&d, &want, &format!("open {open}"));
+    }
+}
+
+/// A caller that pushes a second read before draining the first, and moves the buffer
+/// in between (reserving room), still gets the body exactly: the dots `push` dropped
+/// from the first read are not looked for again.
+#[test]
+fn push_twice_without_draining_keeps_what_it_dropped() {
+    let mut wire = Vec::new();
+    for i in 0..400 {
+        wire.extend_from_slice(if i % 3 == 0 { b"..\r\n" } else { b"...x\r\n" });
+        wire.extend_from_slice(&prose(50, 1));
+    }
+    wire.extend_from_slice(b".\r\n");
+    let want = model(Reject, Some(1000), &wire);
+    assert!(want.ended);
+    let half = wire.len() / 2;
+    for drain_first in [false, true] {
+        let mut dec = DataDecoder::new(Reject, Some(1000));
+        let mut buf = BytesMut::new();
+        let mut body = Vec::new();
+        dec.push(&wire[..half], &mut buf);
+        if drain_first {
+            // Takes one chunk only.
+            if let DataStep::Chunk(c) = dec.next(&mut buf) {
+                body.extend_from_slice(&c);
+            }
+        }
+        // Forces the buffer to move.
+        buf.reserve(1 << 20);
+        dec.push(&wire[half..], &mut buf);
+        loop {
+            match dec.next(&mut buf) {
+                DataStep::Chunk(c) => body.extend_from_slice(&c),
+                DataStep::End => break,
+                other => panic!("{other:?} before the end"),
+            }
+        }
+        assert_eq!(body, want.body, "drain first {drain_first}");
+    }
+}

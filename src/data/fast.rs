@@ -22,15 +22,17 @@
 //! the check refuses, the caller decides how the rest is copied: `DataDecoder::push`
 //! walks long lines as it copies them (`super::walk`).
 //!
-//! Dot lines (a line that starts with ".") end a chunk each, so their cost is per line.
-//! The check only marks the blocks that hold one; [`copy_checked`] then lists where
-//! they are while the read is still in cache, and the decoder walks that list instead
-//! of searching each marked block again when it gets there.
+//! Dot lines (a line that starts with ".") would end a chunk each, at about 490
+//! instructions a line over the decoder's steps. The check only marks the blocks that
+//! hold one; [`copy_checked`], which copies each block anyway, copies a marked block
+//! without its transparency dots (a mask of its dot lines on AVX2, then a copy around
+//! each), so the decoder takes the whole read as one run. It stops at the end of data:
+//! what follows is the next command's.
 
 use bytes::BytesMut;
 
-use super::dots::{each_marked_lf_dot, lf_dot};
-use super::{CR, DOT, LF};
+use super::dots::{dot_line_mask, lf_dot};
+use super::{CR, CRLF, DOT, LF};
 
 /// Block size of the check.
 pub(super) const BLOCK: usize = 256;
@@ -101,194 +103,160 @@ const RUN: usize = 64;
 /// Most blocks one [`copy_checked`] vouches for: 64 KiB, a large read.
 const MAX_BLOCKS: usize = 256;
 
-/// Most dot lines [`copy_checked`] lists; the rest are searched for when reached, at
-/// about 140 instructions each against 10 for a listed one. One per block on average:
-/// a 64 KiB read of prose with a dot line every 5 lines holds about 180 (raising this
-/// from 32 took that body's 64 KiB reads from 1.36 to 1.50–1.59 × smtp-proto). The
-/// list is the decoder's own, allocated at the first read that lists a dot line (once
-/// per message that has one), not carried inline: that cost every session 450 octets
-/// of its idle size.
-pub(super) const MAX_LISTED: usize = 256;
-
-/// Where [`copy_checked`] lists dot lines: allocated at the first one.
-pub(super) type DotLines = Option<Box<[u16; MAX_LISTED]>>;
-const _: () = assert!(MAX_BLOCKS * BLOCK <= 1 << 16, "LF offsets must fit a u16");
-
-/// What [`copy_checked`] found: the first `blocks` blocks of the buffer passed the
-/// check; `dots` marks those in which a line starts with "."; the list it filled holds
-/// the offsets of the LFs before those dots in the first `listed` blocks, in order (the
-/// last LF a block can mark is at 256 × 256, so a `u16` holds each).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Checked {
-    blocks: usize,
-    dots: [u64; MAX_BLOCKS / 64],
-    n_lines: usize,
-    listed: usize,
-    /// Lines before this one in the list lie behind the decoder.
-    seen: usize,
+/// A dot line met by [`copy_checked`] that the block it was found in could not settle.
+/// One octet, tested once per block copied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(u8)]
+enum Pending {
+    #[default]
+    None,
+    /// The last octet copied is a transparency dot: dropped if the next block passes,
+    /// else the octets vouched for end before it (so that the decoder, seeing a line
+    /// that starts with "." after them, reads it as a dot line, which it is).
+    Last,
+    /// A line starts with "." at octet 0 of the next block.
+    Next0,
+    /// A line starts with "." at octet 1 of the next block.
+    Next1,
 }
 
-impl Checked {
-    /// Nothing checked yet.
-    const NONE: Self = Self {
-        blocks: 0,
-        dots: [0; MAX_BLOCKS / 64],
-        n_lines: 0,
-        listed: 0,
-        seen: 0,
+/// What the copy of one run of blocks leaves for the next ([`copy_checked`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Unstuff {
+    pending: Pending,
+    /// The end of data was met: so many octets of the first block not passed were
+    /// copied, those before its line.
+    end: Option<usize>,
+}
+
+/// Whether the two octets after a dot at a line start make it the end of data ("."
+/// CRLF) rather than a transparency dot.
+#[inline]
+fn ends_data(after: &[u8]) -> bool {
+    after.get(..2) == Some(CRLF)
+}
+
+/// Appends block `w` (its first 256 octets) to `dst` without its transparency dots:
+/// the dot lines the block marks (`dotted`; with `TOLERANT` only those after a real
+/// CRLF), and the one `u` carries from the block before. Stops at the end of data, with
+/// the octets before it copied (their count in `u.end`).
+#[inline(never)]
+fn copy_unstuffed<const TOLERANT: bool>(
+    dst: &mut BytesMut,
+    w: &[u8; BLOCK + 2],
+    dotted: bool,
+    u: &mut Unstuff,
+) {
+    let mut from = 0;
+    match core::mem::take(&mut u.pending) {
+        Pending::None => {}
+        Pending::Last => dst.truncate(dst.len().saturating_sub(1)),
+        p @ (Pending::Next0 | Pending::Next1) => {
+            let j = usize::from(p == Pending::Next1);
+            if ends_data(&w[j + 1..]) {
+                dst.extend_from_slice(&w[..j]);
+                u.end = Some(j);
+                return;
+            }
+            dst.extend_from_slice(&w[..j]);
+            from = j + 1;
+        }
+    }
+    let mask = if dotted {
+        dot_line_mask(w)
+    } else {
+        [0; BLOCK / 64]
     };
-
-    /// Marks the dot lines `check_run` found (bit `j` of `dots` is block `blocks + j`).
-    fn mark_dots(&mut self, dots: u64) {
-        let (word, bit) = (self.blocks / 64, self.blocks % 64);
-        if let Some(w) = self.dots.get_mut(word) {
-            *w |= dots << bit;
-        }
-        if bit > 0 {
-            if let Some(w) = self.dots.get_mut(word + 1) {
-                *w |= dots >> (64 - bit);
-            }
-        }
-    }
-
-    /// Octets vouched for, from the start of the buffer.
-    pub(super) fn len(&self) -> usize {
-        self.blocks * BLOCK
-    }
-
-    /// Lists the dot lines of the marked blocks of `buf` (the buffer checked) in
-    /// `lines`, while [`MAX_LISTED`] fit. One pass per marked block, while it is still
-    /// in cache, rather than a search per dot line later, which would read each block
-    /// again up to the dot and once more after it.
-    fn list_dot_lines<const TOLERANT: bool>(&mut self, buf: &[u8], store: &mut DotLines) {
-        if self.dots.iter().all(|&d| d == 0) {
-            self.listed = self.blocks;
-            return;
-        }
-        let lines = store.get_or_insert_with(|| Box::new([0; MAX_LISTED]));
-        let mut before = self.n_lines;
-        let done = each_marked_lf_dot(buf, &self.dots, |k, dot| match dot {
-            // Block `k` is listed whole.
-            None => {
-                (self.listed, before) = (k + 1, self.n_lines);
-                true
-            }
-            // After a bare LF, "." is content (the LF is at `k * BLOCK + 1 + j`).
-            Some(j) if TOLERANT && buf.get(k * BLOCK + j) != Some(&CR) => true,
-            Some(j) => match lines.get_mut(self.n_lines) {
-                Some(slot) => {
-                    // The LF is at `k * BLOCK + 1 + j`, `j` below BLOCK, `k` below
-                    // MAX_BLOCKS: the sum less one fits.
-                    *slot = (k * BLOCK + j) as u16;
-                    self.n_lines += 1;
-                    true
-                }
-                None => false,
-            },
-        });
-        if !done {
-            // The lines of a block that did not fit are searched for when reached.
-            self.n_lines = before;
-            return;
-        }
-        self.listed = self.blocks;
-    }
-
-    /// The offset of the first line start with "." after offset `from` (offsets from the
-    /// start of the checked octets), given `lines`, the list [`copy_checked`] filled,
-    /// and `s`, the octets from `from` on. The decoder
-    /// asks with `from` never going back, so the list is walked once; should it go
-    /// back, the walk starts again rather than miss a line (a missed "." CRLF would
-    /// read as content). The walk is inlined into the decoder; the search past the list
-    /// is not, so the walk needs no registers saved.
-    #[inline]
-    pub(super) fn next_dot_line(
-        &mut self,
-        lines: &DotLines,
-        s: &[u8],
-        from: usize,
-    ) -> Option<usize> {
-        let lines = lines.as_deref().map_or(&[][..], |l| &l[..]);
-        let lines = lines.get(..self.n_lines).unwrap_or_default();
-        let behind = |i: usize| lines.get(i).is_some_and(|&l| usize::from(l) + 2 <= from);
-        if self.seen > 0 && !behind(self.seen - 1) {
-            self.seen = 0;
-        }
-        while let Some(&l) = lines.get(self.seen) {
-            let dot = usize::from(l) + 2;
-            if dot > from {
-                return Some(dot);
-            }
-            self.seen += 1;
-        }
-        self.search_marked(s, from)
-    }
-
-    /// [`Checked::next_dot_line`] past the list: the marked blocks searched. Block `k`
-    /// marks dot lines at its octets 2 to 257 (LFs at 1 to 256).
-    #[inline(never)]
-    fn search_marked(&self, s: &[u8], from: usize) -> Option<usize> {
-        let mut k = (from.saturating_sub(BLOCK) / BLOCK).max(self.listed);
-        while k < self.blocks {
-            let mask = self.dots.get(k / 64)? & (u64::MAX << (k % 64));
-            if mask == 0 {
-                k = (k / 64 + 1) * 64;
+    // Dot lines start at octets 2 to 257 (LFs at 1 to 256), in order.
+    'lines: for (k, &word) in mask.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            let d = k * 64 + bits.trailing_zeros() as usize + 2;
+            bits &= bits - 1;
+            if TOLERANT && w[d - 2] != CR {
                 continue;
             }
-            k = k / 64 * 64 + mask.trailing_zeros() as usize;
-            if k >= self.blocks {
-                return None;
+            if d >= BLOCK {
+                u.pending = if d == BLOCK {
+                    Pending::Next0
+                } else {
+                    Pending::Next1
+                };
+                break 'lines;
             }
-            let (lo, hi) = ((k * BLOCK + 1).max(from), k * BLOCK + BLOCK + 1);
-            let end = (hi + 1).saturating_sub(from).min(s.len());
-            if let Some(w) = s.get(lo.saturating_sub(from)..end) {
-                if let Some(j) = lf_dot(w) {
-                    return Some(lo + j + 1);
-                }
+            // `d` is below BLOCK: its two octets after are in the window.
+            if ends_data(&w[d + 1..]) {
+                dst.extend_from_slice(&w[from..d]);
+                u.end = Some(d);
+                return;
             }
-            k += 1;
+            if d == BLOCK - 1 {
+                // Kept for now: see `Pending::Last`.
+                u.pending = Pending::Last;
+                break 'lines;
+            }
+            dst.extend_from_slice(&w[from..d]);
+            from = d + 1;
         }
-        None
     }
+    dst.extend_from_slice(&w[from.min(BLOCK)..BLOCK]);
 }
 
 /// Appends `input` to `buf`, checking each block on `input` just before it is copied,
-/// so each octet comes from memory once and is copied from the first-level cache.
-/// Returns the blocks from the start of `buf` that passed the check one after the
-/// other (up to [`MAX_BLOCKS`]), those with a dot line included, and what `rest`
-/// returned: it appends the octets of `input` not yet in `buf` (a refused block on),
-/// and is told how many octets of `buf` the blocks cover. `buf` holds at most `BLOCK`
-/// octets on entry. `gaps` as for [`check_run`]; the dot lines are listed in `lines`.
-/// `TOLERANT` checks as [`clean_run_tolerant`] does, and lists only the dot lines
-/// after a real CRLF.
+/// so each octet comes from memory once and is copied from the first-level cache, and
+/// with `unstuff`, dropping the transparency dots of the blocks that pass. Returns how
+/// many octets from the start of `buf` were checked so (up to [`MAX_BLOCKS`] blocks of
+/// `input`, less the dots dropped), and what `rest` returned: it appends the octets of
+/// `input` not yet in `buf` (a refused block on), and is told how many octets of `buf`
+/// are vouched for. Those hold no line that starts with a dot for transparency or the
+/// end of data: with `unstuff` the dots are gone, and they end before the end of data;
+/// without it, before the first block with a dot line. A line in them may still start
+/// with "." (the dot after one dropped), so they are to be taken whole, never looked at
+/// line by line. `buf` holds at most `BLOCK` octets on entry; a block that begins in
+/// them passes only without a dot line. `gaps` as for [`check_run`]. `TOLERANT` checks
+/// as [`clean_run_tolerant`] does, and drops only the dots after a real CRLF.
 pub(super) fn copy_checked<const TOLERANT: bool, R>(
     input: &[u8],
     buf: &mut BytesMut,
     gaps: bool,
-    lines: &mut DotLines,
+    unstuff: bool,
     rest: impl FnOnce(&[u8], &mut BytesMut, usize) -> R,
-) -> (Checked, R) {
+) -> (usize, R) {
     let held = buf.len();
     let total = held + input.len();
+    // A dot among the octets held is the decoder's, and may be the end of data.
+    let unstuff = unstuff && held == 0;
     // Octets of `input` appended so far.
     let mut copied = 0usize;
-    let mut out = Checked::NONE;
+    let mut blocks = 0;
+    // Octets of `buf` the blocks that passed cover.
+    let mut end = 0;
+    let mut u = Unstuff::default();
     let mut n = 0;
     // The decoder bounds the line open where it takes the blocks up.
     let mut lf_before = gaps;
-    while n + BLOCK + 2 <= total && out.blocks < MAX_BLOCKS {
+    while n + BLOCK + 2 <= total && blocks < MAX_BLOCKS {
         // The window checked from `n` on (`buf` does not hold the two octets after the
         // last block copied, which may be its LF).
-        let (max, (passed, dots), s) = match n.checked_sub(held) {
+        let (max, passed, s) = match n.checked_sub(held) {
             Some(i) => {
                 // Blocks on `input`, each appended as it passes. What `buf` holds of
                 // them already (the octets after a block that began there) is skipped.
-                let max = (MAX_BLOCKS - out.blocks).min(RUN);
+                let max = (MAX_BLOCKS - blocks).min(RUN);
                 let skip = copied.saturating_sub(i);
                 let s = input.get(i..).unwrap_or_default();
-                let r = check_copy_run::<TOLERANT>(s, max, gaps, lf_before, skip, buf);
-                copied = copied.max(i + r.0 * BLOCK);
-                (max, r, s)
+                let copy = CopyTo {
+                    dst: &mut *buf,
+                    skip,
+                    u: &mut u,
+                };
+                let (passed, _) =
+                    check_copy_run::<TOLERANT>(s, max, gaps, lf_before, unstuff, copy);
+                copied = copied.max(i + passed * BLOCK + u.end.unwrap_or(0));
+                if passed > 0 || u.end.is_some() {
+                    end = buf.len();
+                }
+                (max, passed, s)
             }
             None => {
                 // The window begins in what `buf` held: complete it there first.
@@ -298,33 +266,36 @@ pub(super) fn copy_checked<const TOLERANT: bool, R>(
                     copied = need;
                 }
                 let s = buf.get(n..).unwrap_or_default();
-                (1, check_run::<TOLERANT>(s, 1, false, gaps, lf_before), s)
+                let (passed, dots) = check_run::<TOLERANT>(s, 1, false, gaps, lf_before);
+                let passed = if dots == 0 { passed } else { 0 };
+                end += passed * BLOCK;
+                (1, passed, s)
             }
         };
         if passed == max {
             lf_before = marks_lf(s, passed - 1);
         }
-        out.mark_dots(dots);
-        out.blocks += passed;
+        blocks += passed;
         // Both arms leave `copied` at or past the end of the blocks that passed.
         n += passed * BLOCK;
         debug_assert!(held + copied >= n, "{held} + {copied} < {n}");
-        if passed < max {
-            // A refused block, or too few octets left for one.
+        if passed < max || u.end.is_some() {
+            // A refused block, too few octets left for one, or the end of data.
             break;
         }
     }
-    let r = rest(input.get(copied..).unwrap_or_default(), buf, out.len());
-    out.list_dot_lines::<TOLERANT>(buf, lines);
-    (out, r)
+    let vouched = end - usize::from(u.pending == Pending::Last && u.end.is_none());
+    let r = rest(input.get(copied..).unwrap_or_default(), buf, vouched);
+    (vouched, r)
 }
-
 /// What a run handed to the decoder must satisfy, checked octet by octet (for debug
 /// assertions): from `pos`, the `n` octets hold no CR without an LF after it, no LF
 /// among them or just after them follows anything but a CR (`buf[pos]` aside), no line
 /// starts with "." after `pos` and before `pos + n`, and no line that starts after `pos`
-/// and ends in the run is `2 * BLOCK` octets long, or `3 * BLOCK` with `gaps`.
-pub(super) fn vouches(buf: &[u8], pos: usize, n: usize, gaps: bool) -> bool {
+/// and ends in the run is `2 * BLOCK` octets long, or `3 * BLOCK` with `gaps`. Without
+/// `dots`, lines that start with "." are let be (a run whose transparency dots were
+/// dropped holds them as content).
+pub(super) fn vouches(buf: &[u8], pos: usize, n: usize, gaps: bool, dots: bool) -> bool {
     let bound = line_bound(gaps);
     let end = (pos + n + 1).min(buf.len());
     let Some(s) = buf.get(pos..end) else {
@@ -342,7 +313,7 @@ pub(super) fn vouches(buf: &[u8], pos: usize, n: usize, gaps: bool) -> bool {
                 return false;
             }
             line_start = Some(i + 1);
-            if i + 1 < n && s.get(i + 1) == Some(&DOT) {
+            if dots && i + 1 < n && s.get(i + 1) == Some(&DOT) {
                 return false;
             }
         }
@@ -353,8 +324,8 @@ pub(super) fn vouches(buf: &[u8], pos: usize, n: usize, gaps: bool) -> bool {
 /// [`vouches`] for a run checked as [`clean_run_tolerant`] checks (for debug
 /// assertions): any CRs and LFs; no line starts with "." after a real CRLF after `pos`
 /// and before `pos + n`; and no line that starts after `pos` and ends in the run, at a
-/// CR or a bare LF, holds `2 * BLOCK` octets.
-pub(super) fn vouches_tolerant(buf: &[u8], pos: usize, n: usize) -> bool {
+/// CR or a bare LF, holds `2 * BLOCK` octets. `dots` as for [`vouches`].
+pub(super) fn vouches_tolerant(buf: &[u8], pos: usize, n: usize, dots: bool) -> bool {
     let Some(s) = buf.get(pos..(pos + n + 2).min(buf.len())) else {
         return false;
     };
@@ -369,7 +340,7 @@ pub(super) fn vouches_tolerant(buf: &[u8], pos: usize, n: usize) -> bool {
             return false;
         }
         let next = if crlf { i + 2 } else { i + 1 };
-        if crlf && next < n && s.get(next) == Some(&DOT) {
+        if dots && crlf && next < n && s.get(next) == Some(&DOT) {
             return false;
         }
         line_start = Some(next);
@@ -436,59 +407,91 @@ fn run_on<const TOLERANT: bool>(
     gaps: bool,
     lf_before: bool,
 ) -> (usize, u64) {
-    arch.dispatch(CheckRun::<TOLERANT> {
+    arch.dispatch(CheckRun::<TOLERANT, false> {
         s,
         max,
         stop_at_dot,
         gaps,
         lf_before,
+        unstuff: false,
         copy_to: None,
     })
 }
 
-/// [`check_run`] that also appends each block that passes to `dst` (the first one
+/// Where [`check_copy_run`] appends the blocks that pass.
+struct CopyTo<'a> {
+    dst: &'a mut BytesMut,
+    /// Octets of the first block `dst` holds already.
+    skip: usize,
+    u: &'a mut Unstuff,
+}
+
+/// [`check_run`] that also appends each block that passes to `copy.dst` (the first one
 /// less its first `skip` octets, which `dst` holds already), right after its check.
 /// The copy then reads the first-level cache, and its stores overlap the loads of the
-/// next block from memory; a copy of the whole group after its check did neither.
+/// next block from memory; a copy of the whole group after its check did neither. With
+/// `unstuff`, the transparency dots of the blocks are dropped as they are copied
+/// ([`copy_unstuffed`]), and the run stops at the end of data; without it, at the
+/// first block with a dot line.
 #[inline(never)]
 fn check_copy_run<const TOLERANT: bool>(
     s: &[u8],
     max: usize,
     gaps: bool,
     lf_before: bool,
-    skip: usize,
-    dst: &mut BytesMut,
+    unstuff: bool,
+    copy: CopyTo<'_>,
 ) -> (usize, u64) {
-    pulp::Arch::new().dispatch(CheckRun::<TOLERANT> {
+    // A block `dst` holds the start of was checked there, and has no dot line. That
+    // start is taken back and the block copied whole with the others (put back if it
+    // does not pass): no test per block for it.
+    let CopyTo { dst, skip, u } = copy;
+    let unstuff = unstuff && skip == 0;
+    let skip = skip.min(BLOCK).min(dst.len());
+    dst.truncate(dst.len() - skip);
+    let (passed, dots) = pulp::Arch::new().dispatch(CheckRun::<TOLERANT, true> {
         s,
         max,
         stop_at_dot: false,
         gaps,
         lf_before,
-        copy_to: Some((dst, skip)),
-    })
+        unstuff,
+        copy_to: Some((&mut *dst, u)),
+    });
+    if passed == 0 {
+        dst.extend_from_slice(s.get(..skip).unwrap_or_default());
+    }
+    (passed, dots)
 }
 
 /// [`check_block`] over many blocks, compiled for the instruction set `pulp` picked
 /// (AVX2 where the CPU reports it, detected once; the baseline otherwise). Everything
 /// it calls is inlined into it, so its loop is compiled with those instructions: a
 /// closure in its place is not always inlined, and then runs on the baseline.
-struct CheckRun<'a, const TOLERANT: bool = false> {
+struct CheckRun<'a, const TOLERANT: bool, const COPY: bool> {
     s: &'a [u8],
     max: usize,
     stop_at_dot: bool,
     gaps: bool,
     lf_before: bool,
-    /// Where passed blocks go, and how much of the first one is there already.
-    copy_to: Option<(&'a mut BytesMut, usize)>,
+    /// Drop the transparency dots of the blocks copied (else a dot line stops the copy).
+    unstuff: bool,
+    /// Where passed blocks go, and what their dots leave for the next block.
+    copy_to: Option<(&'a mut BytesMut, &'a mut Unstuff)>,
 }
 
-impl<const TOLERANT: bool> pulp::WithSimd for CheckRun<'_, TOLERANT> {
+impl<const TOLERANT: bool, const COPY: bool> pulp::WithSimd for CheckRun<'_, TOLERANT, COPY> {
     type Output = (usize, u64);
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(mut self, _: S) -> (usize, u64) {
         let (mut n, mut dots) = (0, 0u64);
+        // Kept here rather than behind `copy_to`, so that it stays in a register while
+        // the copies write memory.
+        let mut pending = match &self.copy_to {
+            Some((_, u)) if COPY => u.pending,
+            _ => Pending::None,
+        };
         // The last block that passed with no LF; `usize::MAX` stands for the block
         // before the first one (no LF there), `usize::MAX - 1` for one further back.
         let mut gap = usize::MAX - usize::from(self.lf_before);
@@ -505,30 +508,44 @@ impl<const TOLERANT: bool> pulp::WithSimd for CheckRun<'_, TOLERANT> {
             } else {
                 check_block(w)
             };
-            match verdict {
-                Verdict::Clean => {}
+            let dotted = match verdict {
+                Verdict::Clean => false,
                 Verdict::DotLine => {
+                    if COPY && !self.unstuff {
+                        break;
+                    }
                     dots |= 1 << n;
                     if self.stop_at_dot {
                         return (n + 1, dots);
                     }
+                    true
                 }
                 // A block with no LF passes with gaps, only right after one with an LF.
                 // (Not under the tolerant rule, whose blocks need a line end each.)
-                Verdict::NoLf if !TOLERANT && self.gaps && gap.wrapping_add(1) != n => gap = n,
+                Verdict::NoLf if !TOLERANT && self.gaps && gap.wrapping_add(1) != n => {
+                    gap = n;
+                    false
+                }
                 Verdict::Refused | Verdict::NoLf => break,
-            }
-            if let Some((dst, skip)) = &mut self.copy_to {
-                // A block of constant size is copied inline.
-                match *skip {
-                    0 => dst.extend_from_slice(&w[..BLOCK]),
-                    k => {
-                        dst.extend_from_slice(w.get(k.min(BLOCK)..BLOCK).unwrap_or_default());
-                        *skip = k.saturating_sub(BLOCK);
+            };
+            if let Some((dst, u)) = self.copy_to.as_mut().filter(|_| COPY) {
+                if dotted || pending != Pending::None {
+                    u.pending = pending;
+                    copy_unstuffed::<TOLERANT>(dst, w, dotted, u);
+                    pending = u.pending;
+                    if u.end.is_some() {
+                        // The end of data: its block does not count as passed.
+                        break;
                     }
+                } else {
+                    // A block of constant size is copied inline.
+                    dst.extend_from_slice(&w[..BLOCK]);
                 }
             }
             n += 1;
+        }
+        if let Some((_, u)) = self.copy_to.as_mut().filter(|_| COPY) {
+            u.pending = pending;
         }
         (n, dots)
     }

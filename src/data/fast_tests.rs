@@ -145,7 +145,7 @@ fn gaps_pass_one_block_without_lf() {
         let n = clean_run(body, 0, true);
         let first = body.iter().position(|&b| b == LF).unwrap() + 1;
         if n > first {
-            assert!(vouches(body, first, n - first, true));
+            assert!(vouches(body, first, n - first, true, true));
         }
     }
     // With gaps, the first block of a run may have no LF (the line open there is
@@ -196,24 +196,6 @@ fn check_builds_agree_with_the_reference() {
     );
 }
 
-/// Dot-line marks land on the right blocks when a group straddles two words of
-/// the bitmap.
-#[test]
-fn dot_marks_straddle_words() {
-    let mut c = Checked {
-        blocks: 60,
-        ..Checked::NONE
-    };
-    c.mark_dots(0b1001_0001); // blocks 60, 64 and 67
-    assert_eq!(c.dots, [1 << 60, 1 | 1 << 3, 0, 0]);
-    c.blocks = 65;
-    c.mark_dots(1);
-    assert_eq!(c.dots, [1 << 60, 0b1011, 0, 0]);
-    c.blocks = 250;
-    c.mark_dots(u64::MAX);
-    assert_eq!(c.dots[3], u64::MAX << 58);
-}
-
 /// A run of blocks stops at the first refused one, and after the first dot line
 /// when asked to; both builds agree.
 #[test]
@@ -230,45 +212,30 @@ fn check_run_stops_where_it_should() {
     }
 }
 
-/// The walk of the dot-line list answers the same when asked from an earlier
-/// offset again: a line it skipped would be read as content.
-#[test]
-fn dot_line_list_survives_a_step_back() {
-    let mut body = lines(100);
-    for line in (1..100).step_by(7) {
-        body[38 * line] = DOT;
-    }
-    let (mut buf, mut lines) = (BytesMut::new(), None);
-    let (mut checked, ()) =
-        copy_checked::<false, _>(&body, &mut buf, false, &mut lines, |r, b, _| {
-            b.extend_from_slice(r)
-        });
-    let mut forward = vec![];
-    let mut from = 0;
-    while let Some(d) = checked.next_dot_line(&lines, &buf[from..], from) {
-        forward.push(d);
-        from = d;
-    }
-    assert_eq!(
-        forward.len(),
-        (1..100)
-            .step_by(7)
-            .filter(|l| l * 38 < checked.len())
-            .count()
-    );
-    for (i, &d) in forward.iter().enumerate().rev() {
-        let from = if i == 0 { 0 } else { forward[i - 1] };
-        assert_eq!(
-            checked.next_dot_line(&lines, &buf[from..], from),
-            Some(d),
-            "{i}"
-        );
-    }
+/// `wire` with the transparency dots of its first `k` octets dropped: those that
+/// start a line after a real CRLF, from its third octet on (a dot at the first or
+/// second octet is the decoder's), as `copy_checked` drops them.
+fn unstuffed_prefix(wire: &[u8], k: usize) -> Vec<u8> {
+    (0..k)
+        .filter(|&i| !(i >= 2 && wire[i] == DOT && wire[i - 1] == LF && wire[i - 2] == CR))
+        .map(|i| wire[i])
+        .collect()
 }
 
-/// `copy_checked` copies exactly and checks what `clean_run` checks on the result,
-/// going on past dot lines, whatever the buffer held, wherever the input ends and
-/// whatever stops the run.
+/// The first octet of `wire` from which the end of data starts (a "." after a real
+/// CRLF, then CRLF), from its third octet on.
+fn end_of_data(wire: &[u8]) -> Option<usize> {
+    (2..wire.len()).find(|&i| {
+        wire[i] == DOT && wire[i - 2..i] == *b"\r\n" && wire.get(i + 1..i + 3) == Some(b"\r\n")
+    })
+}
+
+/// `copy_checked` leaves the wire in the buffer, the first `v` octets it reports with
+/// their transparency dots dropped when asked to (and only then), the rest as it came;
+/// it drops no dot past the end of data, never ends those octets right after a dot it
+/// dropped, and vouches for what `clean_run` passes: without dropping, up to the first
+/// block with a dot line, with it past dot lines to the end of data. Whatever the
+/// buffer held, wherever the input ends and whatever stops the run.
 #[test]
 fn copy_checked_is_copy_then_clean_run() {
     let clean = lines(200);
@@ -280,20 +247,32 @@ fn copy_checked_is_copy_then_clean_run() {
             bodies.push(s);
         }
     }
-    // Dot lines, and more of them than `copy_checked` lists: the rest are found by
-    // search.
+    // Dot lines, many of them, some stuffed twice (a line of content "." or ".x").
     for every in [1, 3] {
         let mut s = clean.clone();
         for line in (0..200).step_by(every) {
             s[38 * line] = DOT;
+            if line % 5 == 0 {
+                s[38 * line + 1] = DOT;
+            }
         }
         bodies.push(s);
     }
-    let mut s = lines(MAX_LISTED + 100);
-    for line in 0..MAX_LISTED + 100 {
-        s[38 * line] = DOT;
+    // A dot line at every place around a block's end, and the end of data there.
+    for at in [
+        BLOCK * 3 - 3,
+        BLOCK * 3 - 2,
+        BLOCK * 3 - 1,
+        BLOCK * 3,
+        BLOCK * 3 + 1,
+    ] {
+        for tail in [&b"..a"[..], b".\r\n", b"..\r\n", b".\ra"] {
+            let mut s = clean.clone();
+            s[at - 2..at].copy_from_slice(b"\r\n");
+            s[at..at + tail.len()].copy_from_slice(tail);
+            bodies.push(s);
+        }
     }
-    bodies.push(s);
     // Lines longer than a block, which pass only with gaps, some of them dotted.
     let mut long = lines_of(&[300, 40, 511, 700, 257, 800], 8000);
     for (i, at) in memchr::memchr_iter(LF, &long.clone()).enumerate() {
@@ -306,36 +285,51 @@ fn copy_checked_is_copy_then_clean_run() {
     for (body, gaps) in bodies.iter().flat_map(|b| [(b, false), (b, true)]) {
         for held in [&b""[..], b"\r", b"a", b".", b"ab", b"\n."] {
             for len in [0, 1, 255, 256, 257, 258, 4096, 4354, body.len()] {
-                let (mut buf, mut lines) = (BytesMut::from(held), None);
-                let (mut checked, ()) = copy_checked::<false, _>(
-                    &body[..len],
-                    &mut buf,
-                    gaps,
-                    &mut lines,
-                    |r, b, _| b.extend_from_slice(r),
-                );
-                let run = checked.len();
-                let mut want = held.to_vec();
-                want.extend_from_slice(&body[..len]);
-                assert_eq!(&buf[..], &want[..]);
-                // The blocks of the whole buffer, checked in place, past dot lines.
-                let want_run = reference_run(&want, gaps, MAX_BLOCKS) * BLOCK;
-                let case = format!("held {held:?}, len {len}, gaps {gaps}");
-                assert_eq!(run, want_run, "{case}");
-                // Between the dot lines it reports, the run holds what the decoder
-                // relies on, and no dot line is missed.
-                let mut from = usize::from(held.first() == Some(&LF));
-                while from < run {
-                    let next = checked.next_dot_line(&lines, &want[from..], from);
-                    let to = next.filter(|&d| d < run).unwrap_or(run);
-                    assert!(
-                        vouches(&want, from, to - from, gaps),
-                        "{case}, {from}..{to}"
+                for unstuff in [false, true] {
+                    let mut buf = BytesMut::from(held);
+                    let (v, ()) = copy_checked::<false, _>(
+                        &body[..len],
+                        &mut buf,
+                        gaps,
+                        unstuff,
+                        |r, b, _| b.extend_from_slice(r),
                     );
-                    if let Some(d) = next {
-                        assert!(want[d] == DOT && want[d - 1] == LF, "{case}: {d}");
+                    let mut wire = held.to_vec();
+                    wire.extend_from_slice(&body[..len]);
+                    let case = format!("held {held:?}, len {len}, gaps {gaps}, {unstuff}");
+                    // The wire octets the first `v` of the buffer stand for.
+                    let k = wire.len() + v - buf.len();
+                    assert_eq!(&buf[v..], &wire[k..], "{case}");
+                    let dropping = unstuff && held.is_empty();
+                    let head = if dropping {
+                        unstuffed_prefix(&wire, k)
+                    } else {
+                        wire[..k].to_vec()
+                    };
+                    assert_eq!(&buf[..v], &head[..], "{case}");
+                    let passed = reference_run(&wire, gaps, MAX_BLOCKS) * BLOCK;
+                    let first_dot = (0..wire.len())
+                        .find(|&i| i >= 2 && wire[i] == DOT && wire[i - 1] == LF)
+                        .unwrap_or(usize::MAX);
+                    if dropping {
+                        let end = end_of_data(&wire).unwrap_or(usize::MAX);
+                        assert!(k <= end, "{case}: {k} past the end of data at {end}");
+                        // Never right after a dot dropped.
+                        assert!(
+                            k < 3 || !(wire[k - 1] == DOT && wire[k - 3..k - 1] == *b"\r\n"),
+                            "{case}: ends after a dropped dot"
+                        );
+                        let want = passed.min(end);
+                        assert!(k + 1 >= want && k <= want, "{case}: {k} for {want}");
+                    } else {
+                        // Up to the block with the first dot line.
+                        let want = passed.min(first_dot.saturating_sub(2) / BLOCK * BLOCK);
+                        assert_eq!(k, want, "{case}");
                     }
-                    from = to + 1;
+                    if v > 0 {
+                        let from = usize::from(buf[0] == LF);
+                        assert!(vouches(&buf, from, v - from, gaps, !dropping), "{case}");
+                    }
                 }
             }
         }
@@ -604,8 +598,9 @@ fn bare_lf_body_takes_the_fast_path() {
 }
 
 /// Once the decoder has seen a bare LF, `push` checks later reads by the tolerant rule
-/// while it copies them, and lists only the dot lines after a real CRLF: the decoder
-/// takes the reads through the blocks `push` vouched for, and the output is exact.
+/// while it copies them, and drops only the dots after a real CRLF: the decoder takes
+/// each read through the blocks `push` vouched for, in a chunk or two, dot lines and
+/// all, and the output is exact.
 #[test]
 fn pushed_bare_lf_body_is_checked_while_copied() {
     let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusm.\n";
@@ -626,23 +621,18 @@ fn pushed_bare_lf_body_is_checked_while_copied() {
     let (mut buf, mut out, mut vouched) = (BytesMut::new(), Vec::new(), 0);
     for (k, read) in body.chunks(64 * 1024).enumerate() {
         dec.push(read, &mut buf);
-        let v = dec.vouched.map_or(0, |v| v.checked.len());
+        let v = dec.vouched.map_or(0, |v| v.checked);
         assert!(
-            k == 0 || v * 100 >= read.len() * 99,
+            k == 0 || v * 100 >= read.len() * 98,
             "read {k}: {v} vouched"
         );
-        // Each listed line: its CR, LF and "." (the list holds the octet before the LF).
-        let listed = dec.vouched.map_or(0, |v| v.checked.n_lines);
-        let lines = dec.dot_lines.as_deref().map_or(&[][..], |l| &l[..listed]);
-        assert!(k == 0 || listed > 0);
-        for &l in lines {
-            let l = usize::from(l);
-            assert_eq!(&buf[l..l + 3], b"\r\n.", "read {k}, line at {l}");
-        }
         vouched += v;
+        let mut chunks = 0;
         while let DataStep::Chunk(c) = dec.next(&mut buf) {
             out.extend_from_slice(&c);
+            chunks += 1;
         }
+        assert!(k == 0 || chunks <= 3, "read {k}: {chunks} chunks");
     }
     assert!(dec.is_done() && dec.saw_bare_line_ending() && !dec.saw_long_line());
     assert_eq!(out, want);

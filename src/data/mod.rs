@@ -71,9 +71,6 @@ pub struct DataDecoder {
     /// What the last [`DataDecoder::push`] learnt about the buffer it left, for the next
     /// call to [`DataDecoder::next`] only.
     vouched: Option<Vouched>,
-    /// The dot lines `push` listed (see `vouched`): allocated at the first read that
-    /// holds one.
-    dot_lines: fast::DotLines,
     /// Octets taken by the block fast path, so that tests can check that it runs.
     #[cfg(test)]
     fast: usize,
@@ -95,7 +92,6 @@ impl DataDecoder {
             done: false,
             refused: 0,
             vouched: None,
-            dot_lines: None,
             #[cfg(test)]
             fast: 0,
         }
@@ -118,24 +114,29 @@ impl DataDecoder {
 
     /// Appends `input` (a read from the client) to `buf`, checking it on the way.
     ///
-    /// Equivalent to `buf.extend_from_slice(input)`, but the block check runs on `input`
-    /// while it is copied, so each octet is read from memory once instead of once by the
-    /// copy and again by [`DataDecoder::next`]. Then call [`DataDecoder::next`] until it
-    /// returns [`DataStep::NeedMore`] or [`DataStep::End`], changing `buf` in between
-    /// only through the decoder: what `push` found holds for the octets it left there,
-    /// and is dropped once the decoder sees the buffer grown or drained.
+    /// The decoder hands out the same body as after `buf.extend_from_slice(input)`, but
+    /// the block check runs on `input` while it is copied, so each octet is read from
+    /// memory once instead of once by the copy and again by [`DataDecoder::next`]; and
+    /// the transparency dots of the blocks that pass are dropped as they are copied, so
+    /// that dot lines do not each end a chunk. What `push` leaves in `buf` is therefore
+    /// not the wire as it came: hand it to this decoder only. Then call
+    /// [`DataDecoder::next`] until it returns [`DataStep::NeedMore`] or
+    /// [`DataStep::End`], changing `buf` in between only through the decoder or by
+    /// appending to it (a second `push` before draining appends as it is, and moving the
+    /// buffer to make room is fine). The octets after the end of data are left as they
+    /// came.
     pub fn push(&mut self, input: &[u8], buf: &mut BytesMut) {
-        self.vouched = None;
         let held = buf.len();
-        buf.reserve(input.len());
-        if self.done || held > BLOCK {
-            // A caller that has not drained the buffer: nothing to gain over the plain
-            // path, which checks from where the decoder stands.
+        if self.vouched.is_some() || self.done || held > BLOCK {
+            // A caller that has not drained the buffer: what the last `push` found
+            // still holds for the octets it left (which may have had dots dropped, and
+            // must be taken as it said), where they are. The rest is appended as it is.
             buf.extend_from_slice(input);
             return;
         }
+        buf.reserve(input.len());
         let (max_line, gaps, tolerant) = (self.max_line_len, self.gaps(), self.tolerant());
-        let lines = &mut self.dot_lines;
+        let unstuff = self.may_unstuff(input, held);
         let rest = |rest: &[u8], buf: &mut BytesMut, blocks: usize| {
             // Past a refused block, long lines are walked as they are copied: on from
             // where the blocks end, given the length of the line open there, so that the
@@ -153,15 +154,13 @@ impl DataDecoder {
             walk::copy_walked(rest, buf, max_line, open)
         };
         let (checked, walked) = if tolerant {
-            fast::copy_checked::<true, _>(input, buf, false, lines, rest)
+            fast::copy_checked::<true, _>(input, buf, false, unstuff, rest)
         } else {
-            fast::copy_checked::<false, _>(input, buf, gaps, lines, rest)
+            fast::copy_checked::<false, _>(input, buf, gaps, unstuff, rest)
         };
-        if checked.len() > 0 || walked.is_some() {
-            let start = buf.as_ptr() as usize;
+        if checked > 0 || walked.is_some() {
             self.vouched = Some(Vouched {
-                start,
-                buf_end: start + buf.len(),
+                start: 0,
                 checked,
                 walked,
                 tolerant,
@@ -169,34 +168,40 @@ impl DataDecoder {
         }
     }
 
+    /// Whether `push` may drop the transparency dots of the blocks it checks in a read
+    /// (`input`, after `held` octets): only before the end of data, as what follows it
+    /// is the next command's, and only where the decoder will not look for dots again.
+    /// So: a drained buffer (a dot held is the decoder's); no line at the read's first
+    /// octet that is or may become the end of data; no bare LF first (the check marks
+    /// lines from the second octet on). The decoder never reads a line start in those
+    /// octets as a dot line (see `scan`), whether it takes them as a run or, after a
+    /// long line open at the start, line by line.
+    fn may_unstuff(&self, input: &[u8], held: usize) -> bool {
+        let first_dot = self.at_line_start
+            && input.first() == Some(&DOT)
+            && input.get(1..3).is_none_or(|a| a == CRLF);
+        held == 0 && !first_dot && input.first() != Some(&LF)
+    }
+
     /// What [`DataDecoder::push`] left at `buf[pos]`, when `buf` is the buffer it left:
-    /// the octets from there it already checked, up to the next line that starts with
-    /// "." (which the caller must see), or where lines it walked start further on.
+    /// the octets from there it already checked (with no dot line left for the decoder
+    /// to see) and the lines it walked after them, or where lines it walked start
+    /// further on.
     /// Out of line, and called only when `push` left something: inlined, its loads were
     /// hoisted into every scan, the whole-buffer path's included.
     #[inline(never)]
     fn vouched(&mut self, buf: &[u8], pos: usize) -> Option<Vouch> {
         let v = self.vouched.as_mut()?;
-        let here = buf.as_ptr() as usize + pos;
-        if v.buf_end != buf.as_ptr() as usize + buf.len() || here < v.start {
+        let end = v.walked.map_or(v.checked, |w| w.start + w.len);
+        if v.start + end > buf.len() {
+            // Not the buffer `push` left (octets were taken off its end).
             return None;
         }
-        let from = here - v.start;
-        if let Some(n) = v.checked.len().checked_sub(from).filter(|&n| n > 0) {
-            // `pos` itself is never a dot line start: the decoder stops before those.
-            let s = buf.get(pos..)?;
-            return Some(Vouch::Run(
-                match v.checked.next_dot_line(&self.dot_lines, s, from) {
-                    Some(dot) if dot - from < n => dot - from,
-                    // Up to the end of the blocks, and on over the lines walked from there.
-                    _ => {
-                        n + v
-                            .walked
-                            .filter(|w| w.start == v.checked.len())
-                            .map_or(0, |w| w.len)
-                    }
-                },
-            ));
+        let from = pos.checked_sub(v.start)?;
+        if let Some(n) = v.checked.checked_sub(from).filter(|&n| n > 0) {
+            // Up to the end of the blocks, and on over the lines walked from there.
+            let walked = v.walked.filter(|w| w.start == v.checked);
+            return Some(Vouch::Run(n + walked.map_or(0, |w| w.len)));
         }
         // At or past the end of the blocks: the walked lines, here or further on.
         let w = v.walked?;
@@ -206,6 +211,53 @@ impl DataDecoder {
         })
     }
 
+    /// The positions in `buf` of the blocks the last [`DataDecoder::push`] checked
+    /// (which may have had transparency dots dropped), past their first octet (which
+    /// the decoder looks at first: a dot at a line start there is its own). Empty when
+    /// there are none.
+    #[inline]
+    fn changed(&self, buf: &[u8]) -> core::ops::Range<usize> {
+        match &self.vouched {
+            Some(v) => v.start + 1..(v.start + v.checked).min(buf.len()),
+            None => 0..0,
+        }
+    }
+
+    /// Notes that `n` octets left the front of the buffer (a chunk, or a dot dropped):
+    /// what `push` vouched for is where it was, less those.
+    fn taken(&mut self, n: usize) {
+        let Some(v) = &mut self.vouched else {
+            return;
+        };
+        match v.start.checked_sub(n) {
+            Some(start) => v.start = start,
+            None => {
+                // Into the octets vouched for: the decoder went through them as a
+                // run, or goes on from inside one it was given.
+                let into = n - v.start;
+                v.start = 0;
+                v.checked = v.checked.saturating_sub(into);
+                v.walked = v.walked.and_then(|w| {
+                    let end = (w.start + w.len).checked_sub(into).filter(|&e| e > 0)?;
+                    let start = w.start.saturating_sub(into);
+                    Some(walk::Walked {
+                        start,
+                        len: end - start,
+                    })
+                });
+                if v.checked == 0 && v.walked.is_none() {
+                    self.vouched = None;
+                }
+            }
+        }
+    }
+
+    /// Splits the first `n` octets off `buf` as a chunk.
+    fn emit(&mut self, buf: &mut BytesMut, n: usize) -> DataStep {
+        self.taken(n);
+        emit(buf, n)
+    }
+
     /// What a run [`DataDecoder::vouched`] returned must satisfy, checked octet by
     /// octet (for debug assertions): the blocks' part as the block check vouches, the
     /// walked part as the walk does, its first line measured from the last LF before it.
@@ -213,12 +265,13 @@ impl DataDecoder {
         let Some(v) = &self.vouched else {
             return false;
         };
-        let blocks_end = (v.start + v.checked.len()).saturating_sub(buf.as_ptr() as usize);
+        let blocks_end = v.start + v.checked;
         let in_blocks = n.min(blocks_end.saturating_sub(pos));
+        // The blocks' transparency dots are gone: a line there may start with ".".
         let blocks_hold = if v.tolerant {
-            fast::vouches_tolerant(buf, pos, in_blocks)
+            fast::vouches_tolerant(buf, pos, in_blocks, false)
         } else {
-            fast::vouches(buf, pos, in_blocks, self.gaps())
+            fast::vouches(buf, pos, in_blocks, self.gaps(), false)
         };
         if !blocks_hold {
             return false;
@@ -252,7 +305,10 @@ impl DataDecoder {
                     (None, _) | (Some(&CR), None) => return DataStep::NeedMore,
                     // Transparency dot (RFC 5321 4.5.2): drop it, and do
                     // not count it towards the line length (4.5.3.1.6).
-                    _ => buf.advance(1),
+                    _ => {
+                        buf.advance(1);
+                        self.taken(1);
+                    }
                 },
                 Some(_) => {}
             }
@@ -278,6 +334,7 @@ impl DataDecoder {
         // Taken once per call rather than at each line: fewer instructions on bodies of
         // long lines (7 % on mixed_998), a few more on bodies with many dot lines.
         let ends = ends::LineEnds::get();
+        let changed = self.changed(buf);
         loop {
             if pos >= fast_from
                 && buf.get(pos).is_some_and(|&b| b != LF)
@@ -322,7 +379,7 @@ impl DataDecoder {
                     let (next, dot_line) = self.take_clean(buf, pos, n, &mut line_start);
                     if dot_line {
                         self.at_line_start = true;
-                        return emit(buf, next);
+                        return self.emit(buf, next);
                     }
                     pos = next;
                 }
@@ -336,13 +393,13 @@ impl DataDecoder {
                 .map(|off| pos + off)
             else {
                 self.add_content(len.saturating_sub(line_start));
-                return emit(buf, len);
+                return self.emit(buf, len);
             };
             if buf.get(i) == Some(&CR) {
                 match buf.get(i + 1) {
                     None => {
                         self.add_content(i.saturating_sub(line_start));
-                        return emit(buf, i);
+                        return self.emit(buf, i);
                     }
                     Some(&LF) => {
                         self.add_content(i.saturating_sub(line_start));
@@ -362,12 +419,19 @@ impl DataDecoder {
                         }
                         self.end_line();
                         let next = i + 2;
+                        if changed.contains(&next) {
+                            // In octets `push` dropped transparency dots from, a line
+                            // that starts with "." holds it as content.
+                            pos = next;
+                            line_start = next;
+                            continue;
+                        }
                         match buf.get(next) {
                             // Stop so the next call can look at the line
                             // start (possible dot or end of data).
                             None | Some(&DOT) => {
                                 self.at_line_start = true;
-                                return emit(buf, next);
+                                return self.emit(buf, next);
                             }
                             Some(_) => {
                                 pos = next;
@@ -391,13 +455,14 @@ impl DataDecoder {
                 BareLineEndings::Normalize if i > 0 => {
                     // Emit up to it; the next call replaces it.
                     self.add_content(i.saturating_sub(line_start));
-                    return emit(buf, i);
+                    return self.emit(buf, i);
                 }
                 BareLineEndings::Normalize => {
                     // Never a line start: only raw CRLFs can begin a line
                     // that may hold a dot or the end of data.
                     self.end_line();
                     buf.advance(1);
+                    self.taken(1);
                     return DataStep::Chunk(Bytes::from_static(CRLF));
                 }
             }
@@ -516,14 +581,17 @@ impl DataDecoder {
     }
 }
 
-/// What [`DataDecoder::push`] checked, from address `start` on, of the buffer that ends
-/// at address `buf_end`. Addresses, because the decoder splits chunks off the front of
-/// the buffer: they stay put while the buffer's start moves.
+/// What [`DataDecoder::push`] checked, from offset `start` of the buffer on. Offsets,
+/// kept by the decoder as it takes octets off the front, because the buffer may move
+/// (a caller that reserves room before the next read, without draining first): the
+/// octets stay where they are from the front.
 #[derive(Debug, Clone, Copy)]
 struct Vouched {
     start: usize,
-    buf_end: usize,
-    checked: fast::Checked,
+    /// Octets from `start` that passed the block check, their transparency dots
+    /// dropped: a line in them may start with "." (as content), so they are taken
+    /// whole, never line by line.
+    checked: usize,
     /// Lines walked past the checked blocks (offsets from `start`).
     walked: Option<walk::Walked>,
     /// The blocks were checked as `fast::clean_run_tolerant` checks.
