@@ -1256,3 +1256,34 @@ fn push_twice_without_draining_keeps_what_it_dropped() {
         assert_eq!(body, want.body, "drain first {drain_first}");
     }
 }
+
+/// A caller that clears the buffer after a `push` it did not drain, and pushes again:
+/// what the first `push` found must not be applied to the new octets (they would then
+/// go unchecked for bare line endings and dot lines).
+#[test]
+fn smuggling_through_a_cleared_buffer_after_push() {
+    let mut first = Vec::new();
+    for _ in 0..200 {
+        first.extend_from_slice(b"..x\r\n");
+        first.extend_from_slice(&prose(60, 1));
+    }
+    // The same length, with a bare-LF end of data that a stale run would skip over.
+    let mut second = prose(60, 20);
+    second.extend_from_slice(b"\n.\n");
+    second.extend_from_slice(&prose(60, 20));
+    second.extend_from_slice(b"..\r\n.\r\n");
+    second.resize(first.len().max(second.len()), b'z');
+    let want = model(Reject, Some(1000), &second);
+    let mut dec = DataDecoder::new(Reject, Some(1000));
+    let mut buf = BytesMut::new();
+    dec.push(&first, &mut buf);
+    buf.clear();
+    dec.push(&second, &mut buf);
+    let mut body = Vec::new();
+    while let DataStep::Chunk(c) = dec.next(&mut buf) {
+        body.extend_from_slice(&c);
+    }
+    assert_eq!(body, want.body);
+    assert_eq!(dec.is_done(), want.ended);
+    assert_eq!(dec.saw_bare_line_ending(), want.bare);
+}

@@ -127,6 +127,13 @@ impl DataDecoder {
     /// came.
     pub fn push(&mut self, input: &[u8], buf: &mut BytesMut) {
         let held = buf.len();
+        if let Some(v) = &self.vouched {
+            if v.start + v.end() > held {
+                // Octets it described were taken off the buffer other than by the
+                // decoder (a caller that cleared it): it describes nothing now.
+                self.vouched = None;
+            }
+        }
         if self.vouched.is_some() || self.done || held > BLOCK {
             // A caller that has not drained the buffer: what the last `push` found
             // still holds for the octets it left (which may have had dots dropped, and
@@ -192,8 +199,7 @@ impl DataDecoder {
     #[inline(never)]
     fn vouched(&mut self, buf: &[u8], pos: usize) -> Option<Vouch> {
         let v = self.vouched.as_mut()?;
-        let end = v.walked.map_or(v.checked, |w| w.start + w.len);
-        if v.start + end > buf.len() {
+        if v.start + v.end() > buf.len() {
             // Not the buffer `push` left (octets were taken off its end).
             return None;
         }
@@ -596,6 +602,13 @@ struct Vouched {
     walked: Option<walk::Walked>,
     /// The blocks were checked as `fast::clean_run_tolerant` checks.
     tolerant: bool,
+}
+
+impl Vouched {
+    /// Octets from `start` it describes: the blocks, and the lines walked after them.
+    fn end(&self) -> usize {
+        self.walked.map_or(self.checked, |w| w.start + w.len)
+    }
 }
 
 /// What [`DataDecoder::vouched`] found at a position.
