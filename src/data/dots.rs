@@ -1,15 +1,8 @@
-//! The search for dot lines (an LF, then "."): the first one in a window, for the
-//! whole-buffer path, and all of those a block marks, for `push`, which drops their
+//! The search for dot lines (an LF, then ".") in a block the check marked: the first
+//! one, for the whole-buffer path, and all of them, for `push`, which drops their
 //! transparency dots as it copies the block.
 
 use super::fast::BLOCK;
-
-/// The offset of the first LF in `w` that "." follows (both in `w`). For the first
-/// one only, `memmem` measured faster than a mask of the whole block on the
-/// whole-buffer path.
-pub(super) fn lf_dot(w: &[u8]) -> Option<usize> {
-    dot_line_finder().find(w)
-}
 
 /// The dot lines of a block's window (the block and the two octets after it): bit
 /// `i % 64` of word `i / 64` for an LF at octet `i + 1` that "." follows, so for a line
@@ -97,43 +90,10 @@ mod avx2 {
     }
 }
 
-/// The searcher for a line start with "." (LF then "."), built once: one search over a
-/// block costs less than stepping from LF to LF, and building a searcher per search
-/// would cost more than either.
-fn dot_line_finder() -> &'static memchr::memmem::Finder<'static> {
-    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
-        std::sync::OnceLock::new();
-    FINDER.get_or_init(|| memchr::memmem::Finder::new(b"\n."))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::{DOT, LF};
-
-    /// The first-line search finds what a plain search finds, for every length up to
-    /// two blocks and every place of the LF, with decoy "." and LF around it.
-    #[test]
-    fn lf_dot_agrees_with_a_plain_search() {
-        let plain = |w: &[u8]| w.windows(2).position(|p| p == [LF, DOT]);
-        let mut found = 0;
-        for len in 0..2 * BLOCK + 3 {
-            let base: Vec<u8> = (0..len).map(|i| b"ab.\r\ncd"[i % 7]).collect();
-            for at in 0..len.max(1) {
-                let mut w = base.clone();
-                if let Some(b) = w.get_mut(at) {
-                    *b = LF;
-                }
-                if let Some(b) = w.get_mut(at + 1) {
-                    *b = DOT;
-                }
-                let want = plain(&w);
-                found += usize::from(want.is_some());
-                assert_eq!(lf_dot(&w), want, "{len} {at}");
-            }
-        }
-        assert!(found > 100_000, "{found}");
-    }
 
     /// Both builds of the block mask mark exactly the LFs at octets 1 to 256 of the
     /// window that "." follows, wherever they are, the window's edges included.
