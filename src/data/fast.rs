@@ -167,7 +167,9 @@ fn copy_unstuffed<const TOLERANT: bool>(
     } else {
         [0; BLOCK / 64]
     };
-    // Dot lines start at octets 2 to 257 (LFs at 1 to 256), in order.
+    // Dot lines start at octets 2 to 257 (LFs at 1 to 256), in order. The walk over
+    // the mask is written out here and in `first_dot_line_if`: an iterator shared by
+    // both measured 4-13 % slower on 64 KiB reads of bodies with dot lines.
     'lines: for (k, &word) in mask.iter().enumerate() {
         let mut bits = word;
         while bits != 0 {
@@ -250,8 +252,7 @@ pub(super) fn copy_checked<const TOLERANT: bool, R>(
                     skip,
                     u: &mut u,
                 };
-                let (passed, _) =
-                    check_copy_run::<TOLERANT>(s, max, gaps, lf_before, unstuff, copy);
+                let passed = check_copy_run::<TOLERANT>(s, max, gaps, lf_before, unstuff, copy);
                 copied = copied.max(i + passed * BLOCK + u.end.unwrap_or(0));
                 if passed > 0 || u.end.is_some() {
                     end = buf.len();
@@ -288,6 +289,7 @@ pub(super) fn copy_checked<const TOLERANT: bool, R>(
     let r = rest(input.get(copied..).unwrap_or_default(), buf, vouched);
     (vouched, r)
 }
+
 /// What a run handed to the decoder must satisfy, checked octet by octet (for debug
 /// assertions): from `pos`, the `n` octets hold no CR without an LF after it, no LF
 /// among them or just after them follows anything but a CR (`buf[pos]` aside), no line
@@ -441,7 +443,7 @@ fn check_copy_run<const TOLERANT: bool>(
     lf_before: bool,
     unstuff: bool,
     copy: CopyTo<'_>,
-) -> (usize, u64) {
+) -> usize {
     // A block `dst` holds the start of was checked there, and has no dot line. That
     // start is taken back and the block copied whole with the others (put back if it
     // does not pass): no test per block for it.
@@ -449,7 +451,7 @@ fn check_copy_run<const TOLERANT: bool>(
     let unstuff = unstuff && skip == 0;
     let skip = skip.min(BLOCK).min(dst.len());
     dst.truncate(dst.len() - skip);
-    let (passed, dots) = pulp::Arch::new().dispatch(CheckRun::<TOLERANT, true> {
+    let (passed, _) = pulp::Arch::new().dispatch(CheckRun::<TOLERANT, true> {
         s,
         max,
         stop_at_dot: false,
@@ -461,7 +463,7 @@ fn check_copy_run<const TOLERANT: bool>(
     if passed == 0 {
         dst.extend_from_slice(s.get(..skip).unwrap_or_default());
     }
-    (passed, dots)
+    passed
 }
 
 /// [`check_block`] over many blocks, compiled for the instruction set `pulp` picked
