@@ -3,7 +3,9 @@
 //! wire as a whole buffer and as 64 KiB reads (by `DataDecoder::push`), the two taking
 //! turns, and the ratio of their times is kept. Prints the median ratio and quartiles
 //! per shape, and each build's median throughput. `commands [ROUNDS]` does the same for
-//! `decode_command` over the pipelined command corpus.
+//! `decode_command` over the pipelined command corpus. With `BODY_KIB` set, bodies of
+//! that size, each decoded as often as makes about 10 MiB per timing (bodies that stay
+//! in the cache).
 #[path = "../../corpus.rs"]
 mod corpus;
 
@@ -115,31 +117,51 @@ fn main() {
         _ => corpus::SHAPES.to_vec(),
     };
     let mut rbuf = BytesMut::with_capacity(64 * 1024 + 8);
-    println!("{rounds} rounds; time new / old (below 1: new is faster), median (quartiles)");
+    let size = std::env::var("BODY_KIB")
+        .ok()
+        .and_then(|k| k.parse::<usize>().ok())
+        .map_or(10 << 20, |k| k.max(1) << 10);
+    let reps = ((10 << 20) / size).max(1);
+    println!(
+        "{rounds} rounds, bodies of {} KiB ({reps} per timing); time new / old (below 1: \
+         new is faster), median (quartiles)",
+        size >> 10
+    );
     for shape in shapes {
-        let wire = new::data::dot_stuff(&corpus::body(shape, 10 << 20)).to_vec();
-        let gbps = |s: f64| wire.len() as f64 / s / 1e9;
+        let wire = new::data::dot_stuff(&corpus::body(shape, size)).to_vec();
+        let gbps = |s: f64| (wire.len() * reps) as f64 / s / 1e9;
+        // `reps` timings of one kind, summed.
+        macro_rules! times {
+            ($e:expr) => {{
+                let (mut s, mut n) = (0.0, 0);
+                for _ in 0..reps {
+                    let (t, len) = $e;
+                    (s, n) = (s + t, len);
+                }
+                (s, n)
+            }};
+        }
         let (mut w, mut r) = (Vec::new(), Vec::new());
         let mut speeds = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
         for i in 0..rounds {
             // Each goes first in every other round.
             let (o, n) = if i % 2 == 0 {
-                let o = whole!(old, wire);
-                (o, whole!(new, wire))
+                let o = times!(whole!(old, wire));
+                (o, times!(whole!(new, wire)))
             } else {
-                let n = whole!(new, wire);
-                (whole!(old, wire), n)
+                let n = times!(whole!(new, wire));
+                (times!(whole!(old, wire)), n)
             };
             assert_eq!(o.1, n.1, "{shape}: the builds disagree on the body");
             w.push(n.0 / o.0);
             speeds[0].push(gbps(o.0));
             speeds[1].push(gbps(n.0));
             let (o, n) = if i % 2 == 0 {
-                let o = reads!(old, wire, &mut rbuf);
-                (o, reads!(new, wire, &mut rbuf))
+                let o = times!(reads!(old, wire, &mut rbuf));
+                (o, times!(reads!(new, wire, &mut rbuf)))
             } else {
-                let n = reads!(new, wire, &mut rbuf);
-                (reads!(old, wire, &mut rbuf), n)
+                let n = times!(reads!(new, wire, &mut rbuf));
+                (times!(reads!(old, wire, &mut rbuf)), n)
             };
             assert_eq!(o.1, n.1, "{shape}: the builds disagree on the body");
             r.push(n.0 / o.0);
