@@ -8,6 +8,7 @@
 use bytes::BytesMut;
 
 use super::ends::LineEnds;
+use super::fast::Prefetch;
 use super::{CR, DOT, LF};
 
 /// Lines shorter than this, [`SHORT_RUN`] of them in a row, end the walk: the block
@@ -55,6 +56,7 @@ pub(super) fn copy_walked(
     open: Option<usize>,
 ) -> Option<Walked> {
     let ends = LineEnds::get();
+    let ahead = Prefetch::get();
     let base = buf.len();
     let mut copied = 0;
     let (begin, mut open) = match open {
@@ -77,6 +79,11 @@ pub(super) fn copy_walked(
         if line - copied >= BATCH {
             buf.extend_from_slice(&input[copied..line]);
             copied = line;
+            // The batch after the next, as the block check asks ahead of itself.
+            if let Some(ahead) = ahead {
+                let after = input.get(line + BATCH..).unwrap_or_default();
+                ahead.range(&after[..after.len().min(BATCH)]);
+            }
         }
         short = if len < SHORT { short + 1 } else { 0 };
         if short == SHORT_RUN {
